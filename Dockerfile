@@ -1,0 +1,30 @@
+# drctl image: built with the Swift toolchain, run as a non-root user on a slim Debian with only
+# the runtime libraries and client tools drctl uses. Keep the package lists in step with
+# scripts/install-deps.sh (build: the -dev packages; runtime: their library packages).
+
+FROM swift:6.3-bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      pkg-config libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product drctl --static-swift-stdlib \
+ && install -m 0755 "$(swift build -c release --show-bin-path)/drctl" /usr/local/bin/drctl
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libzstd1 libssl3 libcurl4 libpq5 libstdc++6 ca-certificates tzdata \
+      postgresql-client-15 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/drctl --create-home drctl
+COPY --from=build /usr/local/bin/drctl /usr/local/bin/drctl
+COPY policies/example.yaml /etc/drctl/policy.example.yaml
+USER drctl
+WORKDIR /var/lib/drctl
+ENV DRCTL_POLICY=/etc/drctl/policy.yaml
+ENTRYPOINT ["/usr/local/bin/drctl"]
+CMD ["--help"]

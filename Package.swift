@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// drctl: backup and disaster-recovery agent for PostgreSQL and Redis.
+// The library targets follow the data flow of a backup:
+//   DrctlSources → DrctlPipeline (zstd) → DrctlCrypto (seal, digest) → DrctlStorage,
+// with DrctlPolicy describing what to do and DrctlJobs putting the pieces together.
+import PackageDescription
+
+let package = Package(
+    name: "drctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "drctl", targets: ["drctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries, each touched by exactly one Swift target.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // curl_easy_setopt is variadic: one typed wrapper per argument kind.
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        .target(name: "DrctlCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "DrctlPolicy", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "DrctlPipeline", dependencies: ["CZstd", "DrctlCrypto"]),
+        .target(name: "DrctlSources", dependencies: ["DrctlPipeline"]),
+        .target(name: "DrctlStorage", dependencies: ["DrctlPipeline", "DrctlCrypto"]),
+        .target(name: "DrctlJobs", dependencies: [
+            "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlCrypto",
+            "CCurlShim", "CPostgres",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "drctl", dependencies: [
+            "DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
+        .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
+        .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
+        .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto"]),
+        // Runs the built `drctl` binary against real files and processes.
+        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,9 @@
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/hmac.h>
+#include <openssl/err.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>

@@ -1,0 +1,54 @@
+import DrctlStorage
+import Logging
+
+/// Finds a backup's manifest and the regions that hold it, reading the regions themselves.
+struct BackupLocator {
+    let repository: Repository
+    let logger: Logger
+
+    struct Located {
+        let manifest: BackupManifest
+        /// Regions holding the manifest, in read order.
+        let regions: [Region]
+    }
+
+    /// The backup `id` of `target`, or its newest backup when `id` is nil.
+    func locate(target: String, id: String?, regions: [Region]) throws -> Located {
+        let wanted: BackupID?
+        if let id {
+            guard let parsed = BackupID(id) else { throw JobError.invalidBackupID(id) }
+            wanted = parsed
+        } else {
+            wanted = nil
+        }
+        var found: [String: (manifest: BackupManifest, regions: [Region])] = [:]
+        var failures: [String] = []
+        for region in regions {
+            do {
+                let manifests: [BackupManifest]
+                if let wanted {
+                    let key = RepositoryLayout.manifestKey(target: target, backup: wanted)
+                    guard try region.store.stat(key) != nil else { continue }
+                    manifests = [try repository.manifest(target: target, backup: wanted, in: region)]
+                } else {
+                    manifests = try repository.manifests(in: region, target: target)
+                }
+                for manifest in manifests {
+                    found[manifest.backupID, default: (manifest, [])].regions.append(region)
+                }
+            } catch {
+                logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
+                failures.append("region '\(region.name)': \(error)")
+            }
+        }
+        guard let newest = found.keys.max() else {
+            if !failures.isEmpty && failures.count == regions.count {
+                throw JobError.allRegionsFailed(operation: "reading the manifests", failures: failures)
+            }
+            if let id { throw JobError.backupNotFound(target: target, backup: id) }
+            throw JobError.noBackups(target: target)
+        }
+        let entry = found[newest]!
+        return Located(manifest: entry.manifest, regions: entry.regions)
+    }
+}

@@ -1,0 +1,97 @@
+import Glibc
+import DrctlPipeline
+
+/// Restores into a file: written beside it under a hidden temporary name, fsynced, then put
+/// in place in one step, so a failed restore never leaves a half-written file at `path`.
+/// Without `replace` an existing file is never touched.
+final class FileSink: ByteSink {
+    let path: String
+    let replace: Bool
+    private let temporary: String
+    private var fd: Int32
+
+    init(path: String, replace: Bool) throws {
+        self.path = path
+        self.replace = replace
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        temporary = "\(directory.isEmpty ? "" : directory)/.\(name).drctl-partial-\(UInt32.random(in: 0...UInt32.max))"
+        if !replace && access(path, F_OK) == 0 { throw JobError.destinationExists(path) }
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RestoreDestinationError(path: path, operation: "write", code: errno)
+            }
+            offset += count
+        }
+    }
+
+    func finish() throws {
+        guard fsync(fd) == 0 else { throw RestoreDestinationError(path: path, operation: "sync", code: errno) }
+        close(fd)
+        fd = -1
+        if replace {
+            guard rename(temporary, path) == 0 else { throw RestoreDestinationError(path: path, operation: "rename into", code: errno) }
+        } else {
+            // link(2) refuses to replace a file that appeared meanwhile.
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST { throw JobError.destinationExists(path) }
+                throw RestoreDestinationError(path: path, operation: "create", code: errno)
+            }
+            unlink(temporary)
+        }
+    }
+
+    func abort() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        unlink(temporary)
+    }
+
+    deinit { abort() }
+}
+
+/// Restores to standard output (`--to -`), for piping into another program.
+final class StandardOutputSink: ByteSink {
+    /// Bytes handed to the consumer: once there are any, another region cannot start over.
+    private(set) var bytesWritten: UInt64 = 0
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += UInt64(bytes.count)
+        var offset = 0
+        while offset < bytes.count {
+            let count = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RestoreDestinationError(path: "standard output", operation: "write", code: errno)
+            }
+            offset += count
+        }
+    }
+
+    func finish() throws {}
+    func abort() {}
+}
+
+/// The restore's destination failed (full disk, permissions): trying another region would
+/// not help.
+public struct RestoreDestinationError: Error, CustomStringConvertible {
+    public let path: String
+    public let operation: String
+    public let code: Int32
+
+    public var description: String {
+        if code == ENOSPC { return "no space left on the device holding \(path)" }
+        return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+    }
+}

@@ -1,0 +1,49 @@
+/// Errors of the jobs themselves (the stages below have their own).
+public enum JobError: Error, CustomStringConvertible {
+    case noKey
+    case secretKeyNeeded(publicKeyPath: String?)
+    case keyMismatch(secret: String, secretID: String, public: String, publicID: String)
+    case unknownTarget(String, known: [String])
+    case unsupportedKind(target: String, kind: String)
+    case unsupportedRegion(region: String, url: String)
+    case noBackups(target: String)
+    case backupNotFound(target: String, backup: String)
+    case invalidBackupID(String)
+    case destinationExists(String)
+    case allRegionsFailed(operation: String, failures: [String])
+    case sizeMismatch(object: String, expected: UInt64, actual: UInt64)
+    case interrupted(signal: String)
+
+    public var description: String {
+        switch self {
+        case .noKey:
+            return "the policy names no encryption key (encryption.key_file or encryption.public_key_file)"
+        case .secretKeyNeeded(let publicKeyPath):
+            let have = publicKeyPath.map { "this host has only the public key \($0), which can create backups but not read them" }
+                ?? "the policy names no secret key"
+            return "\(have); reading backups needs the secret key: set encryption.key_file or pass --key FILE"
+        case .keyMismatch(let secret, let secretID, let publicPath, let publicID):
+            return "encryption.key_file \(secret) (key \(secretID)) and encryption.public_key_file \(publicPath) (key \(publicID)) are not a pair"
+        case .unknownTarget(let name, let known):
+            return "no target named '\(name)' in the policy (targets: \(known.joined(separator: ", ")))"
+        case .unsupportedKind(let target, let kind):
+            return "target '\(target)' is of kind '\(kind)', which this version of drctl cannot back up yet"
+        case .unsupportedRegion(let region, let url):
+            return "region '\(region)' (\(url)): S3 regions are not supported by this version of drctl yet"
+        case .noBackups(let target):
+            return "target '\(target)' has no backups in any reachable region"
+        case .backupNotFound(let target, let backup):
+            return "backup '\(backup)' of target '\(target)' is not in any reachable region"
+        case .invalidBackupID(let text):
+            return "'\(text)' is not a backup id (they look like 20261122T051008.412Z-3f9a1c)"
+        case .destinationExists(let path):
+            return "\(path) already exists; restore never overwrites data unless you pass --force"
+        case .allRegionsFailed(let operation, let failures):
+            return "\(operation) failed in every region: " + failures.joined(separator: "; ")
+        case .sizeMismatch(let object, let expected, let actual):
+            return "\(object) restored to \(actual) bytes but the manifest recorded \(expected)"
+        case .interrupted(let signal):
+            return "interrupted by \(signal)"
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import DrctlCrypto
+import DrctlPolicy
+
+/// The keys this host holds, as the policy names them. A host that takes backups may hold
+/// only the public key; restoring and verifying need the secret key.
+public struct KeyRing: Sendable {
+    public let secretKey: SecretKey?
+    public let publicKey: PublicKey?
+    /// Where the keys came from, for messages.
+    let secretKeyPath: String?
+    let publicKeyPath: String?
+
+    public init(policy: EncryptionPolicy, secretKeyOverride: String? = nil) throws {
+        secretKeyPath = secretKeyOverride ?? policy.keyFile
+        publicKeyPath = policy.publicKeyFile
+        secretKey = try secretKeyPath.map { try SecretKey.load(path: $0) }
+        publicKey = try publicKeyPath.map { try PublicKey.load(path: $0) }
+        if let secretKey, let publicKey, secretKey.keyID != publicKey.keyID, secretKeyOverride == nil {
+            throw JobError.keyMismatch(secret: secretKeyPath!, secretID: secretKey.keyID,
+                                       public: publicKeyPath!, publicID: publicKey.keyID)
+        }
+    }
+
+    /// Wraps a new backup's data key: to the public key if there is one (recipient mode),
+    /// else with the secret key (symmetric mode).
+    func wrap(_ dataKey: DataKey, backupID: String) throws -> WrappedDataKey {
+        if let publicKey { return KeyWrap.wrapForRecipient(dataKey, to: publicKey, backupID: backupID) }
+        if let secretKey { return KeyWrap.wrapSymmetric(dataKey, with: secretKey, backupID: backupID) }
+        throw JobError.noKey
+    }
+
+    /// The data key of a stored backup; needs the secret key.
+    func unwrap(_ wrapped: WrappedDataKey, backupID: String) throws -> DataKey {
+        guard let secretKey else {
+            throw JobError.secretKeyNeeded(publicKeyPath: publicKeyPath)
+        }
+        return try KeyWrap.unwrap(wrapped, with: secretKey, backupID: backupID)
+    }
+}

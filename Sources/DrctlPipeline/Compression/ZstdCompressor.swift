@@ -1,0 +1,135 @@
+import CZstd
+
+/// zstd streaming compression as a pipeline stage. With `threads > 0`, zstd compresses on
+/// its own worker threads; this stage's thread only feeds them.
+public final class ZstdCompressor: StreamFilter {
+    public let name = "zstd"
+    private let context: OpaquePointer
+    private let outputSize = ZSTD_CStreamOutSize()
+    private var output: [UInt8]
+
+    /// - Parameters:
+    ///   - level: zstd level (1...19).
+    ///   - threads: worker threads; 0 means one per core.
+    public init(level: Int32, threads: Int) throws {
+        guard let context = ZSTD_createCCtx() else { throw ZstdError(operation: "create a compression context", code: 0) }
+        self.context = context
+        self.output = [UInt8](repeating: 0, count: outputSize)
+        let workers = threads == 0 ? ProcessorCount.online : threads
+        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "set level \(level)")
+        if workers > 1 {
+            // A single-threaded libzstd returns an error here; compress inline then.
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(workers))
+        }
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    public func process(_ input: [UInt8], emit: ([UInt8]) throws -> Void) throws {
+        try input.withUnsafeBytes { bytes in
+            var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+            while source.pos < source.size {
+                try step(&source, ZSTD_e_continue, emit: emit)
+            }
+        }
+    }
+
+    public func finish(emit: ([UInt8]) throws -> Void) throws {
+        var source = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        while try step(&source, ZSTD_e_end, emit: emit) != 0 {}
+    }
+
+    /// One call of ZSTD_compressStream2; returns zstd's "bytes still to flush" hint.
+    @discardableResult
+    private func step(_ source: inout ZSTD_inBuffer, _ mode: ZSTD_EndDirective,
+                      emit: ([UInt8]) throws -> Void) throws -> Int {
+        let (remaining, produced) = try output.withUnsafeMutableBytes { buffer in
+            var sink = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+            let remaining = ZSTD_compressStream2(context, &sink, &source, mode)
+            try check(remaining, "compress")
+            return (remaining, sink.pos)
+        }
+        if produced > 0 { try emit(Array(output[..<produced])) }
+        return remaining
+    }
+}
+
+/// zstd streaming decompression as a pipeline stage; emits at most one output buffer
+/// (128 KiB) at a time however far the input inflates.
+public final class ZstdDecompressor: StreamFilter {
+    public let name = "unzstd"
+    private let context: OpaquePointer
+    private var output: [UInt8]
+    /// zstd's hint after the last call: 0 means a frame just ended cleanly.
+    private var frameRemainder = 0
+    private var sawInput = false
+
+    public init() throws {
+        guard let context = ZSTD_createDCtx() else { throw ZstdError(operation: "create a decompression context", code: 0) }
+        self.context = context
+        // Refuse frames that would need a window above 2 GiB: a hostile header cannot make us
+        // allocate more than that.
+        _ = ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, 31)
+        self.output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    public func process(_ input: [UInt8], emit: ([UInt8]) throws -> Void) throws {
+        if !input.isEmpty { sawInput = true }
+        try input.withUnsafeBytes { bytes in
+            var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+            // Keep calling while input remains or the output buffer came back full (more may
+            // be buffered inside zstd).
+            var outputFull = true
+            while source.pos < source.size || outputFull {
+                let consumedBefore = source.pos
+                let (hint, produced) = try output.withUnsafeMutableBytes { buffer in
+                    var sink = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+                    let hint = ZSTD_decompressStream(context, &sink, &source)
+                    try check(hint, "decompress")
+                    return (hint, sink.pos)
+                }
+                // A call that made no progress (an extra call after a frame ended exactly at a
+                // full buffer) says nothing about the frame.
+                if produced > 0 || source.pos > consumedBefore { frameRemainder = hint }
+                outputFull = produced == output.count
+                if produced > 0 { try emit(Array(output[..<produced])) }
+                if produced == 0 && source.pos == source.size { break }
+            }
+        }
+    }
+
+    public func finish(emit: ([UInt8]) throws -> Void) throws {
+        if sawInput && frameRemainder != 0 {
+            throw ZstdError(operation: "decompress", code: 0,
+                            detail: "the compressed stream ends inside a frame (truncated)")
+        }
+        if !sawInput {
+            throw ZstdError(operation: "decompress", code: 0, detail: "the compressed stream is empty")
+        }
+    }
+}
+
+public struct ZstdError: Error, CustomStringConvertible {
+    public let operation: String
+    public let code: Int
+    public var detail: String?
+
+    public var description: String {
+        if let detail { return "zstd could not \(operation): \(detail)" }
+        let name = String(cString: ZSTD_getErrorName(code))
+        return "zstd could not \(operation): \(name)"
+    }
+}
+
+private func check(_ result: Int, _ operation: String) throws {
+    if ZSTD_isError(result) != 0 {
+        throw ZstdError(operation: operation, code: result)
+    }
+}
+
+/// The zstd library version, e.g. "1.5.4".
+public enum ZstdInfo {
+    public static var version: String { String(cString: ZSTD_versionString()) }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Synchronization
+
+/// Bytes from a source through a list of filters into a sink, one dedicated thread per stage,
+/// bounded queues between them.
+///
+/// Blocking C work (pipe reads, zstd, AES-GCM, file writes) happens on these threads, never on
+/// Swift's cooperative pool; `run()` awaits their end through a continuation. The first stage
+/// to fail stops every other stage, the source is cancelled and the sink aborted: nothing that
+/// failed half way is left looking finished.
+public final class Pipeline: Sendable {
+    /// Bytes the source produced (the raw size of a backup).
+    public let bytesRead = ByteCounter()
+    /// Bytes the sink accepted (the stored size of a backup).
+    public let bytesWritten = ByteCounter()
+
+    private let stages: Stages
+    private let readSize: Int
+    private let queueDepth: Int
+    private let state = Mutex<RunState>(RunState())
+
+    /// - Parameters:
+    ///   - readSize: bytes per read from the source, and so the size of most queued pieces.
+    ///   - queueDepth: pieces each queue holds; memory in flight ≈ (filters + 1) × depth × readSize.
+    public init(source: ByteSource, filters: [StreamFilter], sink: ByteSink,
+                readSize: Int = 1 << 20, queueDepth: Int = 4) {
+        self.stages = Stages(source: source, filters: filters, sink: sink)
+        self.readSize = readSize
+        self.queueDepth = queueDepth
+    }
+
+    /// Runs the pipeline to its end. Throws the first stage's error (a cancelled task throws
+    /// `CancellationError`); the sink has then been aborted.
+    public func run() async throws {
+        try await withTaskCancellationHandler {
+            let failure: Error? = await withCheckedContinuation { continuation in
+                start { continuation.resume(returning: $0) }
+            }
+            if let failure { throw failure }
+        } onCancel: {
+            self.stop(because: CancellationError())
+        }
+    }
+
+    /// Stops every stage as if one had failed with `error` (e.g. on SIGTERM).
+    public func stop(because error: Error) {
+        let queues = state.withLock { state -> [BoundedQueue<[UInt8]>] in
+            if state.failure == nil { state.failure = error }
+            return state.queues
+        }
+        for queue in queues { queue.fail(PipelineStopped()) }
+        stages.source.cancel()
+    }
+
+    private func start(completion: @escaping @Sendable (Error?) -> Void) {
+        let filters = stages.filters
+        let queues = (0...filters.count).map { _ in BoundedQueue<[UInt8]>(capacity: queueDepth) }
+        let alreadyStopped = state.withLock { state -> Bool in
+            state.queues = queues
+            state.running = filters.count + 2
+            state.completion = completion
+            return state.failure != nil
+        }
+        if alreadyStopped { for queue in queues { queue.fail(PipelineStopped()) } }
+
+        spawn("drctl-source") { try self.pumpSource(into: queues[0]) }
+        for index in filters.indices {
+            spawn("drctl-\(filters[index].name)") {
+                try Self.pump(self.stages.filters[index], from: queues[index], to: queues[index + 1])
+            }
+        }
+        let last = queues[filters.count]
+        spawn("drctl-sink") { try self.drain(last) }
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread {
+            do {
+                try body()
+            } catch {
+                self.stageFailed(error)
+            }
+            self.stageEnded()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func pumpSource(into queue: BoundedQueue<[UInt8]>) throws {
+        let source = stages.source
+        while true {
+            var filled = 0
+            // Fill whole pieces: a pipe hands out at most 64 KiB per read.
+            let piece = try [UInt8](unsafeUninitializedCapacity: readSize) { buffer, count in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                while filled < readSize {
+                    let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                    if got == 0 { break }
+                    filled += got
+                }
+                count = filled
+            }
+            if filled == 0 { break }
+            bytesRead.add(filled)
+            try queue.push(piece)
+        }
+        try source.finish()
+        queue.close()
+    }
+
+    private static func pump(_ filter: StreamFilter, from input: BoundedQueue<[UInt8]>,
+                             to output: BoundedQueue<[UInt8]>) throws {
+        let emit: ([UInt8]) throws -> Void = { piece in
+            if !piece.isEmpty { try output.push(piece) }
+        }
+        while let piece = try input.pop() {
+            try filter.process(piece, emit: emit)
+        }
+        try filter.finish(emit: emit)
+        output.close()
+    }
+
+    private func drain(_ queue: BoundedQueue<[UInt8]>) throws {
+        let sink = stages.sink
+        while let piece = try queue.pop() {
+            try piece.withUnsafeBytes { try sink.write($0) }
+            bytesWritten.add(piece.count)
+        }
+        // Every upstream stage closed its output only after its own finish() succeeded,
+        // so reaching this point means the whole stream is good.
+        try sink.finish()
+    }
+
+    private func stageFailed(_ error: Error) {
+        // A stage woken by another's failure throws PipelineStopped: not the cause.
+        if error is PipelineStopped { return }
+        stop(because: error)
+    }
+
+    private func stageEnded() {
+        let finished = state.withLock { state -> (@Sendable (Error?) -> Void, Error?)? in
+            state.running -= 1
+            guard state.running == 0, let completion = state.completion else { return nil }
+            state.completion = nil
+            return (completion, state.failure)
+        }
+        guard let (completion, failure) = finished else { return }
+        if failure != nil { stages.sink.abort() }
+        completion(failure)
+    }
+}
+
+/// Thrown inside stages that were stopped because another stage failed.
+struct PipelineStopped: Error {}
+
+private struct RunState {
+    var failure: Error?
+    var queues: [BoundedQueue<[UInt8]>] = []
+    var running = 0
+    var completion: (@Sendable (Error?) -> Void)?
+}
+
+/// The stage objects, each touched by exactly one pipeline thread (plus `cancel`/`abort`,
+/// which are documented as callable from another thread).
+private final class Stages: @unchecked Sendable {
+    let source: ByteSource
+    let filters: [StreamFilter]
+    let sink: ByteSink
+
+    init(source: ByteSource, filters: [StreamFilter], sink: ByteSink) {
+        self.source = source
+        self.filters = filters
+        self.sink = sink
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+
+/// A validated policy (schema version 1). Only `PolicyLoader` makes one, and only when the
+/// policy file had no problems at all: every value the user wrote is represented here.
+/// Paths are absolute (relative paths in the file are resolved against the policy's directory).
+public struct Policy: Sendable {
+    /// The policy file as it was named to the loader (used in problem messages).
+    public var sourcePath: String
+    public var repository: RepositoryPolicy
+    public var targets: [TargetPolicy]
+
+    public init(sourcePath: String, repository: RepositoryPolicy, targets: [TargetPolicy]) {
+        self.sourcePath = sourcePath
+        self.repository = repository
+        self.targets = targets
+    }
+
+    public func target(named name: String) -> TargetPolicy? {
+        targets.first { $0.name == name }
+    }
+}
+
+public struct RepositoryPolicy: Sendable {
+    /// In policy order: restore tries them in this order.
+    public var regions: [RegionPolicy]
+    /// The quorum: a backup with fewer regions than this fails. 1...regions.count, default 1.
+    public var minRegions: Int
+    public var compression: CompressionPolicy
+    public var encryption: EncryptionPolicy
+
+    public init(regions: [RegionPolicy], minRegions: Int, compression: CompressionPolicy, encryption: EncryptionPolicy) {
+        self.regions = regions
+        self.minRegions = minRegions
+        self.compression = compression
+        self.encryption = encryption
+    }
+
+    public func region(named name: String) -> RegionPolicy? {
+        regions.first { $0.name == name }
+    }
+}
+
+public enum RegionLocation: Sendable, Equatable {
+    /// A local (or mounted) directory; always an absolute, normalised path.
+    case directory(String)
+    /// `s3://bucket/prefix`; `prefix` has no leading or trailing slash and may be empty.
+    case s3(bucket: String, prefix: String)
+}
+
+public struct RegionPolicy: Sendable {
+    public var name: String
+    public var location: RegionLocation
+    /// A region that makes no progress for this long is dropped from the running backup.
+    /// nil: no stall limit.
+    public var timeout: Duration?
+    /// Connection settings; non-nil exactly when `location` is `.s3`.
+    public var s3: S3Settings?
+
+    public init(name: String, location: RegionLocation, timeout: Duration? = nil, s3: S3Settings? = nil) {
+        self.name = name
+        self.location = location
+        self.timeout = timeout
+        self.s3 = s3
+    }
+}
+
+/// Settings of an `s3://` region. All optional in the policy.
+public struct S3Settings: Sendable, Equatable {
+    /// `http://` or `https://` URL of an S3-compatible endpoint; nil = AWS for `region`.
+    public var endpoint: String?
+    /// The signing region (`us-east-1` when nil).
+    public var region: String?
+    /// Path-style addressing (`endpoint/bucket/key`) instead of virtual-host style. Default false.
+    public var pathStyle: Bool
+    public var accessKeyID: SecretReference?
+    public var secretAccessKey: SecretReference?
+    public var sessionToken: SecretReference?
+    /// Absolute path of a PEM CA bundle to trust for this endpoint.
+    public var caFile: String?
+    /// Default false. Only for test endpoints.
+    public var insecureSkipTLSVerify: Bool
+
+    public init(endpoint: String? = nil, region: String? = nil, pathStyle: Bool = false,
+                accessKeyID: SecretReference? = nil, secretAccessKey: SecretReference? = nil,
+                sessionToken: SecretReference? = nil, caFile: String? = nil, insecureSkipTLSVerify: Bool = false) {
+        self.endpoint = endpoint
+        self.region = region
+        self.pathStyle = pathStyle
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.caFile = caFile
+        self.insecureSkipTLSVerify = insecureSkipTLSVerify
+    }
+}
+
+public struct CompressionPolicy: Sendable, Equatable {
+    /// zstd level, 1...19. Default 3.
+    public var level: Int32
+    /// zstd worker threads, 0...256; 0 = one per core. Default 0.
+    public var threads: Int
+
+    public init(level: Int32 = 3, threads: Int = 0) {
+        self.level = level
+        self.threads = threads
+    }
+}
+
+public struct EncryptionPolicy: Sendable, Equatable {
+    /// Absolute path of the secret key file (encrypts and decrypts). At least one of the two is set.
+    public var keyFile: String?
+    /// Absolute path of the public key file; when set, backups are encrypted to it.
+    public var publicKeyFile: String?
+
+    public init(keyFile: String? = nil, publicKeyFile: String? = nil) {
+        self.keyFile = keyFile
+        self.publicKeyFile = publicKeyFile
+    }
+}
+
+public enum TargetKind: String, Sendable, CaseIterable {
+    case command, postgres, redis
+}
+
+public enum PostgresMode: String, Sendable, CaseIterable {
+    case logical, physical
+}
+
+public enum PostgresSSLMode: String, Sendable, CaseIterable {
+    case disable, allow, prefer, require
+    case verifyCA = "verify-ca"
+    case verifyFull = "verify-full"
+}
+
+public struct TargetPolicy: Sendable {
+    public var name: String
+    public var kind: TargetKind
+    /// argv of the program whose stdout is the backup (kind command; empty otherwise).
+    public var command: [String]
+    /// Extra environment variables for the program (kind command; empty otherwise).
+    public var environment: [String: SecretReference]
+    public var schedule: CronExpression?
+    /// IANA time zone name for `schedule` and `drill.schedule`; nil = UTC (see `timeZone`).
+    public var timezone: String?
+    public var retention: RetentionPolicy?
+    public var objectives: Objectives?
+    public var drill: DrillPolicy?
+    /// Set exactly when kind is postgres.
+    public var postgres: PostgresConnection?
+    /// Set exactly when kind is redis.
+    public var redis: RedisConnection?
+    /// Set exactly when kind is postgres (default .logical).
+    public var mode: PostgresMode?
+
+    public init(name: String, kind: TargetKind, command: [String] = [], environment: [String: SecretReference] = [:],
+                schedule: CronExpression? = nil, timezone: String? = nil, retention: RetentionPolicy? = nil,
+                objectives: Objectives? = nil, drill: DrillPolicy? = nil, postgres: PostgresConnection? = nil,
+                redis: RedisConnection? = nil, mode: PostgresMode? = nil) {
+        self.name = name
+        self.kind = kind
+        self.command = command
+        self.environment = environment
+        self.schedule = schedule
+        self.timezone = timezone
+        self.retention = retention
+        self.objectives = objectives
+        self.drill = drill
+        self.postgres = postgres
+        self.redis = redis
+        self.mode = mode
+    }
+
+    /// The zone schedules are evaluated in: `timezone`, or UTC when none is given.
+    public var timeZone: TimeZone {
+        timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+    }
+}
+
+/// How many backups `prune` keeps. A backup kept by any rule is kept. All counts ≥ 0; at least one > 0.
+public struct RetentionPolicy: Sendable, Equatable {
+    public var keepLast: Int
+    public var keepHourly: Int
+    public var keepDaily: Int
+    public var keepWeekly: Int
+    public var keepMonthly: Int
+    public var keepYearly: Int
+
+    public init(keepLast: Int = 0, keepHourly: Int = 0, keepDaily: Int = 0,
+                keepWeekly: Int = 0, keepMonthly: Int = 0, keepYearly: Int = 0) {
+        self.keepLast = keepLast
+        self.keepHourly = keepHourly
+        self.keepDaily = keepDaily
+        self.keepWeekly = keepWeekly
+        self.keepMonthly = keepMonthly
+        self.keepYearly = keepYearly
+    }
+}
+
+/// Recovery objectives; each > 0 when given, at least one given.
+public struct Objectives: Sendable, Equatable {
+    /// Recovery point objective: the newest recoverable point may be at most this old.
+    public var rpo: Duration?
+    /// Recovery time objective: a restore (drill) must be verified within this time.
+    public var rto: Duration?
+
+    public init(rpo: Duration? = nil, rto: Duration? = nil) {
+        self.rpo = rpo
+        self.rto = rto
+    }
+}
+
+public struct DrillPolicy: Sendable, Equatable {
+    /// Default true.
+    public var enabled: Bool
+    /// When drills run (in the target's time zone); nil = only when started by hand.
+    public var schedule: CronExpression?
+    /// Queries run against the restored instance (postgres only).
+    public var checks: [DrillCheck]
+
+    public init(enabled: Bool = true, schedule: CronExpression? = nil, checks: [DrillCheck] = []) {
+        self.enabled = enabled
+        self.schedule = schedule
+        self.checks = checks
+    }
+}
+
+public struct DrillCheck: Sendable, Equatable {
+    public var sql: String
+    /// The expected result, compared as text with the first column of the first row.
+    public var expect: String
+
+    public init(sql: String, expect: String) {
+        self.sql = sql
+        self.expect = expect
+    }
+}
+
+public struct PostgresConnection: Sendable, Equatable {
+    /// Host name, IP address, or an absolute directory holding the server's Unix socket.
+    public var host: String
+    /// Default 5432.
+    public var port: Int
+    public var user: String?
+    public var password: SecretReference?
+    /// Databases to back up; empty = every database (logical mode). Ignored in physical mode.
+    public var databases: [String]
+    /// Default prefer.
+    public var sslmode: PostgresSSLMode
+
+    public init(host: String, port: Int = 5432, user: String? = nil, password: SecretReference? = nil,
+                databases: [String] = [], sslmode: PostgresSSLMode = .prefer) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.databases = databases
+        self.sslmode = sslmode
+    }
+}
+
+public struct RedisConnection: Sendable, Equatable {
+    public var host: String
+    /// Default 6379.
+    public var port: Int
+    /// ACL user name (Redis 6+); nil = the default user.
+    public var username: String?
+    public var password: SecretReference?
+
+    public init(host: String, port: Int = 6379, username: String? = nil, password: SecretReference? = nil) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Yams
+
+/// Reads, parses and validates policy files. Every problem in a file is collected and thrown
+/// together as a `PolicyError`; a `Policy` is returned only when there are none.
+public enum PolicyLoader {
+    /// The schema version this build reads.
+    public static let schemaVersion = 1
+
+    /// Loads the policy at `path`. Relative paths inside it are resolved against its directory.
+    public static func load(path: String) throws(PolicyError) -> Policy {
+        let data: Data
+        do {
+            data = try FileIO.contents(of: path)
+        } catch {
+            throw PolicyError(problems: [PolicyProblem(file: path, line: 0, column: 0, keyPath: "",
+                                                       message: "cannot read policy \(path): \(error.reason)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PolicyError(problems: [PolicyProblem(file: path, line: 0, column: 0, keyPath: "",
+                                                       message: "cannot read policy \(path): not UTF-8 text")])
+        }
+        return try load(yaml: text, sourcePath: path)
+    }
+
+    /// Loads a policy from text. `sourcePath` names it in problems, and relative paths inside it are
+    /// resolved against `sourcePath`'s directory (which need not exist as a file).
+    public static func load(yaml: String, sourcePath: String) throws(PolicyError) -> Policy {
+        let absolute = sourcePath.hasPrefix("/")
+            ? sourcePath
+            : FileManager.default.currentDirectoryPath + "/" + sourcePath
+        let directory = PathText.normalize((absolute as NSString).deletingLastPathComponent)
+        let validator = PolicyValidator(file: sourcePath, baseDirectory: directory, document: YAMLDocument(yaml: yaml))
+        let policy = validator.validate()
+        let problems = validator.sortedProblems
+        if let policy, problems.isEmpty { return policy }
+        throw PolicyError(problems: problems.isEmpty
+            ? [PolicyProblem(file: sourcePath, line: 0, column: 0, keyPath: "", message: "internal error: incomplete policy")]
+            : problems)
+    }
+}
+
+enum PathText {
+    /// Removes `.`, `..` and empty components of an absolute path.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

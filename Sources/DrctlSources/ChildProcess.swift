@@ -1,0 +1,178 @@
+import Glibc
+import Foundation
+import Synchronization
+
+/// A program started with posix_spawn, its stdout on a pipe we read, its stderr collected
+/// (the last few KiB, for error messages), stdin from /dev/null. No shell is involved.
+public final class ChildProcess: Sendable {
+    public let argv: [String]
+    public let pid: pid_t
+    /// Read end of the child's stdout.
+    public let stdout: Int32
+    private let stderrTail: StderrTail
+    private let exit = Mutex<ChildExit?>(nil)
+
+    /// Starts `argv` (looked up in PATH) with the parent's environment plus `environment`.
+    public init(argv: [String], environment: [String: String] = [:]) throws {
+        precondition(!argv.isEmpty)
+        self.argv = argv
+        // Pipes are created and the child spawned under one lock: without pipe2(O_CLOEXEC)
+        // (not exported to Swift) a concurrent spawn could otherwise inherit our pipe ends.
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+            throw SourceError.cannotStart(program: argv[0], reason: String(cString: strerror(errno)))
+        }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Bigger pipe, fewer wake-ups; the kernel may refuse (then the default stays).
+        _ = fcntl(outPipe[0], fcntlSetPipeSize, 1 << 20)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+
+        // The child starts with default signal handling even though we ignore SIGPIPE.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var noMask = sigset_t()
+        sigemptyset(&noMask)
+        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var merged = ProcessInfo.processInfo.environment
+        for (name, value) in environment { merged[name] = value }
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard status == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw SourceError.cannotStart(program: argv[0], reason: String(cString: strerror(status)))
+        }
+        self.pid = child
+        self.stdout = outPipe[0]
+        self.stderrTail = StderrTail(fd: errPipe[0])
+    }
+
+    /// Waits for the child to exit (once; later calls return the same result).
+    @discardableResult
+    public func wait() -> ChildExit {
+        if let known = exit.withLock({ $0 }) { return known }
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, 0) } while result == -1 && errno == EINTR
+        let outcome: ChildExit
+        if result == -1 {
+            outcome = .exited(code: -1)
+        } else if status & 0x7f == 0 {
+            outcome = .exited(code: (status >> 8) & 0xff)
+        } else {
+            outcome = .killed(signal: status & 0x7f)
+        }
+        stderrTail.join()
+        exit.withLock { $0 = outcome }
+        return outcome
+    }
+
+    /// What the child wrote to stderr (the last 4 KiB), trimmed; valid after `wait()`.
+    public var stderr: String { stderrTail.text }
+
+    /// Asks the child to stop (SIGTERM), then forces it (SIGKILL) after `grace` seconds.
+    public func terminate(grace: Double = 5) {
+        if exit.withLock({ $0 }) != nil { return }
+        kill(pid, SIGTERM)
+        Thread.detachNewThread { [self] in
+            var waited = 0.0
+            while waited < grace {
+                if exit.withLock({ $0 }) != nil { return }
+                usleep(100_000)
+                waited += 0.1
+            }
+            if exit.withLock({ $0 }) == nil { kill(pid, SIGKILL) }
+        }
+    }
+
+    deinit { close(stdout) }
+
+    /// "pg_dump" rather than "/usr/lib/postgresql/15/bin/pg_dump", for messages.
+    public var programName: String { String(argv[0].split(separator: "/").last ?? Substring(argv[0])) }
+}
+
+private let spawnLock = NSLock()
+/// F_SETPIPE_SZ from <fcntl.h>, hidden from Swift behind _GNU_SOURCE.
+private let fcntlSetPipeSize: Int32 = 1031
+
+public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
+    case exited(code: Int32)
+    case killed(signal: Int32)
+
+    public var succeeded: Bool { self == .exited(code: 0) }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with status \(code)"
+        case .killed(let signal):
+            let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
+            return "was killed by signal \(signal) (\(name))"
+        }
+    }
+}
+
+/// Reads a child's stderr on its own thread and keeps the last 4 KiB.
+private final class StderrTail: @unchecked Sendable {
+    private let limit = 4096
+    private var bytes: [UInt8] = []
+    private let finished = NSCondition()
+    private var done = false
+
+    init(fd: Int32) {
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                finished.lock()
+                bytes.append(contentsOf: buffer[..<count])
+                if bytes.count > limit { bytes.removeFirst(bytes.count - limit) }
+                finished.unlock()
+            }
+            close(fd)
+            finished.lock()
+            done = true
+            finished.broadcast()
+            finished.unlock()
+        }
+    }
+
+    func join() {
+        finished.lock()
+        // A grandchild may keep stderr open after the child exits; don't wait forever.
+        let deadline = Date().addingTimeInterval(2)
+        while !done && finished.wait(until: deadline) {}
+        finished.unlock()
+    }
+
+    var text: String {
+        finished.lock()
+        defer { finished.unlock() }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

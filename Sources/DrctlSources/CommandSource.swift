@@ -1,0 +1,33 @@
+import Glibc
+import DrctlPipeline
+
+/// The stdout of a program (argv, no shell) as a byte source. The program's exit status
+/// decides whether the stream was complete: a non-zero status or a signal fails the backup.
+public final class CommandSource: ByteSource {
+    public let child: ChildProcess
+
+    public init(argv: [String], environment: [String: String] = [:]) throws {
+        guard !argv.isEmpty else { throw SourceError.cannotStart(program: "", reason: "the command is empty") }
+        child = try ChildProcess(argv: argv, environment: environment)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Glibc.read(child.stdout, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw SourceError.readFailed(program: child.programName, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    public func finish() throws {
+        let exit = child.wait()
+        guard exit.succeeded else {
+            throw SourceError.programFailed(program: child.programName, exit: exit, stderr: child.stderr)
+        }
+    }
+
+    public func cancel() {
+        child.terminate()
+    }
+}

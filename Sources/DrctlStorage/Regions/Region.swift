@@ -1,0 +1,54 @@
+/// A named storage region of the policy: one store, in policy order.
+public struct Region: Sendable {
+    public let name: String
+    public let store: ObjectStore
+
+    public init(name: String, store: ObjectStore) {
+        self.name = name
+        self.store = store
+    }
+}
+
+/// Which regions are still taking part in one backup, and why the others were dropped.
+/// A region dropped while writing one object stays out for the rest of the backup.
+public final class RegionRoster: @unchecked Sendable {
+    public let regions: [Region]
+    public let minRegions: Int
+    private var failures: [String: Error] = [:]
+
+    public init(regions: [Region], minRegions: Int) {
+        self.regions = regions
+        self.minRegions = minRegions
+    }
+
+    public var alive: [Region] { regions.filter { failures[$0.name] == nil } }
+
+    public var dropped: [(region: String, error: Error)] {
+        regions.compactMap { region in failures[region.name].map { (region.name, $0) } }
+    }
+
+    public func drop(_ region: Region, because error: Error) {
+        if failures[region.name] == nil { failures[region.name] = error }
+    }
+
+    /// Throws when fewer than `minRegions` regions remain.
+    public func checkQuorum() throws {
+        let count = alive.count
+        if count < minRegions {
+            throw RegionQuorumError(alive: count, total: regions.count, minRegions: minRegions,
+                                    failures: dropped.map { "region '\($0.region)': \($0.error)" })
+        }
+    }
+}
+
+public struct RegionQuorumError: Error, CustomStringConvertible {
+    public let alive: Int
+    public let total: Int
+    public let minRegions: Int
+    public let failures: [String]
+
+    public var description: String {
+        "only \(alive) of \(total) region(s) could store the backup, and min_regions is \(minRegions): "
+            + failures.joined(separator: "; ")
+    }
+}

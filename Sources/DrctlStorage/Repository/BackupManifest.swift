@@ -1,0 +1,199 @@
+import Foundation
+import DrctlCrypto
+
+/// Everything needed to find, check, decrypt and restore one backup, and the facts drills
+/// compare against. Its presence in a region is what makes a backup exist there: it is
+/// written last, after every object it names. Schema: docs/FORMAT.md, "Backup manifest".
+public struct BackupManifest: Codable, Sendable, Equatable {
+    public static let formatName = "drctl-backup-manifest"
+    public static let currentVersion = 1
+
+    public var format: String = BackupManifest.formatName
+    public var version: Int = BackupManifest.currentVersion
+    public var backupID: String
+    public var target: String
+    public var kind: String
+    public var tool: ToolInfo
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var consistentPoint: ConsistentPoint
+    public var compression: CompressionInfo
+    public var encryption: EncryptionInfo
+    public var objects: [StoredObject]
+    public var rawSize: UInt64
+    public var storedSize: UInt64
+    public var source: [String: String]
+    /// The regions that held every object when the backup was committed.
+    public var regions: [String]
+    /// `complete` (every region of the policy) or `degraded` (at least `min_regions`).
+    public var status: BackupStatus
+
+    public init(backupID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date,
+                finishedAt: Date, consistentPoint: ConsistentPoint, compression: CompressionInfo,
+                encryption: EncryptionInfo, objects: [StoredObject], source: [String: String],
+                regions: [String], status: BackupStatus) {
+        self.backupID = backupID
+        self.target = target
+        self.kind = kind
+        self.tool = tool
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.consistentPoint = consistentPoint
+        self.compression = compression
+        self.encryption = encryption
+        self.objects = objects
+        self.rawSize = objects.reduce(0) { $0 + $1.rawSize }
+        self.storedSize = objects.reduce(0) { $0 + $1.storedSize }
+        self.source = source
+        self.regions = regions
+        self.status = status
+    }
+
+    public var id: BackupID? { BackupID(backupID) }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, target, kind, tool, compression, encryption, objects, source, regions, status
+        case backupID = "backup_id", startedAt = "started_at", finishedAt = "finished_at"
+        case consistentPoint = "consistent_point", rawSize = "raw_size", storedSize = "stored_size"
+    }
+}
+
+public enum BackupStatus: String, Codable, Sendable {
+    case complete, degraded
+}
+
+public struct ToolInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+
+    public init(name: String = "drctl", version: String) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// The moment the backup's data reflects. For a program's output drctl only knows it is no
+/// older than the program's start; database sources record their LSN or replication offset.
+public struct ConsistentPoint: Codable, Sendable, Equatable {
+    public var time: Date
+    public var precision: String
+
+    public init(time: Date, precision: String) {
+        self.time = time
+        self.precision = precision
+    }
+}
+
+public struct CompressionInfo: Codable, Sendable, Equatable {
+    public var algorithm: String
+    public var level: Int32
+
+    public init(algorithm: String = "zstd", level: Int32) {
+        self.algorithm = algorithm
+        self.level = level
+    }
+}
+
+public struct EncryptionInfo: Codable, Sendable, Equatable {
+    /// The sealed-stream format of every object ("drctl-sealed-stream-v1").
+    public var stream: String
+    public var chunkSize: Int
+    /// The backup's random data key, wrapped for the repository key.
+    public var dataKey: WrappedDataKey
+
+    public init(stream: String = "drctl-sealed-stream-v1", chunkSize: Int, dataKey: WrappedDataKey) {
+        self.stream = stream
+        self.chunkSize = chunkSize
+        self.dataKey = dataKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stream
+        case chunkSize = "chunk_size", dataKey = "data_key"
+    }
+}
+
+public struct StoredObject: Codable, Sendable, Equatable {
+    /// The object's name inside the backup ("stdout", later "db-app.dump", "globals.sql").
+    public var name: String
+    /// Its key relative to the region's root.
+    public var key: String
+    public var rawSize: UInt64
+    public var storedSize: UInt64
+    /// SHA-256 of the stored (sealed) bytes, lowercase hex.
+    public var sha256: String
+
+    public init(name: String, key: String, rawSize: UInt64, storedSize: UInt64, sha256: String) {
+        self.name = name
+        self.key = key
+        self.rawSize = rawSize
+        self.storedSize = storedSize
+        self.sha256 = sha256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, key, sha256
+        case rawSize = "raw_size", storedSize = "stored_size"
+    }
+}
+
+extension BackupManifest {
+    /// Manifests are pretty-printed with sorted keys: humans read them during incidents.
+    public func encoded() throws -> [UInt8] {
+        Array(try ManifestCoding.encoder.encode(self)) + [0x0a]
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> BackupManifest {
+        try ManifestCoding.decoder.decode(BackupManifest.self, from: Data(bytes))
+    }
+}
+
+/// The JSON conventions of everything drctl stores: snake_case keys (declared per type),
+/// RFC 3339 UTC timestamps with milliseconds.
+public enum ManifestCoding {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+private extension Int64 {
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
+
+/// RFC 3339 timestamps in UTC with milliseconds: `2026-11-22T05:10:08.123Z`.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        // Whole milliseconds, rounded (the formatter would truncate 0.123 stored as 0.12299…).
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = Date(timeIntervalSince1970: TimeInterval(milliseconds.floorDivided(by: 1000)))
+        let whole = seconds.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        return String(whole.dropLast()) + String(format: ".%03dZ", Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000))
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        return try? Date.ISO8601FormatStyle().parse(text)
+    }
+}

@@ -1,0 +1,81 @@
+import DrctlPipeline
+
+/// One storage backend (a local directory, an S3 bucket): the only thing commands know
+/// about where bytes live. Keys are `/`-separated relative paths whose segments never start
+/// with a dot (the backends use dot-names for their own temporary files).
+///
+/// Objects are write-once: `ObjectWriter.commit()` fails if the key already exists.
+public protocol ObjectStore: Sendable {
+    /// Where this store is, for messages ("/var/lib/drctl/repo", "s3://bucket/prefix").
+    var location: String { get }
+    /// Starts writing a new object; nothing is visible under `key` until `commit()`.
+    func create(_ key: String) throws -> ObjectWriter
+    /// Opens an object for streaming reads.
+    func open(_ key: String) throws -> ObjectReader
+    /// Every object whose key starts with `prefix`, sorted by key.
+    func list(prefix: String) throws -> [ObjectInfo]
+    /// The object's size, or nil if it does not exist.
+    func stat(_ key: String) throws -> ObjectInfo?
+    /// Removes an object; removing a missing object is not an error.
+    func delete(_ key: String) throws
+}
+
+/// An object being written. Not thread-safe: one thread writes, then commits or aborts.
+public protocol ObjectWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes the object durable and visible under its key.
+    func commit() throws
+    /// Discards everything written; safe to call after a failed write or commit.
+    func abort()
+}
+
+/// An object being read, as a pipeline source.
+public protocol ObjectReader: ByteSource {
+    var size: UInt64 { get }
+}
+
+public struct ObjectInfo: Sendable, Equatable {
+    public var key: String
+    public var size: UInt64
+
+    public init(key: String, size: UInt64) {
+        self.key = key
+        self.size = size
+    }
+}
+
+public extension ObjectStore {
+    /// Writes a small object in one go (manifests, records).
+    func put(_ key: String, bytes: [UInt8]) throws {
+        let writer = try create(key)
+        do {
+            try bytes.withUnsafeBytes { try writer.write($0) }
+            try writer.commit()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// Reads a small object whole; refuses objects above `limit` bytes.
+    func get(_ key: String, limit: UInt64 = 64 << 20) throws -> [UInt8] {
+        let reader = try open(key)
+        guard reader.size <= limit else {
+            throw StorageError.tooLarge(key: key, size: reader.size, limit: limit, location: location)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(reader.size))
+        var filled = 0
+        while filled < bytes.count {
+            let count = try bytes.withUnsafeMutableBytes {
+                try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        guard filled == bytes.count else {
+            throw StorageError.io(operation: "read", key: key, location: location,
+                                  reason: "object shrank while being read (\(filled) of \(bytes.count) bytes)")
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import DrctlJobs
+import DrctlPolicy
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up one target, or every target of the policy in turn.")
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "The target to back up (default: every target).")
+    var target: String?
+
+    @Flag(name: .long, help: "Print the committed backups as JSON.")
+    var json = false
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            let targets = try selectTargets(policy, target)
+            let keys = try KeyRing(policy: policy.repository.encryption)
+            let interruption = Interruption()
+            Signals.route(to: interruption)
+            var summaries: [BackupSummary] = []
+            var firstError: Error?
+            for target in targets {
+                do {
+                    let manifest = try await BackupJob(
+                        policy: policy, target: target, keys: keys, logger: logger,
+                        progress: TerminalProgress.forStandardError(), interruption: interruption
+                    ).run()
+                    summaries.append(BackupSummary(manifest))
+                    if !json {
+                        Output.line("\(manifest.target) \(manifest.backupID) \(manifest.status.rawValue): "
+                            + "\(ByteFormat.human(manifest.rawSize)) read, \(ByteFormat.human(manifest.storedSize)) stored "
+                            + "in \(manifest.regions.joined(separator: ", "))")
+                    }
+                } catch let error as JobError {
+                    if case .interrupted = error { throw error }
+                    firstError = firstError ?? error
+                    TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
+                } catch {
+                    firstError = firstError ?? error
+                    TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
+                }
+            }
+            if json { try Output.json(summaries) }
+            if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }
+        }
+    }
+}
+
+/// The target named by `--target`, or all of them.
+func selectTargets(_ policy: Policy, _ name: String?) throws -> [TargetPolicy] {
+    guard let name else { return policy.targets }
+    guard let target = policy.target(named: name) else {
+        throw JobError.unknownTarget(name, known: policy.targets.map(\.name))
+    }
+    return [target]
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DrctlJobs
+import DrctlStorage
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the backups the regions hold (read from the regions, not from local state).")
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "Only this target's backups.")
+    var target: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            if let target { _ = try selectTargets(policy, target) }
+            let listing = try ListJob(policy: policy, target: target, logger: logger).run()
+            let summaries = listing.entries.map { BackupSummary($0.manifest, regions: $0.regions) }
+            if json {
+                try Output.json(summaries)
+                return
+            }
+            if summaries.isEmpty {
+                Output.line("no backups" + (target.map { " of \($0)" } ?? ""))
+                return
+            }
+            Output.table(
+                ["TARGET", "BACKUP", "FINISHED (UTC)", "RAW", "STORED", "STATUS", "REGIONS"],
+                summaries.map { summary in
+                    [summary.target, summary.backupID, Timestamp.format(summary.finishedAt),
+                     ByteFormat.human(summary.rawSize), ByteFormat.human(summary.storedSize),
+                     summary.status, summary.regions.joined(separator: ",")]
+                })
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import DrctlJobs
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a backup (default: the newest) of a target.",
+        discussion: """
+            A command target restores to a file (--to PATH) or to standard output (--to -). The file \
+            is written beside PATH and moved into place only once every byte is authenticated; an \
+            existing PATH is never replaced without --force.
+            """)
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "The target whose backup to restore.")
+    var target: String
+
+    @Option(name: .long, help: "The backup to restore (default: the newest).")
+    var backup: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where to restore to: a file path, or - for standard output.", valueName: "PATH"))
+    var to: String
+
+    @Flag(name: .long, help: "Replace the destination if it exists.")
+    var force = false
+
+    @Option(name: .long, help: "Read from this region only (default: the first healthy region in policy order).")
+    var region: String?
+
+    @Option(name: .long, help: ArgumentHelp("The secret key, instead of the policy's encryption.key_file.", valueName: "FILE"))
+    var key: String?
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            let target = try selectTargets(policy, self.target)[0]
+            let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
+            let interruption = Interruption()
+            Signals.route(to: interruption)
+            let outcome = try await RestoreJob(
+                policy: policy, target: target, backupID: backup, destination: to, force: force,
+                preferredRegion: region, keys: keys, logger: logger,
+                progress: TerminalProgress.forStandardError(), interruption: interruption
+            ).run()
+            let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
+                + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
+            // With --to - standard output carries the data itself.
+            if to == "-" { TerminalLine.write(message + "\n") } else { Output.line(message) }
+        }
+    }
+}

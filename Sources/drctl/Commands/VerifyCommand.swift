@@ -1,0 +1,68 @@
+import ArgumentParser
+import DrctlJobs
+import DrctlStorage
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Read every stored byte of backups in every region: digests, authentication, decompression. Restores nothing.")
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "Only this target's backups.")
+    var target: String?
+
+    @Option(name: .long, help: "Only this backup.")
+    var backup: String?
+
+    @Option(name: .long, help: ArgumentHelp("The secret key, instead of the policy's encryption.key_file.", valueName: "FILE"))
+    var key: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    struct Line: Encodable {
+        let target: String
+        let backupID: String
+        let region: String
+        let ok: Bool
+        let problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case target, region, ok, problem
+            case backupID = "backup_id"
+        }
+    }
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            if let target { _ = try selectTargets(policy, target) }
+            let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
+            let interruption = Interruption()
+            Signals.route(to: interruption)
+            let results = try await VerifyJob(
+                policy: policy, target: target, backupID: backup, keys: keys, logger: logger,
+                progress: TerminalProgress.forStandardError(), interruption: interruption
+            ).run()
+            if json {
+                try Output.json(results.map {
+                    Line(target: $0.target, backupID: $0.backupID, region: $0.region, ok: $0.problem == nil, problem: $0.problem)
+                })
+            } else {
+                for result in results {
+                    Output.line("\(result.target) \(result.backupID) \(result.region): "
+                        + (result.problem.map { "FAILED: \($0)" } ?? "ok"))
+                }
+                if results.isEmpty { Output.line("no backups to verify") }
+            }
+            let failures = results.compactMap(\.error)
+            if let first = failures.first {
+                TerminalLine.write("drctl: error: \(failures.count) of \(results.count) backup copies failed verification\n")
+                throw ExitCode(ExitStatus.of(first).rawValue)
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Drctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drctl",
+        abstract: "Backup and disaster recovery for PostgreSQL and Redis: streamed, compressed, encrypted, multi-region.",
+        discussion: """
+            Exit codes: 0 success · 1 the operation failed · 2 invalid usage or policy · 3 integrity \
+            failure (stored data altered, truncated or corrupt) · 4 key problem · 5 no such target or \
+            backup · 6 restore destination exists (use --force) · 130/143 interrupted by SIGINT/SIGTERM.
+            """,
+        version: "drctl \(DrctlVersionText.current)",
+        subcommands: [
+            KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
+            RestoreCommand.self, PolicyCommand.self, VersionCommand.self,
+        ])
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Logging
+import DrctlPolicy
+
+/// Options every command that reads the policy takes.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The policy file.", discussion: "Default: $DRCTL_POLICY, then /etc/drctl/policy.yaml.", valueName: "FILE"))
+    var policy: String?
+
+    var policyPath: String {
+        if let policy { return policy }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DRCTL_POLICY"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "/etc/drctl/policy.yaml"
+    }
+
+    func load() throws -> Policy {
+        try PolicyLoader.load(path: policyPath)
+    }
+}
+
+/// Logging options; logs go to standard error, standard output carries data only.
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "Log format: text (for people) or json (one object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
+    @Option(name: .long, help: "Least severe level logged: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func bootstrap() -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = logFormat
+        LoggingBootstrap.once(format: format, level: level)
+        return Logger(label: "drctl")
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, Sendable {
+    case text, json
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import DrctlCrypto
+
+@Suite final class KeyFileTests {
+    let directory: String
+
+    init() throws {
+        directory = try temporaryDirectory()
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue
+    }
+
+    func write(_ text: String, to name: String) throws -> String {
+        try text.write(toFile: path(name), atomically: false, encoding: .utf8)
+        return path(name)
+    }
+
+    func loadError(_ load: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> CryptoError.Code? {
+        let error = #expect(throws: CryptoError.self, sourceLocation: sourceLocation) { try load() }
+        return error?.code
+    }
+
+    @Test func secretKeyFileRoundTrip() throws {
+        let key = SecretKey.generate()
+        try key.write(to: path("repo.key"))
+        #expect(try mode(path("repo.key")) == 0o600)
+        let loaded = try SecretKey.load(path: path("repo.key"))
+        #expect(loaded.keyID == key.keyID && loaded.bytes == key.bytes)
+        let text = try String(contentsOfFile: path("repo.key"), encoding: .utf8)
+        #expect(text.hasPrefix("# drctl secret key"))
+        #expect(text.contains("\ndrctl-secret-key-v1 "))
+    }
+
+    @Test func publicKeyFileRoundTrip() throws {
+        let key = SecretKey.generate()
+        try key.publicKey.write(to: path("repo.pub"))
+        #expect(try mode(path("repo.pub")) == 0o600)
+        let loaded = try PublicKey.load(path: path("repo.pub"))
+        #expect(loaded == key.publicKey && loaded.keyID == key.keyID)
+        let text = try String(contentsOfFile: path("repo.pub"), encoding: .utf8)
+        #expect(text.contains("only create backups, not read them"))
+    }
+
+    @Test func keyFilesAreNeverOverwritten() throws {
+        let first = SecretKey.generate()
+        try first.write(to: path("repo.key"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path("repo.key")))
+        let error = #expect(throws: CryptoError.self) { try SecretKey.generate().write(to: path("repo.key")) }
+        #expect(error?.code == .keyFileExists)
+        #expect(error?.description.contains("already exists") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path("repo.key"))) == before)
+        #expect(try SecretKey.load(path: path("repo.key")).keyID == first.keyID)
+
+        try first.publicKey.write(to: path("repo.pub"))
+        #expect(loadError { try first.publicKey.write(to: path("repo.pub")) } == .keyFileExists)
+        #expect(loadError { try first.publicKey.write(to: path("no/such/dir/repo.pub")) } == .keyFileWriteFailed)
+    }
+
+    @Test func missingAndUnreadableFiles() throws {
+        #expect(loadError { _ = try SecretKey.load(path: path("absent.key")) } == .keyFileMissing)
+        #expect(loadError { _ = try PublicKey.load(path: path("absent.pub")) } == .keyFileMissing)
+        // A directory opens but cannot be read (also when the tests run as root).
+        #expect(loadError { _ = try SecretKey.load(path: directory) } == .keyFileUnreadable)
+    }
+
+    @Test func swappedKindsAreReported() throws {
+        let key = SecretKey.generate()
+        try key.write(to: path("repo.key"))
+        try key.publicKey.write(to: path("repo.pub"))
+        let error = #expect(throws: CryptoError.self) { try PublicKey.load(path: path("repo.key")) }
+        #expect(error?.code == .secretKeyGivenForPublic)
+        #expect(error?.description.contains("is a secret key; give the public key") == true)
+        #expect(loadError { _ = try SecretKey.load(path: path("repo.pub")) } == .publicKeyGivenForSecret)
+    }
+
+    @Test func malformedFilesAreReported() throws {
+        let good = Data([UInt8](repeating: 7, count: 32)).base64EncodedString()
+        let malformed = [
+            "",
+            "# only a comment\n",
+            "hello world\n",
+            "drctl-secret-key-v1\n",
+            "drctl-secret-key-v1 ***not base64***\n",
+            "drctl-secret-key-v1 \(good)\ndrctl-secret-key-v1 \(good)\n",
+            "drctl-secret-key-v2 \(good)\n",
+        ]
+        for (i, text) in malformed.enumerated() {
+            let file = try write(text, to: "bad\(i).key")
+            #expect(loadError { _ = try SecretKey.load(path: file) } == .malformedKeyFile, "\(text)")
+        }
+        let binary = path("binary.key")
+        try Data([0xff, 0xfe, 0x00, 0x80]).write(to: URL(fileURLWithPath: binary))
+        #expect(loadError { _ = try SecretKey.load(path: binary) } == .malformedKeyFile)
+
+        let short = try write("drctl-secret-key-v1 \(Data([UInt8](repeating: 7, count: 31)).base64EncodedString())\n", to: "short.key")
+        #expect(loadError { _ = try SecretKey.load(path: short) } == .invalidKeyLength)
+        let long = try write("drctl-public-key-v1 \(Data([UInt8](repeating: 7, count: 33)).base64EncodedString())\n", to: "long.pub")
+        #expect(loadError { _ = try PublicKey.load(path: long) } == .invalidKeyLength)
+    }
+
+    @Test func commentsBlankLinesAndCRLFAreAccepted() throws {
+        let raw = [UInt8](1...32)
+        let text = "# made by hand\r\n\r\n# second comment\r\ndrctl-secret-key-v1 \(Data(raw).base64EncodedString())\r\n\r\n"
+        let file = try write(text, to: "crlf.key")
+        #expect(try SecretKey.load(path: file).bytes == raw)
+    }
+}

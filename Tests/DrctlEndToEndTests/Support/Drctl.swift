@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+
+/// Runs the built `drctl` binary (it sits beside the test bundle in the build folder).
+enum Drctl {
+    static let binary: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // swift-testing may run from inside drctlPackageTests.xctest.
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("drctl").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("drctl binary not found near \(exe); run `swift build` first")
+    }()
+
+    struct Result: CustomStringConvertible {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+
+        var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+    }
+
+    /// Runs drctl with `arguments`; returns its exit status and outputs.
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try Command.run([binary] + arguments, environment: environment)
+    }
+}
+
+/// A child process run to completion with its outputs captured in files (no pipe deadlocks).
+enum Command {
+    static func run(_ argv: [String], environment: [String: String] = [:]) throws -> Drctl.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
+        process.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "DRCTL_POLICY")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let out = scratch.appendingPathComponent("stdout")
+        let err = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Drctl.Result(status: status,
+                            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs a shell pipeline; fails the caller if it fails.
+    @discardableResult
+    static func shell(_ script: String) throws -> String {
+        let result = try run(["/bin/sh", "-c", script])
+        guard result.status == 0 else { throw ShellFailed(script: script, result: result) }
+        return result.stdout
+    }
+
+    struct ShellFailed: Error, CustomStringConvertible {
+        let script: String
+        let result: Drctl.Result
+        var description: String { "`\(script)` failed: \(result)" }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// A temporary directory holding one test's policy, keys and repository; removed at the end.
+final class Sandbox {
+    let root: String
+    var repository: String { "\(root)/repo" }
+    var policyPath: String { "\(root)/policy.yaml" }
+    var keyPath: String { "\(root)/backup.key" }
+    var publicKeyPath: String { "\(root)/backup.pub" }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let keygen = try Drctl.run(["keygen", "--out", keyPath, "--public-out", publicKeyPath])
+        guard keygen.status == 0 else { throw Command.ShellFailed(script: "drctl keygen", result: keygen) }
+    }
+
+    deinit {
+        _ = try? Command.run(["/bin/sh", "-c", "mountpoint -q '\(root)/full' && umount '\(root)/full'"])
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Writes a policy with one local region (or the given ones) and the given targets.
+    /// - Parameters:
+    ///   - targets: name → argv of a `kind: command` target.
+    ///   - encryption: the `encryption:` mapping's lines.
+    func writePolicy(targets: [(String, [String])], regions: [(String, String)]? = nil, minRegions: Int = 1,
+                     encryption: [String]? = nil) throws {
+        let regionLines = (regions ?? [("local", repository)]).map { name, path in
+            "    - name: \(name)\n      url: \(path)"
+        }.joined(separator: "\n")
+        let keyLines = (encryption ?? ["key_file: \(keyPath)"]).map { "    \($0)" }.joined(separator: "\n")
+        let targetLines = targets.map { name, argv in
+            let list = argv.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }
+            return "  - name: \(name)\n    kind: command\n    command: [\(list.joined(separator: ", "))]"
+        }.joined(separator: "\n")
+        let yaml = """
+            version: 1
+            repository:
+              regions:
+            \(regionLines)
+              min_regions: \(minRegions)
+              compression:
+                level: 3
+              encryption:
+            \(keyLines)
+            targets:
+            \(targetLines)
+
+            """
+        try yaml.write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs drctl with `--policy` of this sandbox appended.
+    @discardableResult
+    func drctl(_ arguments: [String]) throws -> Drctl.Result {
+        try Drctl.run(arguments + ["--policy", policyPath])
+    }
+
+    /// Every file under `directory` (relative paths), including hidden ones.
+    func files(under directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var found: [String] = []
+        while let path = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: "\(directory)/\(path)", isDirectory: &isDirectory), !isDirectory.boolValue {
+                found.append(path)
+            }
+        }
+        return found.sorted()
+    }
+
+    func sha256(_ path: String) throws -> String {
+        String(try Command.shell("sha256sum '\(path)'").prefix(64))
+    }
+}

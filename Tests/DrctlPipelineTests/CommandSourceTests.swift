@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import DrctlPipeline
+@testable import DrctlSources
+
+@Suite struct CommandSourceTests {
+    func drain(_ source: CommandSource) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { break }
+            out += buffer[..<count]
+        }
+        return out
+    }
+
+    @Test func readsStdoutAndChecksStatus() throws {
+        let source = try CommandSource(argv: ["sh", "-c", "printf hello; printf oops >&2"])
+        #expect(try drain(source) == Array("hello".utf8))
+        try source.finish()
+    }
+
+    @Test func nonZeroExitFailsWithStderr() throws {
+        let source = try CommandSource(argv: ["sh", "-c", "echo partial; echo 'cannot connect' >&2; exit 7"])
+        _ = try drain(source)
+        #expect {
+            try source.finish()
+        } throws: { error in
+            "\(error)".contains("exited with status 7") && "\(error)".contains("cannot connect")
+        }
+    }
+
+    @Test func passesEnvironmentNotArgv() throws {
+        let source = try CommandSource(argv: ["sh", "-c", "printf %s \"$DRCTL_TEST_SECRET\""],
+                                       environment: ["DRCTL_TEST_SECRET": "s3cret"])
+        #expect(try drain(source) == Array("s3cret".utf8))
+        try source.finish()
+    }
+
+    @Test func missingProgram() throws {
+        #expect {
+            _ = try CommandSource(argv: ["drctl-no-such-program"])
+        } throws: { error in
+            "\(error)".contains("cannot start 'drctl-no-such-program'")
+        }
+    }
+
+    @Test func cancelStopsAHangingProgram() throws {
+        let source = try CommandSource(argv: ["sleep", "60"])
+        let started = Date()
+        source.cancel()
+        #expect(try drain(source).isEmpty)
+        #expect(throws: SourceError.self) { try source.finish() }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark of the backup and restore pipeline against the tools it builds on (issue #2):
+#   backup of `cat corpus` into the local store   vs  zstd -3 -T0 corpus -o out.zst
+#   restore to a file                             vs  zstd -d out.zst -o restored
+#   peak RSS of drctl for a 1 GiB and a 4 GiB corpus.
+# The corpus is generated, not downloaded: a plain pg_dump of `pgbench -s 50` plus random
+# text (base64 of random bytes) up to 1 GiB, cached in $BENCH_DIR.
+#
+#   scripts/bench-pipeline.sh            # BENCH_DIR=bench-out, 3 runs per measurement
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bench=${BENCH_DIR:-$root/bench-out}
+runs=${RUNS:-3}
+mkdir -p "$bench"
+scripts/install-deps.sh
+command -v pgbench >/dev/null || { echo "pgbench is needed: apt-get install postgresql-contrib" >&2; exit 1; }
+
+corpus=$bench/corpus
+if [ ! -s "$corpus" ]; then
+  echo "generating the corpus (pgbench -s 50 dump + random text)..." >&2
+  pgdir=$bench/pg
+  rm -rf "$pgdir"; mkdir -p "$pgdir"
+  as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$pgdir"; as_pg=(runuser -u postgres --); fi
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -A trust -U postgres >/dev/null
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" -l "$pgdir/log" -w start >/dev/null
+  trap '"${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true' EXIT
+  "$bin/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -s 50 -q postgres >/dev/null 2>&1
+  "$bin/pg_dump" -h 127.0.0.1 -p "$port" -U postgres postgres > "$corpus.tmp"
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null
+  trap - EXIT
+  rm -rf "$pgdir"
+  # Random text up to 1 GiB in all.
+  dump=$(stat -c %s "$corpus.tmp")
+  head -c $(( (1024 * 1024 * 1024 - dump) * 3 / 4 )) /dev/urandom | base64 -w 100 | head -c $((1024 * 1024 * 1024 - dump)) >> "$corpus.tmp"
+  mv "$corpus.tmp" "$corpus"
+fi
+size=$(stat -c %s "$corpus")
+
+swift build -c release --product drctl >/dev/null
+drctl=$root/.build/release/drctl
+
+# A policy for drctl on the same disk.
+work=$bench/work
+rm -rf "$work"; mkdir -p "$work"
+"$drctl" keygen --out "$work/key" >/dev/null
+cat > "$work/policy.yaml" <<YAML
+version: 1
+repository:
+  regions:
+    - name: local
+      url: $work/repo
+  compression: {level: 3, threads: 0}
+  encryption: {key_file: $work/key}
+targets:
+  - name: corpus
+    kind: command
+    command: ["cat", "$corpus"]
+  - name: corpus4
+    kind: command
+    command: ["sh", "-c", "cat '$corpus' '$corpus' '$corpus' '$corpus'"]
+YAML
+
+# measure LABEL CMD... → appends "LABEL wall_seconds max_rss_kib" to $work/results
+measure() {
+  local label=$1; shift
+  sync
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
+  echo "$label $(cat "$work/time")" >> "$work/results"
+}
+
+for run in $(seq "$runs"); do
+  rm -f "$work/out.zst" "$work/restored-zstd" "$work/restored-drctl"
+  measure zstd-compress zstd -q -3 -T0 "$corpus" -o "$work/out.zst"
+  measure drctl-backup "$drctl" backup --policy "$work/policy.yaml" --target corpus
+  measure zstd-decompress zstd -q -d "$work/out.zst" -o "$work/restored-zstd"
+  measure drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target corpus --to "$work/restored-drctl"
+  cmp "$corpus" "$work/restored-drctl"
+done
+measure drctl-backup-4x "$drctl" backup --policy "$work/policy.yaml" --target corpus4
+
+python3 - "$work/results" "$size" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    label, wall, rss = line.split()
+    rows.setdefault(label, []).append((float(wall), int(rss)))
+size = int(sys.argv[2])
+med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+rss = {k: max(r for _, r in v) for k, v in rows.items()}
+print(f"corpus: {size / 2**30:.2f} GiB; median of {len(rows['drctl-backup'])} runs; wall seconds, peak RSS")
+for k in rows:
+    print(f"  {k:18s} {med[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB  ({size * (4 if k.endswith('4x') else 1) / med[k] / 2**20:6.0f} MiB/s)")
+print(f"backup  / zstd -3 -T0 : {med['drctl-backup'] / med['zstd-compress']:.3f}  (target <= 1.10)")
+print(f"restore / zstd -d     : {med['drctl-restore'] / med['zstd-decompress']:.3f}  (target <= 1.10)")
+print(f"peak RSS 1 GiB: {rss['drctl-backup'] / 1024:.1f} MiB, 4 GiB: {rss['drctl-backup-4x'] / 1024:.1f} MiB  (target <= 64 MiB, same within 10%)")
+PY

@@ -9,8 +9,10 @@ import Foundation
 /// not start with `*`), a day matches if EITHER matches; otherwise both must match.
 ///
 /// Schedules are evaluated in local wall-clock time of a time zone. Across DST changes `next`
-/// gives each wall-clock time at most once: a time skipped by a spring-forward change fires at the
-/// moment of the change; a time repeated by a fall-back change fires at its first occurrence.
+/// follows Vixie cron: a time skipped by a spring-forward change fires at the moment of the change
+/// (once, however many times it skipped); a time repeated by a fall-back change fires once, at its
+/// first occurrence, unless the minute or hour field is a wildcard (`*`, `*/n`): such schedules
+/// fire in both passes, so an hourly schedule keeps firing every real hour.
 public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// The expression as written.
     public var text: String
@@ -22,6 +24,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     private var daysOfWeek: UInt8 = 0    // bits 0...6 (0 = Sunday)
     private var dayOfMonthRestricted = false
     private var dayOfWeekRestricted = false
+    private var repeatsInOverlap = false
 
     private static let macros: [(String, String)] = [
         ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
@@ -60,6 +63,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         daysOfWeek = UInt8(week)
         dayOfMonthRestricted = !fields[2].hasPrefix("*")
         dayOfWeekRestricted = !fields[4].hasPrefix("*")
+        repeatsInOverlap = fields[0].hasPrefix("*") || fields[1].hasPrefix("*")
         // A day-of-month that no selected month has would make the schedule silently never fire.
         // (With a restricted day-of-week the days are OR-ed, or day-of-month is `*...` and includes 1.)
         if !dayOfWeekRestricted {
@@ -102,7 +106,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
                 for minute in 0..<60 where minutes & (1 << UInt64(minute)) != 0 {
                     if day == startDay && Int64(hour * 60 + minute) < startMinute { continue }
                     let local = day * 86_400 + Int64(hour * 3_600 + minute * 60)
-                    if let instant = WallClock.instants(ofLocal: local, in: timeZone).first(where: { Double($0) > after }) {
+                    let instants = WallClock.instants(ofLocal: local, in: timeZone)
+                    let candidates = repeatsInOverlap ? instants : Array(instants.prefix(1))
+                    if let instant = candidates.first(where: { Double($0) > after }) {
                         return Date(timeIntervalSince1970: Double(instant))
                     }
                 }

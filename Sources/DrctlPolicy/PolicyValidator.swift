@@ -210,14 +210,14 @@ final class PolicyValidator {
         }
     }
 
-    func list(_ node: Node, _ path: String, expected: String, nonEmpty: Bool = true) -> [Node]? {
+    func list(_ node: Node, _ path: String, expected: String, nonEmpty: Bool = true, emptyHint: String = "") -> [Node]? {
         guard let sequence = node.sequence else {
             typeError(node, path, expected: expected)
             return nil
         }
         let items = Array(sequence)
         if nonEmpty && items.isEmpty {
-            report(node, path, "must not be empty")
+            report(node, path, "must not be empty\(emptyHint)")
             return nil
         }
         return items
@@ -571,17 +571,15 @@ final class PolicyValidator {
         let allowed: [String: [TargetKind]] = [
             "command": [.command], "environment": [.command], "mode": [.postgres], "connection": [.postgres, .redis],
         ]
-        var kindSpecificOK = true
         if let kind {
             for (key, kinds) in allowed.sorted(by: { $0.key < $1.key }) {
                 if let keyNode = fields.keyNode(key), !kinds.contains(kind) {
                     let names = Self.alternatives(kinds.map(\.rawValue))
                     report(keyNode, fields.path(key), "'\(key)' is only valid for kind \(names) (this target is kind \(kind.rawValue))")
-                    kindSpecificOK = false
                 }
             }
         }
-        if kindSpecificOK, let kind {
+        if let kind {
             switch kind {
             case .command:
                 if let node = required(fields, "command", " (for kind command: the program's argv)") {
@@ -657,7 +655,8 @@ final class PolicyValidator {
         if let node = fields["user"] { connection.user = string(node, fields.path("user")) }
         if let node = fields["password"] { connection.password = secret(node, fields.path("password")) }
         if let node = fields["databases"],
-           let items = list(node, fields.path("databases"), expected: "a list of database names") {
+           let items = list(node, fields.path("databases"), expected: "a list of database names",
+                                emptyHint: "; leave 'databases' out to back up every database") {
             connection.databases = items.enumerated().compactMap { string($1, Self.item(fields.path("databases"), $0)) }
         }
         if let node = fields["sslmode"] {

@@ -12,7 +12,12 @@ enum Suggest {
         let limit = max(1, min(3, max(lowered.count, candidate.count) / 3))
         // A word that merely differs in separators (`min-regions`, `minRegions`) is also close.
         if normalized(lowered) == normalized(candidate) { return candidate }
-        return distance <= limit ? candidate : nil
+        if distance <= limit { return candidate }
+        // A shortened form: `user` for `username`, `compress` for `compression`.
+        if lowered.count >= 3, let prefixed = candidates.first(where: { $0.lowercased().hasPrefix(lowered) }) {
+            return prefixed
+        }
+        return nil
     }
 
     private static func normalized(_ word: String) -> String {

@@ -91,7 +91,9 @@ struct YAMLDocument {
     private func describe(_ error: YamlError) -> (Int, Int, String) {
         func text(_ context: YamlError.Context?, _ problem: String) -> String {
             var message = "YAML syntax error: \(problem)"
-            if let context {
+            if let context, problem.hasPrefix("but ") {
+                message = "YAML syntax error: \(context.text), \(problem)"  // Yams' own "expected a single document ..."
+            } else if let context {
                 message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
             }
             return message

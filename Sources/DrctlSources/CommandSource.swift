@@ -1,4 +1,3 @@
-import Glibc
 import DrctlPipeline
 
 /// The stdout of a program (argv, no shell) as a byte source. The program's exit status
@@ -12,11 +11,9 @@ public final class CommandSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(child.stdout, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            throw SourceError.readFailed(program: child.programName, reason: String(cString: strerror(errno)))
+        switch FileDescriptorIO.read(child.stdout, into: buffer) {
+        case .success(let count): return count
+        case .failure(let error): throw SourceError.readFailed(program: child.programName, reason: "\(error)")
         }
     }
 

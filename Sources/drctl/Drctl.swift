@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 @main
 struct Drctl: AsyncParsableCommand {
@@ -15,4 +16,24 @@ struct Drctl: AsyncParsableCommand {
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, PolicyCommand.self, VersionCommand.self,
         ])
+
+    /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input
+    /// (README, "Exit codes"), not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                TerminalLine.write(fullMessage(for: error) + "\n")
+                Glibc.exit(ExitStatus.invalid.rawValue)
+            }
+            Self.exit(withError: error)
+        }
+    }
 }

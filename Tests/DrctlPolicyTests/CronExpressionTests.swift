@@ -100,11 +100,14 @@ import Testing
     }
 
     @Test func fallBackInBerlin() throws {
-        // 2026-10-25: 03:00 CEST becomes 02:00 CET; 02:30 happens twice and fires once.
+        // 2026-10-25: 03:00 CEST becomes 02:00 CET; 02:30 happens twice and a fixed-time schedule fires once.
         #expect(try runs("30 2 * * *", after: "2026-10-24T12:00:00Z", count: 3, zone: "Europe/Berlin") ==
                 ["2026-10-25 02:30 +0200", "2026-10-26 02:30 +0100", "2026-10-27 02:30 +0100"])
+        // A wildcard hour fires every real hour, in both passes of the repeated hour.
         #expect(try runs("0 * * * *", after: "2026-10-24T22:30:00Z", count: 4, zone: "Europe/Berlin") ==
-                ["2026-10-25 01:00 +0200", "2026-10-25 02:00 +0200", "2026-10-25 03:00 +0100", "2026-10-25 04:00 +0100"])
+                ["2026-10-25 01:00 +0200", "2026-10-25 02:00 +0200", "2026-10-25 02:00 +0100", "2026-10-25 03:00 +0100"])
+        // Starting inside the repeated hour, a fixed-time schedule that already fired waits a day.
+        #expect(try runs("30 2 * * *", after: "2026-10-25T01:10:00Z", count: 1, zone: "Europe/Berlin") == ["2026-10-26 02:30 +0100"])
         // Starting inside the repeated hour still moves forward.
         let cron = try CronExpression("*/20 * * * *")
         let second0210 = utc("2026-10-25T01:10:00Z")  // 02:10 CET, the second 02:10

@@ -34,7 +34,7 @@ import Testing
             - name: local
              url: repo
         """)
-        expectProblem(problems, line: 5, column: 9, path: "", "YAML syntax error: mapping values are not allowed")
+        expectProblem(problems, line: 5, column: 6, path: "", "YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 4, column 5)")
     }
 
     @Test func unknownTopLevelKeyWithSuggestion() throws {
@@ -50,7 +50,7 @@ import Testing
     @Test func unknownKeyWithoutSuggestionListsKnownKeys() throws {
         let problems = try Workspace().problems(minimalPolicy.replacingOccurrences(
             of: "  encryption:", with: "  compression: {level: 3, speed: fast}\n  encryption:"))
-        expectProblem(problems, line: 6, column: 29, path: "repository.compression.speed",
+        expectProblem(problems, line: 6, column: 27, path: "repository.compression.speed",
                       "unknown key 'speed'; expected one of: level, threads")
     }
 
@@ -149,7 +149,7 @@ import Testing
         """)
         expectProblem(problems, line: 2, column: 1, path: "version", "duplicate key 'version' (first defined at line 1)", count: 3)
         expectProblem(problems, line: 4, column: 38, path: "repository.regions[0].url", "duplicate key 'url' (first defined at line 4)", count: 3)
-        expectProblem(problems, line: 7, column: 61, path: "targets[0].schedule", "expected 5 fields", count: 3)
+        expectProblem(problems, line: 7, column: 59, path: "targets[0].schedule", "expected 5 fields", count: 3)
     }
 
     @Test func cronOutOfRange() throws {
@@ -291,8 +291,8 @@ import Testing
             "7:16 repository.min_regions",
             "9:15 repository.encryption.key_file",
             "14:15 targets[0].schedule",
-            "17:37 targets[1].connection.port",
-            "17:55 targets[1].connection.password",
+            "17:34 targets[1].connection.port",
+            "17:52 targets[1].connection.password",
         ])
         #expect(problems[0].message == "unknown key 'timout'; did you mean 'timeout'?")
         #expect(problems[3].message == "invalid cron expression \"0 25 * * *\": hour 25 is out of range 0-23")
@@ -300,6 +300,57 @@ import Testing
         let error = PolicyError(problems: problems)
         #expect(error.description.split(separator: "\n").count == 6)
         #expect(error.description.hasPrefix("\(workspace.policyPath):6:7: repository.regions[0].timout: unknown key"))
+    }
+
+    @Test func duplicateKeysInFlowAndRepeatedThreeTimes() throws {
+        let problems = try Workspace().problems(minimalPolicy
+            + "\n    objectives: {rpo: 1h, 'rpo': 2h, rto: 1h}\n    environment:\n      A: {env: X}\n      \"A\": {env: Y}\n      A: {env: Z}")
+        expectProblem(problems, line: 12, column: 27, path: "targets[0].objectives.rpo", "duplicate key 'rpo' (first defined at line 12)", count: 3)
+        expectProblem(problems, line: 15, column: 7, path: "targets[0].environment.A", "duplicate key 'A' (first defined at line 14)", count: 3)
+        expectProblem(problems, line: 16, column: 7, path: "targets[0].environment.A", "duplicate key 'A' (first defined at line 14)", count: 3)
+    }
+
+    @Test func wrongKindKeysAndConnectionProblemsTogether() throws {
+        let problems = try Workspace().problems(minimalPolicy.replacingOccurrences(of: "kind: command", with: "kind: redis")
+            + "\n    connection: {host: cache, user: app, port: 70000}")
+        expectProblem(problems, line: 11, column: 5, path: "targets[0].command", "'command' is only valid for kind command (this target is kind redis)", count: 3)
+        expectProblem(problems, line: 12, column: 31, path: "targets[0].connection.user", "unknown key 'user'; did you mean 'username'?", count: 3)
+        expectProblem(problems, line: 12, column: 48, path: "targets[0].connection.port", "70000 is out of range 1-65535", count: 3)
+    }
+
+    @Test func missingConnectionAndBadPostgresValues() throws {
+        let problems = try Workspace().problems("""
+        version: 1
+        repository:
+          regions: [{name: local, url: repo}]
+          encryption: {key_file: keys/backup.key}
+        targets:
+          - name: db
+            kind: postgres
+            mode: logic
+          - name: db2
+            kind: postgres
+            connection: {host: db, databases: [], sslmode: verify_full}
+        """)
+        expectProblem(problems, line: 6, column: 5, path: "targets[0].connection", "missing required key 'connection' (for kind postgres)", count: 4)
+        expectProblem(problems, line: 8, column: 11, path: "targets[0].mode", "unknown mode \"logic\": expected logical or physical; did you mean 'logical'?", count: 4)
+        expectProblem(problems, line: 11, column: 39, path: "targets[1].connection.databases", "must not be empty; leave 'databases' out", count: 4)
+        expectProblem(problems, line: 11, column: 52, path: "targets[1].connection.sslmode", "did you mean 'verify-full'?", count: 4)
+    }
+
+    @Test func multipleDocumentsAndMergeKeys() throws {
+        let workspace = try Workspace()
+        expectProblem(workspace.problems("version: 1\n---\nversion: 2\n"), line: 2, column: 1, path: "",
+                      "YAML syntax error: expected a single document in the stream, but found another document")
+        let merged = workspace.problems(minimalPolicy + "\n    drill: &d {enabled: true}\n  - <<: *d\n    name: b\n    kind: command\n    command: [x]")
+        expectProblem(merged, line: 13, column: 5, path: "targets[1]", "YAML merge keys ('<<') are not supported")
+    }
+
+    @Test func policyPathIsADirectory() throws {
+        let workspace = try Workspace()
+        #expect { try PolicyLoader.load(path: workspace.directory) } throws: { error in
+            "\(error)" == "\(workspace.directory): cannot read policy \(workspace.directory): Is a directory"
+        }
     }
 
     @Test func descriptionFormat() {

@@ -23,14 +23,8 @@ final class FileSink: ByteSink {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw RestoreDestinationError(path: path, operation: "write", code: errno)
-            }
-            offset += count
+        if let error = FileDescriptorIO.writeAll(fd, bytes) {
+            throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
     }
 
@@ -68,14 +62,8 @@ final class StandardOutputSink: ByteSink {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += UInt64(bytes.count)
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw RestoreDestinationError(path: "standard output", operation: "write", code: errno)
-            }
-            offset += count
+        if let error = FileDescriptorIO.writeAll(1, bytes) {
+            throw RestoreDestinationError(path: "standard output", operation: "write", code: error.code)
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import DrctlPipeline
 
 /// A repository in a local directory (or any mounted file system): the embedded default.
 ///
@@ -128,10 +129,11 @@ public struct LocalDirectoryStore: ObjectStore {
         }
     }
 
-    func failure(_ operation: String, _ key: String) -> StorageError {
-        let code = errno
-        if code == ENOSPC || code == EDQUOT { return .noSpace(key: key, location: location) }
-        return .io(operation: operation, key: key, location: location, reason: String(cString: strerror(code)))
+    /// The error of a failed system call: `error`, or else the current errno.
+    func failure(_ operation: String, _ key: String, _ error: Errno? = nil) -> StorageError {
+        let error = error ?? Errno(errno)
+        if error.isNoSpace { return .noSpace(key: key, location: location) }
+        return .io(operation: operation, key: key, location: location, reason: "\(error)")
     }
 
     private func randomSuffix() -> String {
@@ -162,15 +164,7 @@ final class LocalObjectWriter: ObjectWriter {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw store.failure("write", key)
-            }
-            offset += count
-        }
+        if let error = FileDescriptorIO.writeAll(fd, bytes) { throw store.failure("write", key, error) }
     }
 
     func commit() throws {
@@ -213,10 +207,9 @@ final class LocalObjectReader: ObjectReader {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno != EINTR { throw store.failure("read", key) }
+        switch FileDescriptorIO.read(fd, into: buffer) {
+        case .success(let count): return count
+        case .failure(let error): throw store.failure("read", key, error)
         }
     }
 

@@ -25,14 +25,7 @@ enum TerminalLine {
 
     /// write(2) to fd 2: unbuffered, so log lines and errors are never lost on exit.
     private static func put(_ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            offset += count
-        }
+        _ = Array(text.utf8).withUnsafeBytes { FileDescriptorIO.writeAll(2, $0) }
     }
 
     static func clearStatus() {

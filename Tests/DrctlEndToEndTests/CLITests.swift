@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The command line's contract: output formats, logs, exit codes for usage and policy errors.
+@Suite struct CLITests {
+    @Test func jsonLogsAreOneObjectPerLine() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--log-format", "json"])
+        #expect(backup.status == 0, "\(backup)")
+        let lines = backup.stderr.split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["msg"] != nil && object?["ts"] != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains("\"msg\":\"backup committed\"") && $0.contains("\"target\":\"t\"") })
+    }
+
+    @Test func policyFromEnvironment() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        let list = try Drctl.run(["list"], environment: ["DRCTL_POLICY": sandbox.policyPath])
+        #expect(list.status == 0 && list.stdout.contains("no backups"), "\(list)")
+        let missing = try Drctl.run(["list", "--policy", "\(sandbox.root)/nope.yaml"])
+        #expect(missing.status == 2 && missing.stderr.contains("nope.yaml"), "\(missing)")
+    }
+
+    @Test func invalidPolicyIsReportedWithLocation() throws {
+        let sandbox = try Sandbox()
+        let path = "\(sandbox.root)/bad.yaml"
+        try """
+            version: 1
+            repository:
+              regions:
+                - name: local
+                  url: \(sandbox.repository)
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - name: t
+                kind: command
+                command: ["echo"]
+                shedule: "0 3 * * *"
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let validate = try Drctl.run(["policy", "validate", path])
+        #expect(validate.status == 2, "\(validate)")
+        #expect(validate.stdout.contains("bad.yaml:12:5"), "\(validate)")
+        #expect(validate.stdout.contains("targets[0].shedule") && validate.stdout.contains("schedule"), "\(validate)")
+        // Every command refuses to run on it.
+        let backup = try Drctl.run(["backup", "--policy", path])
+        #expect(backup.status == 2 && backup.stderr.contains("shedule"), "\(backup)")
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let missingOption = try Drctl.run(["restore", "--target", "t"])
+        #expect(missingOption.status == 2 && missingOption.stderr.contains("--to"), "\(missingOption)")
+        let unknown = try Drctl.run(["frobnicate"])
+        #expect(unknown.status == 2, "\(unknown)")
+        #expect(try Drctl.run(["--help"]).status == 0)
+    }
+
+    @Test func versionListsTheCLibraries() throws {
+        let version = try Drctl.run(["version", "--json"])
+        #expect(version.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: Any]
+        let libraries = object?["libraries"] as? [String: String] ?? [:]
+        #expect(Set(libraries.keys) == ["zstd", "openssl", "libcurl", "libpq"])
+    }
+
+    /// Not a terminal: no progress line, no escape codes in what a cron mail would show.
+    @Test func silentWhenNotATerminal() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["head", "-c", "5000000", "/dev/zero"])])
+        let backup = try sandbox.drctl(["backup"])
+        #expect(backup.status == 0)
+        #expect(!backup.stderr.contains("\u{1B}[") && !backup.stderr.contains("\r"), "\(backup)")
+    }
+
+    /// On a terminal (script(1) gives it one) the progress line appears.
+    @Test func progressOnATerminal() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "head -c 3000000 /dev/urandom; sleep 1.2; head -c 1000 /dev/zero"])])
+        let result = try Command.run(["/usr/bin/script", "-qec", "\(Drctl.binary) backup --policy \(sandbox.policyPath)", "/dev/null"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("backup t: ") && result.stdout.contains("/s"), "\(result)")
+    }
+}

@@ -139,3 +139,43 @@ import DrctlCrypto
         #expect(largest <= 1 << 17)
     }
 }
+
+@Suite struct BoundedQueueTests {
+    /// A popped piece must be released at once, even when the queue never runs empty
+    /// (a producer always one step ahead): otherwise a stream's memory grows with its size.
+    @Test func poppedElementsAreReleased() throws {
+        final class Piece: @unchecked Sendable {
+            static let alive = NSLock()
+            nonisolated(unsafe) static var count = 0
+            init() { Piece.alive.withLock { Piece.count += 1 } }
+            deinit { Piece.alive.withLock { Piece.count -= 1 } }
+        }
+        let queue = BoundedQueue<Piece>(capacity: 3)
+        try queue.push(Piece())
+        for _ in 0..<1000 {
+            try queue.push(Piece())
+            _ = try queue.pop()
+        }
+        #expect(Piece.alive.withLock { Piece.count } == 1)
+        _ = try queue.pop()
+        #expect(Piece.alive.withLock { Piece.count } == 0)
+    }
+
+    @Test func closeDrainsThenEnds() throws {
+        let queue = BoundedQueue<Int>(capacity: 2)
+        try queue.push(1)
+        try queue.push(2)
+        queue.close()
+        #expect(try queue.pop() == 1)
+        #expect(try queue.pop() == 2)
+        #expect(try queue.pop() == nil)
+    }
+
+    @Test func failWakesBothSides() throws {
+        let queue = BoundedQueue<Int>(capacity: 1)
+        try queue.push(1)
+        queue.fail(TestFailure("stop"))
+        #expect(throws: TestFailure("stop")) { try queue.push(2) }
+        #expect(throws: TestFailure("stop")) { _ = try queue.pop() }
+    }
+}

@@ -88,8 +88,10 @@ public struct BackupJob: Sendable {
         let digest = DigestFilter()
         let filters: [StreamFilter] = [
             try ZstdCompressor(level: compression.level, threads: compression.threads),
-            SealFilter(dataKey: dataKey, context: StreamContext(backupID: id.rawValue, objectName: name)),
-            digest,
+            FusedFilter([
+                SealFilter(dataKey: dataKey, context: StreamContext(backupID: id.rawValue, objectName: name)),
+                digest,
+            ]),
         ]
         let sink = try RegionFanOutSink(key: key, roster: roster)
         // The program starts last, once everything that could refuse to start has started.

@@ -4,6 +4,7 @@ import CZstd
 /// its own worker threads; this stage's thread only feeds them.
 public final class ZstdCompressor: StreamFilter {
     public let name = "zstd"
+    static let jobSize: Int32 = 512 << 10
     private let context: OpaquePointer
     private let outputSize = ZSTD_CStreamOutSize()
     private var output: [UInt8]
@@ -20,6 +21,9 @@ public final class ZstdCompressor: StreamFilter {
         if workers > 1 {
             // A single-threaded libzstd returns an error here; compress inline then.
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(workers))
+            // zstd's multi-threaded memory grows with its job size (default 4 × window): 512 KiB
+            // jobs keep it near 10 MiB instead of ~90 MiB, at no measured cost in speed.
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, ZstdCompressor.jobSize)
         }
     }
 

@@ -8,8 +8,9 @@ import Foundation
 /// stops: both sides throw the error at their next call, waking any that wait).
 final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
+    /// At most `capacity` elements: removing the first is cheap at that size, and a popped
+    /// element is released at once (the pieces are megabytes).
     private var items: [Element] = []
-    private var head = 0
     private let capacity: Int
     private var closed = false
     private var failure: Error?
@@ -23,15 +24,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     func push(_ element: Element) throws {
         condition.lock()
         defer { condition.unlock() }
-        while failure == nil && !closed && items.count - head >= capacity {
+        while failure == nil && !closed && items.count >= capacity {
             condition.wait()
         }
         if let failure { throw failure }
         precondition(!closed, "push after close")
-        if head > 0 && head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
         items.append(element)
         condition.broadcast()
     }
@@ -40,17 +37,12 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     func pop() throws -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while failure == nil && !closed && head == items.count {
+        while failure == nil && !closed && items.isEmpty {
             condition.wait()
         }
         if let failure { throw failure }
-        if head == items.count { return nil }
-        let element = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
+        if items.isEmpty { return nil }
+        let element = items.removeFirst()
         condition.broadcast()
         return element
     }
@@ -67,7 +59,6 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         condition.lock()
         if failure == nil { failure = error }
         items.removeAll()
-        head = 0
         condition.broadcast()
         condition.unlock()
     }

@@ -22,10 +22,13 @@ final class FileSink: ByteSink {
         guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
     }
 
+    private var writeBehind = WriteBehind()
+
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = FileDescriptorIO.writeAll(fd, bytes) {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
+        writeBehind.wrote(bytes.count, to: fd)
     }
 
     func finish() throws {

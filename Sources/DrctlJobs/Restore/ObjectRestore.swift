@@ -24,8 +24,10 @@ struct ObjectRestore {
         let pipeline = Pipeline(
             source: reader,
             filters: [
-                digest,
-                OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name)),
+                FusedFilter([
+                    digest,
+                    OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name)),
+                ]),
                 try ZstdDecompressor(),
             ],
             sink: CheckingSink(inner: sink, object: object, name: name, digest: digest))

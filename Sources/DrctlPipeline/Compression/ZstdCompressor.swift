@@ -7,7 +7,6 @@ public final class ZstdCompressor: StreamFilter {
     static let jobSize: Int32 = 512 << 10
     private let context: OpaquePointer
     private let outputSize = ZSTD_CStreamOutSize()
-    private var output: [UInt8]
 
     /// - Parameters:
     ///   - level: zstd level (1...19).
@@ -15,7 +14,6 @@ public final class ZstdCompressor: StreamFilter {
     public init(level: Int32, threads: Int) throws {
         guard let context = ZSTD_createCCtx() else { throw ZstdError(operation: "create a compression context", code: 0) }
         self.context = context
-        self.output = [UInt8](repeating: 0, count: outputSize)
         let workers = threads == 0 ? ProcessorCount.online : threads
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "set level \(level)")
         if workers > 1 {
@@ -47,23 +45,26 @@ public final class ZstdCompressor: StreamFilter {
     @discardableResult
     private func step(_ source: inout ZSTD_inBuffer, _ mode: ZSTD_EndDirective,
                       emit: ([UInt8]) throws -> Void) throws -> Int {
-        let (remaining, produced) = try output.withUnsafeMutableBytes { buffer in
+        var remaining = 0
+        let piece = try [UInt8](unsafeUninitializedCapacity: outputSize) { buffer, count in
             var sink = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-            let remaining = ZSTD_compressStream2(context, &sink, &source, mode)
+            remaining = ZSTD_compressStream2(context, &sink, &source, mode)
             try check(remaining, "compress")
-            return (remaining, sink.pos)
+            count = sink.pos
         }
-        if produced > 0 { try emit(Array(output[..<produced])) }
+        if !piece.isEmpty { try emit(piece) }
         return remaining
     }
 }
 
 /// zstd streaming decompression as a pipeline stage; emits at most one output buffer
-/// (128 KiB) at a time however far the input inflates.
+/// (256 KiB) at a time however far the input inflates.
 public final class ZstdDecompressor: StreamFilter {
     public let name = "unzstd"
     private let context: OpaquePointer
-    private var output: [UInt8]
+    /// The largest piece emitted: the pipeline's piece size, big enough to keep hand-offs
+    /// rare, small enough to stay in a core's cache.
+    private let pieceSize = 256 << 10
     /// zstd's hint after the last call: 0 means a frame just ended cleanly.
     private var frameRemainder = 0
     private var sawInput = false
@@ -74,7 +75,6 @@ public final class ZstdDecompressor: StreamFilter {
         // Refuse frames that would need a window above 2 GiB: a hostile header cannot make us
         // allocate more than that.
         _ = ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, 31)
-        self.output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
     }
 
     deinit { ZSTD_freeDCtx(context) }
@@ -88,18 +88,20 @@ public final class ZstdDecompressor: StreamFilter {
             var outputFull = true
             while source.pos < source.size || outputFull {
                 let consumedBefore = source.pos
-                let (hint, produced) = try output.withUnsafeMutableBytes { buffer in
+                var hint = 0
+                // zstd writes straight into the piece that is handed on: no copy.
+                let piece = try [UInt8](unsafeUninitializedCapacity: pieceSize) { buffer, count in
                     var sink = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-                    let hint = ZSTD_decompressStream(context, &sink, &source)
+                    hint = ZSTD_decompressStream(context, &sink, &source)
                     try check(hint, "decompress")
-                    return (hint, sink.pos)
+                    count = sink.pos
                 }
                 // A call that made no progress (an extra call after a frame ended exactly at a
                 // full buffer) says nothing about the frame.
-                if produced > 0 || source.pos > consumedBefore { frameRemainder = hint }
-                outputFull = produced == output.count
-                if produced > 0 { try emit(Array(output[..<produced])) }
-                if produced == 0 && source.pos == source.size { break }
+                if !piece.isEmpty || source.pos > consumedBefore { frameRemainder = hint }
+                outputFull = piece.count == pieceSize
+                if !piece.isEmpty { try emit(piece) }
+                if piece.isEmpty && source.pos == source.size { break }
             }
         }
     }

@@ -163,23 +163,11 @@ final class LocalObjectWriter: ObjectWriter {
         self.final = final
     }
 
-    private var written: Int = 0
-    private var advised: Int = 0
-    /// How often to start write-back of what was written (see `write`).
-    private static let writeBackStep = 8 << 20
+    private var writeBehind = WriteBehind()
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = FileDescriptorIO.writeAll(fd, bytes) { throw store.failure("write", key, error) }
-        written += bytes.count
-        // Start write-back as we go, so the fsync of the commit has little left to wait for,
-        // and let the kernel drop the pages written back before: a backup should not evict
-        // the database's own cache. (POSIX_FADV_DONTNEED starts write-back of dirty pages and
-        // drops clean ones.)
-        if written - advised >= Self.writeBackStep {
-            let start = max(0, advised - Self.writeBackStep)
-            _ = posix_fadvise(fd, off_t(start), off_t(written - start), POSIX_FADV_DONTNEED)
-            advised = written
-        }
+        writeBehind.wrote(bytes.count, to: fd)
     }
 
     func commit() throws {

@@ -95,12 +95,15 @@ for line in open(sys.argv[1]):
     rows.setdefault(label, []).append((float(wall), int(rss)))
 size = int(sys.argv[2])
 med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+best = {k: min(w for w, _ in v) for k, v in rows.items()}
 rss = {k: max(r for _, r in v) for k, v in rows.items()}
-print(f"corpus: {size / 2**30:.2f} GiB; median of {len(rows['drctl-backup'])} runs; wall seconds, peak RSS")
+print(f"corpus: {size / 2**30:.2f} GiB; {len(rows['drctl-backup'])} runs each; wall seconds (median, best), peak RSS")
 for k in rows:
-    print(f"  {k:18s} {med[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB  ({size * (4 if k.endswith('4x') else 1) / med[k] / 2**20:6.0f} MiB/s)")
-print(f"backup  / zstd -3 -T0 : {med['drctl-backup'] / med['zstd-compress']:.3f}  (target <= 1.10)")
-print(f"backup  / cat | zstd  : {med['drctl-backup'] / med['zstd-compress-pipe']:.3f}  (same input path as drctl: the program's stdout)")
-print(f"restore / zstd -d     : {med['drctl-restore'] / med['zstd-decompress']:.3f}  (target <= 1.10)")
+    print(f"  {k:18s} median {med[k]:6.2f} s  best {best[k]:6.2f} s  {rss[k] / 1024:6.1f} MiB")
+def ratio(a, b, what, target=""):
+    print(f"{what:22s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  {target}")
+ratio("drctl-backup", "zstd-compress", "backup  / zstd -3 -T0", "(target <= 1.10)")
+ratio("drctl-backup", "zstd-compress-pipe", "backup  / cat | zstd", "(same input path as drctl: the program's stdout)")
+ratio("drctl-restore", "zstd-decompress", "restore / zstd -d", "(target <= 1.10)")
 print(f"peak RSS 1 GiB: {rss['drctl-backup'] / 1024:.1f} MiB, 4 GiB: {rss['drctl-backup-4x'] / 1024:.1f} MiB  (target <= 64 MiB, same within 10%)")
 PY

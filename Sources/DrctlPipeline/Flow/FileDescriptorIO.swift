@@ -39,9 +39,10 @@ public struct Errno: Error, Equatable, CustomStringConvertible {
 }
 
 /// Starts write-back of a file being written as it grows, so that its final fsync has little
-/// left to wait for, and lets the kernel drop the pages already written back: a backup or a
-/// restore should not evict the database's own cache. (POSIX_FADV_DONTNEED starts write-back
-/// of dirty pages and drops clean ones.)
+/// left to wait for. Linux has no portable "start write-back" call in Swift's view of glibc
+/// (sync_file_range needs _GNU_SOURCE); posix_fadvise(DONTNEED) on the range just written
+/// does the same: it starts write-back of its dirty pages (which it cannot drop), and the
+/// pages stay cached once written back because the range is never advised again.
 public struct WriteBehind {
     /// How often to act: every 8 MiB written.
     static let step = 8 << 20
@@ -53,8 +54,7 @@ public struct WriteBehind {
     public mutating func wrote(_ count: Int, to fd: Int32) {
         written += count
         guard written - advised >= Self.step else { return }
-        let start = max(0, advised - Self.step)
-        _ = posix_fadvise(fd, off_t(start), off_t(written - start), POSIX_FADV_DONTNEED)
+        _ = posix_fadvise(fd, off_t(advised), off_t(written - advised), POSIX_FADV_DONTNEED)
         advised = written
     }
 }

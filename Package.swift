@@ -28,11 +28,11 @@ let package = Package(
         .target(name: "DrctlCrypto", dependencies: ["COpenSSL"]),
         .target(name: "DrctlPolicy", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "DrctlPipeline", dependencies: ["CZstd", "DrctlCrypto"]),
-        .target(name: "DrctlSources", dependencies: ["DrctlPipeline"]),
-        .target(name: "DrctlStorage", dependencies: ["DrctlPipeline", "DrctlCrypto"]),
+        // libpq is used here only (PostgreSQL sources); libcurl only in DrctlStorage (S3).
+        .target(name: "DrctlSources", dependencies: ["DrctlPipeline", "CPostgres"]),
+        .target(name: "DrctlStorage", dependencies: ["DrctlPipeline", "DrctlCrypto", "CCurlShim"]),
         .target(name: "DrctlJobs", dependencies: [
             "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlCrypto",
-            "CCurlShim", "CPostgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "drctl", dependencies: [
@@ -44,6 +44,8 @@ let package = Package(
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
+        // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
+        .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline"]),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto"]),
         // Runs the built `drctl` binary against real files and processes.
         .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage"]),

@@ -7,6 +7,7 @@ packages=(
   pkg-config
   libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev   # the C libraries drctl links
   zstd openssl                                            # used by tests and benchmarks
+  postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
   util-linux procps                                       # mount (tmpfs disk-full test), ps
 )
 

@@ -70,7 +70,7 @@ public final class SHA256Digest {
     }
 }
 
-func sha256(_ bytes: [UInt8]) -> [UInt8] {
+public func sha256(_ bytes: [UInt8]) -> [UInt8] {
     let digest = SHA256Digest()
     bytes.withUnsafeBytes { digest.update($0) }
     return digest.finalizeBytes()
@@ -78,7 +78,7 @@ func sha256(_ bytes: [UInt8]) -> [UInt8] {
 
 private let hexDigits = Array("0123456789abcdef".utf8)
 
-func hex(_ bytes: some Collection<UInt8>) -> String {
+public func hex(_ bytes: some Collection<UInt8>) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(bytes.count * 2)
     for byte in bytes {
@@ -90,7 +90,7 @@ func hex(_ bytes: some Collection<UInt8>) -> String {
 
 // MARK: HMAC and HKDF (RFC 5869) over SHA-256
 
-func hmacSHA256(key: [UInt8], data: UnsafeRawBufferPointer) -> [UInt8] {
+public func hmacSHA256(key: [UInt8], data: UnsafeRawBufferPointer) -> [UInt8] {
     // An empty HMAC key is the same as 64 zero bytes; pass a real pointer either way.
     let key = key.isEmpty ? [UInt8](repeating: 0, count: 32) : key
     return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
@@ -105,7 +105,7 @@ func hmacSHA256(key: [UInt8], data: UnsafeRawBufferPointer) -> [UInt8] {
     }
 }
 
-func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+public func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
     data.withUnsafeBytes { hmacSHA256(key: key, data: $0) }
 }
 

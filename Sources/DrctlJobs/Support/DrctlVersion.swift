@@ -1,7 +1,7 @@
-import CCurlShim
-import CPostgres
 import DrctlCrypto
 import DrctlPipeline
+import DrctlSources
+import DrctlStorage
 
 public enum DrctlVersion {
     public static let current = "0.1.0"
@@ -11,13 +11,8 @@ public enum DrctlVersion {
         [
             "zstd": ZstdInfo.version,
             "openssl": OpenSSLInfo.version,
-            "libcurl": String(cString: drctl_curl_version()),
-            "libpq": libpqVersion,
+            "libcurl": LibCurl.version,
+            "libpq": LibPQ.version,
         ]
-    }
-
-    private static var libpqVersion: String {
-        let number = Int(PQlibVersion())   // e.g. 150020 → 15.20
-        return "\(number / 10000).\(number % 10000)"
     }
 }

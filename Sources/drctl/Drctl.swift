@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlJobs
 import Glibc
 
 @main
@@ -11,7 +12,7 @@ struct Drctl: AsyncParsableCommand {
             failure (stored data altered, truncated or corrupt) · 4 key problem · 5 no such target or \
             backup · 6 restore destination exists (use --force) · 130/143 interrupted by SIGINT/SIGTERM.
             """,
-        version: "drctl \(DrctlVersionText.current)",
+        version: "drctl \(DrctlVersion.current)",
         subcommands: [
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, PolicyCommand.self, VersionCommand.self,

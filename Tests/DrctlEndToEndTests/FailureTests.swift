@@ -126,6 +126,8 @@ import Testing
         let only = try sandbox.drctl(["restore", "--target", "t", "--to", "\(out)-r1", "--region", "r1"])
         #expect(only.status == 3, "\(only)")
         #expect(!FileManager.default.fileExists(atPath: "\(out)-r1"))
+        let unknown = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--region", "nope"])
+        #expect(unknown.status == 5 && unknown.stderr.contains("no region named 'nope'"), "\(unknown)")
 
         let verify = try sandbox.drctl(["verify"])
         #expect(verify.status == 3, "\(verify)")

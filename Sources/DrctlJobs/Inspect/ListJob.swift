@@ -23,13 +23,13 @@ public struct ListJob: Sendable {
     public struct Listing: Sendable {
         public let entries: [Entry]
         /// Regions that could not be read, with the reason.
-        public let unreachable: [String]
+        public let unreachable: [RegionFailure]
     }
 
     public func run() throws -> Listing {
         let repository = try Repository(policy: policy.repository)
         var entries: [String: Entry] = [:]
-        var unreachable: [String] = []
+        var unreachable: [RegionFailure] = []
         for region in repository.regions {
             do {
                 for manifest in try repository.manifests(in: region, target: target) {
@@ -39,11 +39,11 @@ public struct ListJob: Sendable {
                 }
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                unreachable.append("region '\(region.name)': \(error)")
+                unreachable.append(RegionFailure(region: region.name, error: error))
             }
         }
         if !unreachable.isEmpty && unreachable.count == repository.regions.count {
-            throw JobError.allRegionsFailed(operation: "listing backups", failures: unreachable)
+            throw RegionsExhausted(operation: "listing backups", failures: unreachable)
         }
         let sorted = entries.values.sorted {
             ($0.manifest.target, $0.manifest.backupID) < ($1.manifest.target, $1.manifest.backupID)

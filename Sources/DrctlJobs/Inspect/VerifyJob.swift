@@ -56,7 +56,7 @@ public struct VerifyJob: Sendable {
                     // Each region's copy of the manifest is checked against the one listed.
                     let copy = try repository.manifest(target: manifest.target, backup: manifest.id!, in: region)
                     guard copy.objects == manifest.objects else {
-                        throw RegionFailure(region: regionName, error: VerifyMismatch())
+                        throw VerifyMismatch()
                     }
                     for object in manifest.objects {
                         try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)

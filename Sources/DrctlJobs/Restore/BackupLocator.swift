@@ -22,7 +22,7 @@ struct BackupLocator {
             wanted = nil
         }
         var found: [String: (manifest: BackupManifest, regions: [Region])] = [:]
-        var failures: [String] = []
+        var failures: [Error] = []
         for region in regions {
             do {
                 let manifests: [BackupManifest]
@@ -38,12 +38,12 @@ struct BackupLocator {
                 }
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                failures.append("region '\(region.name)': \(error)")
+                failures.append(RegionFailure(region: region.name, error: error))
             }
         }
         guard let newest = found.keys.max() else {
             if !failures.isEmpty && failures.count == regions.count {
-                throw JobError.allRegionsFailed(operation: "reading the manifests", failures: failures)
+                throw RegionsExhausted(operation: "reading the manifests", failures: failures)
             }
             if let id { throw JobError.backupNotFound(target: target, backup: id) }
             throw JobError.noBackups(target: target)

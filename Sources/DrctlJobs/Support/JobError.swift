@@ -10,7 +10,7 @@ public enum JobError: Error, CustomStringConvertible {
     case backupNotFound(target: String, backup: String)
     case invalidBackupID(String)
     case destinationExists(String)
-    case allRegionsFailed(operation: String, failures: [String])
+    case unknownRegion(String, known: [String])
     case sizeMismatch(object: String, expected: UInt64, actual: UInt64)
     case interrupted(signal: String)
 
@@ -38,8 +38,8 @@ public enum JobError: Error, CustomStringConvertible {
             return "'\(text)' is not a backup id (they look like 20261122T051008.412Z-3f9a1c)"
         case .destinationExists(let path):
             return "\(path) already exists; restore never overwrites data unless you pass --force"
-        case .allRegionsFailed(let operation, let failures):
-            return "\(operation) failed in every region: " + failures.joined(separator: "; ")
+        case .unknownRegion(let name, let known):
+            return "no region named '\(name)' in the policy (regions: \(known.joined(separator: ", ")))"
         case .sizeMismatch(let object, let expected, let actual):
             return "\(object) restored to \(actual) bytes but the manifest recorded \(expected)"
         case .interrupted(let signal):

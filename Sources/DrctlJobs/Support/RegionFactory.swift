@@ -18,8 +18,7 @@ extension Repository {
     func readOrder(preferring name: String?) throws -> [Region] {
         guard let name else { return regions }
         guard let region = region(named: name) else {
-            throw JobError.allRegionsFailed(operation: "finding region '\(name)'",
-                                            failures: ["the policy has regions \(regions.map(\.name).joined(separator: ", "))"])
+            throw JobError.unknownRegion(name, known: regions.map(\.name))
         }
         return [region]
     }

@@ -1,10 +1,6 @@
 import ArgumentParser
 import DrctlJobs
 
-enum DrctlVersionText {
-    static let current = DrctlVersion.current
-}
-
 struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",

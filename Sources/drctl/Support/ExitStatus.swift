@@ -32,12 +32,12 @@ enum ExitStatus: Int32 {
         case let error as JobError:
             switch error {
             case .noKey, .secretKeyNeeded, .keyMismatch: return .key
-            case .unknownTarget, .noBackups, .backupNotFound: return .notFound
+            case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound: return .notFound
             case .invalidBackupID: return .invalid
             case .destinationExists: return .destinationExists
             case .sizeMismatch: return .integrity
             case .interrupted(let signal): return signal == "SIGINT" ? .interruptedINT : .interruptedTERM
-            case .unsupportedKind, .unsupportedRegion, .allRegionsFailed: return .failed
+            case .unsupportedKind, .unsupportedRegion: return .failed
             }
         case let error as RepositoryError:
             if case .unreadable = error { return .integrity }

@@ -28,12 +28,10 @@ struct LogOptions: ParsableArguments {
     var logFormat: LogFormat = .text
 
     @Option(name: .long, help: "Least severe level logged: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    var logLevel: Logger.Level = .info
 
     func bootstrap() -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let format = logFormat
-        LoggingBootstrap.once(format: format, level: level)
+        LoggingBootstrap.once(format: logFormat, level: logLevel)
         return Logger(label: "drctl")
     }
 }
@@ -41,3 +39,5 @@ struct LogOptions: ParsableArguments {
 enum LogFormat: String, ExpressibleByArgument, Sendable {
     case text, json
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
         .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline"]),
-        .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto"]),
+        .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Runs the built `drctl` binary against real files and processes.
         .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage"]),
     ],

@@ -1,6 +1,7 @@
 import Glibc
 import Foundation
 import Synchronization
+import DrctlPipeline
 
 /// A program started with posix_spawn, its stdout on a pipe we read, its stderr collected
 /// (the last few KiB, for error messages), stdin from /dev/null. No shell is involved.
@@ -91,6 +92,16 @@ public final class ChildProcess: Sendable {
         return outcome
     }
 
+    /// The exit, if the child has exited; never blocks.
+    public func poll() -> ChildExit? {
+        if let known = exit.withLock({ $0 }) { return known }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let outcome: ChildExit = status & 0x7f == 0 ? .exited(code: (status >> 8) & 0xff) : .killed(signal: status & 0x7f)
+        exit.withLock { $0 = outcome }
+        return outcome
+    }
+
     /// What the child wrote to stderr (the last 4 KiB), trimmed; valid after `wait()`.
     public var stderr: String { stderrTail.text }
 
@@ -174,5 +185,31 @@ private final class StderrTail: @unchecked Sendable {
         finished.lock()
         defer { finished.unlock() }
         return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension ChildProcess {
+    /// A short-lived program run to completion (`pg_dump --version`, a test's helper script).
+    public struct Completed: Sendable {
+        public let exit: ChildExit
+        public let stdout: String
+        /// The last 4 KiB of its standard error.
+        public let stderr: String
+    }
+
+    /// Runs `argv` to completion and collects its output. Use this rather than
+    /// Foundation.Process, whose waitUntilExit can hang when called from Swift concurrency
+    /// threads on Linux.
+    public static func run(_ argv: [String], environment: [String: String] = [:]) throws -> Completed {
+        let child = try ChildProcess(argv: argv, environment: environment)
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let result = buffer.withUnsafeMutableBytes { FileDescriptorIO.read(child.stdout, into: $0) }
+            guard case .success(let count) = result, count > 0 else { break }
+            output += buffer[..<count]
+        }
+        let exit = child.wait()
+        return Completed(exit: exit, stdout: String(decoding: output, as: UTF8.self), stderr: child.stderr)
     }
 }

@@ -1,0 +1,121 @@
+import CPostgres
+import Foundation
+
+/// One libpq connection. Blocking: call it from a dedicated thread, not from Swift's cooperative
+/// pool. Not thread-safe (one user at a time), hence not Sendable.
+public final class PostgresConnection {
+    public let endpoint: PostgresEndpoint
+    private var conn: OpaquePointer?
+
+    /// Connects, or throws a classified `PostgresError` (unreachable, authentication failed,
+    /// database does not exist, permission denied, ...).
+    public init(_ endpoint: PostgresEndpoint) throws {
+        self.endpoint = endpoint
+        let pairs = endpoint.connectionParameters
+        // NUL-terminated keyword and value arrays; the password is only ever in `values`.
+        let keywords = pairs.map { strdup($0.0) } + [nil]
+        let values = pairs.map { strdup($0.1) } + [nil]
+        defer {
+            for p in keywords { free(p) }
+            for p in values {
+                if let p { memset(p, 0, strlen(p)) }   // scrub our copy of the secret
+                free(p)
+            }
+        }
+        let connection: OpaquePointer? = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
+                PQconnectdbParams(k.baseAddress, v.baseAddress, 0)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(.connectionFailed, "cannot connect to PostgreSQL at \(endpoint.address): libpq is out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError.connectFailure(message, endpoint: endpoint)
+        }
+        // Keep NOTICEs off stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        self.conn = connection
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    /// The server's version number, e.g. 150020.
+    public var serverVersionNumber: Int {
+        conn.map { Int(PQserverVersion($0)) } ?? 0
+    }
+
+    /// Runs one statement with `$1, $2, ...` parameters (text format; nil is SQL NULL) and
+    /// returns every row as text (nil for NULL). Statements without a result set return [].
+    @discardableResult
+    public func query(_ sql: String, _ params: [String?] = []) throws -> [[String?]] {
+        guard let conn else {
+            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
+        }
+        let copies = params.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in copies { free(p) } }
+        let result: OpaquePointer? = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQexecParams(conn, sql, Int32(params.count), nil, values.baseAddress, nil, nil, 0)
+        }
+        guard let result else {
+            throw connectionProblem(conn, what: "running a query")
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return []
+        case PGRES_TUPLES_OK:
+            let rows = Int(PQntuples(result)), cols = Int(PQnfields(result))
+            var out: [[String?]] = []
+            out.reserveCapacity(rows)
+            for r in 0..<rows {
+                var row: [String?] = []
+                row.reserveCapacity(cols)
+                for c in 0..<cols {
+                    if PQgetisnull(result, Int32(r), Int32(c)) != 0 {
+                        row.append(nil)
+                    } else {
+                        row.append(String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+                    }
+                }
+                out.append(row)
+            }
+            return out
+        default:
+            if PQstatus(conn) != CONNECTION_OK {
+                throw connectionProblem(conn, what: "running a query")
+            }
+            let state = field(result, "C")
+            let primary = field(result, "M") ?? String(cString: PQresultErrorMessage(result))
+            let detail = field(result, "D").map { " (\($0))" } ?? ""
+            let hint = field(result, "H").map { " hint: \($0)" } ?? ""
+            throw PostgresError.queryFailure(sqlState: state, serverMessage: primary + detail + hint,
+                                             what: "running \(Self.summary(sql))", endpoint: endpoint)
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+        return String(cString: p)
+    }
+
+    private func connectionProblem(_ conn: OpaquePointer, what: String) -> PostgresError {
+        let message = PostgresError.redact(String(cString: PQerrorMessage(conn)), endpoint.password)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return PostgresError(.unreachable,
+            "lost the connection to PostgreSQL at \(endpoint.address) while \(what): \(message)")
+    }
+
+    /// The first words of a statement, for error messages (never the parameters).
+    static func summary(_ sql: String) -> String {
+        let words = sql.split(whereSeparator: { $0.isWhitespace }).prefix(8).joined(separator: " ")
+        return "\"\(words.count > 80 ? String(words.prefix(80)) + "…" : words)\""
+    }
+}

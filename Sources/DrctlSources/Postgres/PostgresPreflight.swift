@@ -1,0 +1,115 @@
+import Foundation
+
+/// The pre-flight of a logical backup: connect, authenticate, and collect the facts the manifest
+/// records. Blocking (libpq): run it off Swift's cooperative pool.
+public enum PostgresPreflight {
+    /// - Parameters:
+    ///   - endpoint: the server; `endpoint.database` is the maintenance database used for the
+    ///     server-wide facts (e.g. "postgres").
+    ///   - databases: the databases to cover; empty means every non-template database that
+    ///     accepts connections. A named database that does not exist is an error.
+    ///   - exactCountLimit: tables whose `reltuples` estimate exceeds this are not counted;
+    ///     their estimate is recorded with `estimated = true`. Tables never analysed (no
+    ///     estimate) are counted exactly.
+    public static func gather(_ endpoint: PostgresEndpoint, databases: [String],
+                              exactCountLimit: Int64) throws -> PostgresFacts {
+        let main = try PostgresConnection(endpoint)
+        defer { main.close() }
+
+        let info = try main.query("SELECT current_setting('server_version_num')::int, pg_is_in_recovery()")
+        guard let row = info.first, let number = row[0].flatMap({ Int($0) }) else {
+            throw PostgresError(.queryFailed, "unexpected answer to the server version query on \(endpoint.address)")
+        }
+        let inRecovery = row[1] == "t"
+
+        let available = try main.query(
+            "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname"
+        ).compactMap { $0[0] }
+        let selected: [String]
+        if databases.isEmpty {
+            selected = available
+        } else {
+            let missing = databases.filter { !available.contains($0) }
+            if !missing.isEmpty {
+                let list = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw PostgresError(.databaseDoesNotExist,
+                    "database\(missing.count == 1 ? "" : "s") \(list) \(missing.count == 1 ? "does" : "do") not exist (or \(missing.count == 1 ? "is a template or does" : "are templates or do") not accept connections) on \(endpoint.address); available: \(available.joined(separator: ", "))")
+            }
+            var seen = Set<String>()
+            selected = databases.filter { seen.insert($0).inserted }
+        }
+
+        // The consistent point, with the server's clock.
+        let lsnFunction = inRecovery ? "pg_last_wal_replay_lsn()" : "pg_current_wal_lsn()"
+        let point = try main.query(
+            "SELECT \(lsnFunction)::text, extract(epoch FROM clock_timestamp())::float8::text")
+        guard let lsn = point.first?[0] else {
+            throw PostgresError(.queryFailed,
+                "the server at \(endpoint.address) reports no WAL position (\(lsnFunction) is NULL): a standby that has not replayed any WAL yet cannot be backed up")
+        }
+        let capturedAt = point.first?[1].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } ?? Date()
+        let timeline = try? Self.timeline(main, inRecovery: inRecovery)
+
+        var tables: [TableCount] = []
+        for database in selected {
+            tables += try countRows(endpoint.with(database: database), limit: exactCountLimit)
+        }
+        tables.sort { ($0.database, $0.schema, $0.table) < ($1.database, $1.schema, $1.table) }
+
+        return PostgresFacts(serverVersion: postgresVersionString(number), serverVersionNumber: number,
+                             inRecovery: inRecovery, databases: selected, consistentLSN: lsn,
+                             timeline: timeline, capturedAt: capturedAt, tables: tables)
+    }
+
+    /// A primary's timeline from its current WAL file name; a standby's from the WAL receiver,
+    /// else from the last checkpoint. nil when the role may not see it.
+    static func timeline(_ connection: PostgresConnection, inRecovery: Bool) throws -> Int? {
+        if !inRecovery {
+            let name = try connection.query("SELECT pg_walfile_name(pg_current_wal_lsn())").first?[0]
+            return name.flatMap { Int($0.prefix(8), radix: 16) }
+        }
+        if let tli = try? connection.query("SELECT received_tli FROM pg_stat_wal_receiver").first?[0],
+           let value = Int(tli) {
+            return value
+        }
+        return try connection.query("SELECT timeline_id FROM pg_control_checkpoint()").first?[0].flatMap { Int($0) }
+    }
+
+    /// Row counts of one database's ordinary tables, in one repeatable-read snapshot.
+    static func countRows(_ endpoint: PostgresEndpoint, limit: Int64) throws -> [TableCount] {
+        let connection = try PostgresConnection(endpoint)
+        defer { connection.close() }
+        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        let rows = try connection.query("""
+            SELECT n.nspname, c.relname, c.reltuples::float8::text
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+              AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+            ORDER BY 1, 2
+            """)
+        var counts: [TableCount] = []
+        for row in rows {
+            guard let schema = row[0], let table = row[1] else { continue }
+            let estimate = row[2].flatMap(Double.init) ?? -1   // -1: never vacuumed or analysed
+            if estimate >= 0, estimate > Double(limit) {
+                counts.append(TableCount(database: endpoint.database, schema: schema, table: table,
+                                         rows: Int64(estimate.rounded()), estimated: true))
+                continue
+            }
+            let sql = "SELECT count(*) FROM \(quoteIdentifier(schema)).\(quoteIdentifier(table))"
+            let value = try connection.query(sql).first?[0].flatMap { Int64($0) }
+            guard let value else {
+                throw PostgresError(.queryFailed, "count(*) of \(endpoint.database).\(schema).\(table) returned nothing")
+            }
+            counts.append(TableCount(database: endpoint.database, schema: schema, table: table,
+                                     rows: value, estimated: false))
+        }
+        try connection.query("COMMIT")
+        return counts
+    }
+}
+
+/// `"name"` with embedded quotes doubled: safe for any identifier.
+public func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

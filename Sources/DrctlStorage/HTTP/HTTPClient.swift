@@ -1,0 +1,162 @@
+import CCurlShim
+import Foundation
+
+/// One HTTP request at a time over libcurl, on the calling thread (a pipeline or region
+/// thread: libcurl blocks). libcurl is the transport only: the caller builds and signs the
+/// request (S3 Signature V4), so what is signed is exactly what is sent.
+///
+/// Not thread-safe; a client keeps its connection open between requests.
+public final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    public let settings: HTTPSettings
+
+    public init(settings: HTTPSettings = HTTPSettings()) {
+        HTTPClient.globalInit
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        self.settings = settings
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Sends `request`; the response body is handed to `onBody` piece by piece (a throw there
+    /// aborts the transfer and is rethrown).
+    public func perform(_ request: HTTPRequest,
+                        onBody: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        return try withoutActuallyEscaping(onBody) { onBody in
+            try perform(request, exchange: Exchange(body: request.body, onBody: onBody))
+        }
+    }
+
+    private func perform(_ request: HTTPRequest, exchange: Exchange) throws -> HTTPResponse {
+        try withExtendedLifetime(exchange) {
+            let context = Unmanaged.passUnretained(exchange).toOpaque()
+            var headers: UnsafeMutablePointer<curl_slist>? = nil
+            defer { curl_slist_free_all(headers) }
+            // libcurl adds "Expect: 100-continue" to uploads unless told otherwise; it is not
+            // signed, and a round trip per part is slow.
+            for (name, value) in request.headers + [("Expect", "")] {
+                headers = curl_slist_append(headers, "\(name): \(value)")
+            }
+            try setup(request, headers: headers, context: context)
+            let code = curl_easy_perform(handle)
+            if let thrown = exchange.thrown { throw thrown }
+            guard code == CURLE_OK else {
+                throw HTTPError.transport(url: request.url, code: Int(code.rawValue),
+                                          message: String(cString: curl_easy_strerror(code)))
+            }
+            var status = 0
+            _ = drctl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            return HTTPResponse(status: status, headers: exchange.responseHeaders)
+        }
+    }
+
+    /// Sends `request` and collects a response body of at most `limit` bytes.
+    public func perform(_ request: HTTPRequest, limit: Int = 16 << 20) throws -> (HTTPResponse, [UInt8]) {
+        var body: [UInt8] = []
+        let response = try perform(request) { piece in
+            guard body.count + piece.count <= limit else {
+                throw HTTPError.responseTooLarge(url: request.url, limit: limit)
+            }
+            body.append(contentsOf: piece)
+        }
+        return (response, body)
+    }
+
+    private func setup(_ request: HTTPRequest, headers: UnsafeMutablePointer<curl_slist>?,
+                       context: UnsafeMutableRawPointer) throws {
+        func check(_ code: CURLcode, _ option: String) throws {
+            guard code == CURLE_OK else {
+                throw HTTPError.transport(url: request.url, code: Int(code.rawValue),
+                                          message: "\(option): \(String(cString: curl_easy_strerror(code)))")
+            }
+        }
+        try check(drctl_curl_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        try check(drctl_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
+        try check(drctl_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers), "HTTPHEADER")
+        try check(drctl_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout), "CONNECTTIMEOUT")
+        // A transfer slower than 1 byte/s for `stallTimeout` seconds is a stall.
+        try check(drctl_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "LOW_SPEED_LIMIT")
+        try check(drctl_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.stallTimeout), "LOW_SPEED_TIME")
+        if let caFile = settings.caFile { try check(drctl_curl_setopt_string(handle, CURLOPT_CAINFO, caFile), "CAINFO") }
+        if settings.insecureSkipTLSVerify {
+            try check(drctl_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "SSL_VERIFYPEER")
+            try check(drctl_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "SSL_VERIFYHOST")
+        }
+        try check(drctl_curl_setopt_write_callback(handle, HTTPClient.writeBody), "WRITEFUNCTION")
+        try check(drctl_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "WRITEDATA")
+        try check(drctl_curl_setopt_header_callback(handle, HTTPClient.writeHeader), "HEADERFUNCTION")
+        try check(drctl_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "HEADERDATA")
+        switch request.method {
+        case "GET": break
+        case "HEAD": try check(drctl_curl_setopt_long(handle, CURLOPT_NOBODY, 1), "NOBODY")
+        case "PUT", "POST":
+            // UPLOAD sends a body of exactly the declared size, from the read callback.
+            try check(drctl_curl_setopt_long(handle, CURLOPT_UPLOAD, 1), "UPLOAD")
+            try check(drctl_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.size)), "INFILESIZE")
+            try check(drctl_curl_setopt_read_callback(handle, HTTPClient.readBody), "READFUNCTION")
+            try check(drctl_curl_setopt_pointer(handle, CURLOPT_READDATA, context), "READDATA")
+            if request.method == "POST" {
+                try check(drctl_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "POST"), "CUSTOMREQUEST")
+            }
+        default:
+            try check(drctl_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method), "CUSTOMREQUEST")
+        }
+    }
+
+    // C callbacks: non-capturing, context through the user pointer.
+
+    private static let writeBody: curl_write_callback = { data, size, count, context in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        let length = size * count
+        do {
+            try exchange.onBody(UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        } catch {
+            exchange.thrown = error
+            return 0   // anything but `length` aborts the transfer
+        }
+    }
+
+    private static let writeHeader: curl_write_callback = { data, size, count, context in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        let length = size * count
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            exchange.responseHeaders = []   // a new response (after a 100 Continue, a redirect)
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            exchange.responseHeaders.append((name, value))
+        }
+        return length
+    }
+
+    private static let readBody: curl_read_callback = { buffer, size, count, context in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        do {
+            return try exchange.body.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+        } catch {
+            exchange.thrown = error
+            return Int(CURL_READFUNC_ABORT)
+        }
+    }
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+}
+
+/// What one `perform` needs inside libcurl's callbacks.
+private final class Exchange {
+    let body: HTTPRequestBody
+    let onBody: (UnsafeRawBufferPointer) throws -> Void
+    var responseHeaders: [(String, String)] = []
+    var thrown: Error?
+
+    init(body: HTTPRequestBody, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.body = body
+        self.onBody = onBody
+    }
+}

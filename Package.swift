@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline"]),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Runs the built `drctl` binary against real files and processes.
-        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage"]),
+        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,9 +29,8 @@ public struct BackupJob: Sendable {
     }
 
     public func run() async throws -> BackupManifest {
-        guard target.kind == .command else {
-            throw JobError.unsupportedKind(target: target.name, kind: target.kind.rawValue)
-        }
+        // Resolves secrets and checks the target before anything is written.
+        let plan = try makeBackupPlan(for: target)
         let repository = try Repository(policy: policy.repository)
         let startedAt = Date()
         let id = BackupID(startedAt: startedAt)
@@ -53,14 +52,18 @@ public struct BackupJob: Sendable {
             try roster.checkQuorum()
             let dataKey = DataKey.random()
             let wrapped = try keys.wrap(dataKey, backupID: id.rawValue)
-            let object = try await store(objectNamed: "stdout", id: id, dataKey: dataKey, roster: roster, logger: logger)
+            var objects: [StoredObject] = []
+            for name in plan.objectNames {
+                objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
+            }
+            let (point, facts) = plan.finished(startedAt: startedAt)
             let manifest = BackupManifest(
-                backupID: id.rawValue, target: target.name, kind: target.kind.rawValue,
+                backupID: id.rawValue, target: target.name, kind: plan.kind,
                 tool: ToolInfo(version: DrctlVersion.current), startedAt: startedAt, finishedAt: Date(),
-                consistentPoint: ConsistentPoint(time: startedAt, precision: "at-or-after"),
+                consistentPoint: point,
                 compression: CompressionInfo(level: policy.repository.compression.level),
                 encryption: EncryptionInfo(chunkSize: StreamSealer.defaultChunkSize, dataKey: wrapped),
-                objects: [object], source: ["program": target.command.first ?? ""],
+                objects: objects, source: facts,
                 regions: roster.alive.map(\.name),
                 status: roster.alive.count == roster.regions.count ? .complete : .degraded)
             try commit(manifest, id: id, roster: roster, logger: logger)
@@ -80,10 +83,9 @@ public struct BackupJob: Sendable {
     }
 
     /// Streams one object of the backup into every live region.
-    private func store(objectNamed name: String, id: BackupID, dataKey: DataKey, roster: RegionRoster,
-                       logger: Logger) async throws -> StoredObject {
+    private func store(objectNamed name: String, of plan: BackupPlan, id: BackupID, dataKey: DataKey,
+                       roster: RegionRoster) async throws -> StoredObject {
         let key = RepositoryLayout.dataKey(target: target.name, backup: id, object: name)
-        let environment = try target.environment.mapValues { try $0.resolve() }
         let compression = policy.repository.compression
         let digest = DigestFilter()
         let filters: [StreamFilter] = [
@@ -94,10 +96,10 @@ public struct BackupJob: Sendable {
             ]),
         ]
         let sink = try RegionFanOutSink(key: key, roster: roster)
-        // The program starts last, once everything that could refuse to start has started.
-        let source: CommandSource
+        // The source starts last, once everything that could refuse to start has started.
+        let source: ByteSource
         do {
-            source = try CommandSource(argv: target.command, environment: environment)
+            source = try plan.source(for: name)
         } catch {
             sink.abort()
             throw error

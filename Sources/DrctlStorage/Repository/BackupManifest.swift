@@ -22,7 +22,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var objects: [StoredObject]
     public var rawSize: UInt64
     public var storedSize: UInt64
-    public var source: [String: String]
+    public var source: SourceFacts
     /// The regions that held every object when the backup was committed.
     public var regions: [String]
     /// `complete` (every region of the policy) or `degraded` (at least `min_regions`).
@@ -30,7 +30,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     public init(backupID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date,
                 finishedAt: Date, consistentPoint: ConsistentPoint, compression: CompressionInfo,
-                encryption: EncryptionInfo, objects: [StoredObject], source: [String: String],
+                encryption: EncryptionInfo, objects: [StoredObject], source: SourceFacts,
                 regions: [String], status: BackupStatus) {
         self.backupID = backupID
         self.target = target
@@ -73,14 +73,47 @@ public struct ToolInfo: Codable, Sendable, Equatable {
 }
 
 /// The moment the backup's data reflects. For a program's output drctl only knows it is no
-/// older than the program's start; database sources record their LSN or replication offset.
+/// older than the program's start (`at-or-after`); a Redis snapshot is exactly the state at its
+/// replication offset (`snapshot`, with `time` when it was requested).
 public struct ConsistentPoint: Codable, Sendable, Equatable {
     public var time: Date
     public var precision: String
+    /// Redis: the replication id and offset the RDB was taken at.
+    public var replicationID: String?
+    public var replicationOffset: Int64?
 
-    public init(time: Date, precision: String) {
+    public init(time: Date, precision: String, replicationID: String? = nil, replicationOffset: Int64? = nil) {
         self.time = time
         self.precision = precision
+        self.replicationID = replicationID
+        self.replicationOffset = replicationOffset
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time, precision
+        case replicationID = "replication_id", replicationOffset = "replication_offset"
+    }
+}
+
+/// Facts about the source, recorded at backup time; drills compare a restore against them.
+/// Every field is optional: each kind of target fills its own.
+public struct SourceFacts: Codable, Sendable, Equatable {
+    /// Command targets: the program (argv[0]; never the arguments, which may hold secrets).
+    public var program: String?
+    /// Database targets: the server's version.
+    public var serverVersion: String?
+    /// Redis: keys per database ("0": 1200) when the snapshot was requested.
+    public var keyspace: [String: Int]?
+
+    public init(program: String? = nil, serverVersion: String? = nil, keyspace: [String: Int]? = nil) {
+        self.program = program
+        self.serverVersion = serverVersion
+        self.keyspace = keyspace
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case program, keyspace
+        case serverVersion = "server_version"
     }
 }
 

@@ -24,8 +24,9 @@ final class Sandbox {
     /// - Parameters:
     ///   - targets: name → argv of a `kind: command` target.
     ///   - encryption: the `encryption:` mapping's lines.
+    ///   - rawTargets: more targets as YAML list items (indented by two spaces).
     func writePolicy(targets: [(String, [String])], regions: [(String, String)]? = nil, minRegions: Int = 1,
-                     encryption: [String]? = nil) throws {
+                     encryption: [String]? = nil, rawTargets: String = "") throws {
         let regionLines = (regions ?? [("local", repository)]).map { name, path in
             "    - name: \(name)\n      url: \(path)"
         }.joined(separator: "\n")
@@ -46,7 +47,7 @@ final class Sandbox {
             \(keyLines)
             targets:
             \(targetLines)
-
+            \(rawTargets)
             """
         try yaml.write(toFile: policyPath, atomically: true, encoding: .utf8)
     }

@@ -1,0 +1,27 @@
+import Foundation
+import DrctlPipeline
+import DrctlPolicy
+import DrctlStorage
+
+/// What one backup of a target reads: the objects it streams, in order, and what goes into the
+/// manifest about the source. One type per target kind; `BackupJob` does the rest (pipeline,
+/// regions, commit) the same way for all of them.
+protocol BackupPlan: AnyObject {
+    /// The manifest's `kind`.
+    var kind: String { get }
+    /// The objects of the backup, in the order they are streamed.
+    var objectNames: [String] { get }
+    /// Starts reading one object; called just before its pipeline runs.
+    func source(for object: String) throws -> ByteSource
+    /// Called once every object was read: the point the data reflects, and the source facts.
+    func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts)
+}
+
+/// The plan for a target of the policy.
+func makeBackupPlan(for target: TargetPolicy) throws -> BackupPlan {
+    switch target.kind {
+    case .command: return try CommandPlan(target: target)
+    case .redis: return try RedisPlan(target: target)
+    case .postgres: throw JobError.unsupportedKind(target: target.name, kind: target.kind.rawValue)
+    }
+}

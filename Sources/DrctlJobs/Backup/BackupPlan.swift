@@ -22,6 +22,10 @@ func makeBackupPlan(for target: TargetPolicy) throws -> BackupPlan {
     switch target.kind {
     case .command: return try CommandPlan(target: target)
     case .redis: return try RedisPlan(target: target)
-    case .postgres: throw JobError.unsupportedKind(target: target.name, kind: target.kind.rawValue)
+    case .postgres:
+        guard target.mode != .physical else {
+            throw JobError.unsupportedKind(target: target.name, kind: "postgres (mode: physical)")
+        }
+        return try PostgresLogicalPlan(target: target)
     }
 }

@@ -1,5 +1,7 @@
+import Foundation
 import Glibc
 import Logging
+import DrctlCrypto
 import DrctlPipeline
 import DrctlPolicy
 import DrctlStorage
@@ -48,27 +50,50 @@ public struct RestoreJob: Sendable {
         let located = try BackupLocator(repository: repository, logger: logger)
             .locate(target: target.name, id: backupID, regions: regions)
         let manifest = located.manifest
-        guard manifest.objects.count == 1, let object = manifest.objects.first else {
-            throw JobError.unsupportedKind(target: target.name, kind: "\(manifest.kind) with \(manifest.objects.count) objects")
+        // One object restores to PATH; several (a PostgreSQL backup) into the directory PATH,
+        // one file per object.
+        let destinations: [(StoredObject, String)]
+        if manifest.objects.count == 1 {
+            destinations = [(manifest.objects[0], destination)]
+        } else {
+            guard destination != "-" else { throw JobError.needsDirectory(backup: manifest.backupID, objects: manifest.objects.count) }
+            try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            destinations = manifest.objects.map { ($0, "\(destination)/\($0.name)") }
         }
-        if destination != "-" && !force, access(destination) {
-            throw JobError.destinationExists(destination)
+        for (_, path) in destinations where path != "-" && !force && access(path) {
+            throw JobError.destinationExists(path)
         }
         let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
         logger[metadataKey: "backup"] = "\(manifest.backupID)"
 
+        var served: [String] = []
         var skipped: [String] = []
-        var failures: [Error] = []
-        for region in located.regions {
-            let standardOutput = destination == "-" ? StandardOutputSink() : nil
-            let sink: ByteSink = try standardOutput ?? FileSink(path: destination, replace: force)
+        for (object, path) in destinations {
+            let (region, failures) = try await restore(object, of: manifest, to: path, from: located.regions,
+                                                       dataKey: dataKey, logger: logger)
+            served.append(region)
+            skipped += failures.map { "\($0)" }
+        }
+        return Outcome(manifest: manifest, region: Set(served).sorted().joined(separator: ","),
+                       destination: destination, skipped: skipped)
+    }
+
+    /// One object from the first region that can serve it; returns that region and the
+    /// failures of the regions tried before.
+    private func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from regions: [Region],
+                         dataKey: DataKey, logger: Logger) async throws -> (String, [RegionFailure]) {
+        var failures: [RegionFailure] = []
+        for region in regions {
+            let standardOutput = path == "-" ? StandardOutputSink() : nil
+            let sink: ByteSink = try standardOutput ?? FileSink(path: path, replace: force)
             do {
                 try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
-                    .run(into: sink, progress: progress, label: "restore \(target.name)", interruption: interruption)
-                logger.info("restore finished", metadata: ["region": "\(region.name)", "to": "\(destination)"])
-                return Outcome(manifest: manifest, region: region.name, destination: destination, skipped: skipped)
+                    .run(into: sink, progress: progress, label: "restore \(target.name) \(object.name)",
+                         interruption: interruption)
+                logger.info("restored", metadata: ["object": "\(object.name)", "region": "\(region.name)", "to": "\(path)"])
+                return (region.name, failures)
             } catch let error as RestoreDestinationError {
                 throw error
             } catch let error as JobError {
@@ -81,12 +106,11 @@ public struct RestoreJob: Sendable {
             logger.warning("restore from region failed; trying the next", metadata: [
                 "region": "\(region.name)", "error": "\(failures.last!)",
             ])
-            skipped.append("\(failures.last!)")
             // Standard output cannot be rewound: once bytes went out, another region's copy
             // would follow a partial stream.
             if let standardOutput, standardOutput.bytesWritten > 0 { break }
         }
-        throw RegionsExhausted(operation: "restore of backup \(manifest.backupID)", failures: failures)
+        throw RegionsExhausted(operation: "restore of \(object.name) of backup \(manifest.backupID)", failures: failures)
     }
 
     private func access(_ path: String) -> Bool {

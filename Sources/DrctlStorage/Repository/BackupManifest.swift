@@ -81,16 +81,22 @@ public struct ConsistentPoint: Codable, Sendable, Equatable {
     /// Redis: the replication id and offset the RDB was taken at.
     public var replicationID: String?
     public var replicationOffset: Int64?
+    /// PostgreSQL: the WAL position (and timeline) when the dump started.
+    public var lsn: String?
+    public var timeline: Int?
 
-    public init(time: Date, precision: String, replicationID: String? = nil, replicationOffset: Int64? = nil) {
+    public init(time: Date, precision: String, replicationID: String? = nil, replicationOffset: Int64? = nil,
+                lsn: String? = nil, timeline: Int? = nil) {
         self.time = time
         self.precision = precision
         self.replicationID = replicationID
         self.replicationOffset = replicationOffset
+        self.lsn = lsn
+        self.timeline = timeline
     }
 
     enum CodingKeys: String, CodingKey {
-        case time, precision
+        case time, precision, lsn, timeline
         case replicationID = "replication_id", replicationOffset = "replication_offset"
     }
 }
@@ -104,16 +110,40 @@ public struct SourceFacts: Codable, Sendable, Equatable {
     public var serverVersion: String?
     /// Redis: keys per database ("0": 1200) when the snapshot was requested.
     public var keyspace: [String: Int]?
+    /// PostgreSQL: the databases dumped, and the rows of each table just before.
+    public var databases: [String]?
+    public var tables: [TableRows]?
 
-    public init(program: String? = nil, serverVersion: String? = nil, keyspace: [String: Int]? = nil) {
+    public init(program: String? = nil, serverVersion: String? = nil, keyspace: [String: Int]? = nil,
+                databases: [String]? = nil, tables: [TableRows]? = nil) {
         self.program = program
         self.serverVersion = serverVersion
         self.keyspace = keyspace
+        self.databases = databases
+        self.tables = tables
     }
 
     enum CodingKeys: String, CodingKey {
-        case program, keyspace
+        case program, keyspace, databases, tables
         case serverVersion = "server_version"
+    }
+}
+
+/// The rows of one PostgreSQL table at backup time: exact, or the planner's estimate for
+/// tables above the policy's threshold (`estimated`).
+public struct TableRows: Codable, Sendable, Equatable {
+    public var database: String
+    public var schema: String
+    public var table: String
+    public var rows: Int64
+    public var estimated: Bool
+
+    public init(database: String, schema: String, table: String, rows: Int64, estimated: Bool) {
+        self.database = database
+        self.schema = schema
+        self.table = table
+        self.rows = rows
+        self.estimated = estimated
     }
 }
 

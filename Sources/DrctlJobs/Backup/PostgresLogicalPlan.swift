@@ -1,0 +1,85 @@
+import Foundation
+import DrctlPipeline
+import DrctlPolicy
+import DrctlSources
+import DrctlStorage
+
+/// `kind: postgres`, `mode: logical`: `pg_dumpall --globals-only` (roles, tablespaces) as
+/// `globals.sql`, then every selected database as a `pg_dump` custom-format archive with its
+/// own compression off (drctl compresses), all under one manifest. libpq does the pre-flight
+/// and records the facts (server version, WAL position, row counts) before anything is read.
+///
+/// The password reaches the client programs through their environment (PGPASSWORD), never
+/// their argv; the database name too (PGDATABASE), so no name can be read as an option.
+final class PostgresLogicalPlan: BackupPlan {
+    let kind = "postgres"
+    let objectNames: [String]
+    /// Tables above this many rows (by the planner's estimate) get the estimate, flagged.
+    static let exactCountLimit: Int64 = 10_000_000
+
+    private let facts: PostgresFacts
+    private let databaseOfObject: [String: String]
+    private let environment: [String: String]
+    private let connectionArguments: [String]
+
+    init(target: TargetPolicy) throws {
+        guard let connection = target.postgres else {
+            throw JobError.unsupportedKind(target: target.name, kind: "postgres without a connection")
+        }
+        let password = try connection.password?.resolve()
+        let endpoint = PostgresEndpoint(host: connection.host, port: connection.port, user: connection.user,
+                                        password: password, database: "postgres", sslmode: connection.sslmode.rawValue)
+        facts = try PostgresPreflight.gather(endpoint, databases: connection.databases,
+                                             exactCountLimit: Self.exactCountLimit)
+        try checkPgDumpVersion(pgDumpPath: try Self.locate("pg_dump"), serverVersionNumber: facts.serverVersionNumber)
+
+        var objects = ["globals.sql"]
+        var databases: [String: String] = [:]
+        for (index, database) in facts.databases.enumerated() {
+            // Object names are keys: a readable, safe form of the name plus its position.
+            let safe = String(database.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" }.prefix(60))
+            let name = "db-\(index)-\(safe).dump"
+            objects.append(name)
+            databases[name] = database
+        }
+        objectNames = objects
+        databaseOfObject = databases
+
+        var environment = ["PGSSLMODE": connection.sslmode.rawValue, "PGCONNECT_TIMEOUT": "10"]
+        if let password { environment["PGPASSWORD"] = password }
+        self.environment = environment
+        connectionArguments = ["--host", connection.host, "--port", "\(connection.port)", "--no-password"]
+            + (connection.user.map { ["--username", $0] } ?? [])
+    }
+
+    func source(for object: String) throws -> ByteSource {
+        if let database = databaseOfObject[object] {
+            var environment = self.environment
+            environment["PGDATABASE"] = database
+            return try CommandSource(argv: ["pg_dump", "--format=custom", "--compress=0"] + connectionArguments,
+                                     environment: environment)
+        }
+        var environment = self.environment
+        environment["PGDATABASE"] = "postgres"
+        return try CommandSource(argv: ["pg_dumpall", "--globals-only"] + connectionArguments, environment: environment)
+    }
+
+    func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {
+        let point = ConsistentPoint(time: facts.capturedAt, precision: "at-or-after",
+                                    lsn: facts.consistentLSN, timeline: facts.timeline)
+        let tables = facts.tables.map {
+            TableRows(database: $0.database, schema: $0.schema, table: $0.table, rows: $0.rows, estimated: $0.estimated)
+        }
+        return (point, SourceFacts(serverVersion: facts.serverVersion, databases: facts.databases, tables: tables))
+    }
+
+    /// A program's path from PATH.
+    static func locate(_ program: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw SourceError.cannotStart(program: program, reason: "not found in PATH (\(path)); install the PostgreSQL client tools")
+    }
+}

@@ -81,4 +81,40 @@ import DrctlSources
         #expect(missing.status == 1 && missing.stderr.contains("missing_db"), "\(missing)")
         #expect(sandbox.files(under: sandbox.repository).allSatisfy { $0 == "repository.json" })
     }
+
+    /// Globals first (an existing role is fine), then each database; a non-empty database is
+    /// refused unless --force, which drops and recreates it.
+    @Test func restoreIntoAFreshServer() throws {
+        let sandbox = try Sandbox()
+        let source = try PostgresProcess()
+        try source.sql("CREATE DATABASE app")
+        try source.sql("""
+            CREATE ROLE reporting LOGIN PASSWORD 'r3port';
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            INSERT INTO t SELECT i, repeat('x', i % 50) FROM generate_series(1, 3000) i;
+            ALTER TABLE t OWNER TO reporting;
+            """, database: "app")
+        try sandbox.writePolicy(targets: [], rawTargets: target(source))
+        #expect(try Drctl.run(["backup", "--policy", sandbox.policyPath],
+                              environment: ["DRCTL_TEST_PG_PASSWORD": source.password]).status == 0)
+
+        let fresh = try PostgresProcess()
+        let url = "postgres://postgres@127.0.0.1:\(fresh.port)"
+        let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url],
+                                    environment: ["PGPASSWORD": fresh.password])
+        #expect(restore.status == 0, "\(restore)")
+        #expect(!restore.stdout.contains(fresh.password) && !restore.stderr.contains(fresh.password))
+        #expect(try fresh.sql("SELECT count(*), sum(length(v)) FROM t", database: "app")
+                == source.sql("SELECT count(*), sum(length(v)) FROM t", database: "app"))
+        #expect(try fresh.sql("SELECT tableowner FROM pg_tables WHERE tablename = 't'", database: "app") == "reporting")
+
+        let refused = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url],
+                                    environment: ["PGPASSWORD": fresh.password])
+        #expect(refused.status == 6 && refused.stderr.contains("/app (the database is not empty)"), "\(refused)")
+        try fresh.sql("INSERT INTO t VALUES (99999, 'added after')", database: "app")
+        let forced = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url, "--force"],
+                                   environment: ["PGPASSWORD": fresh.password])
+        #expect(forced.status == 0, "\(forced)")
+        #expect(try fresh.sql("SELECT count(*) FROM t", database: "app") == "3000")
+    }
 }

@@ -109,7 +109,7 @@ public struct BackupJob: Sendable {
         defer { progress?.ended() }
         try await interruption.running(pipeline) { try await pipeline.run() }
         return StoredObject(name: name, key: key, rawSize: pipeline.bytesRead.total,
-                            storedSize: digest.byteCount, sha256: digest.sha256 ?? "")
+                            storedSize: digest.byteCount, sha256: digest.sha256 ?? "", database: plan.database(of: name))
     }
 
     /// Writes the manifest to every region that holds all the data: the commit point.

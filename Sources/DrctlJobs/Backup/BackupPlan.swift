@@ -11,10 +11,16 @@ protocol BackupPlan: AnyObject {
     var kind: String { get }
     /// The objects of the backup, in the order they are streamed.
     var objectNames: [String] { get }
+    /// The database an object holds (PostgreSQL archives), recorded in the manifest.
+    func database(of object: String) -> String?
     /// Starts reading one object; called just before its pipeline runs.
     func source(for object: String) throws -> ByteSource
     /// Called once every object was read: the point the data reflects, and the source facts.
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts)
+}
+
+extension BackupPlan {
+    func database(of object: String) -> String? { nil }
 }
 
 /// The plan for a target of the policy.

@@ -52,6 +52,8 @@ final class PostgresLogicalPlan: BackupPlan {
             + (connection.user.map { ["--username", $0] } ?? [])
     }
 
+    func database(of object: String) -> String? { databaseOfObject[object] }
+
     func source(for object: String) throws -> ByteSource {
         if let database = databaseOfObject[object] {
             var environment = self.environment

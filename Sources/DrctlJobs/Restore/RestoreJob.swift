@@ -50,6 +50,9 @@ public struct RestoreJob: Sendable {
         let located = try BackupLocator(repository: repository, logger: logger)
             .locate(target: target.name, id: backupID, regions: regions)
         let manifest = located.manifest
+        if destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://") {
+            return try await restoreIntoPostgres(manifest, regions: located.regions)
+        }
         // One object restores to PATH; several (a PostgreSQL backup) into the directory PATH,
         // one file per object.
         let destinations: [(StoredObject, String)]
@@ -72,7 +75,9 @@ public struct RestoreJob: Sendable {
         var skipped: [String] = []
         for (object, path) in destinations {
             let (region, failures) = try await restore(object, of: manifest, to: path, from: located.regions,
-                                                       dataKey: dataKey, logger: logger)
+                                                       dataKey: dataKey, logger: logger) {
+                path == "-" ? StandardOutputSink() as ByteSink : try FileSink(path: path, replace: force)
+            }
             served.append(region)
             skipped += failures.map { "\($0)" }
         }
@@ -83,11 +88,12 @@ public struct RestoreJob: Sendable {
     /// One object from the first region that can serve it; returns that region and the
     /// failures of the regions tried before.
     private func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from regions: [Region],
-                         dataKey: DataKey, logger: Logger) async throws -> (String, [RegionFailure]) {
+                         dataKey: DataKey, logger: Logger,
+                         makeSink: () throws -> ByteSink) async throws -> (String, [RegionFailure]) {
         var failures: [RegionFailure] = []
         for region in regions {
-            let standardOutput = path == "-" ? StandardOutputSink() : nil
-            let sink: ByteSink = try standardOutput ?? FileSink(path: path, replace: force)
+            let sink = try makeSink()
+            let standardOutput = sink as? StandardOutputSink
             do {
                 try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
                     .run(into: sink, progress: progress, label: "restore \(target.name) \(object.name)",
@@ -111,6 +117,32 @@ public struct RestoreJob: Sendable {
             if let standardOutput, standardOutput.bytesWritten > 0 { break }
         }
         throw RegionsExhausted(operation: "restore of \(object.name) of backup \(manifest.backupID)", failures: failures)
+    }
+
+    /// A PostgreSQL backup into a running server: globals first, then each database.
+    private func restoreIntoPostgres(_ manifest: BackupManifest, regions: [Region]) async throws -> Outcome {
+        guard manifest.kind == "postgres" else {
+            throw JobError.invalidDestination(url: destination, reason: "backup \(manifest.backupID) is of kind \(manifest.kind), not postgres")
+        }
+        let server = try PostgresDestination(url: destination)
+        let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
+        try server.prepare(manifest.objects.compactMap(\.database), force: force)
+        var logger = self.logger
+        logger[metadataKey: "target"] = "\(target.name)"
+        logger[metadataKey: "backup"] = "\(manifest.backupID)"
+        var served: [String] = []
+        var skipped: [String] = []
+        for object in manifest.objects {
+            let place = object.database.map { "\(server.display)/\($0)" } ?? server.display
+            let (region, failures) = try await restore(object, of: manifest, to: place, from: regions,
+                                                       dataKey: dataKey, logger: logger) {
+                try object.database.map { try server.archiveSink(database: $0) } ?? server.globalsSink()
+            }
+            served.append(region)
+            skipped += failures.map { "\($0)" }
+        }
+        return Outcome(manifest: manifest, region: Set(served).sorted().joined(separator: ","),
+                       destination: server.display, skipped: skipped)
     }
 
     private func access(_ path: String) -> Bool {

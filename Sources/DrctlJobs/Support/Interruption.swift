@@ -24,7 +24,9 @@ public final class Interruption: Sendable {
             return state.signal
         }
         defer { state.withLock { $0.pipeline = nil } }
-        if let signal { throw JobError.interrupted(signal: signal) }
+        // A signal that came before the pipeline existed stops it now, through the same path
+        // as any failure: the source (a child program) is stopped, the sink aborted.
+        if let signal { pipeline.stop(because: JobError.interrupted(signal: signal)) }
         return try await body()
     }
 }

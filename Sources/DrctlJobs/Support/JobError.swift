@@ -11,6 +11,7 @@ public enum JobError: Error, CustomStringConvertible {
     case invalidBackupID(String)
     case destinationExists(String)
     case needsDirectory(backup: String, objects: Int)
+    case invalidDestination(url: String, reason: String)
     case unknownRegion(String, known: [String])
     case sizeMismatch(object: String, expected: UInt64, actual: UInt64)
     case interrupted(signal: String)
@@ -39,6 +40,8 @@ public enum JobError: Error, CustomStringConvertible {
             return "'\(text)' is not a backup id (they look like 20261122T051008.412Z-3f9a1c)"
         case .needsDirectory(let backup, let objects):
             return "backup \(backup) has \(objects) objects: restore it into a directory (--to DIR), not standard output"
+        case .invalidDestination(let url, let reason):
+            return "cannot restore to \(url): \(reason)"
         case .destinationExists(let path):
             return "\(path) already exists; restore never overwrites data unless you pass --force"
         case .unknownRegion(let name, let known):

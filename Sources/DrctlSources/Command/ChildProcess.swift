@@ -10,11 +10,14 @@ public final class ChildProcess: Sendable {
     public let pid: pid_t
     /// Read end of the child's stdout.
     public let stdout: Int32
+    /// Write end of the child's stdin when started with `input: true`, else -1.
+    public let stdin: Int32
     private let stderrTail: StderrTail
     private let exit = Mutex<ChildExit?>(nil)
 
     /// Starts `argv` (looked up in PATH) with the parent's environment plus `environment`.
-    public init(argv: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter input: give the child a pipe as stdin (`stdin`) instead of /dev/null.
+    public init(argv: [String], environment: [String: String] = [:], input: Bool = false) throws {
         precondition(!argv.isEmpty)
         self.argv = argv
         // Pipes are created and the child spawned under one lock: without pipe2(O_CLOEXEC)
@@ -23,27 +26,34 @@ public final class ChildProcess: Sendable {
         defer { spawnLock.unlock() }
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+        var inPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, !input || pipe(&inPipe) == 0 else {
             throw SourceError.cannotStart(program: argv[0], reason: String(cString: strerror(errno)))
         }
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in outPipe + errPipe + inPipe where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         // Bigger pipe, fewer wake-ups; the kernel may refuse (then the default stays).
         _ = fcntl(outPipe[0], fcntlSetPipeSize, 1 << 20)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if input {
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
 
-        // The child starts with default signal handling even though we ignore SIGPIPE.
+        // The child starts with default signal handling even though drctl ignores SIGPIPE, and
+        // routes SIGINT/SIGTERM through a dispatch source (which sets them to SIG_IGN): ignored
+        // signals would otherwise stay ignored in the child, and `terminate()` would not work.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var noMask = sigset_t()
         sigemptyset(&noMask)
@@ -62,13 +72,16 @@ public final class ChildProcess: Sendable {
         let status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
         close(outPipe[1])
         close(errPipe[1])
+        if input { close(inPipe[0]) }
         guard status == 0 else {
             close(outPipe[0])
             close(errPipe[0])
+            if input { close(inPipe[1]) }
             throw SourceError.cannotStart(program: argv[0], reason: String(cString: strerror(status)))
         }
         self.pid = child
         self.stdout = outPipe[0]
+        self.stdin = inPipe[1]
         self.stderrTail = StderrTail(fd: errPipe[0])
     }
 
@@ -120,7 +133,27 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    deinit { close(stdout) }
+    deinit {
+        close(stdout)
+        closeStdin()
+        // Never leave a child behind: one nobody waited for is stopped and reaped here.
+        if poll() == nil {
+            kill(pid, SIGKILL)
+            wait()
+        }
+    }
+
+    private let stdinClosed = Mutex(false)
+
+    /// Ends the child's input (it sees end of file); safe to call more than once.
+    public func closeStdin() {
+        guard stdin >= 0 else { return }
+        let first = stdinClosed.withLock { closed -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        if first { close(stdin) }
+    }
 
     /// "pg_dump" rather than "/usr/lib/postgresql/15/bin/pg_dump", for messages.
     public var programName: String { String(argv[0].split(separator: "/").last ?? Substring(argv[0])) }

@@ -73,6 +73,8 @@ public final class HTTPClient {
             }
         }
         try check(drctl_curl_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        // The path goes out as given (and as signed): no squashing of `.`/`..` segments.
+        try check(drctl_curl_setopt_long(handle, CURLOPT_PATH_AS_IS, 1), "PATH_AS_IS")
         try check(drctl_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
         try check(drctl_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers), "HTTPHEADER")
         try check(drctl_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout), "CONNECTTIMEOUT")

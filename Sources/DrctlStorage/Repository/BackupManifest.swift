@@ -185,17 +185,20 @@ public struct StoredObject: Codable, Sendable, Equatable {
     public var storedSize: UInt64
     /// SHA-256 of the stored (sealed) bytes, lowercase hex.
     public var sha256: String
+    /// PostgreSQL: the database this archive holds.
+    public var database: String?
 
-    public init(name: String, key: String, rawSize: UInt64, storedSize: UInt64, sha256: String) {
+    public init(name: String, key: String, rawSize: UInt64, storedSize: UInt64, sha256: String, database: String? = nil) {
         self.name = name
         self.key = key
         self.rawSize = rawSize
         self.storedSize = storedSize
         self.sha256 = sha256
+        self.database = database
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, key, sha256
+        case name, key, sha256, database
         case rawSize = "raw_size", storedSize = "stored_size"
     }
 }

@@ -33,7 +33,7 @@ enum ExitStatus: Int32 {
             switch error {
             case .noKey, .secretKeyNeeded, .keyMismatch: return .key
             case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound: return .notFound
-            case .invalidBackupID, .needsDirectory: return .invalid
+            case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid
             case .destinationExists: return .destinationExists
             case .sizeMismatch: return .integrity
             case .interrupted(let signal): return signal == "SIGINT" ? .interruptedINT : .interruptedTERM

@@ -1,0 +1,89 @@
+import Foundation
+import DrctlPipeline
+import DrctlSources
+import DrctlStorage
+
+/// A running PostgreSQL server that a logical backup is restored into:
+/// `postgres://[user@]host[:port]` (the database part, if any, is ignored: each archive goes
+/// to the database it came from). The password comes from `PGPASSWORD` or `~/.pgpass` (a
+/// password in the URL is accepted too); it reaches the client programs by their environment.
+struct PostgresDestination {
+    let host: String
+    let port: Int
+    let user: String?
+    let password: String?
+
+    init(url: String) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+              let host = components.host, !host.isEmpty else {
+            throw JobError.invalidDestination(url: url, reason: "expected postgres://[user@]host[:port]")
+        }
+        self.host = host
+        port = components.port ?? 5432
+        user = components.user?.removingPercentEncoding
+        password = components.password?.removingPercentEncoding ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+    }
+
+    /// For messages: never the password.
+    var display: String { "postgres://\(user.map { "\($0)@" } ?? "")\(host):\(port)" }
+
+    private func endpoint(_ database: String) -> PostgresEndpoint {
+        PostgresEndpoint(host: host, port: port, user: user, password: password, database: database)
+    }
+
+    private var environment: [String: String] {
+        password.map { ["PGPASSWORD": $0] } ?? [:]
+    }
+
+    private var clientArguments: [String] {
+        ["--host", host, "--port", "\(port)", "--no-password"] + (user.map { ["--username", $0] } ?? [])
+    }
+
+    /// Makes every database ready to receive its archive: a missing one is created, an empty
+    /// one kept, a non-empty one refused unless `force` (then dropped and created anew).
+    func prepare(_ databases: [String], force: Bool) throws {
+        let admin = try PostgresConnection(endpoint("template1"))
+        defer { admin.close() }
+        for database in databases {
+            let exists = try !admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).isEmpty
+            if exists {
+                guard try !isEmpty(database) else { continue }
+                guard force else {
+                    throw JobError.destinationExists("\(display)/\(database) (the database is not empty)")
+                }
+                try admin.query("DROP DATABASE \(quoteIdentifier(database)) WITH (FORCE)")
+            }
+            try admin.query("CREATE DATABASE \(quoteIdentifier(database))")
+        }
+    }
+
+    /// No tables, views, sequences or functions of its own.
+    private func isEmpty(_ database: String) throws -> Bool {
+        let connection = try PostgresConnection(endpoint(database))
+        defer { connection.close() }
+        let rows = try connection.query("""
+            SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+                      AND n.nspname NOT LIKE 'pg_temp%')
+                 + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+            """)
+        let count: String?? = rows.first?.first
+        return count.flatMap { $0 }.flatMap { Int($0) } == 0
+    }
+
+    /// `globals.sql` (roles, tablespaces) through psql; roles that already exist are not an
+    /// error.
+    func globalsSink() throws -> ByteSink {
+        try ProgramSink(argv: ["psql", "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
+                        tolerating: { $0.contains("already exists") })
+    }
+
+    /// A database's custom-format archive through pg_restore, streamed (no local copy).
+    func archiveSink(database: String) throws -> ByteSink {
+        var environment = self.environment
+        environment["PGDATABASE"] = database
+        return try ProgramSink(argv: ["pg_restore", "--exit-on-error", "--dbname", database] + clientArguments,
+                               environment: environment)
+    }
+}

@@ -1,0 +1,565 @@
+import DrctlCrypto
+import DrctlPipeline
+import Foundation
+import Synchronization
+
+/// A repository in an S3 bucket (AWS or a compatible server: MinIO, Ceph, R2, moto, …), under a
+/// key prefix. Requests are signed with `SignatureV4` and sent with libcurl (`HTTPClient`).
+///
+/// Sendable and stateless: every operation, reader and writer has its own `HTTPClient` (libcurl
+/// handles are not thread-safe).
+///
+/// Write-once: a writer's final request (PutObject, or CompleteMultipartUpload) carries
+/// `If-None-Match: *`, so S3 refuses it with 412 when the key exists and the first object stays.
+/// AWS S3 (since 2024) and moto honour it. A server that ignores the header would silently replace
+/// the object; no HEAD-before-commit is done, because it would only narrow, not close, that race.
+public struct S3ObjectStore: ObjectStore {
+    public let endpoint: String
+    public let region: String
+    public let bucket: String
+    /// Without leading or trailing `/`; empty for the bucket's root.
+    public let prefix: String
+    /// `http://host/bucket/key` (true) or `http://bucket.host/key` (false).
+    public let pathStyle: Bool
+    public let credentials: S3Credentials
+    public let settings: HTTPSettings
+    /// The first parts' size; it doubles every 1000 parts so 10,000 parts hold more than 5 TB.
+    /// S3 refuses parts under 5 MiB (except the last one).
+    public let partSize: Int
+    /// Bytes fetched per ranged GET when reading.
+    public var readWindow: Int = 8 << 20
+    /// `max-keys` of each LIST page; nil: the server's default (1000). For tests.
+    var listPageSize: Int?
+
+    let secure: Bool
+    let host: String
+    let port: Int?
+
+    public init(endpoint: String, region: String, bucket: String, prefix: String, pathStyle: Bool,
+                credentials: S3Credentials, settings: HTTPSettings = HTTPSettings(), partSize: Int = 8 << 20) throws {
+        var rest = Substring(endpoint)
+        if rest.hasPrefix("https://") {
+            secure = true
+            rest = rest.dropFirst(8)
+        } else if rest.hasPrefix("http://") {
+            secure = false
+            rest = rest.dropFirst(7)
+        } else {
+            throw S3ConfigurationError("endpoint '\(endpoint)' must start with http:// or https://")
+        }
+        while rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/"), !rest.contains("?"), !rest.contains("@") else {
+            throw S3ConfigurationError("endpoint '\(endpoint)' must be http[s]://host[:port] without a path")
+        }
+        // host, host:port, [v6], [v6]:port
+        var hostPart = rest
+        var portPart: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else {
+                throw S3ConfigurationError("endpoint '\(endpoint)': unterminated IPv6 address")
+            }
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portPart = after.dropFirst() }
+            else if !after.isEmpty { throw S3ConfigurationError("endpoint '\(endpoint)': bad port") }
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            portPart = rest[rest.index(after: colon)...]
+        }
+        if let portPart {
+            guard let value = Int(portPart), (1...65535).contains(value) else {
+                throw S3ConfigurationError("endpoint '\(endpoint)': bad port '\(portPart)'")
+            }
+            port = value
+        } else {
+            port = nil
+        }
+        host = String(hostPart)
+        guard !bucket.isEmpty, !bucket.contains("/") else {
+            throw S3ConfigurationError("bucket name '\(bucket)' is empty or contains '/'")
+        }
+        guard partSize > 0 else { throw S3ConfigurationError("part size must be positive") }
+        self.endpoint = (secure ? "https://" : "http://") + String(rest)
+        self.region = region
+        self.bucket = bucket
+        self.prefix = prefix.split(separator: "/").joined(separator: "/")
+        self.pathStyle = pathStyle
+        self.credentials = credentials
+        self.settings = settings
+        self.partSize = partSize
+    }
+
+    public var location: String {
+        "s3://\(bucket)/\(prefix) (\(endpoint))"
+    }
+
+    // MARK: ObjectStore
+
+    public func create(_ key: String) throws -> ObjectWriter {
+        try validate(key)
+        return S3ObjectWriter(store: self, key: key)
+    }
+
+    public func open(_ key: String) throws -> ObjectReader {
+        try validate(key)
+        let client = HTTPClient(settings: settings)
+        guard let info = try head(key, client: client, operation: "open") else {
+            throw StorageError.notFound(key: key, location: location)
+        }
+        return S3ObjectReader(store: self, key: key, size: info.size, client: client)
+    }
+
+    public func list(prefix listPrefix: String) throws -> [ObjectInfo] {
+        let client = HTTPClient(settings: settings)
+        let base = prefix.isEmpty ? "" : prefix + "/"
+        var found: [ObjectInfo] = []
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String?)] = [("list-type", "2"), ("prefix", base + listPrefix)]
+            if let token { query.append(("continuation-token", token)) }
+            if let listPageSize { query.append(("max-keys", String(listPageSize))) }
+            let (_, body) = try expectSuccess(
+                send(client, method: "GET", objectKey: nil, query: query, operation: "list", key: listPrefix),
+                operation: "list", key: listPrefix)
+            guard let root = S3XMLElement.parse(body), root.name == "ListBucketResult" else {
+                throw StorageError.io(operation: "list", key: listPrefix, location: location,
+                                      reason: "the endpoint's answer is not a ListBucketResult")
+            }
+            for item in root.all("Contents") {
+                guard let full = item.value("Key"), full.hasPrefix(base),
+                      let size = item.value("Size").flatMap({ UInt64($0) }) else { continue }
+                found.append(ObjectInfo(key: String(full.dropFirst(base.count)), size: size))
+            }
+            token = root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil
+            if root.value("IsTruncated") == "true" && token == nil {
+                throw StorageError.io(operation: "list", key: listPrefix, location: location,
+                                      reason: "truncated listing without a continuation token")
+            }
+        } while token != nil
+        return found.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    public func stat(_ key: String) throws -> ObjectInfo? {
+        try validate(key)
+        return try head(key, client: HTTPClient(settings: settings), operation: "stat")
+    }
+
+    public func delete(_ key: String) throws {
+        try validate(key)
+        let client = HTTPClient(settings: settings)
+        let (response, body) = try send(client, method: "DELETE", objectKey: objectKey(key), operation: "delete", key: key)
+        if response.status == 404 {
+            // A missing key is fine; a missing bucket is not.
+            if S3ErrorResponse(status: 404, body: body).code == "NoSuchBucket" {
+                throw failure("delete", key, S3ErrorResponse(status: 404, body: body))
+            }
+            return
+        }
+        _ = try expectSuccess((response, body), operation: "delete", key: key)
+    }
+
+    // MARK: Multipart uploads left behind (for prune and tests)
+
+    public struct PendingUpload: Sendable, Equatable {
+        /// Relative to the store's prefix.
+        public var key: String
+        public var uploadID: String
+        /// As S3 reports it (ISO 8601).
+        public var initiated: String
+    }
+
+    /// Multipart uploads started and neither completed nor aborted, under `prefix` (first page
+    /// of up to 1000).
+    public func pendingUploads(prefix listPrefix: String = "") throws -> [PendingUpload] {
+        let client = HTTPClient(settings: settings)
+        let base = prefix.isEmpty ? "" : prefix + "/"
+        let (_, body) = try expectSuccess(
+            send(client, method: "GET", objectKey: nil, query: [("uploads", nil), ("prefix", base + listPrefix)],
+                 operation: "list multipart uploads of", key: listPrefix),
+            operation: "list multipart uploads of", key: listPrefix)
+        guard let root = S3XMLElement.parse(body), root.name == "ListMultipartUploadsResult" else {
+            throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
+                                  reason: "the endpoint's answer is not a ListMultipartUploadsResult")
+        }
+        return root.all("Upload").compactMap { upload in
+            guard let key = upload.value("Key"), key.hasPrefix(base), let id = upload.value("UploadId") else { return nil }
+            return PendingUpload(key: String(key.dropFirst(base.count)), uploadID: id,
+                                 initiated: upload.value("Initiated") ?? "")
+        }
+    }
+
+    /// Aborts one multipart upload (from `pendingUploads`).
+    public func abortUpload(_ upload: PendingUpload) throws {
+        let client = HTTPClient(settings: settings)
+        let (response, body) = try send(client, method: "DELETE", objectKey: objectKey(upload.key),
+                                        query: [("uploadId", upload.uploadID)], operation: "abort the upload of",
+                                        key: upload.key)
+        if response.status == 404 { return }   // NoSuchUpload: already gone
+        _ = try expectSuccess((response, body), operation: "abort the upload of", key: upload.key)
+    }
+
+    // MARK: Requests
+
+    /// The key in the bucket.
+    func objectKey(_ key: String) -> String {
+        prefix.isEmpty ? key : prefix + "/" + key
+    }
+
+    /// Keys are `/`-separated, non-empty segments not starting with a dot (as for every store).
+    func validate(_ key: String) throws {
+        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard !key.isEmpty, segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") }) else {
+            throw StorageError.invalidKey(key)
+        }
+    }
+
+    /// Builds, signs and sends one request; the body is collected (up to `limit` bytes).
+    /// `objectKey` nil addresses the bucket itself.
+    func send(_ client: HTTPClient, method: String, objectKey: String?,
+              query: [(name: String, value: String?)] = [], headers: [(String, String)] = [],
+              body: [UInt8] = [], payloadSHA256: String? = nil, limit: Int = 16 << 20,
+              operation: String, key: String) throws -> (HTTPResponse, [UInt8]) {
+        var collected: [UInt8] = []
+        let response = try send(client, method: method, objectKey: objectKey, query: query, headers: headers,
+                                body: body, payloadSHA256: payloadSHA256, operation: operation, key: key) { piece in
+            guard collected.count + piece.count <= limit else {
+                throw StorageError.io(operation: operation, key: key, location: location,
+                                      reason: "answer larger than \(limit) bytes")
+            }
+            collected.append(contentsOf: piece)
+        }
+        return (response, collected)
+    }
+
+    /// As above, streaming the response body to `onBody`.
+    func send(_ client: HTTPClient, method: String, objectKey: String?,
+              query: [(name: String, value: String?)] = [], headers: [(String, String)] = [],
+              body: [UInt8] = [], payloadSHA256: String? = nil, operation: String, key: String,
+              wrapTransportErrors: Bool = true, onBody: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        let hostHeader: String
+        var path: String
+        if pathStyle {
+            hostHeader = SignatureV4.hostHeader(host: host, port: port, secure: secure)
+            path = "/" + bucket
+            if let objectKey { path += "/" + objectKey }
+        } else {
+            hostHeader = SignatureV4.hostHeader(host: bucket + "." + host, port: port, secure: secure)
+            path = "/" + (objectKey ?? "")
+        }
+        let payload = payloadSHA256 ?? (body.isEmpty ? SignatureV4.emptyPayloadSHA256 : hex(sha256(body)))
+        let signer = SignatureV4(credentials: credentials, region: region)
+        let signed = signer.sign(method: method, host: hostHeader, path: path, query: query,
+                                 headers: headers.map { (name: $0.0, value: $0.1) },
+                                 payloadSHA256: payload, date: Date())
+        let url = (secure ? "https://" : "http://") + hostHeader
+            + SignatureV4.encodedPathAndQuery(path: path, query: query)
+        let request = HTTPRequest(method: method, url: url,
+                                  headers: headers + signed.map { ($0.name, $0.value) },
+                                  body: HTTPRequestBody(bytes: body))
+        do {
+            return try client.perform(request, onBody: onBody)
+        } catch let error as HTTPError where wrapTransportErrors {
+            throw transportFailure(operation, key, error)
+        }
+    }
+
+    func transportFailure(_ operation: String, _ key: String, _ error: HTTPError) -> StorageError {
+        var connectFailure = true
+        if case .transport(_, let code, _) = error {
+            // CURLE_UNSUPPORTED_PROTOCOL, _URL_MALFORMAT, _COULDNT_RESOLVE_PROXY/_HOST, _COULDNT_CONNECT
+            connectFailure = [1, 3, 5, 6, 7].contains(code)
+        }
+        let what = connectFailure ? "cannot reach the S3 endpoint" : "transfer failed with the S3 endpoint"
+        return .io(operation: operation, key: key, location: location,
+                   reason: "\(what) \(endpoint) (region \(region)): \(error)")
+    }
+
+    /// Passes a 2xx answer through; anything else becomes the matching `StorageError`.
+    func expectSuccess(_ answer: (HTTPResponse, [UInt8]), operation: String, key: String) throws -> (HTTPResponse, [UInt8]) {
+        let (response, body) = answer
+        guard (200..<300).contains(response.status) else {
+            throw failure(operation, key, S3ErrorResponse(status: response.status, body: body))
+        }
+        return answer
+    }
+
+    func failure(_ operation: String, _ key: String, _ error: S3ErrorResponse) -> StorageError {
+        if error.code == "NoSuchKey" { return .notFound(key: key, location: location) }
+        return .io(operation: operation, key: key, location: location,
+                   reason: error.explanation(region: region, bucket: bucket))
+    }
+
+    /// HEAD: the size, nil on 404. A HEAD answer has no body, so on another failure a one-byte GET
+    /// fetches S3's error document for a precise message.
+    func head(_ key: String, client: HTTPClient, operation: String) throws -> ObjectInfo? {
+        let (response, _) = try send(client, method: "HEAD", objectKey: objectKey(key), operation: operation, key: key)
+        switch response.status {
+        case 200..<300:
+            guard let size = response.header("Content-Length").flatMap({ UInt64($0) }) else {
+                throw StorageError.io(operation: operation, key: key, location: location,
+                                      reason: "HEAD answer without a Content-Length")
+            }
+            return ObjectInfo(key: key, size: size)
+        case 404:
+            // Tell a missing bucket from a missing key.
+            let (_, body) = try send(client, method: "GET", objectKey: objectKey(key), headers: [("Range", "bytes=0-0")],
+                                     limit: 1 << 16, operation: operation, key: key)
+            let error = S3ErrorResponse(status: 404, body: body)
+            if error.code == "NoSuchBucket" { throw failure(operation, key, error) }
+            return nil
+        default:
+            let (again, body) = try send(client, method: "GET", objectKey: objectKey(key), headers: [("Range", "bytes=0-0")],
+                                         limit: 1 << 16, operation: operation, key: key)
+            let error = S3ErrorResponse(status: response.status, body: body)
+            throw failure(operation, key, error.code != nil && again.status == response.status
+                ? error : S3ErrorResponse(status: response.status, code: nil, message: nil))
+        }
+    }
+}
+
+public struct S3ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Writer
+
+/// Buffers one part in memory; an object smaller than the first part goes up in one PutObject,
+/// a bigger one as a multipart upload, each part signed with its SHA-256.
+final class S3ObjectWriter: ObjectWriter {
+    private let store: S3ObjectStore
+    private let key: String
+    private let client: HTTPClient
+    private var buffer: [UInt8] = []
+    private var uploadID: String?
+    private var parts: [(number: Int, etag: String)] = []
+    private var finished = false
+
+    init(store: S3ObjectStore, key: String) {
+        self.store = store
+        self.key = key
+        self.client = HTTPClient(settings: store.settings)
+    }
+
+    /// Part `number` (1-based) is `partSize << ((number - 1) / 1000)`, capped at S3's 5 GiB:
+    /// 8 MiB parts hold about 8.6 TB in 10,000 parts; 5 MiB ones about 5.4 TB.
+    static func partSize(_ number: Int, base: Int) -> Int {
+        let shift = min((number - 1) / 1000, 20)
+        return min(base << shift, 5 << 30)
+    }
+
+    private var currentPartSize: Int { Self.partSize(parts.count + 1, base: store.partSize) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !finished else {
+            throw StorageError.io(operation: "write", key: key, location: store.location, reason: "writer already finished")
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let room = currentPartSize - buffer.count
+            let count = min(room, bytes.count - offset)
+            // One allocation of the whole part (the pages are only touched as they fill).
+            if buffer.capacity < buffer.count + count { buffer.reserveCapacity(currentPartSize) }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+            offset += count
+            if buffer.count == currentPartSize {
+                try uploadPart()
+            }
+        }
+    }
+
+    func commit() throws {
+        guard !finished else {
+            throw StorageError.io(operation: "commit", key: key, location: store.location, reason: "writer already finished")
+        }
+        finished = true
+        let objectKey = store.objectKey(key)
+        if uploadID == nil {
+            let answer = try store.send(client, method: "PUT", objectKey: objectKey,
+                                        headers: [("If-None-Match", "*")], body: buffer, operation: "write", key: key)
+            buffer = []
+            if answer.0.status == 412 { throw StorageError.alreadyExists(key: key, location: store.location) }
+            _ = try store.expectSuccess(answer, operation: "write", key: key)
+            return
+        }
+        do {
+            if !buffer.isEmpty || parts.isEmpty { try uploadPart() }
+            buffer = []
+            var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            for part in parts {
+                xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XMLElement.escaped(part.etag))</ETag></Part>"
+            }
+            xml += "</CompleteMultipartUpload>"
+            let answer = try store.send(client, method: "POST", objectKey: objectKey, query: [("uploadId", uploadID)],
+                                        headers: [("If-None-Match", "*"), ("Content-Type", "application/xml")],
+                                        body: Array(xml.utf8), operation: "complete the upload of", key: key)
+            if answer.0.status == 412 { throw StorageError.alreadyExists(key: key, location: store.location) }
+            _ = try store.expectSuccess(answer, operation: "complete the upload of", key: key)
+            // A 200 answer may still carry an error (the server failed while completing).
+            if S3ErrorResponse.isError(answer.1) {
+                throw store.failure("complete the upload of", key, S3ErrorResponse(status: 200, body: answer.1))
+            }
+            uploadID = nil
+        } catch {
+            abortUpload()
+            throw error
+        }
+    }
+
+    func abort() {
+        finished = true
+        buffer = []
+        abortUpload()
+    }
+
+    deinit { abortUpload() }
+
+    /// Sends the buffer as the next part (starting the multipart upload first if needed).
+    private func uploadPart() throws {
+        let objectKey = store.objectKey(key)
+        if uploadID == nil {
+            let answer = try store.expectSuccess(
+                store.send(client, method: "POST", objectKey: objectKey, query: [("uploads", nil)],
+                           operation: "start the upload of", key: key),
+                operation: "start the upload of", key: key)
+            guard let root = S3XMLElement.parse(answer.1), let id = root.value("UploadId"), !id.isEmpty else {
+                throw StorageError.io(operation: "start the upload of", key: key, location: store.location,
+                                      reason: "CreateMultipartUpload answer without an UploadId")
+            }
+            uploadID = id
+        }
+        let number = parts.count + 1
+        guard number <= 10_000 else {
+            throw StorageError.io(operation: "write", key: key, location: store.location,
+                                  reason: "object needs more than 10,000 parts")
+        }
+        let answer = try store.expectSuccess(
+            store.send(client, method: "PUT", objectKey: objectKey,
+                       query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                       body: buffer, operation: "upload part \(number) of", key: key),
+            operation: "upload part \(number) of", key: key)
+        guard let etag = answer.0.header("ETag"), !etag.isEmpty else {
+            throw StorageError.io(operation: "upload part \(number) of", key: key, location: store.location,
+                                  reason: "UploadPart answer without an ETag")
+        }
+        parts.append((number, etag))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// AbortMultipartUpload, best effort (prune removes what is left if this fails).
+    private func abortUpload() {
+        guard let uploadID else { return }
+        self.uploadID = nil
+        _ = try? store.send(client, method: "DELETE", objectKey: store.objectKey(key), query: [("uploadId", uploadID)],
+                            operation: "abort the upload of", key: key)
+    }
+}
+
+// MARK: - Reader
+
+/// Sequential ranged GETs of `readWindow` bytes into one buffer: pull-based and bounded. A window
+/// that fails in transit (dropped connection, short body, 5xx) is fetched again, up to 3 more times;
+/// earlier windows are never re-read.
+final class S3ObjectReader: ObjectReader {
+    let size: UInt64
+    private let store: S3ObjectStore
+    private let key: String
+    private var client: HTTPClient
+    private var buffer: [UInt8] = []
+    private var position = 0          // in buffer
+    private var nextOffset: UInt64 = 0 // of the object, first byte not yet fetched
+    private let cancelled = Atomic<Bool>(false)
+    static let retries = 3
+
+    init(store: S3ObjectStore, key: String, size: UInt64, client: HTTPClient) {
+        self.store = store
+        self.key = key
+        self.size = size
+        self.client = client
+    }
+
+    func read(into target: UnsafeMutableRawBufferPointer) throws -> Int {
+        if cancelled.load(ordering: .relaxed) {
+            throw StorageError.io(operation: "read", key: key, location: store.location, reason: "cancelled")
+        }
+        if position == buffer.count {
+            guard nextOffset < size else { return 0 }
+            try fetchWindow()
+        }
+        let count = min(target.count, buffer.count - position)
+        buffer.withUnsafeBytes { source in
+            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[position..<(position + count)]))
+        }
+        position += count
+        return count
+    }
+
+    func finish() throws {}
+
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    private func fetchWindow() throws {
+        let first = nextOffset
+        let last = min(first + UInt64(max(store.readWindow, 1)), size) - 1
+        let expected = Int(last - first + 1)
+        var lastError: Error?
+        for attempt in 0...Self.retries {
+            if cancelled.load(ordering: .relaxed) { break }
+            if attempt > 0 {
+                client = HTTPClient(settings: store.settings)   // a fresh connection
+                usleep(UInt32(min(200_000 * attempt, 1_000_000)))
+            }
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+            let response: HTTPResponse
+            do {
+                response = try store.send(client, method: "GET", objectKey: store.objectKey(key),
+                                          headers: [("Range", "bytes=\(first)-\(last)")],
+                                          operation: "read", key: key, wrapTransportErrors: false) { [self] piece in
+                    // An error document is small; a body beyond the window means the range was ignored.
+                    guard buffer.count + piece.count <= max(expected, 1 << 16) else {
+                        throw StorageError.io(operation: "read", key: key, location: store.location,
+                                              reason: "the endpoint sent more than the requested range")
+                    }
+                    buffer.append(contentsOf: piece)
+                }
+            } catch let error as HTTPError {
+                // A dropped connection, a stall, a reset: fetch this window again.
+                lastError = store.transportFailure("read", key, error)
+                continue
+            }
+            switch response.status {
+            case 206, 200:
+                if response.status == 200 && !(first == 0 && UInt64(expected) == size) {
+                    throw StorageError.io(operation: "read", key: key, location: store.location,
+                                          reason: "the endpoint ignored the Range header")
+                }
+                if let range = response.header("Content-Range"), let total = range.split(separator: "/").last,
+                   let totalSize = UInt64(total), totalSize != size {
+                    throw StorageError.io(operation: "read", key: key, location: store.location,
+                                          reason: "the object changed while being read (\(size) bytes, now \(totalSize))")
+                }
+                guard buffer.count == expected else {
+                    lastError = StorageError.io(operation: "read", key: key, location: store.location,
+                                                reason: "short answer: \(buffer.count) of \(expected) bytes at offset \(first)")
+                    continue
+                }
+                nextOffset = last + 1
+                return
+            case 500, 502, 503, 504:
+                lastError = store.failure("read", key, S3ErrorResponse(status: response.status, body: buffer))
+                continue
+            default:
+                let error = S3ErrorResponse(status: response.status, body: buffer)
+                buffer.removeAll(keepingCapacity: true)
+                throw store.failure("read", key, error)
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+        position = 0
+        if cancelled.load(ordering: .relaxed) {
+            throw StorageError.io(operation: "read", key: key, location: store.location, reason: "cancelled")
+        }
+        throw lastError ?? StorageError.io(operation: "read", key: key, location: store.location, reason: "failed")
+    }
+}

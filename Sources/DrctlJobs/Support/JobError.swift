@@ -5,13 +5,13 @@ public enum JobError: Error, CustomStringConvertible {
     case keyMismatch(secret: String, secretID: String, public: String, publicID: String)
     case unknownTarget(String, known: [String])
     case unsupportedKind(target: String, kind: String)
-    case unsupportedRegion(region: String, url: String)
     case noBackups(target: String)
     case backupNotFound(target: String, backup: String)
     case invalidBackupID(String)
     case destinationExists(String)
     case needsDirectory(backup: String, objects: Int)
     case invalidDestination(url: String, reason: String)
+    case noCredentials(region: String, searched: String)
     case unknownRegion(String, known: [String])
     case sizeMismatch(object: String, expected: UInt64, actual: UInt64)
     case interrupted(signal: String)
@@ -30,8 +30,6 @@ public enum JobError: Error, CustomStringConvertible {
             return "no target named '\(name)' in the policy (targets: \(known.joined(separator: ", ")))"
         case .unsupportedKind(let target, let kind):
             return "target '\(target)' is of kind '\(kind)', which this version of drctl cannot back up yet"
-        case .unsupportedRegion(let region, let url):
-            return "region '\(region)' (\(url)): S3 regions are not supported by this version of drctl yet"
         case .noBackups(let target):
             return "target '\(target)' has no backups in any reachable region"
         case .backupNotFound(let target, let backup):
@@ -40,6 +38,8 @@ public enum JobError: Error, CustomStringConvertible {
             return "'\(text)' is not a backup id (they look like 20261122T051008.412Z-3f9a1c)"
         case .needsDirectory(let backup, let objects):
             return "backup \(backup) has \(objects) objects: restore it into a directory (--to DIR), not standard output"
+        case .noCredentials(let region, let searched):
+            return "region '\(region)': no S3 credentials found (looked at \(searched))"
         case .invalidDestination(let url, let reason):
             return "cannot restore to \(url): \(reason)"
         case .destinationExists(let path):

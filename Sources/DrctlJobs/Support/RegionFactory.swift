@@ -9,9 +9,26 @@ extension Repository {
             case .directory(let path):
                 return Region(name: region.name, store: LocalDirectoryStore(root: path))
             case .s3(let bucket, let prefix):
-                throw JobError.unsupportedRegion(region: region.name, url: "s3://\(bucket)/\(prefix)")
+                return Region(name: region.name, store: try Self.s3Store(region, bucket: bucket, prefix: prefix))
             }
         })
+    }
+
+    private static func s3Store(_ region: RegionPolicy, bucket: String, prefix: String) throws -> S3ObjectStore {
+        let settings = region.s3 ?? S3Settings()
+        let signingRegion = settings.region ?? "us-east-1"
+        var http = HTTPSettings()
+        http.caFile = settings.caFile
+        http.insecureSkipTLSVerify = settings.insecureSkipTLSVerify
+        if let timeout = region.timeout { http.stallTimeout = Int(timeout.components.seconds) }
+        do {
+            return try S3ObjectStore(
+                endpoint: settings.endpoint ?? "https://s3.\(signingRegion).amazonaws.com", region: signingRegion,
+                bucket: bucket, prefix: prefix, pathStyle: settings.pathStyle,
+                credentials: try S3CredentialChain.resolve(settings, region: region.name), settings: http)
+        } catch let error as S3ConfigurationError {
+            throw JobError.invalidDestination(url: "region '\(region.name)'", reason: "\(error)")
+        }
     }
 
     /// The regions to read from: the one named by `--region`, else all in policy order.

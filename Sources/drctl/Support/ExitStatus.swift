@@ -32,12 +32,13 @@ enum ExitStatus: Int32 {
         case let error as JobError:
             switch error {
             case .noKey, .secretKeyNeeded, .keyMismatch: return .key
+            case .noCredentials: return .invalid
             case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound: return .notFound
             case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid
             case .destinationExists: return .destinationExists
             case .sizeMismatch: return .integrity
             case .interrupted(let signal): return signal == "SIGINT" ? .interruptedINT : .interruptedTERM
-            case .unsupportedKind, .unsupportedRegion: return .failed
+            case .unsupportedKind: return .failed
             }
         case let error as RepositoryError:
             if case .unreadable = error { return .integrity }

@@ -1,0 +1,116 @@
+import Foundation
+import Glibc
+import Testing
+import DrctlSources
+
+/// A moto S3 server on a loopback port (no signature checks: the store's own tests cover those).
+final class MotoProcess {
+    let child: ChildProcess
+    let port: Int
+
+    init() throws {
+        port = Int.random(in: 20000...60000)
+        child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"])
+        for _ in 0..<200 {
+            if (try? ChildProcess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.exit.succeeded == true { return }
+            if child.poll() != nil { break }
+            usleep(100_000)
+        }
+        throw Failure(message: "moto did not start on port \(port)")
+    }
+
+    deinit {
+        child.terminate(grace: 2)
+        child.wait()
+    }
+
+    func createBucket(_ name: String) throws {
+        let result = try ChildProcess.run(["curl", "-sf", "-X", "PUT", "http://127.0.0.1:\(port)/\(name)"])
+        guard result.exit.succeeded else { throw Failure(message: "create bucket: \(result.stderr)") }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+}
+
+@Suite struct S3RegionTests {
+    /// One backup, two regions (S3 and a directory), both complete; each can serve a restore,
+    /// and a standard S3 client sees what drctl lists.
+    @Test func backupToS3AndLocalThenRestoreFromEach() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        let input = "\(sandbox.root)/input"
+        try Command.shell("head -c 12000000 /dev/urandom > '\(input)'")
+        let yaml = """
+            version: 1
+            repository:
+              regions:
+                - name: s3
+                  url: s3://backups/prod
+                  endpoint: http://127.0.0.1:\(moto.port)
+                  region: us-east-1
+                  path_style: true
+                - name: local
+                  url: \(sandbox.repository)
+              min_regions: 2
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - name: files
+                kind: command
+                command: ["cat", "\(input)"]
+
+            """
+        try yaml.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--json"], environment: credentials)
+        #expect(backup.status == 0, "\(backup)")
+        #expect(backup.stdout.contains("\"complete\""), "\(backup)")
+        let list = try Drctl.run(["list", "--policy", sandbox.policyPath, "--json"], environment: credentials)
+        #expect(list.stdout.contains("\"s3\"") && list.stdout.contains("\"local\""), "\(list)")
+        let verify = try Drctl.run(["verify", "--policy", sandbox.policyPath], environment: credentials)
+        #expect(verify.status == 0 && verify.stdout.contains("s3: ok"), "\(verify)")
+
+        for region in ["s3", "local"] {
+            let out = "\(sandbox.root)/restored-\(region)"
+            let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "files", "--to", out,
+                                         "--region", region], environment: credentials)
+            #expect(restore.status == 0, "\(restore)")
+            #expect(try sandbox.sha256(out) == sandbox.sha256(input), "from \(region)")
+        }
+
+        // A standard client lists the same objects drctl wrote.
+        let aws = try ChildProcess.run(["aws", "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "ls", "--recursive",
+                                        "s3://backups/prod/"], environment: credentials.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 })
+        #expect(aws.exit.succeeded, "\(aws.stderr)")
+        #expect(aws.stdout.contains("prod/repository.json") && aws.stdout.contains("prod/manifests/files/")
+                && aws.stdout.contains("/stdout"), "\(aws.stdout)")
+    }
+
+    @Test func missingCredentialsAreNamed() throws {
+        let sandbox = try Sandbox()
+        try """
+            version: 1
+            repository:
+              regions:
+                - name: s3
+                  url: s3://backups/prod
+                  endpoint: http://127.0.0.1:9
+                  path_style: true
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - name: files
+                kind: command
+                command: ["echo"]
+
+            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
+                                   environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "HOME": sandbox.root])
+        #expect(backup.status == 2 && backup.stderr.contains("no S3 credentials"), "\(backup)")
+    }
+}

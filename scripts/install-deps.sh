@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   pkg-config
   libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev   # the C libraries drctl links
-  zstd openssl                                            # used by tests and benchmarks
+  zstd openssl curl                                       # used by tests and benchmarks
   postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
   util-linux procps                                       # mount (tmpfs disk-full test), ps
 )
@@ -15,10 +15,17 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "installing: ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The S3-compatible server the tests run (moto), and standard S3 clients for interoperability
+# checks (aws-cli, boto3), from PyPI.
+if ! python3 -c 'import moto.server, boto3' 2>/dev/null || ! command -v aws >/dev/null; then
+  echo "installing from PyPI: moto[server] boto3 awscli" >&2
+  python3 -m pip install -q 'moto[server]' boto3 awscli
+fi

@@ -236,8 +236,8 @@ enum KeyFile {
             throw CryptoError(.keyFileWriteFailed, "cannot write key file \(path): close: \(String(cString: strerror(err)))")
         }
         // Make the new directory entry durable too (best effort: some file systems refuse).
-        let directory = (path as NSString).deletingLastPathComponent
-        let dfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
             close(dfd)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 import DrctlSources
 
@@ -116,5 +117,40 @@ import DrctlSources
                                    environment: ["PGPASSWORD": fresh.password])
         #expect(forced.status == 0, "\(forced)")
         #expect(try fresh.sql("SELECT count(*) FROM t", database: "app") == "3000")
+    }
+
+    /// The password reaches pg_dump and pg_dumpall through their environment only: wrappers
+    /// first on PATH record each child's argv (/proc/self/cmdline) and whether PGPASSWORD was
+    /// set; neither the argv nor drctl's own output (logs included) contain the password.
+    @Test func passwordNeverOnArgvOrInLogs() throws {
+        let sandbox = try Sandbox()
+        let pg = try PostgresProcess()
+        let wrappers = "\(sandbox.root)/bin"
+        try FileManager.default.createDirectory(atPath: wrappers, withIntermediateDirectories: true)
+        let real = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")
+            .sorted().last.map { "/usr/lib/postgresql/\($0)/bin" })
+        for program in ["pg_dump", "pg_dumpall"] {
+            let script = """
+                #!/bin/sh
+                tr '\\0' ' ' < /proc/$$/cmdline >> '\(sandbox.root)/argv.log'
+                echo " PGPASSWORD=${PGPASSWORD:+set}" >> '\(sandbox.root)/argv.log'
+                exec \(real)/\(program) "$@"
+
+                """
+            try script.write(toFile: "\(wrappers)/\(program)", atomically: true, encoding: .utf8)
+            _ = chmod("\(wrappers)/\(program)", 0o755)
+        }
+        try sandbox.writePolicy(targets: [], rawTargets: target(pg))
+        let path = "\(wrappers):" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--log-level", "trace"],
+                                   environment: ["DRCTL_TEST_PG_PASSWORD": pg.password, "PATH": path])
+        #expect(backup.status == 0, "\(backup)")
+        let log = try String(contentsOfFile: "\(sandbox.root)/argv.log", encoding: .utf8)
+        #expect(log.contains("pg_dumpall") && log.contains("pg_dump --format=custom"), "\(log)")
+        #expect(!log.contains(pg.password), "a password on an argv: \(log)")
+        // Every dumping invocation (not `pg_dump --version`) had the password in its environment.
+        let dumps = log.split(separator: "\n").filter { $0.contains("--format=custom") || $0.contains("--globals-only") }
+        #expect(dumps.count == 2 && dumps.allSatisfy { $0.hasSuffix("PGPASSWORD=set") }, "\(log)")
+        #expect(!backup.stdout.contains(pg.password) && !backup.stderr.contains(pg.password))
     }
 }

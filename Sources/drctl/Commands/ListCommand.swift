@@ -22,7 +22,12 @@ struct ListCommand: AsyncParsableCommand {
             let policy = try policyOptions.load()
             if let target { _ = try selectTargets(policy, target) }
             let listing = try ListJob(policy: policy, target: target, logger: logger).run()
-            let summaries = listing.entries.map { BackupSummary($0.manifest, regions: $0.regions) }
+            // Status as the regions hold the backup now (a sync may have completed a degraded one).
+            let summaries = listing.entries.map { entry in
+                var summary = BackupSummary(entry.manifest, regions: entry.regions)
+                summary.status = entry.regions.count >= policy.repository.regions.count ? "complete" : "degraded"
+                return summary
+            }
             if json {
                 try Output.json(summaries)
                 return

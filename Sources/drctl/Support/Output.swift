@@ -31,7 +31,7 @@ struct BackupSummary: Encodable {
     let target: String
     let backupID: String
     let kind: String
-    let status: String
+    var status: String
     let startedAt: Date
     let finishedAt: Date
     let consistentPoint: Date

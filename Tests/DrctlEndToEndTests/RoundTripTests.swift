@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// Backup → list → verify → restore through the real binary, byte-identical.
@@ -107,5 +108,33 @@ import Testing
         #expect(malformed.status == 2, "\(malformed)")
         let noTarget = try sandbox.drctl(["restore", "--target", "nope", "--to", "-"])
         #expect(noTarget.status == 5 && noTarget.stderr.contains("no target named 'nope'"), "\(noTarget)")
+    }
+
+    /// --point-in-time picks the newest backup whose consistent point is at or before the time,
+    /// and says how far before it is.
+    @Test func pointInTimePicksTheNewestBackupAtOrBefore() throws {
+        let sandbox = try Sandbox()
+        let counter = "\(sandbox.root)/counter"
+        try sandbox.writePolicy(targets: [("t", ["cat", counter])])
+        var times: [String] = []
+        for value in ["first", "second"] {
+            try value.write(toFile: counter, atomically: true, encoding: .utf8)
+            let backup = try sandbox.drctl(["backup", "--json"])
+            let listed = try JSONSerialization.jsonObject(with: Data(backup.stdout.utf8)) as? [[String: Any]]
+            times.append(listed?.first?["consistent_point"] as? String ?? "")
+            usleep(20_000)
+        }
+        // At the first's point: the first; after both: the second; before both: none (exit 5).
+        let first = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", times[0]])
+        #expect(first.status == 0 && first.stdout == "first", "\(first)")
+        #expect(first.stderr.contains("0 s before the requested time"), "\(first)")
+        let later = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", "2099-01-01T00:00:00Z"])
+        #expect(later.stdout == "second", "\(later)")
+        let before = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", "2000-01-01T00:00:00Z"])
+        #expect(before.status == 5 && before.stderr.contains("no backup whose consistent point"), "\(before)")
+        let both = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", times[0], "--backup", "x"])
+        #expect(both.status == 2, "\(both)")
+        let malformed = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", "yesterday"])
+        #expect(malformed.status == 2 && malformed.stderr.contains("RFC 3339"), "\(malformed)")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import DrctlStorage
 import Logging
 
@@ -12,8 +13,9 @@ struct BackupLocator {
         let regions: [Region]
     }
 
-    /// The backup `id` of `target`, or its newest backup when `id` is nil.
-    func locate(target: String, id: String?, regions: [Region]) throws -> Located {
+    /// The backup `id` of `target`; else its newest backup whose consistent point is at or
+    /// before `notAfter` (when given); else its newest backup.
+    func locate(target: String, id: String?, notAfter: Date? = nil, regions: [Region]) throws -> Located {
         let wanted: BackupID?
         if let id {
             guard let parsed = BackupID(id) else { throw JobError.invalidBackupID(id) }
@@ -41,10 +43,20 @@ struct BackupLocator {
                 failures.append(RegionFailure(region: region.name, error: error))
             }
         }
-        guard let newest = found.keys.max() else {
-            if !failures.isEmpty && failures.count == regions.count {
-                throw RegionsExhausted(operation: "reading the manifests", failures: failures)
+        if !failures.isEmpty && failures.count == regions.count {
+            throw RegionsExhausted(operation: "reading the manifests", failures: failures)
+        }
+        if let notAfter {
+            let candidates = found.filter { $0.value.manifest.consistentPoint.time <= notAfter }
+            guard let best = candidates.max(by: {
+                ($0.value.manifest.consistentPoint.time, $0.key) < ($1.value.manifest.consistentPoint.time, $1.key)
+            }) else {
+                let oldest = found.values.map(\.manifest.consistentPoint.time).min()
+                throw JobError.noBackupBefore(target: target, time: notAfter, oldest: oldest)
             }
+            return Located(manifest: best.value.manifest, regions: best.value.regions)
+        }
+        guard let newest = found.keys.max() else {
             if let id { throw JobError.backupNotFound(target: target, backup: id) }
             throw JobError.noBackups(target: target)
         }

@@ -12,6 +12,8 @@ public struct RestoreJob: Sendable {
     public let policy: Policy
     public let target: TargetPolicy
     public let backupID: String?
+    /// Restore the newest backup whose consistent point is at or before this time.
+    public let pointInTime: Date?
     /// A path, or "-" for standard output.
     public let destination: String
     public let force: Bool
@@ -21,12 +23,13 @@ public struct RestoreJob: Sendable {
     public let progress: ProgressObserver?
     public let interruption: Interruption
 
-    public init(policy: Policy, target: TargetPolicy, backupID: String?, destination: String, force: Bool,
+    public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
                 preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
                 interruption: Interruption = Interruption()) {
         self.policy = policy
         self.target = target
         self.backupID = backupID
+        self.pointInTime = pointInTime
         self.destination = destination
         self.force = force
         self.preferredRegion = preferredRegion
@@ -48,7 +51,7 @@ public struct RestoreJob: Sendable {
         let repository = try Repository(policy: policy.repository)
         let regions = try repository.readOrder(preferring: preferredRegion)
         let located = try BackupLocator(repository: repository, logger: logger)
-            .locate(target: target.name, id: backupID, regions: regions)
+            .locate(target: target.name, id: backupID, notAfter: pointInTime, regions: regions)
         let manifest = located.manifest
         if destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://") {
             return try await restoreIntoPostgres(manifest, regions: located.regions)

@@ -1,3 +1,6 @@
+import Foundation
+import DrctlStorage
+
 /// Errors of the jobs themselves (the stages below have their own).
 public enum JobError: Error, CustomStringConvertible {
     case noKey
@@ -7,6 +10,7 @@ public enum JobError: Error, CustomStringConvertible {
     case unsupportedKind(target: String, kind: String)
     case noBackups(target: String)
     case backupNotFound(target: String, backup: String)
+    case noBackupBefore(target: String, time: Date, oldest: Date?)
     case invalidBackupID(String)
     case destinationExists(String)
     case needsDirectory(backup: String, objects: Int)
@@ -32,6 +36,9 @@ public enum JobError: Error, CustomStringConvertible {
             return "target '\(target)' is of kind '\(kind)', which this version of drctl cannot back up yet"
         case .noBackups(let target):
             return "target '\(target)' has no backups in any reachable region"
+        case .noBackupBefore(let target, let time, let oldest):
+            let have = oldest.map { "; its oldest backup reflects \(Timestamp.format($0))" } ?? "; it has no backups"
+            return "target '\(target)' has no backup whose consistent point is at or before \(Timestamp.format(time))\(have)"
         case .backupNotFound(let target, let backup):
             return "backup '\(backup)' of target '\(target)' is not in any reachable region"
         case .invalidBackupID(let text):

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DrctlJobs
+import DrctlStorage
+import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +22,12 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The backup to restore (default: the newest).")
     var backup: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Restore the newest backup whose consistent point is at or before this time, and print the gap.",
+        discussion: "RFC 3339, e.g. 2026-11-22T03:00:00Z. (Logical backups: the data is that of the chosen backup.)",
+        valueName: "TIME"))
+    var pointInTime: String?
+
     @Option(name: .long, help: ArgumentHelp("Where to restore to: a file path, or - for standard output.", valueName: "PATH"))
     var to: String
 
@@ -37,16 +45,30 @@ struct RestoreCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
             let target = try selectTargets(policy, self.target)[0]
+            var requested: Date?
+            if let pointInTime {
+                guard backup == nil else { throw ValidationError("--backup and --point-in-time exclude each other") }
+                guard let time = Timestamp.parse(pointInTime) else {
+                    throw ValidationError("--point-in-time '\(pointInTime)' is not an RFC 3339 time (2026-11-22T03:00:00Z)")
+                }
+                requested = time
+            }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)
             let outcome = try await RestoreJob(
-                policy: policy, target: target, backupID: backup, destination: to, force: force,
+                policy: policy, target: target, backupID: backup, pointInTime: requested, destination: to, force: force,
                 preferredRegion: region, keys: keys, logger: logger,
                 progress: TerminalProgress.forStandardError(), interruption: interruption
             ).run()
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
+            if let requested {
+                let point = outcome.manifest.consistentPoint.time
+                let gap = Int(requested.timeIntervalSince(point).rounded())
+                TerminalLine.write("point in time \(Timestamp.format(requested)): restored the backup whose consistent point is "
+                    + "\(Timestamp.format(point)) (\(outcome.manifest.consistentPoint.precision)), \(gap) s before the requested time\n")
+            }
             // With --to - standard output carries the data itself.
             if to == "-" { TerminalLine.write(message + "\n") } else { Output.line(message) }
         }

@@ -33,7 +33,7 @@ enum ExitStatus: Int32 {
             switch error {
             case .noKey, .secretKeyNeeded, .keyMismatch: return .key
             case .noCredentials: return .invalid
-            case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound: return .notFound
+            case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound, .noBackupBefore: return .notFound
             case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid
             case .destinationExists: return .destinationExists
             case .sizeMismatch: return .integrity

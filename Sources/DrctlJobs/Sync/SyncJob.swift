@@ -87,7 +87,7 @@ public struct SyncJob: Sendable {
                     .filter { $0.key.hasSuffix(".json") }.map(\.key)
                 var names = Set<String>()
                 for key in keys {
-                    guard let manifest = try? repository.manifestAt(key, in: region) else {
+                    guard let manifest = try? repository.manifest(at: key, in: region) else {
                         // An unreadable manifest: the backup still exists there; `verify` reports it.
                         names.insert(key)
                         continue
@@ -161,7 +161,7 @@ public struct SyncJob: Sendable {
         for source in sources {
             do {
                 let bytes = try source.store.get(manifestKey)
-                let manifest = try repository.manifestAt(manifestKey, in: source)
+                let manifest = try repository.manifest(at: manifestKey, in: source)
                 if let first = usable.first {
                     let firstManifest = try BackupManifest.decode(first.bytes)
                     guard firstManifest.objects == manifest.objects else {
@@ -317,30 +317,5 @@ public enum SyncError: Error, CustomStringConvertible {
         case .notInSource(let backup, let region):
             return "backup '\(backup)' is not in region '\(region)' (--from)"
         }
-    }
-}
-
-extension Repository {
-    /// A manifest read and checked as `manifests(in:)` does, by its key.
-    func manifestAt(_ key: String, in region: Region) throws -> BackupManifest {
-        let bytes = try region.store.get(key)
-        let manifest: BackupManifest
-        do {
-            manifest = try BackupManifest.decode(bytes)
-        } catch {
-            throw RepositoryError.unreadable(what: key, region: region.name, reason: "not a valid manifest: \(error)")
-        }
-        guard manifest.format == BackupManifest.formatName else {
-            throw RepositoryError.unreadable(what: key, region: region.name, reason: "format is '\(manifest.format)'")
-        }
-        guard manifest.version <= BackupManifest.currentVersion else {
-            throw RepositoryError.newerFormat(what: key, version: manifest.version,
-                                              supported: BackupManifest.currentVersion, region: region.name)
-        }
-        guard let id = manifest.id, key == RepositoryLayout.manifestKey(target: manifest.target, backup: id) else {
-            throw RepositoryError.unreadable(what: key, region: region.name,
-                                             reason: "it describes backup '\(manifest.backupID)' of target '\(manifest.target)', which belongs elsewhere")
-        }
-        return manifest
     }
 }

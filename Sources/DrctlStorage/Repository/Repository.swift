@@ -60,7 +60,9 @@ public struct Repository: Sendable {
         try manifest(at: RepositoryLayout.manifestKey(target: target, backup: backup), in: region)
     }
 
-    private func manifest(at key: String, in region: Region) throws -> BackupManifest {
+    /// A manifest read by its key and checked: format, version, and that it lies where its
+    /// own target and id say it should.
+    public func manifest(at key: String, in region: Region) throws -> BackupManifest {
         let bytes = try region.store.get(key)
         let manifest: BackupManifest
         do {

@@ -9,14 +9,25 @@ final class MotoProcess {
     let port: Int
 
     init() throws {
-        port = Int.random(in: 20000...60000)
-        child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"])
-        for _ in 0..<200 {
-            if (try? ChildProcess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.exit.succeeded == true { return }
-            if child.poll() != nil { break }
-            usleep(100_000)
+        (port, child) = try Self.start()
+    }
+
+    /// A few random ports, in case one is taken.
+    private static func start() throws -> (Int, ChildProcess) {
+        for _ in 0..<3 {
+            let port = Int.random(in: 20000...60000)
+            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"])
+            for _ in 0..<200 {
+                if (try? ChildProcess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.exit.succeeded == true {
+                    return (port, child)
+                }
+                if child.poll() != nil { break }
+                usleep(100_000)
+            }
+            child.terminate(grace: 1)
+            child.wait()
         }
-        throw Failure(message: "moto did not start on port \(port)")
+        throw Failure(message: "moto did not start")
     }
 
     deinit {

@@ -13,6 +13,16 @@ import Synchronization
 /// `If-None-Match: *`, so S3 refuses it with 412 when the key exists and the first object stays.
 /// AWS S3 (since 2024) and moto honour it. A server that ignores the header would silently replace
 /// the object; no HEAD-before-commit is done, because it would only narrow, not close, that race.
+///
+/// Retries: every request is replayable (bodies are in memory) and is retried on 5xx/429, S3's
+/// SlowDown/InternalError/RequestTimeout and broken transfers (reset, stall, empty reply), with
+/// exponential backoff and full jitter, within `retryPolicy` (8 attempts, 60 s per request). A
+/// write-once commit retried after a broken transfer may meet its own first attempt (412, or
+/// NoSuchUpload for a multipart upload): the object is then taken as ours when its size is the
+/// one written (no MD5 at hand to compare the ETag; the residual risk is a concurrent writer of
+/// the same key with the same size). A CreateMultipartUpload whose answer was lost after the
+/// server acted on it leaves an upload behind, for prune (`pendingUploads`, `abortUpload`).
+/// Readers refetch a failed window up to 3 more times (their own loop), counted in `retries`.
 public struct S3ObjectStore: ObjectStore {
     public let endpoint: String
     public let region: String
@@ -30,6 +40,16 @@ public struct S3ObjectStore: ObjectStore {
     public var readWindow: Int = 8 << 20
     /// `max-keys` of each LIST page; nil: the server's default (1000). For tests.
     var listPageSize: Int?
+    /// Retries of requests that failed transiently (5xx, 429, SlowDown, reset, stall, …).
+    public var retryPolicy = S3RetryPolicy()
+    /// The total time one request may take over all its attempts, in seconds.
+    public var retryDeadline: Double {
+        get { retryPolicy.deadline }
+        set { retryPolicy.deadline = newValue }
+    }
+    /// Retries done so far by this store (shared with its copies, readers and writers).
+    public let retryCounter = S3RetryCounter()
+    public var retries: Int { retryCounter.value }
 
     let secure: Bool
     let host: String
@@ -214,14 +234,94 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     /// Builds, signs and sends one request; the body is collected (up to `limit` bytes).
-    /// `objectKey` nil addresses the bucket itself.
+    /// `objectKey` nil addresses the bucket itself. Transient failures are retried (see
+    /// `sendRetrying`).
     func send(_ client: HTTPClient, method: String, objectKey: String?,
               query: [(name: String, value: String?)] = [], headers: [(String, String)] = [],
               body: [UInt8] = [], payloadSHA256: String? = nil, limit: Int = 16 << 20,
               operation: String, key: String) throws -> (HTTPResponse, [UInt8]) {
+        let answer = try sendRetrying(client, method: method, objectKey: objectKey, query: query, headers: headers,
+                                      body: body, payloadSHA256: payloadSHA256, limit: limit,
+                                      operation: operation, key: key)
+        return (answer.response, answer.body)
+    }
+
+    /// As `send`, retrying (the body is in memory, so every request can be replayed) on 500, 502,
+    /// 503, 504, 429, S3's SlowDown/InternalError/RequestTimeout, and on transfers broken after the
+    /// connection was made (reset, stall, empty reply, partial transfer), with backoff and full
+    /// jitter, within `retryPolicy`. A refused connection, a DNS failure and every other answer
+    /// (403, 404, 400, 412, …) are returned or thrown at once. Each attempt is signed anew.
+    ///
+    /// `uncertain` is true when an earlier attempt broke in transit: the server may have carried it
+    /// out (a 412 or NoSuchUpload that follows may be caused by our own first attempt).
+    func sendRetrying(_ client: HTTPClient, method: String, objectKey: String?,
+                      query: [(name: String, value: String?)] = [], headers: [(String, String)] = [],
+                      body: [UInt8] = [], payloadSHA256: String? = nil, limit: Int = 16 << 20,
+                      operation: String, key: String) throws -> (response: HTTPResponse, body: [UInt8], uncertain: Bool) {
+        let started = Date()
+        var attempt = 0
+        var uncertain = false
+        while true {
+            attempt += 1
+            var failure: StorageError
+            do {
+                let (response, answer) = try sendOnce(client, method: method, objectKey: objectKey, query: query,
+                                                      headers: headers, body: body, payloadSHA256: payloadSHA256,
+                                                      limit: limit, operation: operation, key: key)
+                let error = S3ErrorResponse(status: response.status, body: answer)
+                // CompleteMultipartUpload can fail with a 200 answer holding an Error document
+                // (InternalError: retried like a 500).
+                if (200..<300).contains(response.status) && !(method == "POST" && error.code != nil) {
+                    return (response, answer, uncertain)
+                }
+                guard S3RetryPolicy.isRetryable(status: response.status, code: error.code) else {
+                    return (response, answer, uncertain)
+                }
+                failure = self.failure(operation, key, error)
+                if attempt >= retryPolicy.maxAttempts || !canWait(started, attempt) {
+                    throw exhausted(failure, attempt, started)
+                }
+            } catch let error as HTTPError {
+                guard case .transport(_, let code, _) = error, S3RetryPolicy.isTransient(curlCode: code) else {
+                    throw transportFailure(operation, key, error)
+                }
+                uncertain = true
+                failure = transportFailure(operation, key, error)
+                if attempt >= retryPolicy.maxAttempts || !canWait(started, attempt) {
+                    throw exhausted(failure, attempt, started)
+                }
+            }
+            retryCounter.increment()
+            let pause = min(retryPolicy.backoff(after: attempt),
+                            max(0, retryPolicy.deadline - Date().timeIntervalSince(started)))
+            if pause > 0 { usleep(UInt32(pause * 1_000_000)) }
+        }
+    }
+
+    /// Whether another attempt may start: the deadline is not reached.
+    private func canWait(_ started: Date, _ attempt: Int) -> Bool {
+        Date().timeIntervalSince(started) < retryPolicy.deadline
+    }
+
+    /// The last failure, saying how many attempts were made.
+    private func exhausted(_ failure: StorageError, _ attempts: Int, _ started: Date) -> StorageError {
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        if case .io(let operation, let key, let location, let reason) = failure {
+            return .io(operation: operation, key: key, location: location,
+                       reason: "\(reason) (gave up after \(attempts) attempts in \(seconds) s)")
+        }
+        return failure
+    }
+
+    /// One attempt of `send`, without retries; transport errors are thrown as `HTTPError`.
+    private func sendOnce(_ client: HTTPClient, method: String, objectKey: String?,
+                          query: [(name: String, value: String?)], headers: [(String, String)],
+                          body: [UInt8], payloadSHA256: String?, limit: Int,
+                          operation: String, key: String) throws -> (HTTPResponse, [UInt8]) {
         var collected: [UInt8] = []
         let response = try send(client, method: method, objectKey: objectKey, query: query, headers: headers,
-                                body: body, payloadSHA256: payloadSHA256, operation: operation, key: key) { piece in
+                                body: body, payloadSHA256: payloadSHA256, operation: operation, key: key,
+                                wrapTransportErrors: false) { piece in
             guard collected.count + piece.count <= limit else {
                 throw StorageError.io(operation: operation, key: key, location: location,
                                       reason: "answer larger than \(limit) bytes")
@@ -333,6 +433,8 @@ final class S3ObjectWriter: ObjectWriter {
     private var buffer: [UInt8] = []
     private var uploadID: String?
     private var parts: [(number: Int, etag: String)] = []
+    /// Bytes sent in parts so far.
+    private var written: UInt64 = 0
     private var finished = false
 
     init(store: S3ObjectStore, key: String) {
@@ -375,11 +477,19 @@ final class S3ObjectWriter: ObjectWriter {
         finished = true
         let objectKey = store.objectKey(key)
         if uploadID == nil {
-            let answer = try store.send(client, method: "PUT", objectKey: objectKey,
-                                        headers: [("If-None-Match", "*")], body: buffer, operation: "write", key: key)
+            let answer = try store.sendRetrying(client, method: "PUT", objectKey: objectKey,
+                                                headers: [("If-None-Match", "*")], body: buffer, operation: "write", key: key)
+            let size = UInt64(buffer.count)
             buffer = []
-            if answer.0.status == 412 { throw StorageError.alreadyExists(key: key, location: store.location) }
-            _ = try store.expectSuccess(answer, operation: "write", key: key)
+            if answer.response.status == 412 {
+                // An earlier attempt broke in transit and may have written the object: then the 412
+                // is our own. Without the MD5 (the ETag of a single PUT) only the size is compared:
+                // a concurrent writer of the same key with an object of the same size would be
+                // taken for us (keys are content-addressed or unique, so this is very unlikely).
+                if answer.uncertain, try store.head(key, client: client, operation: "write")?.size == size { return }
+                throw StorageError.alreadyExists(key: key, location: store.location)
+            }
+            _ = try store.expectSuccess((answer.response, answer.body), operation: "write", key: key)
             return
         }
         do {
@@ -390,9 +500,19 @@ final class S3ObjectWriter: ObjectWriter {
                 xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XMLElement.escaped(part.etag))</ETag></Part>"
             }
             xml += "</CompleteMultipartUpload>"
-            let answer = try store.send(client, method: "POST", objectKey: objectKey, query: [("uploadId", uploadID)],
-                                        headers: [("If-None-Match", "*"), ("Content-Type", "application/xml")],
-                                        body: Array(xml.utf8), operation: "complete the upload of", key: key)
+            let full = try store.sendRetrying(client, method: "POST", objectKey: objectKey, query: [("uploadId", uploadID)],
+                                              headers: [("If-None-Match", "*"), ("Content-Type", "application/xml")],
+                                              body: Array(xml.utf8), operation: "complete the upload of", key: key)
+            let answer = (full.response, full.body)
+            if full.uncertain && (answer.0.status == 412
+                || (answer.0.status == 404 && S3ErrorResponse(status: 404, body: answer.1).code == "NoSuchUpload")) {
+                // An earlier attempt broke in transit and may have completed the upload: the object
+                // with the size written is taken as ours (same residual risk as a single PUT).
+                if try store.head(key, client: client, operation: "complete the upload of")?.size == written {
+                    uploadID = nil
+                    return
+                }
+            }
             if answer.0.status == 412 { throw StorageError.alreadyExists(key: key, location: store.location) }
             _ = try store.expectSuccess(answer, operation: "complete the upload of", key: key)
             // A 200 answer may still carry an error (the server failed while completing).
@@ -443,6 +563,7 @@ final class S3ObjectWriter: ObjectWriter {
                                   reason: "UploadPart answer without an ETag")
         }
         parts.append((number, etag))
+        written += UInt64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -506,6 +627,7 @@ final class S3ObjectReader: ObjectReader {
         for attempt in 0...Self.retries {
             if cancelled.load(ordering: .relaxed) { break }
             if attempt > 0 {
+                store.retryCounter.increment()
                 client = HTTPClient(settings: store.settings)   // a fresh connection
                 usleep(UInt32(min(200_000 * attempt, 1_000_000)))
             }

@@ -1,0 +1,42 @@
+import Foundation
+import Synchronization
+
+/// How S3 requests are retried: exponential backoff with full jitter (`base` doubling per attempt,
+/// capped at `cap`), at most `maxAttempts` attempts and no new attempt once `deadline` seconds
+/// have passed since the first one.
+public struct S3RetryPolicy: Sendable {
+    public var maxAttempts = 8
+    public var deadline: Double = 60
+    public var base: Double = 0.1
+    public var cap: Double = 5
+
+    public init() {}
+
+    /// The pause before attempt `attempt + 1` (attempt is 1-based): uniform in [0, min(cap, base·2^(attempt-1))].
+    func backoff(after attempt: Int) -> Double {
+        let ceiling = min(cap, base * Double(1 << min(attempt - 1, 30)))
+        return Double.random(in: 0...ceiling)
+    }
+
+    /// curl codes of transfers that broke after the connection was made: partial file (18),
+    /// timeout/stall (28), empty reply (52), send error (55), receive error/reset (56),
+    /// HTTP/2 errors (16, 92). Refused connections (7) and DNS failures (6) are not retried.
+    static func isTransient(curlCode: Int) -> Bool {
+        [16, 18, 28, 52, 55, 56, 92].contains(curlCode)
+    }
+
+    /// HTTP statuses and S3 codes worth another attempt.
+    static func isRetryable(status: Int, code: String?) -> Bool {
+        if [500, 502, 503, 504, 429].contains(status) { return true }
+        if let code, ["SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable"].contains(code) { return true }
+        return false
+    }
+}
+
+/// Retries done by a store (and its copies, readers and writers), for tests and statistics.
+public final class S3RetryCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    public init() {}
+    public var value: Int { count.load(ordering: .relaxed) }
+    func increment() { count.add(1, ordering: .relaxed) }
+}

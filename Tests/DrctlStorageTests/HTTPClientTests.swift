@@ -61,14 +61,10 @@ server.serve_forever()
         try Self.script.write(to: script, atomically: true, encoding: .utf8)
         let child = try ChildProcess(argv: ["python3", script.path])
         self.child = child
-        var line: [UInt8] = []
-        var byte: [UInt8] = [0]
-        while !line.contains(0x0a) {
-            let result = byte.withUnsafeMutableBytes { FileDescriptorIO.read(child.stdout, into: $0) }
-            guard case .success(1) = result else { throw TestServerError() }
-            line += byte
+        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            throw TestServerError()
         }
-        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))!
+        self.port = port
     }
 
     deinit {

@@ -62,14 +62,10 @@ server.serve_forever()
         let plan = "{" + drops.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
         let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream), plan])
         self.child = child
-        var line: [UInt8] = []
-        var byte: [UInt8] = [0]
-        while !line.contains(0x0a) {
-            let result = byte.withUnsafeMutableBytes { FileDescriptorIO.read(child.stdout, into: $0) }
-            guard case .success(1) = result else { throw MotoServer.MotoError("proxy did not start: \(child.stderr)") }
-            line += byte
+        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
         }
-        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))!
+        self.port = port
     }
 
     deinit {

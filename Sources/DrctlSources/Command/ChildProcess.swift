@@ -115,6 +115,19 @@ public final class ChildProcess: Sendable {
         return outcome
     }
 
+    /// The next line of the child's stdout without its newline (byte by byte: only for short
+    /// handshakes, such as a helper server printing its port), or nil at end of output.
+    public func readLine() -> String? {
+        var line: [UInt8] = []
+        var byte: [UInt8] = [0]
+        while true {
+            let result = byte.withUnsafeMutableBytes { FileDescriptorIO.read(stdout, into: $0) }
+            guard case .success(1) = result else { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte[0] == 0x0a { return String(decoding: line, as: UTF8.self) }
+            line += byte
+        }
+    }
+
     /// What the child wrote to stderr (the last 4 KiB), trimmed; valid after `wait()`.
     public var stderr: String { stderrTail.text }
 

@@ -15,11 +15,9 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var log: LogOptions
 
-    @Option(name: .long, help: "Only this target's backups.")
-    var target: String?
-
-    @Option(name: .long, help: "Only this backup.")
-    var backup: String?
+    @OptionGroup var selection: BackupSelection
+    var target: String? { selection.target }
+    var backup: String? { selection.backup }
 
     @Option(name: .long, help: ArgumentHelp("Read only from this region (default: the first region in policy order holding a good copy).", valueName: "REGION"))
     var from: String?

@@ -10,11 +10,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var log: LogOptions
 
-    @Option(name: .long, help: "Only this target's backups.")
-    var target: String?
-
-    @Option(name: .long, help: "Only this backup.")
-    var backup: String?
+    @OptionGroup var selection: BackupSelection
+    var target: String? { selection.target }
+    var backup: String? { selection.backup }
 
     @Option(name: .long, help: ArgumentHelp("The secret key, instead of the policy's encryption.key_file.", valueName: "FILE"))
     var key: String?

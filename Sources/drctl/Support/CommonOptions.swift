@@ -22,6 +22,15 @@ struct PolicyOptions: ParsableArguments {
     }
 }
 
+/// Which backups a command works on (verify, sync).
+struct BackupSelection: ParsableArguments {
+    @Option(name: .long, help: "Only this target's backups.")
+    var target: String?
+
+    @Option(name: .long, help: "Only this backup.")
+    var backup: String?
+}
+
 /// Logging options; logs go to standard error, standard output carries data only.
 struct LogOptions: ParsableArguments {
     @Option(name: .long, help: "Log format: text (for people) or json (one object per line, for log collectors).")

@@ -45,10 +45,12 @@ let package = Package(
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
-        .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline"]),
+        .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport"]),
+        // Throwaway servers shared by the test targets.
+        .target(name: "DrctlTestSupport", dependencies: ["DrctlSources", "DrctlPipeline"], path: "Tests/DrctlTestSupport"),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Runs the built `drctl` binary against real files and processes.
-        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources"]),
+        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources", "DrctlTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import DrctlSources
+import DrctlTestSupport
 
 /// `kind: redis` end to end: drctl takes the RDB over the replication protocol, restores it to
 /// a file, and a fresh redis-server loads exactly the same data.
 @Suite struct RedisTargetTests {
-    func policyTarget(_ redis: RedisProcess) -> String {
+    func policyTarget(_ redis: RedisServer) -> String {
         """
           - name: cache
             kind: redis
@@ -19,7 +20,7 @@ import DrctlSources
 
     @Test func backupRestoreAndLoad() throws {
         let sandbox = try Sandbox()
-        let redis = try RedisProcess()
+        let redis = try RedisServer(password: "s3cret pass")
         try redis.cli("DEBUG", "POPULATE", "20000", "key", "100")
         try redis.cli("HSET", "h", "a", "1", "b", "2")
         try redis.cli("RPUSH", "l", "x", "y", "z")
@@ -31,7 +32,7 @@ import DrctlSources
         try sandbox.writePolicy(targets: [], rawTargets: policyTarget(redis))
 
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--json"],
-                                   environment: ["DRCTL_TEST_REDIS_PASSWORD": redis.password])
+                                   environment: ["DRCTL_TEST_REDIS_PASSWORD": redis.password!])
         #expect(backup.status == 0, "\(backup)")
         let manifestFile = sandbox.files(under: "\(sandbox.repository)/manifests/cache").first ?? ""
         let manifest = try JSONSerialization.jsonObject(
@@ -48,7 +49,7 @@ import DrctlSources
         let check = try ChildProcess.run(["redis-check-rdb", rdb])
         #expect(check.exit.succeeded, "\(check.stdout)")
 
-        let loaded = try RedisProcess(password: "other", rdb: rdb)
+        let loaded = try RedisServer(password: "other", rdbFile: URL(fileURLWithPath: rdb))
         #expect(try loaded.cli("DBSIZE") == "20006")
         #expect(try loaded.cli("DEBUG", "DIGEST") == digest)
         #expect(try loaded.cli("HGET", "h", "b") == "2")
@@ -56,7 +57,7 @@ import DrctlSources
 
     @Test func wrongPasswordFailsCleanly() throws {
         let sandbox = try Sandbox()
-        let redis = try RedisProcess()
+        let redis = try RedisServer(password: "s3cret pass")
         try sandbox.writePolicy(targets: [], rawTargets: policyTarget(redis))
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
                                    environment: ["DRCTL_TEST_REDIS_PASSWORD": "wrong"])

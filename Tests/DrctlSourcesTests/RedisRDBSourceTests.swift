@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import DrctlPipeline
 import DrctlSources
+import DrctlTestSupport
 
 /// RedisRDBSource and RedisFacts against real redis-server processes started by the tests.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: RedisServer.serverPath)))

@@ -5,21 +5,21 @@ import DrctlSources
 
 /// A throwaway redis-server on a free loopback port, in a temporary directory of its own,
 /// stopped (and the directory removed) by `stop()` or when released.
-final class RedisServer: @unchecked Sendable {
-    static let serverPath = "/usr/bin/redis-server"
-    static let cliPath = "/usr/bin/redis-cli"
-    static let checkPath = "/usr/bin/redis-check-rdb"
+public final class RedisServer: @unchecked Sendable {
+    public static let serverPath = "/usr/bin/redis-server"
+    public static let cliPath = "/usr/bin/redis-cli"
+    public static let checkPath = "/usr/bin/redis-check-rdb"
 
-    let port: Int
-    let password: String?
-    let directory: URL
+    public let port: Int
+    public let password: String?
+    public let directory: URL
     private let process: ChildProcess
     private var stopped = false
 
-    var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password) }
+    public var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password) }
 
     /// Starts a server; `rdbFile` makes it load that RDB at start.
-    init(password: String? = nil, arguments extra: [String] = [], rdbFile: URL? = nil) throws {
+    public init(password: String? = nil, arguments extra: [String] = [], rdbFile: URL? = nil) throws {
         signal(SIGPIPE, SIG_IGN)
         port = try Self.freePort()
         self.password = password
@@ -59,12 +59,12 @@ final class RedisServer: @unchecked Sendable {
     /// Runs redis-cli against this server (password through the environment) and returns its
     /// trimmed output.
     @discardableResult
-    func cli(_ arguments: String..., db: Int = 0) throws -> String {
+    public func cli(_ arguments: String..., db: Int = 0) throws -> String {
         try cli(arguments, db: db)
     }
 
     @discardableResult
-    func cli(_ arguments: [String], db: Int = 0) throws -> String {
+    public func cli(_ arguments: [String], db: Int = 0) throws -> String {
         var environment: [String: String] = [:]
         if let password { environment["REDISCLI_AUTH"] = password }
         let result = try ChildProcess.run([Self.cliPath, "-h", "127.0.0.1", "-p", "\(port)", "-n", "\(db)"] + arguments,
@@ -73,13 +73,13 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Kills the server at once (SIGKILL): no shutdown, connections just end.
-    func kill9() {
+    public func kill9() {
         guard process.poll() == nil else { return }
         kill(process.pid, SIGKILL)
         process.wait()
     }
 
-    func stop() {
+    public func stop() {
         guard !stopped else { return }
         stopped = true
         if process.poll() == nil {
@@ -90,7 +90,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// A port nothing listens on right now (the kernel's choice for an ephemeral bind).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -110,7 +110,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// A socket listening on `port` that never accepts (the kernel completes connections anyway).
-    static func listen(port: Int, backlog: Int32 = 8) throws -> Int32 {
+    public static func listen(port: Int, backlog: Int32 = 8) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -128,7 +128,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts a connect to a loopback port without waiting for it.
-    static func connectNonBlocking(port: Int) -> Int32 {
+    public static func connectNonBlocking(port: Int) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var address = sockaddr_in()
@@ -143,7 +143,7 @@ final class RedisServer: @unchecked Sendable {
 
     /// Every kind of key: strings, hashes, lists, sets, sorted sets, streams, some with TTLs,
     /// small (listpack, intset) and large encodings, and a 800 KB string.
-    func seedEveryType(groups: Int) throws {
+    public func seedEveryType(groups: Int) throws {
         let script = """
         local n = tonumber(ARGV[1])
         for i = 1, n do
@@ -175,36 +175,8 @@ final class RedisServer: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
-/// Takes the whole RDB through a source into `file`; returns the byte count.
-@discardableResult
-func drain(_ source: RedisRDBSource, into file: URL, bufferSize: Int = 64 << 10) throws -> Int {
-    let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw TestFailure("open \(file.path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
-    defer { buffer.deallocate() }
-    var total = 0
-    while true {
-        let count = try source.read(into: buffer)
-        if count == 0 { break }
-        if let error = FileDescriptorIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { throw error }
-        total += count
-    }
-    try source.finish()
-    return total
-}
-
-/// Runs a program, returns its exit status and output.
-func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let result = try ChildProcess.run([path] + arguments)
-    let status: Int32 = switch result.exit {
-    case .exited(let code): code
-    case .killed(let signal): 128 + signal
-    }
-    return (status, result.stdout + result.stderr)
-}

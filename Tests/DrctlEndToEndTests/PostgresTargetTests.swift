@@ -2,11 +2,12 @@ import Foundation
 import Glibc
 import Testing
 import DrctlSources
+import DrctlTestSupport
 
 /// `kind: postgres` (logical) end to end: globals and every database under one manifest, with
 /// row counts; restored archives load into a fresh database with the same rows.
 @Suite struct PostgresTargetTests {
-    func target(_ pg: PostgresProcess, databases: [String] = []) -> String {
+    func target(_ pg: PostgresCluster, databases: [String] = []) -> String {
         """
           - name: db
             kind: postgres
@@ -23,7 +24,7 @@ import DrctlSources
 
     @Test func backupAndRestoreArchives() throws {
         let sandbox = try Sandbox()
-        let pg = try PostgresProcess()
+        let pg = try PostgresCluster.start(superuserPassword: "pg pass 42")
         try pg.sql("CREATE DATABASE app")
         try pg.sql("""
             CREATE SCHEMA billing;
@@ -34,7 +35,7 @@ import DrctlSources
             CREATE ROLE reporting LOGIN PASSWORD 'r3port';
             """, database: "app")
         try sandbox.writePolicy(targets: [], rawTargets: target(pg))
-        let environment = ["DRCTL_TEST_PG_PASSWORD": pg.password]
+        let environment = ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!]
 
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--json"], environment: environment)
         #expect(backup.status == 0, "\(backup)")
@@ -70,7 +71,7 @@ import DrctlSources
 
     @Test func wrongPasswordAndMissingDatabaseFailBeforeWriting() throws {
         let sandbox = try Sandbox()
-        let pg = try PostgresProcess()
+        let pg = try PostgresCluster.start(superuserPassword: "pg pass 42")
         try sandbox.writePolicy(targets: [], rawTargets: target(pg))
         let wrong = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: ["DRCTL_TEST_PG_PASSWORD": "nope"])
         #expect(wrong.status == 1, "\(wrong)")
@@ -78,7 +79,7 @@ import DrctlSources
         #expect(!wrong.stderr.contains("nope"), "the password must not be echoed")
 
         try sandbox.writePolicy(targets: [], rawTargets: target(pg, databases: ["missing_db"]))
-        let missing = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: ["DRCTL_TEST_PG_PASSWORD": pg.password])
+        let missing = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!])
         #expect(missing.status == 1 && missing.stderr.contains("missing_db"), "\(missing)")
         #expect(sandbox.files(under: sandbox.repository).allSatisfy { $0 == "repository.json" })
     }
@@ -87,7 +88,7 @@ import DrctlSources
     /// refused unless --force, which drops and recreates it.
     @Test func restoreIntoAFreshServer() throws {
         let sandbox = try Sandbox()
-        let source = try PostgresProcess()
+        let source = try PostgresCluster.start(superuserPassword: "pg pass 42")
         try source.sql("CREATE DATABASE app")
         try source.sql("""
             CREATE ROLE reporting LOGIN PASSWORD 'r3port';
@@ -97,24 +98,24 @@ import DrctlSources
             """, database: "app")
         try sandbox.writePolicy(targets: [], rawTargets: target(source))
         #expect(try Drctl.run(["backup", "--policy", sandbox.policyPath],
-                              environment: ["DRCTL_TEST_PG_PASSWORD": source.password]).status == 0)
+                              environment: ["DRCTL_TEST_PG_PASSWORD": source.superuserPassword!]).status == 0)
 
-        let fresh = try PostgresProcess()
+        let fresh = try PostgresCluster.start(superuserPassword: "pg pass 42")
         let url = "postgres://postgres@127.0.0.1:\(fresh.port)"
         let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url],
-                                    environment: ["PGPASSWORD": fresh.password])
+                                    environment: ["PGPASSWORD": fresh.superuserPassword!])
         #expect(restore.status == 0, "\(restore)")
-        #expect(!restore.stdout.contains(fresh.password) && !restore.stderr.contains(fresh.password))
+        #expect(!restore.stdout.contains(fresh.superuserPassword!) && !restore.stderr.contains(fresh.superuserPassword!))
         #expect(try fresh.sql("SELECT count(*), sum(length(v)) FROM t", database: "app")
                 == source.sql("SELECT count(*), sum(length(v)) FROM t", database: "app"))
         #expect(try fresh.sql("SELECT tableowner FROM pg_tables WHERE tablename = 't'", database: "app") == "reporting")
 
         let refused = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url],
-                                    environment: ["PGPASSWORD": fresh.password])
+                                    environment: ["PGPASSWORD": fresh.superuserPassword!])
         #expect(refused.status == 6 && refused.stderr.contains("/app (the database is not empty)"), "\(refused)")
         try fresh.sql("INSERT INTO t VALUES (99999, 'added after')", database: "app")
         let forced = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url, "--force"],
-                                   environment: ["PGPASSWORD": fresh.password])
+                                   environment: ["PGPASSWORD": fresh.superuserPassword!])
         #expect(forced.status == 0, "\(forced)")
         #expect(try fresh.sql("SELECT count(*) FROM t", database: "app") == "3000")
     }
@@ -124,7 +125,7 @@ import DrctlSources
     /// set; neither the argv nor drctl's own output (logs included) contain the password.
     @Test func passwordNeverOnArgvOrInLogs() throws {
         let sandbox = try Sandbox()
-        let pg = try PostgresProcess()
+        let pg = try PostgresCluster.start(superuserPassword: "pg pass 42")
         let wrappers = "\(sandbox.root)/bin"
         try FileManager.default.createDirectory(atPath: wrappers, withIntermediateDirectories: true)
         let real = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")
@@ -143,14 +144,14 @@ import DrctlSources
         try sandbox.writePolicy(targets: [], rawTargets: target(pg))
         let path = "\(wrappers):" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath, "--log-level", "trace"],
-                                   environment: ["DRCTL_TEST_PG_PASSWORD": pg.password, "PATH": path])
+                                   environment: ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!, "PATH": path])
         #expect(backup.status == 0, "\(backup)")
         let log = try String(contentsOfFile: "\(sandbox.root)/argv.log", encoding: .utf8)
         #expect(log.contains("pg_dumpall") && log.contains("pg_dump --format=custom"), "\(log)")
-        #expect(!log.contains(pg.password), "a password on an argv: \(log)")
+        #expect(!log.contains(pg.superuserPassword!), "a password on an argv: \(log)")
         // Every dumping invocation (not `pg_dump --version`) had the password in its environment.
         let dumps = log.split(separator: "\n").filter { $0.contains("--format=custom") || $0.contains("--globals-only") }
         #expect(dumps.count == 2 && dumps.allSatisfy { $0.hasSuffix("PGPASSWORD=set") }, "\(log)")
-        #expect(!backup.stdout.contains(pg.password) && !backup.stderr.contains(pg.password))
+        #expect(!backup.stdout.contains(pg.superuserPassword!) && !backup.stderr.contains(pg.superuserPassword!))
     }
 }

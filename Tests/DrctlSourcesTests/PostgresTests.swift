@@ -1,4 +1,5 @@
 import DrctlSources
+import DrctlTestSupport
 import Foundation
 import Testing
 

@@ -56,4 +56,21 @@ import Testing
         let encoded = String(decoding: try marker.encoded(), as: UTF8.self)
         #expect(encoded == text, "FORMAT.md should show exactly what drctl writes:\n\(encoded)")
     }
+
+    @Test func drillRecordExampleDecodesAndMatchesWhatIsWritten() throws {
+        let text = try example(after: "### Drill record")
+        let record = try ManifestCoding.decoder.decode(DrillRecord.self, from: Data(text.utf8))
+        #expect(record.id != nil && record.result == .passed && record.checks.count == 2)
+        #expect(RepositoryLayout.recordKey(record) == "records/main-db/drills/20261122T060000.031Z-8c21d0.json")
+        let encoded = String(decoding: Array(try ManifestCoding.encoder.encode(record)) + [0x0a], as: UTF8.self)
+        #expect(encoded == text, "FORMAT.md should show exactly what drctl writes:\n\(encoded)")
+    }
+
+    @Test func failureRecordExampleDecodesAndMatchesWhatIsWritten() throws {
+        let text = try example(after: "### Failure record")
+        let record = try ManifestCoding.decoder.decode(FailureRecord.self, from: Data(text.utf8))
+        #expect(RepositoryLayout.recordKey(record) == "records/main-db/failures/20261122T051008.412Z-3f9a1c.json")
+        let encoded = String(decoding: Array(try ManifestCoding.encoder.encode(record)) + [0x0a], as: UTF8.self)
+        #expect(encoded == text, "FORMAT.md should show exactly what drctl writes:\n\(encoded)")
+    }
 }

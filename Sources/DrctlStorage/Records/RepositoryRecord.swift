@@ -1,0 +1,105 @@
+import Foundation
+
+/// A small JSON document stored beside the backups, under `records/<target>/<folder>/<id>.json`
+/// (docs/FORMAT.md, "Records"). Records are written once, to every region that takes them,
+/// and read from any one: they are history, not state, so a region missing one is not an error.
+public protocol RepositoryRecord: Codable, Sendable {
+    static var formatName: String { get }
+    static var currentVersion: Int { get }
+    /// The folder under `records/<target>/`: `drills`, `failures`.
+    static var folder: String { get }
+    var format: String { get }
+    var version: Int { get }
+    var target: String { get }
+    /// The record's id (a BackupID-shaped string): its file name, and its sort order.
+    var recordID: String { get }
+}
+
+extension DrillRecord: RepositoryRecord {
+    public static let folder = "drills"
+    public var recordID: String { drillID }
+}
+
+extension FailureRecord: RepositoryRecord {
+    public static let folder = "failures"
+    public var recordID: String { runID }
+}
+
+extension RepositoryLayout {
+    public static func recordsPrefix<R: RepositoryRecord>(_ type: R.Type, target: String) -> String {
+        "records/\(target)/\(R.folder)/"
+    }
+
+    public static func recordKey<R: RepositoryRecord>(_ record: R) -> String {
+        recordsPrefix(R.self, target: record.target) + "\(record.recordID).json"
+    }
+}
+
+extension Repository {
+    /// Writes the record to every region; returns the regions that refused it (and why).
+    /// Callers log these and go on: a record is never worth failing a run for.
+    @discardableResult
+    public func write<R: RepositoryRecord>(_ record: R) -> [(region: String, error: Error)] {
+        let key = RepositoryLayout.recordKey(record)
+        var failures: [(region: String, error: Error)] = []
+        for region in regions {
+            do {
+                let bytes = Array(try ManifestCoding.encoder.encode(record)) + [0x0a]
+                try region.store.put(key, bytes: bytes)
+            } catch StorageError.alreadyExists {
+                // Written by an earlier attempt (or sync): records are write-once.
+            } catch {
+                failures.append((region.name, error))
+            }
+        }
+        return failures
+    }
+
+    /// One target's records of one type in one region, oldest first. A record that cannot be
+    /// read (corrupt, newer format, misplaced) is an error: reports must not silently skip history.
+    public func records<R: RepositoryRecord>(_ type: R.Type, target: String, in region: Region) throws -> [R] {
+        try region.store.list(prefix: RepositoryLayout.recordsPrefix(R.self, target: target))
+            .filter { $0.key.hasSuffix(".json") }
+            .map { try record(R.self, at: $0.key, in: region) }
+            .sorted { $0.recordID < $1.recordID }
+    }
+
+    /// One target's records of one type merged over every readable region (a record lost in
+    /// one region is found in another), oldest first. Regions that cannot be listed are
+    /// returned beside the records so callers can say the history may be incomplete.
+    public func mergedRecords<R: RepositoryRecord>(_ type: R.Type, target: String) -> (records: [R], unreadable: [(region: String, error: Error)]) {
+        var byID: [String: R] = [:]
+        var unreadable: [(region: String, error: Error)] = []
+        for region in regions {
+            do {
+                for record in try records(R.self, target: target, in: region) where byID[record.recordID] == nil {
+                    byID[record.recordID] = record
+                }
+            } catch {
+                unreadable.append((region.name, error))
+            }
+        }
+        return (byID.values.sorted { $0.recordID < $1.recordID }, unreadable)
+    }
+
+    public func record<R: RepositoryRecord>(_ type: R.Type, at key: String, in region: Region) throws -> R {
+        let bytes = try region.store.get(key, limit: 4 << 20)
+        let record: R
+        do {
+            record = try ManifestCoding.decoder.decode(R.self, from: Data(bytes))
+        } catch {
+            throw RepositoryError.unreadable(what: key, region: region.name, reason: "not a valid \(R.formatName): \(error)")
+        }
+        guard record.format == R.formatName else {
+            throw RepositoryError.unreadable(what: key, region: region.name, reason: "format is '\(record.format)'")
+        }
+        guard record.version <= R.currentVersion else {
+            throw RepositoryError.newerFormat(what: key, version: record.version, supported: R.currentVersion, region: region.name)
+        }
+        guard key == RepositoryLayout.recordKey(record) else {
+            throw RepositoryError.unreadable(what: key, region: region.name,
+                                             reason: "it is record '\(record.recordID)' of target '\(record.target)', which belongs elsewhere")
+        }
+        return record
+    }
+}

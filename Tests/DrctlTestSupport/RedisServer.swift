@@ -16,6 +16,7 @@ public final class RedisServer: @unchecked Sendable {
     private let process: ChildProcess
     private var stopped = false
 
+    public var pid: pid_t { process.pid }
     public var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password) }
 
     /// Starts a server; `rdbFile` makes it load that RDB at start.

@@ -72,6 +72,12 @@ struct PostgresDestination {
         return count.flatMap { $0 }.flatMap { Int($0) } == 0
     }
 
+    /// Remembers the stored password (SCRAM or md5 hash) of the role this restore logs in as,
+    /// on a connection kept open so it can put it back after the globals replaced it.
+    func loginPasswordKeeper() throws -> LoginPasswordKeeper {
+        try LoginPasswordKeeper(connection: PostgresConnection(endpoint("postgres")))
+    }
+
     /// `globals.sql` (roles, tablespaces) through psql; roles that already exist are not an
     /// error.
     func globalsSink() throws -> ByteSink {
@@ -85,5 +91,30 @@ struct PostgresDestination {
         environment["PGDATABASE"] = database
         return try ProgramSink(argv: ["pg_restore", "--exit-on-error", "--dbname", database] + clientArguments,
                                environment: environment)
+    }
+}
+
+/// Holds a superuser connection across the globals restore, which sets every role's password
+/// to the source's — the restoring role's too. Reading pg_authid needs a superuser, as
+/// restoring roles does anyway; PostgreSQL takes a stored hash as a password verbatim.
+final class LoginPasswordKeeper {
+    private let connection: PostgresConnection
+    let role: String
+    private let hash: String?
+
+    init(connection: PostgresConnection) throws {
+        self.connection = connection
+        let row = try connection.query("SELECT current_user::text, rolpassword FROM pg_authid WHERE rolname = current_user").first
+        role = (row?.first ?? nil) ?? ""
+        hash = row.flatMap { $0.count == 2 ? $0[1] : nil }
+    }
+
+    deinit { connection.close() }
+
+    /// Puts the password back; true if there was one to put back.
+    func restore() throws -> Bool {
+        guard let hash else { return false }
+        try connection.query("ALTER ROLE \(quoteIdentifier(role)) PASSWORD \(quoteLiteral(hash))")
+        return true
     }
 }

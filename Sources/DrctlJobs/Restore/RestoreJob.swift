@@ -137,9 +137,15 @@ public struct RestoreJob: Sendable {
         var skipped: [String] = []
         for object in manifest.objects {
             let place = object.database.map { "\(server.display)/\($0)" } ?? server.display
+            // The globals carry the source's password for every role, the one this restore
+            // logs in as included: keep that one, or the next archive could not log in.
+            let keeper = object.database == nil ? try server.loginPasswordKeeper() : nil
             let (region, failures) = try await restore(object, of: manifest, to: place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
                 try object.database.map { try server.archiveSink(database: $0) } ?? server.globalsSink()
+            }
+            if let keeper, try keeper.restore() {
+                logger.info("kept the password of the role this restore logs in as", metadata: ["role": "\(keeper.role)"])
             }
             served.append(region)
             skipped += failures.map { "\($0)" }

@@ -113,3 +113,9 @@ public enum PostgresPreflight {
 public func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
+
+/// `'text'` with embedded quotes doubled (standard_conforming_strings, the default since 9.1):
+/// for utility statements such as ALTER ROLE, which take no parameters.
+public func quoteLiteral(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+}

@@ -30,6 +30,55 @@ enum Drctl {
     }
 }
 
+/// drctl started in the background, for tests that act while it runs (kill a server, send a
+/// signal); its outputs go to files.
+final class RunningDrctl {
+    let process = Process()
+    private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-bg-\(UUID().uuidString)")
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: Drctl.binary)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "DRCTL_POLICY")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        for name in ["stdout", "stderr"] {
+            _ = FileManager.default.createFile(atPath: scratch.appendingPathComponent(name).path, contents: nil)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: scratch.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: scratch.appendingPathComponent("stderr"))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// Waits for the exit and returns what `Drctl.run` would have.
+    func wait() -> Drctl.Result {
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        func read(_ name: String) -> String {
+            (try? String(contentsOf: scratch.appendingPathComponent(name), encoding: .utf8)) ?? ""
+        }
+        return Drctl.Result(status: status, stdout: read("stdout"), stderr: read("stderr"))
+    }
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`; true when it held.
+func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
+
 /// A child process run to completion with its outputs captured in files (no pipe deadlocks).
 enum Command {
     static func run(_ argv: [String], environment: [String: String] = [:]) throws -> Drctl.Result {

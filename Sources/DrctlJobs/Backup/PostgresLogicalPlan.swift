@@ -14,8 +14,6 @@ import DrctlStorage
 final class PostgresLogicalPlan: BackupPlan {
     let kind = "postgres"
     let objectNames: [String]
-    /// Tables above this many rows (by the planner's estimate) get the estimate, flagged.
-    static let exactCountLimit: Int64 = 10_000_000
 
     private let facts: PostgresFacts
     private let databaseOfObject: [String: String]
@@ -30,7 +28,7 @@ final class PostgresLogicalPlan: BackupPlan {
         let endpoint = PostgresEndpoint(host: connection.host, port: connection.port, user: connection.user,
                                         password: password, database: "postgres", sslmode: connection.sslmode.rawValue)
         facts = try PostgresPreflight.gather(endpoint, databases: connection.databases,
-                                             exactCountLimit: Self.exactCountLimit)
+                                             exactCountLimit: target.rowCountEstimateAbove)
         try checkPgDumpVersion(pgDumpPath: try Self.locate("pg_dump"), serverVersionNumber: facts.serverVersionNumber)
 
         var objects = ["globals.sql"]

@@ -107,6 +107,20 @@ import DrctlTestSupport
         #expect(try source.sql(roles) == fresh.sql(roles))
         let login = try PostgresConnection(fresh.tcp(user: "shop_owner", password: "owner pw 7", database: "shop"))
         login.close()
+
+        // Parallel: staged in a local directory, pg_restore --jobs 3; the staging is emptied.
+        let parallel = try PostgresCluster.start(superuserPassword: "third pass")
+        let staging = "\(sandbox.root)/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let url = "postgres://postgres@127.0.0.1:\(parallel.port)"
+        let unstaged = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url, "--jobs", "3"])
+        #expect(unstaged.status == 2 && unstaged.stderr.contains("--staging-dir"), "\(unstaged)")
+        let jobs = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url,
+                                  "--jobs", "3", "--staging-dir", staging],
+                                 environment: ["PGPASSWORD": parallel.superuserPassword!])
+        #expect(jobs.status == 0, "\(jobs)")
+        #expect(try plainDump(parallel, "shop") == plainDump(source, "shop"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: staging).isEmpty)
     }
 }
 

@@ -85,6 +85,17 @@ struct PostgresDestination {
                         tolerating: { $0.contains("already exists") })
     }
 
+    /// A staged archive file through `pg_restore --jobs` (parallel restore needs a seekable file).
+    func restoreArchive(at path: String, database: String, jobs: Int) throws {
+        var environment = self.environment
+        environment["PGDATABASE"] = database
+        let result = try ChildProcess.run(["pg_restore", "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
+                                          + clientArguments + [path], environment: environment)
+        guard result.exit.succeeded else {
+            throw RestoreProgramError(program: "pg_restore", exit: result.exit, stderr: result.stderr, detail: nil)
+        }
+    }
+
     /// A database's custom-format archive through pg_restore, streamed (no local copy).
     func archiveSink(database: String) throws -> ByteSink {
         var environment = self.environment

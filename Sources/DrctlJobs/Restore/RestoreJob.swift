@@ -22,10 +22,13 @@ public struct RestoreJob: Sendable {
     public let logger: Logger
     public let progress: ProgressObserver?
     public let interruption: Interruption
+    /// postgres:// only: stage each archive in a local directory, then `pg_restore --jobs`.
+    public let parallel: ParallelRestore?
 
     public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
                 preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
-                interruption: Interruption = Interruption()) {
+                interruption: Interruption = Interruption(), parallel: ParallelRestore? = nil) {
+        self.parallel = parallel
         self.policy = policy
         self.target = target
         self.backupID = backupID
@@ -55,6 +58,9 @@ public struct RestoreJob: Sendable {
         let manifest = located.manifest
         if destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://") {
             return try await restoreIntoPostgres(manifest, regions: located.regions)
+        }
+        if parallel != nil {
+            throw JobError.invalidDestination(url: destination, reason: "--jobs restores into a PostgreSQL server (postgres://...) only")
         }
         // One object restores to PATH; several (a PostgreSQL backup) into the directory PATH,
         // one file per object.
@@ -140,9 +146,16 @@ public struct RestoreJob: Sendable {
             // The globals carry the source's password for every role, the one this restore
             // logs in as included: keep that one, or the next archive could not log in.
             let keeper = object.database == nil ? try server.loginPasswordKeeper() : nil
-            let (region, failures) = try await restore(object, of: manifest, to: place, from: regions,
+            let staged = object.database != nil ? try parallel?.stagingPath(for: object, of: manifest) : nil
+            defer { if let staged { unlink(staged) } }
+            let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
-                try object.database.map { try server.archiveSink(database: $0) } ?? server.globalsSink()
+                if let staged { return try FileSink(path: staged, replace: true) }
+                return try object.database.map { try server.archiveSink(database: $0) } ?? server.globalsSink()
+            }
+            if let staged, let database = object.database, let parallel {
+                logger.info("pg_restore from the staged archive", metadata: ["database": "\(database)", "jobs": "\(parallel.jobs)"])
+                try server.restoreArchive(at: staged, database: database, jobs: parallel.jobs)
             }
             if let keeper, try keeper.restore() {
                 logger.info("kept the password of the role this restore logs in as", metadata: ["role": "\(keeper.role)"])

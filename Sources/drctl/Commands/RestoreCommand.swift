@@ -31,6 +31,15 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to restore to: a file path, or - for standard output.", valueName: "PATH"))
     var to: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "postgres:// only: load each database with pg_restore --jobs N from a copy staged in --staging-dir.",
+        discussion: "Needs free space for the largest database's archive. Without --jobs the archives stream, unstaged.",
+        valueName: "N"))
+    var jobs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Where --jobs stages archives (deleted after loading).", valueName: "DIR"))
+    var stagingDir: String?
+
     @Flag(name: .long, help: "Replace the destination if it exists.")
     var force = false
 
@@ -53,13 +62,23 @@ struct RestoreCommand: AsyncParsableCommand {
                 }
                 requested = time
             }
+            var parallel: ParallelRestore?
+            if let jobs {
+                guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+                guard let stagingDir else {
+                    throw ValidationError("--jobs needs --staging-dir DIR: pg_restore loads in parallel only from a local file")
+                }
+                parallel = ParallelRestore(jobs: jobs, stagingDirectory: stagingDir)
+            } else if stagingDir != nil {
+                throw ValidationError("--staging-dir is only used with --jobs")
+            }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)
             let outcome = try await RestoreJob(
                 policy: policy, target: target, backupID: backup, pointInTime: requested, destination: to, force: force,
                 preferredRegion: region, keys: keys, logger: logger,
-                progress: TerminalProgress.forStandardError(), interruption: interruption
+                progress: TerminalProgress.forStandardError(), interruption: interruption, parallel: parallel
             ).run()
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"

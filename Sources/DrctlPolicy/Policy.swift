@@ -151,10 +151,6 @@ public struct TargetPolicy: Sendable {
     public var redis: RedisConnection?
     /// Set exactly when kind is postgres (default .logical).
     public var mode: PostgresMode?
-    /// postgres: tables the planner estimates above this many rows get that estimate in the
-    /// manifest (flagged) instead of an exact count(*). 0 = estimates only.
-    public var rowCountEstimateAbove: Int64 = TargetPolicy.defaultRowCountEstimateAbove
-    public static let defaultRowCountEstimateAbove: Int64 = 10_000_000
 
     public init(name: String, kind: TargetKind, command: [String] = [], environment: [String: SecretReference] = [:],
                 schedule: CronExpression? = nil, timezone: String? = nil, retention: RetentionPolicy? = nil,

@@ -524,7 +524,7 @@ final class PolicyValidator {
     // MARK: - Targets
 
     static let targetKeys = ["name", "kind", "command", "environment", "schedule", "timezone", "retention",
-                             "objectives", "drill", "mode", "connection", "row_count_estimate_above"]
+                             "objectives", "drill", "mode", "connection"]
 
     func targetPolicies(_ node: Node, _ path: String) -> [TargetPolicy]? {
         guard let items = list(node, path, expected: "a list of targets") else { return nil }
@@ -570,7 +570,6 @@ final class PolicyValidator {
         // Keys that belong to some kinds only.
         let allowed: [String: [TargetKind]] = [
             "command": [.command], "environment": [.command], "mode": [.postgres], "connection": [.postgres, .redis],
-            "row_count_estimate_above": [.postgres],
         ]
         if let kind {
             for (key, kinds) in allowed.sorted(by: { $0.key < $1.key }) {
@@ -596,10 +595,6 @@ final class PolicyValidator {
                 }
                 if let node = required(fields, "connection", " (for kind postgres)") {
                     target.postgres = postgresConnection(node, fields.path("connection"))
-                }
-                if let node = fields["row_count_estimate_above"] {
-                    target.rowCountEstimateAbove = int(node, fields.path("row_count_estimate_above"), 0...Int(Int64.max))
-                        .map(Int64.init) ?? TargetPolicy.defaultRowCountEstimateAbove
                 }
             case .redis:
                 if let node = required(fields, "connection", " (for kind redis)") {

@@ -212,9 +212,6 @@ import Testing
     @Test func keyOfAnotherKind() throws {
         let problems = try Workspace().problems(minimalPolicy + "\n    mode: physical")
         expectProblem(problems, line: 12, column: 5, path: "targets[0].mode", "'mode' is only valid for kind postgres (this target is kind command)")
-        let counts = try Workspace().problems(minimalPolicy + "\n    row_count_estimate_above: 5")
-        expectProblem(counts, line: 12, column: 5, path: "targets[0].row_count_estimate_above",
-                      "'row_count_estimate_above' is only valid for kind postgres (this target is kind command)")
     }
 
     @Test func badRegionURLScheme() throws {

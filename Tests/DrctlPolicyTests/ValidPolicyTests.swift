@@ -102,7 +102,6 @@ import Testing
           - name: db.main
             kind: postgres
             connection: {host: /var/run/postgresql}
-            row_count_estimate_above: 0
             drill: {checks: [{sql: "select 1", expect: 1}]}
         """
         let policy = try workspace.load(yaml)
@@ -111,7 +110,6 @@ import Testing
         #expect(policy.repository.encryption.keyFile == nil)
         let target = try #require(policy.targets.first)
         #expect(target.mode == .logical)
-        #expect(target.rowCountEstimateAbove == 0)
         #expect(target.postgres == PostgresConnection(host: "/var/run/postgresql"))
         #expect(target.drill == DrillPolicy(enabled: true, schedule: nil, checks: [DrillCheck(sql: "select 1", expect: "1")]))
     }

@@ -57,6 +57,7 @@ public struct BackupJob: Sendable {
                 objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
             }
             let (point, facts) = plan.finished(startedAt: startedAt)
+            for warning in plan.warnings { logger.warning("\(warning)") }
             let manifest = BackupManifest(
                 backupID: id.rawValue, target: target.name, kind: plan.kind,
                 tool: ToolInfo(version: DrctlVersion.current), startedAt: startedAt, finishedAt: Date(),

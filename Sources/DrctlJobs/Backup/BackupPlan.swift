@@ -17,10 +17,13 @@ protocol BackupPlan: AnyObject {
     func source(for object: String) throws -> ByteSource
     /// Called once every object was read: the point the data reflects, and the source facts.
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts)
+    /// Facts that could not be gathered (the backup itself is good): logged as warnings.
+    var warnings: [String] { get }
 }
 
 extension BackupPlan {
     func database(of object: String) -> String? { nil }
+    var warnings: [String] { [] }
 }
 
 /// The plan for a target of the policy.

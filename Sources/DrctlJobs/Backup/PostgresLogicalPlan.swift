@@ -7,7 +7,9 @@ import DrctlStorage
 /// `kind: postgres`, `mode: logical`: `pg_dumpall --globals-only` (roles, tablespaces) as
 /// `globals.sql`, then every selected database as a `pg_dump` custom-format archive with its
 /// own compression off (drctl compresses), all under one manifest. libpq does the pre-flight
-/// and records the facts (server version, WAL position, row counts) before anything is read.
+/// and records the facts (server version, WAL position) before anything is read; each table's
+/// row count is read from its archive as it streams (`CustomArchiveRowCounter`), so the counts
+/// are those of the dumped snapshot.
 ///
 /// The password reaches the client programs through their environment (PGPASSWORD), never
 /// their argv; the database name too (PGDATABASE), so no name can be read as an option.
@@ -19,6 +21,8 @@ final class PostgresLogicalPlan: BackupPlan {
     private let databaseOfObject: [String: String]
     private let environment: [String: String]
     private let connectionArguments: [String]
+    /// The row counters of the archives streamed so far, by database.
+    private var counters: [(database: String, counter: CustomArchiveRowCounter)] = []
 
     init(target: TargetPolicy) throws {
         guard let connection = target.postgres else {
@@ -27,8 +31,7 @@ final class PostgresLogicalPlan: BackupPlan {
         let password = try connection.password?.resolve()
         let endpoint = PostgresEndpoint(host: connection.host, port: connection.port, user: connection.user,
                                         password: password, database: "postgres", sslmode: connection.sslmode.rawValue)
-        facts = try PostgresPreflight.gather(endpoint, databases: connection.databases,
-                                             exactCountLimit: target.rowCountEstimateAbove)
+        facts = try PostgresPreflight.gather(endpoint, databases: connection.databases)
         try checkPgDumpVersion(pgDumpPath: try Self.locate("pg_dump"), serverVersionNumber: facts.serverVersionNumber)
 
         var objects = ["globals.sql"]
@@ -56,8 +59,10 @@ final class PostgresLogicalPlan: BackupPlan {
         if let database = databaseOfObject[object] {
             var environment = self.environment
             environment["PGDATABASE"] = database
-            return try CommandSource(argv: ["pg_dump", "--format=custom", "--compress=0"] + connectionArguments,
-                                     environment: environment)
+            let source = RowCountingSource(try CommandSource(argv: ["pg_dump", "--format=custom", "--compress=0"] + connectionArguments,
+                                                             environment: environment))
+            counters.append((database, source.counter))
+            return source
         }
         var environment = self.environment
         environment["PGDATABASE"] = "postgres"
@@ -67,10 +72,16 @@ final class PostgresLogicalPlan: BackupPlan {
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {
         let point = ConsistentPoint(time: facts.capturedAt, precision: "at-or-after",
                                     lsn: facts.consistentLSN, timeline: facts.timeline)
-        let tables = facts.tables.map {
-            TableRows(database: $0.database, schema: $0.schema, table: $0.table, rows: $0.rows, estimated: $0.estimated)
-        }
+        let tables = counters.flatMap { database, counter in
+            counter.tables.map { TableRows(database: database, schema: $0.schema, table: $0.table, rows: $0.rows, estimated: false) }
+        }.sorted { ($0.database, $0.schema, $0.table) < ($1.database, $1.schema, $1.table) }
         return (point, SourceFacts(serverVersion: facts.serverVersion, databases: facts.databases, tables: tables))
+    }
+
+    var warnings: [String] {
+        counters.compactMap { database, counter in
+            counter.failure.map { "no row counts recorded for database '\(database)': \($0)" }
+        }
     }
 
     /// A program's path from PATH.

@@ -16,11 +16,9 @@ public struct PostgresFacts: Sendable, Codable, Equatable {
     public var timeline: Int?
     /// The server's clock when `consistentLSN` was read.
     public var capturedAt: Date
-    /// Row counts of every ordinary table in the covered databases, sorted by database, schema, table.
-    public var tables: [TableCount]
 
     public init(serverVersion: String, serverVersionNumber: Int, inRecovery: Bool, databases: [String],
-                consistentLSN: String, timeline: Int?, capturedAt: Date, tables: [TableCount]) {
+                consistentLSN: String, timeline: Int?, capturedAt: Date) {
         self.serverVersion = serverVersion
         self.serverVersionNumber = serverVersionNumber
         self.inRecovery = inRecovery
@@ -28,25 +26,6 @@ public struct PostgresFacts: Sendable, Codable, Equatable {
         self.consistentLSN = consistentLSN
         self.timeline = timeline
         self.capturedAt = capturedAt
-        self.tables = tables
-    }
-}
-
-/// A table's row count: exact (`count(*)`), or the planner's estimate (`reltuples`) when that is
-/// above the policy's exact-count limit.
-public struct TableCount: Sendable, Codable, Equatable, Hashable {
-    public var database: String
-    public var schema: String
-    public var table: String
-    public var rows: Int64
-    public var estimated: Bool
-
-    public init(database: String, schema: String, table: String, rows: Int64, estimated: Bool) {
-        self.database = database
-        self.schema = schema
-        self.table = table
-        self.rows = rows
-        self.estimated = estimated
     }
 }
 

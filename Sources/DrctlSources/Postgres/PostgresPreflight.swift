@@ -8,11 +8,9 @@ public enum PostgresPreflight {
     ///     server-wide facts (e.g. "postgres").
     ///   - databases: the databases to cover; empty means every non-template database that
     ///     accepts connections. A named database that does not exist is an error.
-    ///   - exactCountLimit: tables whose `reltuples` estimate exceeds this are not counted;
-    ///     their estimate is recorded with `estimated = true`. Tables never analysed (no
-    ///     estimate) are counted exactly.
-    public static func gather(_ endpoint: PostgresEndpoint, databases: [String],
-                              exactCountLimit: Int64) throws -> PostgresFacts {
+    /// Row counts are not taken here: `CustomArchiveRowCounter` reads them from the dump
+    /// itself, in the dump's own snapshot.
+    public static func gather(_ endpoint: PostgresEndpoint, databases: [String]) throws -> PostgresFacts {
         let main = try PostgresConnection(endpoint)
         defer { main.close() }
 
@@ -49,16 +47,35 @@ public enum PostgresPreflight {
         }
         let capturedAt = point.first?[1].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } ?? Date()
         let timeline = try? Self.timeline(main, inRecovery: inRecovery)
-
-        var tables: [TableCount] = []
         for database in selected {
-            tables += try countRows(endpoint.with(database: database), limit: exactCountLimit)
+            try checkReadable(endpoint.with(database: database))
         }
-        tables.sort { ($0.database, $0.schema, $0.table) < ($1.database, $1.schema, $1.table) }
 
         return PostgresFacts(serverVersion: postgresVersionString(number), serverVersionNumber: number,
                              inRecovery: inRecovery, databases: selected, consistentLSN: lsn,
-                             timeline: timeline, capturedAt: capturedAt, tables: tables)
+                             timeline: timeline, capturedAt: capturedAt)
+    }
+
+    /// Fails early, naming them, when the role may not read some tables or sequences: pg_dump
+    /// would fail on the first of them half-way through (a catalog query, no table scans).
+    static func checkReadable(_ endpoint: PostgresEndpoint) throws {
+        let connection = try PostgresConnection(endpoint)
+        defer { connection.close() }
+        let unreadable = try connection.query("""
+            SELECT format('%I.%I', n.nspname, c.relname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'S', 'm') AND c.relpersistence <> 't'
+              AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+              AND NOT has_table_privilege(c.oid, 'SELECT')
+            ORDER BY 1
+            """).compactMap { $0[0] }
+        guard unreadable.isEmpty else {
+            let shown = unreadable.prefix(5).joined(separator: ", ")
+            let more = unreadable.count > 5 ? " and \(unreadable.count - 5) more" : ""
+            throw PostgresError(.permissionDenied,
+                "role '\(endpoint.user ?? "(default)")' may not read \(shown)\(more) in database \"\(endpoint.database)\" on \(endpoint.address): "
+                + "grant it pg_read_all_data (PostgreSQL 14+) or SELECT on those tables and sequences")
+        }
     }
 
     /// A primary's timeline from its current WAL file name; a standby's from the WAL receiver,
@@ -73,39 +90,6 @@ public enum PostgresPreflight {
             return value
         }
         return try connection.query("SELECT timeline_id FROM pg_control_checkpoint()").first?[0].flatMap { Int($0) }
-    }
-
-    /// Row counts of one database's ordinary tables, in one repeatable-read snapshot.
-    static func countRows(_ endpoint: PostgresEndpoint, limit: Int64) throws -> [TableCount] {
-        let connection = try PostgresConnection(endpoint)
-        defer { connection.close() }
-        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        let rows = try connection.query("""
-            SELECT n.nspname, c.relname, c.reltuples::float8::text
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND c.relpersistence <> 't'
-              AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
-            ORDER BY 1, 2
-            """)
-        var counts: [TableCount] = []
-        for row in rows {
-            guard let schema = row[0], let table = row[1] else { continue }
-            let estimate = row[2].flatMap(Double.init) ?? -1   // -1: never vacuumed or analysed
-            if estimate >= 0, estimate > Double(limit) {
-                counts.append(TableCount(database: endpoint.database, schema: schema, table: table,
-                                         rows: Int64(estimate.rounded()), estimated: true))
-                continue
-            }
-            let sql = "SELECT count(*) FROM \(quoteIdentifier(schema)).\(quoteIdentifier(table))"
-            let value = try connection.query(sql).first?[0].flatMap { Int64($0) }
-            guard let value else {
-                throw PostgresError(.queryFailed, "count(*) of \(endpoint.database).\(schema).\(table) returned nothing")
-            }
-            counts.append(TableCount(database: endpoint.database, schema: schema, table: table,
-                                     rows: value, estimated: false))
-        }
-        try connection.query("COMMIT")
-        return counts
     }
 }
 

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Benchmark of the database sources against the vendors' own tools (issue #3), in one run:
+#   PostgreSQL (~1 GiB: pgbench -s 50 plus ~300 MB of random text in one database)
+#     drctl backup into the local store        vs  pg_dump -Fc -Z0 db > /dev/null   (target <= 1.15)
+#     peak RSS of drctl backup                                                        (target <= 64 MiB)
+#     drctl restore --to postgres://           vs  pg_restore of the same dump file  (target <= 1.10)
+#     drctl restore --jobs 2 --staging-dir     vs  pg_restore --jobs 2 of that file  (target <= 1.10)
+#   Redis (1 M keys)
+#     drctl backup                             vs  redis-cli --rdb FILE               (target <= 1.10)
+#     with repl-diskless-sync-delay 0 on the server for both.
+# Every restore goes into a database dropped and recreated just before, outside the timing.
+#
+#   scripts/bench-sources.sh            # BENCH_DIR=bench-out, RUNS=3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bench=${BENCH_DIR:-$root/bench-out}/sources
+runs=${RUNS:-3}
+rm -rf "$bench"; mkdir -p "$bench"
+scripts/install-deps.sh >/dev/null
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+
+swift build -c release --product drctl >/dev/null
+drctl=$root/.build/release/drctl
+
+# --- servers --------------------------------------------------------------------------------
+pgdir=$bench/pg
+redisdir=$bench/redis
+mkdir -p "$redisdir"
+cleanup() {
+  scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true
+  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+eval "$(scripts/pg-cluster.sh start "$pgdir" | grep '^PGPORT=')"
+psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$PGPORT" -U postgres "$@"; }
+# Everything measured goes over TCP with a password, as drctl's own connections do.
+export PGPASSWORD=bench-password PGHOST=127.0.0.1 PGPORT
+psql -c "ALTER ROLE postgres PASSWORD '$PGPASSWORD'"
+echo "seeding PostgreSQL: pgbench -s 50 + ~300 MB random text..." >&2
+psql -c "CREATE DATABASE bench"
+"$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s 50 -q bench >/dev/null 2>&1
+psql -d bench -c "CREATE TABLE notes AS SELECT i AS id, (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 9) WHERE i > 0) AS body FROM generate_series(1, 1000000) i"
+psql -d bench -c "VACUUM ANALYZE"
+echo "database size: $(psql -d bench -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")" >&2
+
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$redisdir" \
+  --repl-diskless-sync yes --repl-diskless-sync-delay 0 --enable-debug-command yes --daemonize no \
+  --logfile "$redisdir/log" &
+redis_pid=$!
+until redis-cli -p "$redis_port" PING >/dev/null 2>&1; do sleep 0.1; done
+redis-cli -p "$redis_port" DEBUG POPULATE 1000000 key 100 >/dev/null
+
+# --- drctl policy ---------------------------------------------------------------------------
+work=$bench/work
+mkdir -p "$work"
+"$drctl" keygen --out "$work/key" >/dev/null
+cat > "$work/policy.yaml" <<YAML
+version: 1
+repository:
+  regions:
+    - name: local
+      url: $work/repo
+  encryption: {key_file: $work/key}
+targets:
+  - name: pg
+    kind: postgres
+    connection: {host: 127.0.0.1, port: $PGPORT, user: postgres, password: {env: PGPASSWORD}, databases: [bench], sslmode: disable}
+  - name: redis
+    kind: redis
+    connection: {host: 127.0.0.1, port: $redis_port}
+YAML
+
+measure() {   # LABEL CMD... → "LABEL wall_seconds max_rss_kib" in $work/results
+  local label=$1; shift
+  sync
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
+  echo "$label $(cat "$work/time")" >> "$work/results"
+}
+fresh_db() { psql -c "DROP DATABASE IF EXISTS restored WITH (FORCE)" -c "CREATE DATABASE restored"; }
+
+"$bin/pg_dump" -h 127.0.0.1 -p "$PGPORT" -U postgres -Fc -Z0 -f "$work/bench.dump" bench
+for run in $(seq "$runs"); do
+  rm -rf "$work/repo"
+  measure pg_dump sh -c "'$bin/pg_dump' -h 127.0.0.1 -p $PGPORT -U postgres -Fc -Z0 bench > /dev/null"
+  measure drctl-backup-pg "$drctl" backup --policy "$work/policy.yaml" --target pg
+  fresh_db
+  measure pg_restore "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error -d restored "$work/bench.dump"
+  # drctl restores into the database the archive came from: point it at a server copy.
+  psql -c "DROP DATABASE IF EXISTS bench_copy WITH (FORCE)"
+  psql -c "ALTER DATABASE bench RENAME TO bench_copy"
+  measure drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" --force
+  psql -c "DROP DATABASE bench WITH (FORCE)"
+  fresh_db
+  measure pg_restore-j2 "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error --jobs 2 -d restored "$work/bench.dump"
+  mkdir -p "$work/staging"
+  measure drctl-restore-j2 "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" \
+    --jobs 2 --staging-dir "$work/staging"
+  psql -c "DROP DATABASE bench WITH (FORCE)"
+  psql -c "ALTER DATABASE bench_copy RENAME TO bench"
+  measure redis-cli-rdb redis-cli -p "$redis_port" --rdb "$work/cli.rdb"
+  measure drctl-backup-redis "$drctl" backup --policy "$work/policy.yaml" --target redis
+done
+
+python3 - "$work/results" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    label, wall, rss = line.split()
+    rows.setdefault(label, []).append((float(wall), int(rss)))
+med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+best = {k: min(w for w, _ in v) for k, v in rows.items()}
+rss = {k: max(r for _, r in v) for k, v in rows.items()}
+print(f"{len(rows['pg_dump'])} runs each; wall seconds (median, best), peak RSS")
+for k in rows:
+    print(f"  {k:20s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB")
+def ratio(a, b, what, target):
+    print(f"{what:38s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  (target <= {target})")
+ratio("drctl-backup-pg", "pg_dump", "backup / pg_dump -Fc -Z0 > /dev/null", 1.15)
+ratio("drctl-restore", "pg_restore", "restore / pg_restore", 1.10)
+ratio("drctl-restore-j2", "pg_restore-j2", "restore --jobs 2 / pg_restore --jobs 2", 1.10)
+ratio("drctl-backup-redis", "redis-cli-rdb", "redis backup / redis-cli --rdb", 1.10)
+print(f"peak RSS of the PostgreSQL backup: {rss['drctl-backup-pg'] / 1024:.1f} MiB (target <= 64 MiB)")
+PY

@@ -155,3 +155,51 @@ import DrctlTestSupport
         #expect(!backup.stdout.contains(pg.superuserPassword!) && !backup.stderr.contains(pg.superuserPassword!))
     }
 }
+
+/// A streamed database restore whose region fails part way (pg_restore has loaded some of the
+/// archive) falls back to the next region into the database made empty again.
+@Suite struct PostgresRegionFallbackTests {
+    @Test func corruptTailInFirstRegionRestoresFromSecond() throws {
+        let sandbox = try Sandbox()
+        let source = try PostgresCluster.start(superuserPassword: "pg pass 42")
+        try source.sql("CREATE DATABASE app")
+        try source.sql("""
+            CREATE TABLE notes (id int PRIMARY KEY, body text);
+            INSERT INTO notes SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 150000) i;
+            """, database: "app")
+        let first = "\(sandbox.root)/r1", second = "\(sandbox.root)/r2"
+        try sandbox.writePolicy(targets: [], regions: [("r1", first), ("r2", second)], rawTargets: """
+              - name: db
+                kind: postgres
+                connection: {host: 127.0.0.1, port: \(source.port), user: postgres, password: {env: DRCTL_TEST_PG_PASSWORD}, databases: [app]}
+
+            """)
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
+                                   environment: ["DRCTL_TEST_PG_PASSWORD": source.superuserPassword!])
+        #expect(backup.status == 0, "\(backup)")
+
+        // Damage the last bytes of the app archive in r1: every chunk before them authenticates
+        // and reaches pg_restore, which creates the table and loads rows before the failure.
+        let archive = try #require(sandbox.files(under: "\(first)/data").first { $0.contains("app") })
+        let path = "\(first)/data/\(archive)"
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        let size = try handle.seekToEnd()
+        #expect(size > 3 << 20, "the archive must span several chunks: \(size) bytes")
+        try handle.seek(toOffset: size - 100)
+        var byte = try #require(try handle.read(upToCount: 1))
+        byte[0] ^= 0x01
+        try handle.seek(toOffset: size - 100)
+        try handle.write(contentsOf: byte)
+        try handle.close()
+
+        let fresh = try PostgresCluster.start(superuserPassword: "pg pass 42")
+        let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db",
+                                     "--to", "postgres://postgres@127.0.0.1:\(fresh.port)"],
+                                    environment: ["PGPASSWORD": fresh.superuserPassword!])
+        #expect(restore.status == 0, "\(restore)")
+        #expect(restore.stderr.contains("r1") && restore.stderr.contains("recreating the partially restored database"),
+                "\(restore.stderr)")
+        #expect(try fresh.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app")
+                == source.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app"))
+    }
+}

@@ -57,6 +57,15 @@ struct PostgresDestination {
         }
     }
 
+    /// Drops and creates anew a database this restore has already made its own (`prepare`),
+    /// after an attempt that loaded part of an archive.
+    func recreate(_ database: String) throws {
+        let admin = try PostgresConnection(endpoint("template1"))
+        defer { admin.close() }
+        try admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database)) WITH (FORCE)")
+        try admin.query("CREATE DATABASE \(quoteIdentifier(database))")
+    }
+
     /// No tables, views, sequences or functions of its own.
     private func isEmpty(_ database: String) throws -> Bool {
         let connection = try PostgresConnection(endpoint(database))

@@ -148,10 +148,20 @@ public struct RestoreJob: Sendable {
             let keeper = object.database == nil ? try server.loginPasswordKeeper() : nil
             let staged = object.database != nil ? try parallel?.stagingPath(for: object, of: manifest) : nil
             defer { if let staged { unlink(staged) } }
+            var attempts = 0
             let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
+                attempts += 1
                 if let staged { return try FileSink(path: staged, replace: true) }
-                return try object.database.map { try server.archiveSink(database: $0) } ?? server.globalsSink()
+                guard let database = object.database else { return try server.globalsSink() }
+                // A streamed attempt that failed part way left some of the archive loaded:
+                // the next region's copy goes into the database made empty again (prepare
+                // made it ours: created, empty, or dropped under --force).
+                if attempts > 1 {
+                    logger.info("recreating the partially restored database for the next region", metadata: ["database": "\(database)"])
+                    try server.recreate(database)
+                }
+                return try server.archiveSink(database: database)
             }
             if let staged, let database = object.database, let parallel {
                 logger.info("pg_restore from the staged archive", metadata: ["database": "\(database)", "jobs": "\(parallel.jobs)"])

@@ -49,6 +49,8 @@ let package = Package(
         // Throwaway servers shared by the test targets.
         .target(name: "DrctlTestSupport", dependencies: ["DrctlSources", "DrctlPipeline"], path: "Tests/DrctlTestSupport"),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
+        // The agent's scheduler and loop.
+        .testTarget(name: "DrctlAgentTests", dependencies: ["DrctlJobs", "DrctlPolicy"]),
         // Runs the built `drctl` binary against real files and processes.
         .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources", "DrctlTestSupport"]),
     ],

@@ -8,6 +8,8 @@ public struct Policy: Sendable {
     public var sourcePath: String
     public var repository: RepositoryPolicy
     public var targets: [TargetPolicy]
+    /// `drctl agent`'s settings (all defaults when the policy has no `agent:`).
+    public var agent = AgentSettings()
 
     public init(sourcePath: String, repository: RepositoryPolicy, targets: [TargetPolicy]) {
         self.sourcePath = sourcePath

@@ -58,7 +58,10 @@ public final class ChildProcess: Sendable {
         var noMask = sigset_t()
         sigemptyset(&noMask)
         posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // Its own process group, so that stopping it stops what it started too: a shell's
+        // `sleep` or the other end of its pipeline would otherwise keep our pipe open.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         var merged = ProcessInfo.processInfo.environment
         for (name, value) in environment { merged[name] = value }
@@ -131,10 +134,11 @@ public final class ChildProcess: Sendable {
     /// What the child wrote to stderr (the last 4 KiB), trimmed; valid after `wait()`.
     public var stderr: String { stderrTail.text }
 
-    /// Asks the child to stop (SIGTERM), then forces it (SIGKILL) after `grace` seconds.
+    /// Asks the child and its process group to stop (SIGTERM), then forces them (SIGKILL)
+    /// after `grace` seconds if the child has not exited by then.
     public func terminate(grace: Double = 5) {
         if exit.withLock({ $0 }) != nil { return }
-        kill(pid, SIGTERM)
+        kill(-pid, SIGTERM)
         Thread.detachNewThread { [self] in
             var waited = 0.0
             while waited < grace {
@@ -142,7 +146,7 @@ public final class ChildProcess: Sendable {
                 usleep(100_000)
                 waited += 0.1
             }
-            if exit.withLock({ $0 }) == nil { kill(pid, SIGKILL) }
+            if exit.withLock({ $0 }) == nil { kill(-pid, SIGKILL) }
         }
     }
 
@@ -151,7 +155,7 @@ public final class ChildProcess: Sendable {
         closeStdin()
         // Never leave a child behind: one nobody waited for is stopped and reaped here.
         if poll() == nil {
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
             wait()
         }
     }

@@ -44,6 +44,9 @@ enum ExitStatus: Int32 {
             if case .unreadable = error { return .integrity }
             return .failed
         case is ZstdError: return .integrity
+        case let error as AgentError:
+            if case .listenFailed = error { return .failed }
+            return .invalid
         default: return .failed
         }
     }

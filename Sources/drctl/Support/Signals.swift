@@ -8,11 +8,16 @@ enum Signals {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static func route(to interruption: Interruption) {
+        onTermination { interruption.interrupt(signal: $0) }
+    }
+
+    /// Calls `handler` with the signal's name on each SIGINT or SIGTERM.
+    static func onTermination(_ handler: @escaping @Sendable (String) -> Void) {
         signal(SIGPIPE, SIG_IGN)
         for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { interruption.interrupt(signal: name) }
+            source.setEventHandler { handler(name) }
             source.resume()
             sources.append(source)
         }

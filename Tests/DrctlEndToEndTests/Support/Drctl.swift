@@ -58,6 +58,11 @@ final class RunningDrctl {
         try? FileManager.default.removeItem(at: scratch)
     }
 
+    /// Standard error so far (while it runs).
+    func peekStderr() -> String {
+        (try? String(contentsOf: scratch.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+    }
+
     /// Waits for the exit and returns what `Drctl.run` would have.
     func wait() -> Drctl.Result {
         process.waitUntilExit()

@@ -1,0 +1,59 @@
+import Foundation
+import DrctlPolicy
+import DrctlStorage
+
+/// What `drctl agent` schedules, read from the policy, and when each task last ran, read from
+/// the repository (manifests, failure and drill records: no local state), for catch-up.
+public struct AgentPlan: Sendable {
+    public let tasks: [ScheduledTask]
+
+    /// The jobs this build of the agent can run on a schedule.
+    public static let schedulable: Set<AgentJob> = [.backup]
+
+    public init(policy: Policy) {
+        var tasks: [ScheduledTask] = []
+        for target in policy.targets {
+            if let cron = target.schedule {
+                tasks.append(ScheduledTask(target: target.name, job: .backup, cron: cron, timeZone: target.timeZone))
+            }
+            if let drill = target.drill, drill.enabled, let cron = drill.schedule {
+                tasks.append(ScheduledTask(target: target.name, job: .drill, cron: cron, timeZone: target.timeZone))
+            }
+            if target.retention != nil, let cron = policy.agent.pruneSchedule {
+                tasks.append(ScheduledTask(target: target.name, job: .prune, cron: cron, timeZone: policy.agent.timeZone))
+            }
+        }
+        if let cron = policy.agent.reportSchedule {
+            tasks.append(ScheduledTask(target: AgentPlan.reportTarget, job: .report, cron: cron, timeZone: policy.agent.timeZone))
+        }
+        self.tasks = tasks.filter { Self.schedulable.contains($0.job) }
+    }
+
+    /// The report covers every target: it runs under this name, apart from any target's runs.
+    public static let reportTarget = "(report)"
+
+    /// When each backup and drill task last ran (started), merged over the regions. A task
+    /// whose history cannot be read gets no entry, and so no catch-up.
+    public func lastRuns(in repository: Repository) -> [ScheduledTask: Date] {
+        var result: [ScheduledTask: Date] = [:]
+        for task in tasks {
+            switch task.job {
+            case .backup:
+                var newest: Date?
+                for region in repository.regions {
+                    if let manifests = try? repository.manifests(in: region, target: task.target) {
+                        newest = ([newest].compactMap { $0 } + manifests.map(\.startedAt)).max()
+                    }
+                }
+                let failures = repository.mergedRecords(FailureRecord.self, target: task.target).records
+                newest = ([newest].compactMap { $0 } + failures.map(\.startedAt)).max()
+                result[task] = newest
+            case .drill:
+                result[task] = repository.mergedRecords(DrillRecord.self, target: task.target).records.map(\.startedAt).max()
+            case .prune, .report:
+                break
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+import DrctlJobs
+import DrctlPolicy
+import DrctlStorage
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run as a daemon: every target's schedules, /metrics and /healthz, until SIGTERM.",
+        discussion: """
+            Runs each target's backup schedule (cron, in the target's time zone), never two runs of one \
+            target at once; a run missed while the agent was down is run once at start-up if it is at \
+            most agent.catch_up old. Serves /metrics and /healthz on agent.listen (default \
+            127.0.0.1:9187). SIGTERM or SIGINT: no new run starts, running backups are aborted (nothing \
+            half-written is committed), and the agent exits 0 within agent.shutdown_grace.
+            """)
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "Serve /metrics and /healthz here instead of agent.listen (HOST:PORT).")
+    var listen: String?
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            let settings = policy.agent
+            let plan = AgentPlan(policy: policy)
+            guard !plan.tasks.isEmpty else { throw AgentError.nothingScheduled }
+            let keys = try KeyRing(policy: policy.repository.encryption)
+            let repository = try Repository(policy: policy.repository)
+            let lastRuns = settings.catchUp == nil ? [:] : plan.lastRuns(in: repository)
+            let schedule = RunSchedule(
+                tasks: plan.tasks, startingAt: Date(), lastRuns: lastRuns,
+                catchUpWindow: settings.catchUp.map(Self.seconds) ?? 0,
+                jitter: RunSchedule.randomJitter(upTo: settings.jitter.map(Self.seconds) ?? 0))
+            let metrics = AgentMetrics()
+            let interruption = Interruption()
+            let runner = ScheduledRunner(policy: policy, keys: keys, logger: logger, interruption: interruption, metrics: metrics)
+            let agent = Agent(schedule: schedule, grace: settings.shutdownGrace, logger: logger,
+                              abort: { interruption.interrupt(signal: "SIGTERM") }, runner: runner.run)
+            let endpoint = try StatusEndpoint(listen: listen ?? settings.listen, routes: .init(
+                metrics: { metrics.render() },
+                health: { agent.isStopping ? (false, "stopping") : (true, "ok") }))
+            Signals.onTermination { signal in
+                logger.notice("stopping: no new runs; aborting running ones", metadata: ["signal": "\(signal)"])
+                agent.stop()
+            }
+            logger.notice("agent started", metadata: [
+                "listen": "\(endpoint.address)", "tasks": "\(plan.tasks.count)",
+                "schedule": "\(plan.tasks.map(\.description).joined(separator: "; "))",
+            ])
+            await agent.run()
+            endpoint.stop()
+            logger.notice("agent stopped", metadata: ["runs": "\(agent.runsStarted)", "skipped": "\(agent.runsSkipped)"])
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Runs one scheduled task with the same jobs the one-shot commands use.
+struct ScheduledRunner: Sendable {
+    let policy: Policy
+    let keys: KeyRing
+    let logger: Logger
+    let interruption: Interruption
+    let metrics: AgentMetrics
+
+    func run(_ scheduled: ScheduledRun) async {
+        let started = ContinuousClock.now
+        var logger = self.logger
+        logger[metadataKey: "target"] = "\(scheduled.task.target)"
+        logger[metadataKey: "job"] = "\(scheduled.task.job)"
+        do {
+            switch scheduled.task.job {
+            case .backup:
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
+                                                   interruption: interruption).run()
+                logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
+            case .drill, .prune, .report:
+                return
+            }
+            metrics.record(scheduled.task, result: .success, duration: AgentCommand.seconds(ContinuousClock.now - started))
+        } catch {
+            logger.error("scheduled run failed", metadata: ["error": "\(error)"])
+            metrics.record(scheduled.task, result: .failure, duration: AgentCommand.seconds(ContinuousClock.now - started))
+        }
+    }
+}

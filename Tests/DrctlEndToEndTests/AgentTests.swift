@@ -1,0 +1,85 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `drctl agent` as a daemon: catch-up runs at start, one run per target, /healthz and
+/// /metrics, SIGTERM aborts a running backup (nothing committed) and exits 0 in the grace period.
+@Suite struct AgentTests {
+    /// A failure record of a run that started `age` seconds ago: history that makes the
+    /// latest every-minute instant a missed one (docs/FORMAT.md, "Failure record").
+    func writeFailureRecord(_ sandbox: Sandbox, target: String, age: TimeInterval) throws {
+        let started = Date().addingTimeInterval(-age)
+        let stamp = DateFormatter()
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        stamp.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let id = "\(stamp.string(from: started))-0a0b0c"
+        let folder = "\(sandbox.repository)/records/\(target)/failures"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try """
+            {"error": "test history", "finished_at": "\(iso.string(from: started))", "format": "drctl-failure-record",
+             "kind": "command", "regions": ["local"], "run_id": "\(id)", "started_at": "\(iso.string(from: started))",
+             "target": "\(target)", "tool": {"name": "drctl", "version": "0.1.0"}, "version": 1}
+
+            """.write(toFile: "\(folder)/\(id).json", atomically: true, encoding: .utf8)
+    }
+
+    func curl(_ url: String) throws -> Drctl.Result {
+        try Command.run(["curl", "-s", "--max-time", "10", "-w", "\n%{http_code}", url])
+    }
+
+    @Test func catchUpBackupsMetricsAndCleanShutdown() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [
+            ("fast", ["echo", "hello from the agent"]),
+            ("slow", ["sh", "-c", "head -c 3000000 /dev/urandom; sleep 60"]),
+        ])
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    schedule: \"* * * * *\"\n")
+        policy += "\nagent:\n  listen: 127.0.0.1:0\n  catch_up: 1h\n  shutdown_grace: 15s\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        #expect(try sandbox.drctl(["policy", "validate", sandbox.policyPath]).status == 0)
+        for target in ["fast", "slow"] { try writeFailureRecord(sandbox, target: target, age: 150) }
+
+        let agent = try RunningDrctl(["agent", "--policy", sandbox.policyPath])
+        var stderr: String { agent.peekStderr() }
+        #expect(eventually(within: 20) { stderr.contains("agent started") }, "\(stderr)")
+        let listen = try #require(stderr.firstMatch(of: /listen=(127\.0\.0\.1:\d+)/)?.1)
+        #expect(try curl("http://\(listen)/healthz").stdout == "ok\n\n200")
+
+        // Both targets missed their latest instant: each runs once at start; the fast one commits.
+        #expect(eventually(within: 30) { sandbox.files(under: "\(sandbox.repository)/manifests/fast").count == 1 }, "\(stderr)")
+        #expect(stderr.components(separatedBy: "scheduled run starting").count - 1 == 2, "\(stderr)")
+        #expect(stderr.contains("catch_up=true"))
+        let metrics = try curl("http://\(listen)/metrics").stdout
+        #expect(metrics.contains("drctl_agent_runs_total{job=\"backup\",target=\"fast\",result=\"success\"} 1"), "\(metrics)")
+        #expect(metrics.contains("drctl_backup_last_success_timestamp_seconds{target=\"fast\"}"), "\(metrics)")
+
+        // The slow backup is mid-stream: SIGTERM aborts it and the agent exits 0.
+        #expect(eventually(within: 20) { !sandbox.files(under: "\(sandbox.repository)/data/slow").isEmpty }, "\(stderr)")
+        let stopAt = Date()
+        kill(agent.process.processIdentifier, SIGTERM)
+        let result = agent.wait()
+        #expect(result.status == 0, "\(result)")
+        #expect(Date().timeIntervalSince(stopAt) < 15, "exit within the grace period")
+        #expect(result.stderr.contains("stopping") && result.stderr.contains("agent stopped"), "\(result.stderr)")
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests/slow").isEmpty, "an aborted backup is never committed")
+        #expect(sandbox.files(under: "\(sandbox.repository)/data/slow").isEmpty, "its partial objects are removed")
+        let list = try sandbox.drctl(["list", "--target", "slow"])
+        #expect(!list.stdout.contains("slow "), "\(list)")
+    }
+
+    @Test func nothingToScheduleIsAPolicyError() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        let result = try sandbox.drctl(["agent"])
+        #expect(result.status == 2 && result.stderr.contains("no target has a schedule"), "\(result)")
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy += "\nagent:\n  listen: localhost:9187\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let invalid = try sandbox.drctl(["policy", "validate", sandbox.policyPath])
+        #expect(invalid.status == 2 && invalid.stdout.contains("agent.listen: expected an IPv4 HOST:PORT"), "\(invalid)")
+    }
+}

@@ -36,8 +36,8 @@ struct AgentCommand: AsyncParsableCommand {
             let lastRuns = settings.catchUp == nil ? [:] : plan.lastRuns(in: repository)
             let schedule = RunSchedule(
                 tasks: plan.tasks, startingAt: Date(), lastRuns: lastRuns,
-                catchUpWindow: settings.catchUp.map(Self.seconds) ?? 0,
-                jitter: RunSchedule.randomJitter(upTo: settings.jitter.map(Self.seconds) ?? 0))
+                catchUpWindow: settings.catchUp.map { Double(PolicyDuration.seconds($0)) } ?? 0,
+                jitter: RunSchedule.randomJitter(upTo: settings.jitter.map { Double(PolicyDuration.seconds($0)) } ?? 0))
             let metrics = AgentMetrics()
             let interruption = Interruption()
             let runner = ScheduledRunner(policy: policy, keys: keys, logger: logger, interruption: interruption, metrics: metrics)
@@ -59,10 +59,6 @@ struct AgentCommand: AsyncParsableCommand {
             logger.notice("agent stopped", metadata: ["runs": "\(agent.runsStarted)", "skipped": "\(agent.runsSkipped)"])
         }
     }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// Runs one scheduled task with the same jobs the one-shot commands use.
@@ -74,7 +70,7 @@ struct ScheduledRunner: Sendable {
     let metrics: AgentMetrics
 
     func run(_ scheduled: ScheduledRun) async {
-        let started = ContinuousClock.now
+        let started = Date()
         var logger = self.logger
         logger[metadataKey: "target"] = "\(scheduled.task.target)"
         logger[metadataKey: "job"] = "\(scheduled.task.job)"
@@ -88,10 +84,10 @@ struct ScheduledRunner: Sendable {
             case .drill, .prune, .report:
                 return
             }
-            metrics.record(scheduled.task, result: .success, duration: AgentCommand.seconds(ContinuousClock.now - started))
+            metrics.record(scheduled.task, result: .success, duration: Date().timeIntervalSince(started))
         } catch {
             logger.error("scheduled run failed", metadata: ["error": "\(error)"])
-            metrics.record(scheduled.task, result: .failure, duration: AgentCommand.seconds(ContinuousClock.now - started))
+            metrics.record(scheduled.task, result: .failure, duration: Date().timeIntervalSince(started))
         }
     }
 }

@@ -9,6 +9,7 @@ packages=(
   zstd openssl curl                                       # used by tests and benchmarks
   postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
   util-linux procps                                       # mount (tmpfs disk-full test), ps
+  prometheus systemd                                      # promtool and systemd-analyze check deploy/
 )
 
 missing=()
@@ -25,7 +26,7 @@ fi
 
 # The S3-compatible server the tests run (moto), and standard S3 clients for interoperability
 # checks (aws-cli, boto3), from PyPI.
-if ! python3 -c 'import moto.server, boto3' 2>/dev/null || ! command -v aws >/dev/null; then
-  echo "installing from PyPI: moto[server] boto3 awscli" >&2
-  python3 -m pip install -q 'moto[server]' boto3 awscli
+if ! python3 -c 'import moto.server, boto3, yaml' 2>/dev/null || ! command -v aws >/dev/null; then
+  echo "installing from PyPI: moto[server] boto3 awscli pyyaml" >&2
+  python3 -m pip install -q 'moto[server]' boto3 awscli pyyaml
 fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds, runs every test.
-#   scripts/test.sh                 # everything
+#   scripts/test.sh                 # everything (Swift tests, then scripts/test-deploy.sh)
 #   scripts/test.sh --filter Crypto # a subset (arguments go to `swift test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build "$@"
+# The deployment files (alert rules, systemd units, Kubernetes manifests), unless a subset was asked for.
+[ $# -gt 0 ] || scripts/test-deploy.sh

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Checks the deployment files against real tools (run by scripts/test.sh after the Swift tests):
+#   - deploy/prometheus: `promtool check rules` and the rule unit tests;
+#   - deploy/systemd: `systemd-analyze verify` of every unit in a scratch root holding the built
+#     drctl (any warning fails);
+#   - deploy/kubernetes: every manifest parses; CronJobs never overlap and have a start deadline;
+#     the agent Deployment has probes on /healthz; prometheusrule.yaml is alerts.yaml;
+#     the example policy validates.
+#   scripts/test-deploy.sh           # check
+#   scripts/test-deploy.sh --write   # regenerate deploy/kubernetes/prometheusrule.yaml first
+set -euo pipefail
+cd "$(dirname "$0")/.."
+drctl=${DRCTL:-.build/debug/drctl}
+[ -x "$drctl" ] || { echo "test-deploy: $drctl not built (swift build)" >&2; exit 1; }
+
+python3 - "${1:-}" <<'PY'
+import sys, yaml
+rules = yaml.safe_load(open("deploy/prometheus/alerts.yaml"))
+path = "deploy/kubernetes/prometheusrule.yaml"
+doc = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+       "metadata": {"name": "drctl", "labels": {"app.kubernetes.io/name": "drctl"}}, "spec": rules}
+if sys.argv[1] == "--write":
+    with open(path, "w") as f:
+        f.write("# Generated from deploy/prometheus/alerts.yaml by scripts/test-deploy.sh --write; do not edit.\n")
+        yaml.safe_dump(doc, f, sort_keys=False, width=120)
+if yaml.safe_load(open(path)) != doc:
+    sys.exit(f"{path} differs from deploy/prometheus/alerts.yaml: run scripts/test-deploy.sh --write")
+PY
+
+echo "prometheus rules:" >&2
+promtool check rules deploy/prometheus/alerts.yaml
+promtool test rules deploy/prometheus/alerts.test.yaml
+
+echo "systemd units:" >&2
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/drctl" "$root/etc/systemd/system" "$root/lib/systemd"
+cp -a /lib/systemd/system "$root/lib/systemd/"
+cp "$drctl" "$root/usr/local/bin/drctl"
+cp deploy/systemd/notify-failure "$root/usr/local/lib/drctl/"
+cp deploy/systemd/*.service deploy/systemd/*.timer "$root/etc/systemd/system/"
+out=$(systemd-analyze verify --root="$root" "$root"/etc/systemd/system/drctl* 2>&1) || { echo "$out" >&2; exit 1; }
+[ -z "$out" ] || { echo "systemd-analyze verify warned:" >&2; echo "$out" >&2; exit 1; }
+echo "  $(ls deploy/systemd/*.service deploy/systemd/*.timer | wc -l) units verified" >&2
+
+echo "kubernetes manifests:" >&2
+python3 - <<'PY'
+import os, sys, yaml
+base = "deploy/kubernetes"
+kustomization = yaml.safe_load(open(f"{base}/kustomization.yaml"))
+problems = []
+for resource in kustomization["resources"]:
+    if not os.path.exists(f"{base}/{resource}"):
+        problems.append(f"kustomization names missing {resource}")
+for name in sorted(os.listdir(base)):
+    if not name.endswith(".yaml") or name in ("kustomization.yaml", "policy.yaml"):
+        continue
+    for doc in yaml.safe_load_all(open(f"{base}/{name}")):
+        kind = doc.get("kind")
+        if kind == "CronJob":
+            spec = doc["spec"]
+            if spec.get("concurrencyPolicy") != "Forbid":
+                problems.append(f"{name}: concurrencyPolicy must be Forbid")
+            if not spec.get("startingDeadlineSeconds"):
+                problems.append(f"{name}: startingDeadlineSeconds is missing")
+            pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+            if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+                problems.append(f"{name}: a Job's restartPolicy must be Never or OnFailure")
+        elif kind == "Deployment":
+            pod = doc["spec"]["template"]["spec"]
+            if pod.get("restartPolicy", "Always") != "Always":
+                problems.append(f"{name}: a Deployment's restartPolicy must be Always")
+            container = pod["containers"][0]
+            for probe in ("livenessProbe", "readinessProbe"):
+                if container.get(probe, {}).get("httpGet", {}).get("path") != "/healthz":
+                    problems.append(f"{name}: {probe} must GET /healthz")
+        else:
+            continue
+        security = pod.get("securityContext", {})
+        if not security.get("runAsNonRoot"):
+            problems.append(f"{name}: runAsNonRoot must be true")
+        for container in pod["containers"]:
+            if not container.get("securityContext", {}).get("readOnlyRootFilesystem"):
+                problems.append(f"{name}: readOnlyRootFilesystem must be true")
+if problems:
+    sys.exit("\n".join(problems))
+print("  manifests checked", file=sys.stderr)
+PY
+scratch=$(mktemp -d)
+"$drctl" keygen --out "$scratch/backup.key" --public-out "$scratch/backup.pub" >/dev/null
+sed "s#/etc/drctl/keys/#$scratch/#" deploy/kubernetes/policy.yaml > "$scratch/policy.yaml"
+"$drctl" policy validate "$scratch/policy.yaml" >&2
+rm -rf "$scratch"
+echo "deploy files: OK" >&2

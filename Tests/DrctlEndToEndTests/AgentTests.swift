@@ -37,7 +37,7 @@ import Testing
             ("slow", ["sh", "-c", "head -c 3000000 /dev/urandom; sleep 60"]),
         ])
         var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
-        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    schedule: \"* * * * *\"\n")
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    schedule: \"* * * * *\"\n    objectives: {rpo: 1h30m}\n")
         policy += "\nagent:\n  listen: 127.0.0.1:0\n  catch_up: 1h\n  shutdown_grace: 15s\n"
         try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
         #expect(try sandbox.drctl(["policy", "validate", sandbox.policyPath]).status == 0)
@@ -56,6 +56,8 @@ import Testing
         let metrics = try curl("http://\(listen)/metrics").stdout
         #expect(metrics.contains("drctl_agent_runs_total{job=\"backup\",target=\"fast\",result=\"success\"} 1"), "\(metrics)")
         #expect(metrics.contains("drctl_backup_last_success_timestamp_seconds{target=\"fast\"}"), "\(metrics)")
+        #expect(metrics.contains("drctl_objective_rpo_seconds{target=\"fast\"} 5400"), "\(metrics)")
+        #expect(metrics.contains("drctl_backup_total{target=\"fast\",result=\"complete\"} 1"), "\(metrics)")
 
         // The slow backup is mid-stream: SIGTERM aborts it and the agent exits 0.
         #expect(eventually(within: 20) { !sandbox.files(under: "\(sandbox.repository)/data/slow").isEmpty }, "\(stderr)")

@@ -1,8 +1,10 @@
 import Foundation
 import Synchronization
+import DrctlPolicy
 
 /// What the agent itself knows and `/metrics` shows: when it started, how its scheduled runs
-/// ended, and each target's last successful backup as seen by this agent.
+/// ended, each target's objectives, and each target's last successful backup (from the
+/// repository at start-up, then from its own runs).
 public final class AgentMetrics: Sendable {
     public enum Result: String, Sendable { case success, failure, skipped }
 
@@ -10,13 +12,20 @@ public final class AgentMetrics: Sendable {
         var runs: [String: Int] = [:]            // "job|target|result" → count
         var lastBackupSuccess: [String: Date] = [:]
         var lastDuration: [String: Double] = [:] // "job|target" → seconds
+        var backups: [String: Int] = [:]         // "target|complete|degraded|failed" → count
     }
 
     private let started: Date
     private let counts = Mutex(Counts())
+    /// target → (rpo, rto) in seconds.
+    private let objectives: [(target: String, rpo: Int64?, rto: Int64?)]
 
-    public init(started: Date = Date()) {
+    public init(policy: Policy, lastBackupSuccess: [String: Date] = [:], started: Date = Date()) {
         self.started = started
+        objectives = policy.targets.compactMap { target in
+            target.objectives.map { (target.name, $0.rpo.map(PolicyDuration.seconds), $0.rto.map(PolicyDuration.seconds)) }
+        }
+        counts.withLock { $0.lastBackupSuccess = lastBackupSuccess }
     }
 
     public func record(_ task: ScheduledTask, result: Result, duration: Double? = nil, at end: Date = Date()) {
@@ -25,6 +34,11 @@ public final class AgentMetrics: Sendable {
             if let duration { counts.lastDuration["\(task.job.rawValue)|\(task.target)"] = duration }
             if task.job == .backup, result == .success { counts.lastBackupSuccess[task.target] = end }
         }
+    }
+
+    /// A backup run's outcome: `complete`, `degraded` or `failed` (drctl_backup_total).
+    public func recordBackup(target: String, result: String) {
+        counts.withLock { $0.backups["\(target)|\(result)", default: 0] += 1 }
     }
 
     /// Prometheus text exposition format 0.0.4.
@@ -58,6 +72,19 @@ public final class AgentMetrics: Sendable {
             """
         for (target, date) in counts.lastBackupSuccess.sorted(by: { $0.key < $1.key }) {
             out += "drctl_backup_last_success_timestamp_seconds{target=\"\(Self.escape(target))\"} \(Self.number(date.timeIntervalSince1970))\n"
+        }
+        out += "# HELP drctl_backup_total Backups run by this agent by target and result.\n# TYPE drctl_backup_total counter\n"
+        for (key, count) in counts.backups.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            out += "drctl_backup_total{target=\"\(Self.escape(parts[0]))\",result=\"\(parts[1])\"} \(count)\n"
+        }
+        for (family, help, pick) in [("drctl_objective_rpo_seconds", "The target's recovery point objective.", 1),
+                                     ("drctl_objective_rto_seconds", "The target's recovery time objective.", 2)] {
+            out += "# HELP \(family) \(help)\n# TYPE \(family) gauge\n"
+            for objective in objectives {
+                guard let value = pick == 1 ? objective.rpo : objective.rto else { continue }
+                out += "\(family){target=\"\(Self.escape(objective.target))\"} \(value)\n"
+            }
         }
         return out
     }

@@ -32,6 +32,19 @@ public struct AgentPlan: Sendable {
     /// The report covers every target: it runs under this name, apart from any target's runs.
     public static let reportTarget = "(report)"
 
+    /// The newest committed backup of each target (any region): where the agent's
+    /// `drctl_backup_last_success_timestamp_seconds` starts.
+    public func lastBackupSuccess(in repository: Repository, targets: [String]) -> [String: Date] {
+        var result: [String: Date] = [:]
+        for target in targets {
+            for region in repository.regions {
+                guard let newest = (try? repository.manifests(in: region, target: target))?.map(\.finishedAt).max() else { continue }
+                result[target] = max(result[target] ?? newest, newest)
+            }
+        }
+        return result
+    }
+
     /// When each backup and drill task last ran (started), merged over the regions. A task
     /// whose history cannot be read gets no entry, and so no catch-up.
     public func lastRuns(in repository: Repository) -> [ScheduledTask: Date] {

@@ -38,7 +38,8 @@ struct AgentCommand: AsyncParsableCommand {
                 tasks: plan.tasks, startingAt: Date(), lastRuns: lastRuns,
                 catchUpWindow: settings.catchUp.map { Double(PolicyDuration.seconds($0)) } ?? 0,
                 jitter: RunSchedule.randomJitter(upTo: settings.jitter.map { Double(PolicyDuration.seconds($0)) } ?? 0))
-            let metrics = AgentMetrics()
+            let metrics = AgentMetrics(policy: policy, lastBackupSuccess: plan.lastBackupSuccess(
+                in: repository, targets: policy.targets.map(\.name)))
             let interruption = Interruption()
             let runner = ScheduledRunner(policy: policy, keys: keys, logger: logger, interruption: interruption, metrics: metrics)
             let agent = Agent(schedule: schedule, grace: settings.shutdownGrace, logger: logger,
@@ -78,8 +79,15 @@ struct ScheduledRunner: Sendable {
             switch scheduled.task.job {
             case .backup:
                 guard let target = policy.target(named: scheduled.task.target) else { return }
-                let manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
+                let manifest: BackupManifest
+                do {
+                    manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
                                                    interruption: interruption).run()
+                } catch {
+                    metrics.recordBackup(target: target.name, result: "failed")
+                    throw error
+                }
+                metrics.recordBackup(target: target.name, result: manifest.status.rawValue)
                 logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
             case .drill, .prune, .report:
                 return

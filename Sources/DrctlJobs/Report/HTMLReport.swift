@@ -83,7 +83,7 @@ struct HTMLReport {
         }
         if !target.backups.degradedBackups.isEmpty {
             parts.append("<p>Degraded (stored in fewer regions than the policy names): "
-                + target.backups.degradedBackups.map { "<code class=\"id\">\(e($0))</code>" }.joined(separator: ", ") + "</p>")
+                + target.backups.degradedBackups.map(id).joined(separator: ", ") + "</p>")
         }
         parts.append(table(class: "storage", header: ["region", "#backups held", "#stored at the end of \(report.month)"], rows: target.storage.map { region in
             guard region.error == nil else {
@@ -124,11 +124,16 @@ struct HTMLReport {
         }
         return "<tr class=\"result-\(drill.result.rawValue)\" title=\"drill \(e(drill.drillID))\">"
             + "<td class=\"when\">\(e(ReportFormatting.minute(drill.startedAt)))</td>"
-            + "<td><code class=\"id\">\(e(drill.backupID ?? "–"))</code></td>"
+            + "<td>\(drill.backupID.map(id) ?? "–")</td>"
             + "<td>\(e(ReportFormatting.result(drill.result)))</td>"
             + measured(drill.rtoSeconds, drill.rtoMet) + num(ReportFormatting.duration(drill.rtoObjectiveSeconds))
             + measured(drill.rpoSeconds, drill.rpoMet) + num(ReportFormatting.duration(drill.rpoObjectiveSeconds))
             + "<td class=\"reasons\">\(drill.reasons.isEmpty ? "–" : drill.reasons.map(e).joined(separator: "<br>"))</td></tr>"
+    }
+
+    /// An id, breakable only before its random suffix: `20261122T051008.412Z` / `-3f9a1c`.
+    private func id(_ text: String) -> String {
+        "<code class=\"id\">" + text.split(separator: "-", omittingEmptySubsequences: false).map { e(String($0)) }.joined(separator: "<wbr>-") + "</code>"
     }
 
     private func badge(_ standing: TargetStanding) -> String {
@@ -193,7 +198,7 @@ struct HTMLReport {
         th { background: #f6f8fa; font-weight: 600; }
         .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
         .when { white-space: nowrap; }
-        .id { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 11px; overflow-wrap: anywhere; }
+        .id { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 11px; }
         .reasons { overflow-wrap: anywhere; }
         .bad-text { color: var(--bad); font-weight: 600; }
         tr.result-failed td { background: #fff5f5; }
@@ -204,7 +209,7 @@ struct HTMLReport {
         @media print {
           body { background: #fff; font-size: 10pt; }
           main { max-width: none; padding: 0; }
-          .target { break-before: page; border-top: none; margin-top: 0; padding-top: 0; }
+          .target + .target { break-before: page; border-top: none; margin-top: 0; padding-top: 0; }
           .charts { grid-template-columns: 1fr 1fr; gap: 10px; }
           table { font-size: 9pt; }
           thead { display: table-header-group; }

@@ -218,10 +218,7 @@ import DrctlStorage
     @Test func aRegionThatCannotBeReadIsNamedAndTheOthersServe() throws {
         let box = try ReportSandbox()
         try box.writeNovember()
-        // The secondary region's manifests cannot be listed (a symlink loop: ELOOP).
-        let manifests = "\(box.secondary)/manifests"
-        try FileManager.default.removeItem(atPath: manifests)
-        try FileManager.default.createSymbolicLink(atPath: manifests, withDestinationPath: "manifests")
+        try box.makeManifestsUnlistable(in: box.secondary)
         let json = try box.report(["--month", "2026-11", "--format", "json"])
         #expect(json.status == 0, "\(json)")
         let report = try ReportJSON(json.stdout)
@@ -235,11 +232,42 @@ import DrctlStorage
         #expect(json.stderr.contains("region unreadable"))
 
         // No region answering is a failure, not an empty report.
-        let primary = "\(box.primary)/manifests"
-        try FileManager.default.removeItem(atPath: primary)
-        try FileManager.default.createSymbolicLink(atPath: primary, withDestinationPath: "manifests")
+        try box.makeManifestsUnlistable(in: box.primary)
         let none = try box.report(["--month", "2026-11", "--format", "json"])
         #expect(none.status == 1 && none.stderr.contains("failed in every region") && none.stdout.isEmpty, "\(none)")
+    }
+
+    /// docs/ARCHITECTURE.md's JSON output contract shows exactly the keys drctl writes.
+    @Test func theDocumentedJSONContractHasTheKeysDrctlWrites() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/ARCHITECTURE.md"), encoding: .utf8)
+        let section = try #require(document.slice(from: "### JSON output contract", to: "\n| key |"))
+        let example = try #require(section.slice(from: "```json\n", to: "```"))
+        let documented = try JSONSerialization.jsonObject(with: Data(example.utf8))
+
+        let box = try ReportSandbox()
+        try box.writeNovember()
+        try box.makeManifestsUnlistable(in: box.secondary)
+        let json = try box.report(["--month", "2026-11", "--format", "json"])
+        #expect(json.status == 0, "\(json)")
+        let written = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8))
+        #expect(keyPaths(documented) == keyPaths(written), "documented: \(keyPaths(documented).symmetricDifference(keyPaths(written)))")
+        #expect(json.stdout.contains("\"format\" : \"drctl-drill-report\"") && json.stdout.hasSuffix("}\n"), "sorted, pretty, like the records")
+    }
+
+    /// Every key path of a JSON value (`targets.[].drills.[].rto_seconds`), arrays merged.
+    func keyPaths(_ json: Any, prefix: String = "") -> Set<String> {
+        switch json {
+        case let object as [String: Any]:
+            return object.reduce(into: Set<String>()) { paths, entry in
+                paths.insert(prefix + entry.key)
+                paths.formUnion(keyPaths(entry.value, prefix: prefix + entry.key + "."))
+            }
+        case let array as [Any]:
+            return array.reduce(into: Set<String>()) { $0.formUnion(keyPaths($1, prefix: prefix + "[].")) }
+        default:
+            return []
+        }
     }
 
     @Test func outputIsWrittenAtomicallyAndReplacesTheOldReport() throws {

@@ -221,19 +221,10 @@ struct HTMLReport {
 }
 
 enum HTMLText {
+    /// Text safe in element content and in quoted attribute values (`&` first).
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
+        [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&quot;"), ("'", "&#39;")].reduce(text) {
+            $0.replacingOccurrences(of: $1.0, with: $1.1)
         }
-        return escaped
     }
 }

@@ -116,6 +116,14 @@ final class ReportSandbox {
         try failure("app-db", at: "2026-11-10T03:00:00.000Z", error: "program exited with status 1: connection | lost")
     }
 
+    /// The region's `manifests/` becomes a symlink to itself: listing it fails (ELOOP), as an
+    /// unreachable or broken region would.
+    func makeManifestsUnlistable(in region: String) throws {
+        let manifests = "\(region)/manifests"
+        try FileManager.default.removeItem(atPath: manifests)
+        try FileManager.default.createSymbolicLink(atPath: manifests, withDestinationPath: "manifests")
+    }
+
     @discardableResult
     func report(_ arguments: [String]) throws -> Drctl.Result {
         try sandbox.drctl(["report"] + arguments)

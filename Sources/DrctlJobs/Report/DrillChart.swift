@@ -20,7 +20,7 @@ struct DrillChart {
 
     static let width = 480.0
     static let height = 250.0
-    private static let left = 58.0, right = 14.0, top = 16.0, bottom = 34.0
+    private static let left = 58.0, right = 14.0, top = 24.0, bottom = 34.0
     private var plotWidth: Double { Self.width - Self.left - Self.right }
     private var plotHeight: Double { Self.height - Self.top - Self.bottom }
 
@@ -57,9 +57,14 @@ struct DrillChart {
         parts.append(#"<text class="axis" x="\#((Self.left + plotWidth).svg)" y="\#((Self.height - 4).svg)" text-anchor="end">day of \#(month) (UTC)</text>"#)
         if let objective {
             parts.append(#"<line class="objective" x1="\#(Self.left.svg)" y1="\#(y(objective).svg)" x2="\#((Self.left + plotWidth).svg)" y2="\#(y(objective).svg)"/>"#)
-            parts.append(#"<text class="objective-label" x="\#((Self.left + plotWidth - 4).svg)" y="\#((y(objective) - 5).svg)" text-anchor="end">objective \#(ReportFormatting.duration(objective))</text>"#)
+        }
+        // The key sits above the plot, where no point can hide it.
+        let keyRight = Self.left + plotWidth
+        if let objective {
+            parts.append(#"<line class="objective-key" x1="\#((keyRight - 150).svg)" y1="\#((Self.top - 10).svg)" x2="\#((keyRight - 128).svg)" y2="\#((Self.top - 10).svg)"/>"#)
+            parts.append(#"<text class="objective-label" x="\#((keyRight - 124).svg)" y="\#((Self.top - 6).svg)">objective \#(ReportFormatting.duration(objective))</text>"#)
         } else {
-            parts.append(#"<text class="objective-label" x="\#((Self.left + plotWidth - 4).svg)" y="\#((Self.top + 14).svg)" text-anchor="end">no \#(measure) objective set</text>"#)
+            parts.append(#"<text class="objective-label" x="\#(keyRight.svg)" y="\#((Self.top - 6).svg)" text-anchor="end">no \#(measure) objective set</text>"#)
         }
         for point in points {
             let title = "<title>\(HTMLText.escape(point.label))</title>"

@@ -133,7 +133,8 @@ struct HTMLReport {
 
     /// An id, breakable only before its random suffix: `20261122T051008.412Z` / `-3f9a1c`.
     private func id(_ text: String) -> String {
-        "<code class=\"id\">" + text.split(separator: "-", omittingEmptySubsequences: false).map { e(String($0)) }.joined(separator: "<wbr>-") + "</code>"
+        "<code class=\"id\">" + text.split(separator: "-", omittingEmptySubsequences: false).enumerated()
+            .map { "<span>\($0.offset == 0 ? "" : "-")\(e(String($0.element)))</span>" }.joined(separator: "<wbr>") + "</code>"
     }
 
     private func badge(_ standing: TargetStanding) -> String {
@@ -185,7 +186,7 @@ struct HTMLReport {
         .chart-svg .grid { stroke: #eaeef2; }
         .chart-svg .tick { stroke: var(--muted); }
         .chart-svg .axis { font-size: 11px; fill: var(--muted); }
-        .chart-svg .objective { stroke: var(--bad); stroke-width: 1.5; stroke-dasharray: 6 4; }
+        .chart-svg .objective, .chart-svg .objective-key { stroke: var(--bad); stroke-width: 1.5; stroke-dasharray: 6 4; }
         .chart-svg .objective-label { font-size: 11px; fill: var(--bad); font-weight: 600; }
         .chart-svg .drill-within { fill: var(--ok); }
         .chart-svg .drill-over { fill: var(--warn); }
@@ -199,7 +200,8 @@ struct HTMLReport {
         .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
         .when { white-space: nowrap; }
         .id { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 11px; }
-        .reasons { overflow-wrap: anywhere; }
+        .id span { white-space: nowrap; }
+        .reasons { overflow-wrap: break-word; }
         .bad-text { color: var(--bad); font-weight: 600; }
         tr.result-failed td { background: #fff5f5; }
         tr.result-objectives_missed td { background: #fffbeb; }

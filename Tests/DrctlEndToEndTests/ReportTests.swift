@@ -159,6 +159,49 @@ import DrctlStorage
         #expect(!boxes.isEmpty && boxes.allSatisfy { abs($0[0] - 595) < 2 && abs($0[1] - 842) < 2 }, "A4 pages: \(boxes)")
     }
 
+    @Test func theVerdictNamesEachTargetThatMissedAndWhy() throws {
+        let box = try ReportSandbox(extraPolicy: """
+              - name: logs
+                kind: command
+                command: ["true"]
+                drill: {enabled: false}
+            """)
+        let appDB = (rto: 60.0, rpo: 7200.0)
+        let cache = (rto: 30.0, rpo: 86_400.0)
+        try box.drill("app-db", at: "2026-09-03T04:30:00.000Z", .passed, rto: 40, rpo: 3000, objectives: appDB)
+        try box.drill("cache", at: "2026-09-04T05:00:00.000Z", .passed, rto: 3, rpo: 40_000, objectives: cache)
+        try box.drill("app-db", at: "2026-07-03T04:30:00.000Z", .objectivesMissed, rto: 40, rpo: 9000, objectives: appDB)
+        try box.drill("app-db", at: "2026-05-03T04:30:00.000Z", .objectivesMissed, rto: 90, rpo: 8000, objectives: appDB)
+        // Measured against the objectives in force when it ran (its record), not today's policy.
+        try box.drill("app-db", at: "2026-04-03T04:30:00.000Z", .passed, rto: 90, rpo: 3000, objectives: (rto: 120, rpo: 7200))
+
+        let one = try box.report(["--month", "2026-09", "--format", "json", "--target", "app-db"])
+        #expect(one.status == 0, "\(one)")
+        #expect(try ReportJSON(one.stdout).string("verdict") == "Target app-db met its objectives in 2026-09")
+        let all = try ReportJSON(try box.report(["--month", "2026-09", "--format", "json"]).stdout)
+        #expect(all.string("verdict") == "1 of 3 targets did not meet its objectives in 2026-09: logs had no drills (drills are disabled in the policy)")
+        #expect(all.array("targets").map { $0.string("standing") } == ["met", "met", "no_drills"])
+        #expect(all.bool("ok") == false)
+
+        let july = try ReportJSON(try box.report(["--month", "2026-07", "--format", "json"]).stdout)
+        #expect(july.string("verdict") == "3 of 3 targets did not meet their objectives in 2026-07: cache had no drills; "
+            + "logs had no drills (drills are disabled in the policy); app-db missed its RPO objective (worst 2h 30m against 2h 00m)")
+        #expect(try july.target("app-db").array("drills").map { $0.bool("rpo_met") } == [false])
+
+        let may = try ReportJSON(try box.report(["--month", "2026-05", "--format", "json", "--target", "app-db"]).stdout)
+        #expect(may.string("verdict") == "1 of 1 target did not meet its objectives in 2026-05: app-db missed its RTO and RPO objectives "
+            + "(RTO worst 1m 30s against 1m 00s; RPO worst 2h 13m against 2h 00m)")
+
+        let april = try ReportJSON(try box.report(["--month", "2026-04", "--format", "json", "--target", "app-db"]).stdout)
+        #expect(april.string("verdict") == "Target app-db met its objectives in 2026-04")
+        let drill = try #require(try april.target("app-db").array("drills").first)
+        #expect(drill.double("rto_objective_seconds") == 120 && drill.bool("rto_met") == true)
+        #expect(try april.target("app-db").object("objectives").double("rto_seconds") == 60)
+
+        let logs = try box.report(["--month", "2026-09", "--target", "logs"])
+        #expect(logs.stdout.contains("Objectives: RTO not set, RPO not set. Drills are disabled in the policy."), "\(logs)")
+    }
+
     @Test func anEmptyMonthSaysNoDrillsInEveryForm() throws {
         let box = try ReportSandbox()
         try box.writeNovember()

@@ -59,7 +59,9 @@ struct TargetAssessment {
 enum ReportVerdict {
     static func line(month: ReportMonth, targets: [TargetReport]) -> String {
         let total = targets.count
-        let problems = targets.filter { $0.standing != .met }.sorted { $0.standing < $1.standing }
+        // Worst first; policy order among equals.
+        let problems = targets.enumerated().filter { $0.element.standing != .met }
+            .sorted { ($0.element.standing, $0.offset) < ($1.element.standing, $1.offset) }.map(\.element)
         if targets.allSatisfy({ $0.drills.isEmpty }) {
             return "No drills in \(month): " + (total == 1
                 ? "target \(targets[0].name) was not drilled, so its recoverability is unproven"

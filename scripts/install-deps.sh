@@ -9,7 +9,7 @@ packages=(
   zstd openssl curl                                       # used by tests and benchmarks
   postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
   util-linux procps                                       # mount (tmpfs disk-full test), ps
-  chromium fonts-dejavu-core                              # renders the HTML drill report (headless) in tests
+  chromium fonts-dejavu-core poppler-utils                # the HTML drill report rendered headless; pdftotext checks its pages
 )
 
 missing=()

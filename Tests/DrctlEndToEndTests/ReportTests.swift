@@ -157,6 +157,20 @@ import DrctlStorage
         #expect((2...6).contains(pages), "\(pages) pages")
         let boxes = document.matches(ofPattern: "/MediaBox\\s*\\[0 0 ([0-9.]+) ([0-9.]+)\\]")
         #expect(!boxes.isEmpty && boxes.allSatisfy { abs($0[0] - 595) < 2 && abs($0[1] - 842) < 2 }, "A4 pages: \(boxes)")
+
+        // Nothing cut off at A4 width: every word printed lies inside the page's 12 mm margins
+        // (Chromium clips what overflows, and a clipped word ends beyond the margin), and the
+        // rightmost column of each table made it onto the page.
+        let words = try Command.run(["/usr/bin/pdftotext", "-bbox", pdf, "-"])
+        #expect(words.status == 0, "\(words)")
+        let spans = words.stdout.matches(ofPattern: #"<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)""#)
+        #expect(spans.count > 300, "\(spans.count) words")
+        let outside = spans.filter { $0[0] < 30 || $0[1] > 595 - 30 }
+        #expect(outside.isEmpty, "words beyond the margins: \(outside.prefix(5))")
+        let text = try Command.run(["/usr/bin/pdftotext", "-layout", pdf, "-"]).stdout
+        for expected in ["app-db", "cache", "failed backups", "authentication", "objective 1m 00s", "2026-11 4 2"] {
+            #expect(text.replacingOccurrences(of: #" +"#, with: " ", options: .regularExpression).contains(expected), "the PDF shows \(expected)")
+        }
     }
 
     @Test func theVerdictNamesEachTargetThatMissedAndWhy() throws {

@@ -108,7 +108,10 @@ import DrctlStorage
                                  ("cache", ["2.50 s", "3.25 s"], ["11h 07m", "14h 27m"])] {
             let section = try #require(page.slice(from: "<section class=\"target\" id=\"target-\(name)\">", to: "</section>"))
             let drills = try json.target(name).array("drills")
-            #expect(section.count(of: "<svg") == 2, "one RTO and one RPO chart for \(name)")
+            #expect(section.count(of: "<svg") == 3, "an RTO, an RPO and a trend chart for \(name)")
+            let trendChart = try #require(section.slice(from: "<figure class=\"chart chart-trend\">", to: "</figure>"))
+            #expect(trendChart.count(of: "<g class=\"trend-month\">") == 12)
+            #expect(trendChart.contains(">\(try json.target(name).object("summary").int("passed")!)/\(drills.count)<"), "November's bar is labelled passed/drills")
             let rtoChart = try #require(section.slice(from: "<figure class=\"chart chart-rto\">", to: "</figure>"))
             let rpoChart = try #require(section.slice(from: "<figure class=\"chart chart-rpo\">", to: "</figure>"))
             for (chart, shown, measure) in [(rtoChart, rto, "rto_seconds"), (rpoChart, rpo, "rpo_seconds")] {
@@ -233,7 +236,9 @@ import DrctlStorage
         #expect(markdown.status == 0 && markdown.stdout.contains("**ATTENTION: No drills in 2026-08"), "\(markdown)")
         #expect(markdown.stdout.contains("No drills in 2026-08: this target's recoverability is unproven."))
         let html = try box.report(["--month", "2026-08", "--format", "html"])
-        #expect(html.status == 0 && html.stdout.contains("class=\"verdict bad\"") && !html.stdout.contains("<svg"), "\(html)")
+        #expect(html.status == 0 && html.stdout.contains("class=\"verdict bad\""), "\(html)")
+        // No drill charts without drills; the trend chart still shows the months before.
+        #expect(!html.stdout.contains("chart-rto") && html.stdout.count(of: "chart chart-trend") == 2)
 
         // A repository with nothing at all yet: the same, not a crash.
         let fresh = try ReportSandbox()

@@ -92,6 +92,8 @@ struct HTMLReport {
             return "<tr><td>\(e(region.region))</td>" + num(region.backups ?? 0) + num(ReportFormatting.bytes(region.storedBytes ?? 0)) + "</tr>"
         }))
         parts.append("<h3>12-month trend</h3>")
+        parts.append(#"<figure class="chart chart-trend"><figcaption>Drills per month: passed (filled) of all</figcaption>"# + "\n"
+            + TrendChart(months: target.trend).svg + "\n</figure>")
         parts.append(table(class: "trend", header: ["month", "#drills", "#passed", "#worst RTO", "#median RTO", "#worst RPO", "#median RPO", "#backups", "#failed backups"],
                            rows: target.trend.map { month in
             "<tr><td>\(e(month.month))</td>" + num(month.drills) + num(month.passed)
@@ -192,6 +194,9 @@ struct HTMLReport {
         .chart-svg .drill-over { fill: var(--warn); }
         .chart-svg .drill-failed { fill: var(--bad); }
         .chart-svg .drill-missing { stroke: var(--bad); stroke-width: 2; fill: none; }
+        .chart-svg .trend-drills { fill: #ffd8d3; stroke: var(--bad); stroke-width: 0.8; }
+        .chart-svg .trend-passed { fill: var(--ok); }
+        .chart-svg .trend-none { fill: var(--bad); font-weight: 600; }
         .key { font-weight: 700; margin-left: 10px; }
         .key.within { color: var(--ok); } .key.over { color: var(--warn); } .key.failed, .key.missing, .key.line { color: var(--bad); }
         table { width: 100%; border-collapse: collapse; margin: 4px 0 12px; font-size: 12.5px; }

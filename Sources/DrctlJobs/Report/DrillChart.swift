@@ -111,7 +111,7 @@ struct DrillChart {
     }
 }
 
-private extension Double {
-    /// Coordinates with at most one decimal: small files, exact enough for a chart.
+extension Double {
+    /// An SVG coordinate with at most one decimal: small files, exact enough for a chart.
     var svg: String { String(format: "%g", (self * 10).rounded() / 10) }
 }

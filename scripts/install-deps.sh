@@ -10,6 +10,7 @@ packages=(
   postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
   util-linux procps                                       # mount (tmpfs disk-full test), ps
   prometheus systemd                                      # promtool and systemd-analyze check deploy/
+  chromium fonts-dejavu-core poppler-utils                # the HTML drill report rendered headless; pdftotext checks its pages
 )
 
 missing=()

@@ -15,7 +15,8 @@ struct Drctl: AsyncParsableCommand {
         version: "drctl \(DrctlVersion.current)",
         subcommands: [
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
-            RestoreCommand.self, SyncCommand.self, AgentCommand.self, PolicyCommand.self, VersionCommand.self,
+            RestoreCommand.self, SyncCommand.self, AgentCommand.self, ReportCommand.self,
+            PolicyCommand.self, VersionCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

@@ -22,16 +22,39 @@ public struct BackupID: Hashable, Comparable, Sendable, CustomStringConvertible 
         // yyyyMMddTHHmmss.SSSZ
         guard stamp.count == 20, stamp[15] == UInt8(ascii: "."), stamp[19] == UInt8(ascii: "Z"),
               stamp[16..<19].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              BackupID.secondsFormatter.date(from: String(decoding: stamp[0..<15], as: UTF8.self)) != nil,
+              BackupID.isCalendarTime(stamp[0..<15]),
               suffix.count == 6, suffix.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
         rawValue = text
     }
 
     public var description: String { rawValue }
 
+    /// `yyyyMMdd'T'HHmmss` naming a real UTC time (as a strict DateFormatter would accept),
+    /// checked by hand: listing a year of daily records parses thousands of ids, and ICU's
+    /// date parsing made that most of a report's time.
+    private static func isCalendarTime(_ stamp: ArraySlice<UInt8>) -> Bool {
+        let bytes = Array(stamp)
+        guard bytes.count == 15, bytes[8] == UInt8(ascii: "T") else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
+              let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15),
+              year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
+    }
+
     public static func < (lhs: BackupID, rhs: BackupID) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    private static let secondsFormatter: DateFormatter = {
+    /// Formats ids (`init(startedAt:)`); tests use it as the oracle for `isCalendarTime`.
+    static let secondsFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

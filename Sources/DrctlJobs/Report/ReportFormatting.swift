@@ -1,0 +1,58 @@
+import Foundation
+import DrctlStorage
+
+/// How the report writes numbers for people; the Markdown and HTML forms use these alone, so
+/// both show the same figures (the JSON form carries the exact values).
+enum ReportFormatting {
+    /// `0.42 s`, `41.2 s`, `12m 05s`, `3h 07m`, `2d 04h`: precise where it matters, short where
+    /// seconds no longer do.
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 10 { return String(format: "%.2f s", seconds) }
+        if seconds < 60 { return String(format: "%.1f s", seconds) }
+        let whole = Int(seconds.rounded())
+        if whole < 3600 { return String(format: "%dm %02ds", whole / 60, whole % 60) }
+        let minutes = Int((seconds / 60).rounded())
+        if minutes < 24 * 60 { return String(format: "%dh %02dm", minutes / 60, minutes % 60) }
+        let hours = Int((seconds / 3600).rounded())
+        return String(format: "%dd %02dh", hours / 24, hours % 24)
+    }
+
+    static func duration(_ seconds: Double?, none: String = "–") -> String {
+        seconds.map(duration) ?? none
+    }
+
+    /// Binary units with one decimal (`1.2 GiB`), exact bytes below 1 KiB.
+    static func bytes(_ count: UInt64) -> String {
+        guard count >= 1024 else { return "\(count) B" }
+        let exponent = min(Int(log2(Double(count)) / 10), 4)
+        let unit = ["B", "KiB", "MiB", "GiB", "TiB"][exponent]
+        return String(format: "%.1f %@", Double(count) / pow(1024, Double(exponent)), unit)
+    }
+
+    /// `2026-11-03 04:30` (UTC): the day and minute of a drill.
+    static func minute(_ date: Date) -> String {
+        let text = Timestamp.format(date)   // 2026-11-03T04:30:12.345Z
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
+    }
+
+    static func result(_ result: DrillResult) -> String {
+        switch result {
+        case .passed: "passed"
+        case .objectivesMissed: "objectives missed"
+        case .failed: "failed"
+        }
+    }
+
+    static func standing(_ standing: TargetStanding) -> String {
+        switch standing {
+        case .met: "met its objectives"
+        case .objectivesMissed: "objectives missed"
+        case .drillsFailed: "drills failed"
+        case .noDrills: "no drills"
+        }
+    }
+
+    static func plural(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// `drctl report`: the drill report of one month for every target of the policy (or one),
+/// read from the repository alone (any host, no local state).
+public struct ReportJob: Sendable {
+    public static let trendMonths = 12
+
+    public let policy: Policy
+    public let month: ReportMonth
+    public let target: String?
+    public let logger: Logger
+
+    public init(policy: Policy, month: ReportMonth, target: String?, logger: Logger) {
+        self.policy = policy
+        self.month = month
+        self.target = target
+        self.logger = logger
+    }
+
+    public func run(now: Date = Date()) throws -> DrillReport {
+        let targets = try selectedTargets()
+        let repository = try Repository(policy: policy.repository)
+        let reader = TargetHistoryReader(repository: repository,
+                                         from: month.adding(months: -(Self.trendMonths - 1)).idPrefix,
+                                         to: month.adding(months: 1).idPrefix)
+        let builder = DrillReportBuilder(month: month, trendMonths: Self.trendMonths)
+        var unreadable: [UnreadableRegion] = []
+        let reports = try targets.map { target in
+            let history = try reader.read(target: target.name)
+            for holding in history.holdings where holding.backupIDs == nil && !unreadable.contains(where: { $0.region == holding.region }) {
+                logger.warning("region unreadable: the report may be incomplete",
+                               metadata: ["region": "\(holding.region)", "error": "\(holding.error ?? "")"])
+                unreadable.append(UnreadableRegion(region: holding.region, error: holding.error ?? "unknown error"))
+            }
+            return builder.target(target, history: history)
+        }
+        return builder.report(targets: reports, unreadable: unreadable, generatedAt: now)
+    }
+
+    private func selectedTargets() throws -> [TargetPolicy] {
+        guard let target else { return policy.targets }
+        guard let found = policy.target(named: target) else {
+            throw JobError.unknownTarget(target, known: policy.targets.map(\.name))
+        }
+        return [found]
+    }
+}
+
+/// The forms `drctl report` writes.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case markdown = "md", html, json
+
+    public func render(_ report: DrillReport) throws -> [UInt8] {
+        switch self {
+        case .markdown: Array(MarkdownReport(report: report).text.utf8)
+        case .html: Array(HTMLReport(report: report).text.utf8)
+        case .json: Array(try ManifestCoding.encoder.encode(report)) + [0x0a]
+        }
+    }
+}
+
+/// `--output FILE`: written beside FILE under a hidden name, fsynced, then renamed over it,
+/// so a reader (a web server, a mail job) never sees half a report.
+public enum ReportOutput {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let sink = try FileSink(path: path, replace: true)
+        do {
+            try bytes.withUnsafeBytes { try sink.write($0) }
+            try sink.finish()
+        } catch {
+            sink.abort()
+            throw error
+        }
+    }
+}

@@ -73,6 +73,31 @@ import Testing
         #expect(!list.stdout.contains("slow "), "\(list)")
     }
 
+    /// The report's history is its file: at start, last month's report not yet written and
+    /// its schedule's latest instant within catch_up → written at once, in every form.
+    @Test func scheduledReportCatchesUp() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        let reports = "\(sandbox.root)/reports"
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy += "\nagent:\n  listen: 127.0.0.1:0\n  report_schedule: \"* * * * *\"\n  report_dir: \(reports)\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        let agent = try RunningDrctl(["agent", "--policy", sandbox.policyPath])
+        let calendar = Calendar(identifier: .gregorian)
+        var utc = calendar
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let previous = utc.date(byAdding: .month, value: -1, to: Date())!
+        let month = String(format: "%04d-%02d", utc.component(.year, from: previous), utc.component(.month, from: previous))
+        let names = ["md", "html", "json"].map { "drctl-report-\(month).\($0)" }
+        #expect(eventually(within: 30) { Set((try? FileManager.default.contentsOfDirectory(atPath: reports)) ?? []) == Set(names) },
+                "\(agent.peekStderr())")
+        let html = try String(contentsOfFile: "\(reports)/drctl-report-\(month).html", encoding: .utf8)
+        #expect(html.contains("<svg") || html.contains("no drills"), "a real report")
+        kill(agent.process.processIdentifier, SIGTERM)
+        #expect(agent.wait().status == 0)
+    }
+
     @Test func nothingToScheduleIsAPolicyError() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "x"])])

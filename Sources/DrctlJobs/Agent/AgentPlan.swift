@@ -6,9 +6,10 @@ import DrctlStorage
 /// the repository (manifests, failure and drill records: no local state), for catch-up.
 public struct AgentPlan: Sendable {
     public let tasks: [ScheduledTask]
+    private let reportDirectory: String?
 
     /// The jobs this build of the agent can run on a schedule.
-    public static let schedulable: Set<AgentJob> = [.backup]
+    public static let schedulable: Set<AgentJob> = [.backup, .report]
 
     public init(policy: Policy) {
         var tasks: [ScheduledTask] = []
@@ -27,6 +28,7 @@ public struct AgentPlan: Sendable {
             tasks.append(ScheduledTask(target: AgentPlan.reportTarget, job: .report, cron: cron, timeZone: policy.agent.timeZone))
         }
         self.tasks = tasks.filter { Self.schedulable.contains($0.job) }
+        reportDirectory = policy.agent.reportDirectory
     }
 
     /// The report covers every target: it runs under this name, apart from any target's runs.
@@ -45,8 +47,9 @@ public struct AgentPlan: Sendable {
         return result
     }
 
-    /// When each backup and drill task last ran (started), merged over the regions. A task
-    /// whose history cannot be read gets no entry, and so no catch-up.
+    /// When each backup and drill task last ran (started), merged over the regions, and when
+    /// last month's report was written. A task whose history cannot be read gets no entry, and
+    /// so no catch-up.
     public func lastRuns(in repository: Repository) -> [ScheduledTask: Date] {
         var result: [ScheduledTask: Date] = [:]
         for task in tasks {
@@ -63,7 +66,14 @@ public struct AgentPlan: Sendable {
                 result[task] = newest
             case .drill:
                 result[task] = repository.mergedRecords(DrillRecord.self, target: task.target).records.map(\.startedAt).max()
-            case .prune, .report:
+            case .report:
+                // The report's history is its file: last month's, written when?
+                guard let reportDirectory else { break }
+                let month = ReportMonth.previous(to: Date())
+                let path = "\(reportDirectory)/drctl-report-\(month).\(ReportFormat.html.rawValue)"
+                let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+                result[task] = written ?? .distantPast
+            case .prune:
                 break
             }
         }

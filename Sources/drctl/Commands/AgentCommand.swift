@@ -89,7 +89,11 @@ struct ScheduledRunner: Sendable {
                 }
                 metrics.recordBackup(target: target.name, result: manifest.status.rawValue)
                 logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
-            case .drill, .prune, .report:
+            case .report:
+                guard let directory = policy.agent.reportDirectory else { return }
+                let paths = try ScheduledReport(policy: policy, directory: directory, logger: logger).write()
+                logger.info("scheduled report written", metadata: ["files": "\(paths.joined(separator: ", "))"])
+            case .drill, .prune:
                 return
             }
             metrics.record(scheduled.task, result: .success, duration: Date().timeIntervalSince(started))

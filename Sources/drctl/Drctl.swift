@@ -10,7 +10,7 @@ struct Drctl: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success · 1 the operation failed · 2 invalid usage or policy · 3 integrity \
             failure (stored data altered, truncated or corrupt) · 4 key problem · 5 no such target or \
-            backup · 6 restore destination exists (use --force) · 130/143 interrupted by SIGINT/SIGTERM.
+            backup · 6 restore destination exists (use --force) · 7 target locked by another run · 130/143 interrupted by SIGINT/SIGTERM.
             """,
         version: "drctl \(DrctlVersion.current)",
         subcommands: [

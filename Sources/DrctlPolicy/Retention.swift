@@ -52,10 +52,20 @@ public struct RetentionDecision: Sendable, Equatable {
     public struct Kept: Sendable, Equatable {
         public var id: String
         public var reasons: [RetentionReason]
+
+        public init(id: String, reasons: [RetentionReason]) {
+            self.id = id
+            self.reasons = reasons
+        }
     }
 
     public var kept: [Kept]
     public var removed: [String]
+
+    public init(kept: [Kept], removed: [String]) {
+        self.kept = kept
+        self.removed = removed
+    }
 
     public func reasons(for id: String) -> [RetentionReason]? {
         kept.first { $0.id == id }?.reasons

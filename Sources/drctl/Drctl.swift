@@ -16,7 +16,7 @@ struct Drctl: AsyncParsableCommand {
         subcommands: [
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, SyncCommand.self, PolicyCommand.self, VersionCommand.self,
-            PruneCommand.self,
+            PruneCommand.self, CheckCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

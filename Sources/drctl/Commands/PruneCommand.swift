@@ -37,14 +37,7 @@ struct PruneCommand: AsyncParsableCommand {
             let policy = try policyOptions.load()
             let targets = try selectTargets(policy, target)
             let now = try clock.date()
-            var grace: Duration?
-            if let leftoverGrace {
-                do {
-                    grace = try PolicyDuration.parse(leftoverGrace)
-                } catch let error as PolicyValueError {
-                    throw ValidationError("--leftover-grace: \(error.message)")
-                }
-            }
+            let grace = try durationOption(leftoverGrace, "--leftover-grace")
             var reports: [PruneReport] = []
             for target in targets {
                 let report = try PruneJob(policy: policy, target: target, dryRun: dryRun, leftoverGrace: grace, now: now,
@@ -79,16 +72,5 @@ struct PruneCommand: AsyncParsableCommand {
             Output.line("  remove  \(leftover.region): \(leftover.key)  (\(leftover.kind.rawValue), \(DurationText.short(leftover.ageSeconds)) old)")
         }
         for error in report.errors { TerminalLine.write("drctl: error: \(report.target): \(error)\n") }
-    }
-}
-
-/// Ages for people: `45s`, `12m`, `26h`, `3d`.
-enum DurationText {
-    static func short(_ seconds: Double) -> String {
-        let value = Int(seconds.rounded(.down))
-        if value < 120 { return "\(value)s" }
-        if value < 2 * 3600 { return "\(value / 60)m" }
-        if value < 72 * 3600 { return "\(value / 3600)h" }
-        return "\(value / 86_400)d"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DrctlPolicy
 import DrctlStorage
 
 /// `--now TIME`: the moment a command judges ages against. Hidden, for tests (and for asking
@@ -14,5 +15,15 @@ struct ClockOptions: ParsableArguments {
             throw ValidationError("--now '\(now)' is not an RFC 3339 time such as 2026-11-22T05:10:08Z")
         }
         return date
+    }
+}
+
+/// A duration option (`--grace 2h`) in the policy's notation; a usage error names the option.
+func durationOption(_ text: String?, _ option: String) throws -> Duration? {
+    guard let text else { return nil }
+    do {
+        return try PolicyDuration.parse(text)
+    } catch {
+        throw ValidationError("\(option): \(error.message)")
     }
 }

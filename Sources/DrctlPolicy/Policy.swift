@@ -178,7 +178,8 @@ public struct TargetPolicy: Sendable {
     }
 }
 
-/// How many backups `prune` keeps. A backup kept by any rule is kept. All counts ≥ 0; at least one > 0.
+/// How many backups `prune` keeps. A backup kept by any rule is kept. All counts ≥ 0; at least one
+/// count > 0 or `minAge` set. The decision itself: `Retention.decide` (Retention.swift).
 public struct RetentionPolicy: Sendable, Equatable {
     public var keepLast: Int
     public var keepHourly: Int
@@ -186,15 +187,23 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var keepWeekly: Int
     public var keepMonthly: Int
     public var keepYearly: Int
+    /// Backups younger than this are never removed, whatever the counts say. nil: no minimum.
+    public var minAge: Duration?
+    /// Leftovers of failed or interrupted backups are removed by `prune` once older than this.
+    /// nil: the default of `Retention.defaultLeftoverGrace` (24 h).
+    public var leftoverGrace: Duration?
 
     public init(keepLast: Int = 0, keepHourly: Int = 0, keepDaily: Int = 0,
-                keepWeekly: Int = 0, keepMonthly: Int = 0, keepYearly: Int = 0) {
+                keepWeekly: Int = 0, keepMonthly: Int = 0, keepYearly: Int = 0,
+                minAge: Duration? = nil, leftoverGrace: Duration? = nil) {
         self.keepLast = keepLast
         self.keepHourly = keepHourly
         self.keepDaily = keepDaily
         self.keepWeekly = keepWeekly
         self.keepMonthly = keepMonthly
         self.keepYearly = keepYearly
+        self.minAge = minAge
+        self.leftoverGrace = leftoverGrace
     }
 }
 

@@ -681,21 +681,23 @@ final class PolicyValidator {
     static let retentionKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"]
 
     func retentionPolicy(_ node: Node, _ path: String) -> RetentionPolicy? {
-        guard let fields = mapping(node, path, known: Self.retentionKeys) else { return nil }
+        guard let fields = mapping(node, path, known: Self.retentionKeys + Self.retentionDurationKeys) else { return nil }
         var values: [String: Int] = [:]
         var ok = true
         for key in Self.retentionKeys {
             guard let node = fields[key] else { continue }
             if let value = int(node, fields.path(key), 0...Int.max) { values[key] = value } else { ok = false }
         }
-        guard ok else { return nil }
-        guard values.values.contains(where: { $0 > 0 }) else {
-            report(node, path, "keeps nothing: set at least one of \(Self.retentionKeys.joined(separator: ", ")) above 0")
+        let durations = retentionDurations(fields)
+        guard ok, let durations else { return nil }
+        guard values.values.contains(where: { $0 > 0 }) || durations.minAge != nil else {
+            report(node, path, "keeps nothing: set at least one of \(Self.retentionKeys.joined(separator: ", ")) above 0, or min_age")
             return nil
         }
         return RetentionPolicy(keepLast: values["keep_last"] ?? 0, keepHourly: values["keep_hourly"] ?? 0,
                                keepDaily: values["keep_daily"] ?? 0, keepWeekly: values["keep_weekly"] ?? 0,
-                               keepMonthly: values["keep_monthly"] ?? 0, keepYearly: values["keep_yearly"] ?? 0)
+                               keepMonthly: values["keep_monthly"] ?? 0, keepYearly: values["keep_yearly"] ?? 0,
+                               minAge: durations.minAge, leftoverGrace: durations.leftoverGrace)
     }
 
     func objectives(_ node: Node, _ path: String) -> Objectives? {

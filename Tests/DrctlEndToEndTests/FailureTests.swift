@@ -7,7 +7,7 @@ import Testing
     /// After a failed backup the repository holds nothing but its marker.
     func expectNothingStored(_ sandbox: Sandbox, in repository: String? = nil,
                              sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let files = sandbox.files(under: repository ?? sandbox.repository)
+        let files = sandbox.filesExceptLocks(under: repository ?? sandbox.repository)
         #expect(files.allSatisfy { $0 == "repository.json" }, "left behind: \(files)", sourceLocation: sourceLocation)
         let list = try sandbox.drctl(["list", "--json"])
         #expect(list.status == 0 && list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"

@@ -70,7 +70,8 @@ import Testing
         #expect(files.environment == ["API_TOKEN": .env("APP_TOKEN")])
         #expect(files.schedule?.text == "0 3 * * *")
         #expect(files.timeZone.identifier == "Europe/Berlin")
-        #expect(files.retention == RetentionPolicy(keepLast: 7, keepDaily: 7, keepWeekly: 4, keepMonthly: 12))
+        #expect(files.retention == RetentionPolicy(keepLast: 7, keepDaily: 7, keepWeekly: 4, keepMonthly: 12,
+                                               minAge: .seconds(172_800), leftoverGrace: .seconds(86_400)))
         #expect(files.objectives == Objectives(rpo: .seconds(86_400), rto: .seconds(3_600)))
         #expect(files.drill?.schedule?.text == "0 5 1 * *")
 

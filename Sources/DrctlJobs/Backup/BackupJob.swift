@@ -48,6 +48,10 @@ public struct BackupJob: Sendable {
                 roster.drop(region, because: error)
             }
         }
+        // One backup or prune of a target at a time, across hosts (Locks/HeldLock.swift).
+        let lock = try HeldLock.take(target: target.name, operation: "backup", runID: id.rawValue,
+                                     regions: roster.alive, required: policy.repository.minRegions, logger: logger)
+        defer { lock.release() }
         do {
             try roster.checkQuorum()
             let dataKey = DataKey.random()

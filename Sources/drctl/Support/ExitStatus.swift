@@ -15,6 +15,7 @@ enum ExitStatus: Int32 {
     case key = 4
     case notFound = 5
     case destinationExists = 6
+    case locked = 8
     case interruptedINT = 130
     case interruptedTERM = 143
 
@@ -23,6 +24,7 @@ enum ExitStatus: Int32 {
         switch error {
         case is PolicyError, is ValidationError: return .invalid
         case is IntegrityError: return .integrity
+        case is TargetLockedError: return .locked
         case let error as CryptoError: return of(error.code)
         case let error as RegionFailure: return of(error.error)
         case let error as RegionsExhausted:

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// `drctl check`: how every target stands, read from the repository alone (manifests, drill
+/// and failure records), never from local state, and never writing: it runs from a monitoring
+/// host with read-only credentials, and so notices an agent that never ran.
+public struct CheckJob: Sendable {
+    public let policy: Policy
+    public let targets: [TargetPolicy]
+    public let now: Date
+    /// Overrides the default grace period (30 minutes plus the last backup's duration).
+    public let grace: Duration?
+    public let logger: Logger
+
+    public init(policy: Policy, targets: [TargetPolicy], now: Date = Date(), grace: Duration? = nil, logger: Logger) {
+        self.policy = policy
+        self.targets = targets
+        self.now = now
+        self.grace = grace
+        self.logger = logger
+    }
+
+    public struct Report: Sendable, Encodable {
+        public var status: HealthStatus
+        public var checkedAt: Date
+        public var targets: [TargetHealth]
+
+        /// Nagios's first line: `DRCTL CRITICAL - main-db: last backup 26h ago (rpo 24h); cache: … | perfdata`.
+        public var summary: String {
+            let perfdata = targets.compactMap { health -> String? in
+                guard let backup = health.lastBackup else { return nil }
+                let critical = health.rpoSeconds.map { String(Int($0)) } ?? ""
+                return "'\(health.target)_backup_age'=\(Int(backup.ageSeconds))s" + (critical.isEmpty ? "" : ";;\(critical)")
+            }
+            let text = targets.sorted { $0.status > $1.status }.map(\.headline).joined(separator: "; ")
+            return "DRCTL \(status.name) - \(text)" + (perfdata.isEmpty ? "" : " | " + perfdata.joined(separator: " "))
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, targets
+            case checkedAt = "checked_at"
+        }
+    }
+
+    public func run() throws -> Report {
+        let repository = try Repository(policy: policy.repository)
+        var results: [TargetHealth] = []
+        for target in targets {
+            let views = repository.regions.map { region in
+                do {
+                    return TargetHealth.RegionView(region: region.name, manifests: try repository.manifests(in: region, target: target.name))
+                } catch {
+                    logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
+                    return TargetHealth.RegionView(region: region.name, error: "\(error)")
+                }
+            }
+            let drills = repository.mergedRecords(DrillRecord.self, target: target.name)
+            let failures = repository.mergedRecords(FailureRecord.self, target: target.name)
+            for (region, error) in drills.unreadable + failures.unreadable {
+                logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
+            }
+            results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
+                                              now: now, grace: grace))
+        }
+        return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
+    }
+}

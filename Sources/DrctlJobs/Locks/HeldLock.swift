@@ -1,0 +1,63 @@
+import Foundation
+import Glibc
+import Logging
+import DrctlStorage
+
+/// A target's repository lock as a job holds it: taken (an expired holder taken over gets a log
+/// line), renewed on a dedicated thread every third of its lifetime so a long backup keeps it,
+/// and released when the job ends.
+public final class HeldLock: Sendable {
+    public let lock: TargetLock
+    private let stop = DispatchSemaphore(value: 0)
+    private let logger: Logger
+
+    /// How long a lock generation is valid unless renewed. A crashed holder blocks its target
+    /// for at most this long.
+    public static let lifetime: TimeInterval = 600
+
+    /// Takes `target`'s lock in `regions` (at least `required` of them), or throws
+    /// `TargetLockedError` naming the holder.
+    public static func take(target: String, operation: String, runID: String, regions: [Region], required: Int,
+                            logger: Logger) throws -> HeldLock {
+        let owner = LockOwner(host: hostName(), pid: getpid(), runID: runID, operation: operation)
+        let lock = try TargetLock.acquire(target: target, owner: owner, regions: regions, required: required, ttl: lifetime)
+        for (region, previous) in lock.takenOver {
+            logger.warning("took over an expired lock", metadata: [
+                "region": "\(region)", "previous_holder": "\(previous.owner)",
+                "expired_at": "\(Timestamp.format(previous.expiresAt))",
+            ])
+        }
+        for (region, reason) in lock.skipped {
+            logger.warning("region not locked: unreachable", metadata: ["region": "\(region)", "error": "\(reason)"])
+        }
+        return HeldLock(lock: lock, logger: logger)
+    }
+
+    private init(lock: TargetLock, logger: Logger) {
+        self.lock = lock
+        self.logger = logger
+        let thread = Thread { [stop] in
+            while stop.wait(timeout: .now() + lock.ttl / 3) == .timedOut {
+                for (region, error) in lock.renew() {
+                    logger.error("could not renew the target lock", metadata: ["region": "\(region)", "error": "\(error)"])
+                }
+            }
+        }
+        thread.name = "drctl-lock-renewal"
+        thread.start()
+    }
+
+    /// Stops the renewals and releases the lock (failures are logged: the lock then expires).
+    public func release() {
+        stop.signal()
+        for (region, error) in lock.release() {
+            logger.warning("could not release the target lock; it expires by itself",
+                           metadata: ["region": "\(region)", "error": "\(error)"])
+        }
+    }
+
+    private static func hostName() -> String {
+        let name = ProcessInfo.processInfo.hostName
+        return name.isEmpty ? "unknown" : name
+    }
+}

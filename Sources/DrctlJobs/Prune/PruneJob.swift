@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// Applies a target's retention to the backups the regions hold, and removes what failed or
+/// interrupted backups left behind.
+///
+/// Order, for a crash at any point to leave nothing listed that is not whole: the target's lock
+/// first (no backup of it runs meanwhile); then the manifests of every backup to remove, in every
+/// region; only then their data objects. A crash after a manifest went leaves manifest-less
+/// objects, which no command lists and the leftovers pass of the next prune removes. That pass
+/// removes, once older than the grace period, data objects whose backup has no manifest in any
+/// region, temporary files of a directory store, and unfinished S3 uploads. The grace period,
+/// and the lock, keep it away from a backup that is still running.
+public struct PruneJob: Sendable {
+    public let policy: Policy
+    public let target: TargetPolicy
+    public let dryRun: Bool
+    /// Overrides the policy's `retention.leftover_grace`.
+    public let leftoverGrace: Duration?
+    public let now: Date
+    public let logger: Logger
+
+    public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
+                logger: Logger) {
+        self.policy = policy
+        self.target = target
+        self.dryRun = dryRun
+        self.leftoverGrace = leftoverGrace
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() throws -> PruneReport {
+        var logger = self.logger
+        logger[metadataKey: "target"] = "\(target.name)"
+        let repository = try Repository(policy: policy.repository)
+        var report = PruneReport(target: target.name, dryRun: dryRun, hasRetention: target.retention != nil)
+        var lock: HeldLock?
+        if !dryRun {
+            do {
+                lock = try HeldLock.take(target: target.name, operation: "prune", runID: BackupID(startedAt: now).rawValue,
+                                         regions: repository.regions, required: 1, logger: logger)
+            } catch let error as TargetLockedError {
+                report.lockedBy = "\(error.holder.owner)"
+                report.errors.append("\(error)")
+                return report
+            }
+        }
+        defer { lock?.release() }
+
+        // Which regions hold which backups' manifests.
+        var holders: [String: [Region]] = [:]
+        var manifests: [String: BackupManifest] = [:]
+        var unreadable = false
+        for region in repository.regions {
+            do {
+                for manifest in try repository.manifests(in: region, target: target.name) {
+                    holders[manifest.backupID, default: []].append(region)
+                    manifests[manifest.backupID] = manifests[manifest.backupID] ?? manifest
+                }
+            } catch {
+                unreadable = true
+                report.errors.append("region '\(region.name)': \(error)")
+            }
+        }
+        if unreadable {
+            // Retention and leftovers both need every region's view: a backup that looks
+            // incomplete or a manifest that looks missing may only be out of sight.
+            report.errors.append("nothing removed: every region must be readable to prune")
+            return report
+        }
+
+        let candidates = manifests.values.map { manifest in
+            RetentionCandidate(id: manifest.backupID, time: manifest.id?.startedAt ?? manifest.startedAt,
+                               complete: holders[manifest.backupID]?.count == repository.regions.count)
+        }
+        let decision = target.retention.map {
+            Retention.decide(candidates, policy: $0, now: now, timeZone: target.timeZone)
+        } ?? RetentionDecision(kept: candidates.sorted { $0.id > $1.id }.map { .init(id: $0.id, reasons: []) }, removed: [])
+        report.kept = decision.kept.map { .init(backupID: $0.id, reasons: $0.reasons) }
+
+        // Manifests first, everywhere; then the data in every region where no manifest is left
+        // (a region that lacked the manifest may still hold objects: an unfinished sync).
+        var manifestKept: [String: Set<String>] = [:]
+        for id in decision.removed where !dryRun {
+            for region in holders[id] ?? [] {
+                guard let backup = BackupID(id) else { continue }
+                do {
+                    try region.store.delete(RepositoryLayout.manifestKey(target: target.name, backup: backup))
+                } catch {
+                    manifestKept[id, default: []].insert(region.name)
+                    report.errors.append("region '\(region.name)': cannot remove the manifest of \(id): \(error)")
+                }
+            }
+        }
+        for id in decision.removed {
+            let regions = (holders[id] ?? []).filter { manifestKept[id]?.contains($0.name) != true }
+            if !dryRun, let backup = BackupID(id) {
+                for region in repository.regions where manifestKept[id]?.contains(region.name) != true {
+                    deleteAll(under: RepositoryLayout.dataPrefix(target: target.name, backup: backup), in: region, report: &report)
+                }
+                logger.info("backup removed", metadata: ["backup": "\(id)", "regions": "\(regions.map(\.name))"])
+            }
+            report.removed.append(.init(backupID: id, regions: regions.map(\.name)))
+        }
+
+        let remaining = Set(decision.kept.map(\.id))
+        let grace = Double((leftoverGrace ?? target.retention?.leftoverGrace ?? Retention.defaultLeftoverGrace).components.seconds)
+        for region in repository.regions {
+            sweepLeftovers(in: region, keeping: remaining.union(decision.removed), grace: grace, report: &report, logger: logger)
+        }
+        return report
+    }
+
+    /// Data objects of backups without a manifest anywhere, and the store's strays, older than `grace`.
+    /// `known` are the backups the manifests name (those just removed are dealt with above).
+    private func sweepLeftovers(in region: Region, keeping known: Set<String>, grace: Double, report: inout PruneReport,
+                                logger: Logger) {
+        let prefix = "data/\(target.name)/"
+        do {
+            for object in try region.store.list(prefix: prefix) {
+                let segment = String(object.key.dropFirst(prefix.count).prefix { $0 != "/" })
+                guard let id = BackupID(segment), !known.contains(segment) else { continue }
+                let age = now.timeIntervalSince(id.startedAt)
+                guard age > grace else { continue }
+                if !dryRun {
+                    do {
+                        try region.store.delete(object.key)
+                    } catch {
+                        report.errors.append("region '\(region.name)': cannot remove \(object.key): \(error)")
+                        continue
+                    }
+                }
+                report.leftovers.append(.init(region: region.name, kind: .object, key: object.key, ageSeconds: age))
+            }
+        } catch {
+            report.errors.append("region '\(region.name)': cannot list \(prefix): \(error)")
+        }
+        guard let cleaner = region.store as? StrayCleaning else { return }
+        for area in ["data", "manifests", "records", "locks"] {
+            do {
+                for stray in try cleaner.strays(under: "\(area)/\(target.name)/") {
+                    let age = now.timeIntervalSince(stray.since)
+                    guard age > grace else { continue }
+                    if !dryRun {
+                        do {
+                            try cleaner.remove(stray)
+                        } catch {
+                            report.errors.append("region '\(region.name)': cannot remove \(stray.key): \(error)")
+                            continue
+                        }
+                    }
+                    report.leftovers.append(.init(region: region.name, kind: stray.kind == .temporaryFile ? .temporaryFile : .unfinishedUpload,
+                                                  key: stray.key, ageSeconds: age))
+                }
+            } catch {
+                report.errors.append("region '\(region.name)': cannot look for leftovers under \(area)/\(target.name)/: \(error)")
+            }
+        }
+        if !dryRun && !report.leftovers.isEmpty {
+            logger.info("leftovers removed", metadata: ["region": "\(region.name)",
+                                                         "count": "\(report.leftovers.filter { $0.region == region.name }.count)"])
+        }
+    }
+
+    private func deleteAll(under prefix: String, in region: Region, report: inout PruneReport) {
+        do {
+            for object in try region.store.list(prefix: prefix) {
+                try region.store.delete(object.key)
+            }
+        } catch {
+            report.errors.append("region '\(region.name)': cannot remove the objects under \(prefix): \(error); the next prune will")
+        }
+    }
+}

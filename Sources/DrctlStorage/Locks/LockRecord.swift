@@ -1,0 +1,108 @@
+import Foundation
+
+/// One link of a target's lock chain, `locks/<target>/<generation>.json` (docs/FORMAT.md,
+/// "Lock"). Write-once like everything else: taking, renewing and releasing the lock each write
+/// the next generation, and whoever creates that object first wins (link(2) on a directory,
+/// `If-None-Match: *` on S3). The newest generation is the lock's state.
+public struct LockRecord: Codable, Sendable, Equatable {
+    public static let formatName = "drctl-lock"
+    public static let currentVersion = 1
+
+    public var format: String = LockRecord.formatName
+    public var version: Int = LockRecord.currentVersion
+    public var target: String
+    public var generation: Int
+    public var state: LockState
+    public var owner: LockOwner
+    /// When the holder took the lock (kept across renewals).
+    public var acquiredAt: Date
+    /// When this generation was written.
+    public var writtenAt: Date
+    /// After this moment a `held` lock may be taken over (the holder renews well before).
+    public var expiresAt: Date
+
+    public init(target: String, generation: Int, state: LockState, owner: LockOwner, acquiredAt: Date,
+                writtenAt: Date, expiresAt: Date) {
+        self.target = target
+        self.generation = generation
+        self.state = state
+        self.owner = owner
+        self.acquiredAt = acquiredAt
+        self.writtenAt = writtenAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Whether someone holds the lock at `now`.
+    public func isHeld(at now: Date) -> Bool { state == .held && expiresAt > now }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, target, generation, state, owner
+        case acquiredAt = "acquired_at", writtenAt = "written_at", expiresAt = "expires_at"
+    }
+}
+
+public enum LockState: String, Codable, Sendable {
+    case held, released
+}
+
+/// Who holds a lock: enough for an operator to find the process.
+public struct LockOwner: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var pid: Int32
+    /// The backup id (or prune run id) of the run holding it.
+    public var runID: String
+    /// `backup` or `prune`.
+    public var operation: String
+
+    public init(host: String, pid: Int32, runID: String, operation: String) {
+        self.host = host
+        self.pid = pid
+        self.runID = runID
+        self.operation = operation
+    }
+
+    public var description: String { "\(operation) \(runID) on host \(host) (pid \(pid))" }
+
+    enum CodingKeys: String, CodingKey {
+        case host, pid, operation
+        case runID = "run_id"
+    }
+}
+
+extension RepositoryLayout {
+    public static func locksPrefix(target: String) -> String { "locks/\(target)/" }
+
+    /// Generations are zero-padded to 12 digits so keys sort in generation order.
+    public static func lockKey(target: String, generation: Int) -> String {
+        let digits = String(generation)
+        return "locks/\(target)/" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".json"
+    }
+
+    /// The generation a lock key names, or nil for a key that is not a lock.
+    static func lockGeneration(_ key: String, target: String) -> Int? {
+        let prefix = locksPrefix(target: target)
+        guard key.hasPrefix(prefix), key.hasSuffix(".json") else { return nil }
+        let digits = key.dropFirst(prefix.count).dropLast(5)
+        guard digits.count == 12, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return Int(digits)
+    }
+}
+
+/// A run could not take a target's lock because another run holds it.
+public struct TargetLockedError: Error, CustomStringConvertible {
+    public let target: String
+    public let holder: LockRecord
+    public let region: String
+
+    public init(target: String, holder: LockRecord, region: String) {
+        self.target = target
+        self.holder = holder
+        self.region = region
+    }
+
+    public var description: String {
+        "target '\(target)' is locked by \(holder.owner) since \(Timestamp.format(holder.acquiredAt)), "
+            + "until \(Timestamp.format(holder.expiresAt)) unless renewed (lock in region '\(region)'); "
+            + "try again when that run has ended"
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Synchronization
+
+/// A target's lock in the repository, held by one backup or prune at a time, across hosts.
+///
+/// The lock is a chain of write-once objects (`LockRecord`): to take, renew or release it a run
+/// writes the generation after the newest, and the store lets only the first writer of a key
+/// succeed. A newest generation that is `held` and not expired means "locked"; one that is
+/// expired is taken over (reported in `takenOver`, for a log line). Only the newest two
+/// generations are kept; a writer that raced with that clean-up and landed below the newest
+/// generation sees it on re-reading, withdraws its object and tries again.
+///
+/// With several regions the lock is taken in each reachable region in policy order, and at least
+/// `required` must succeed. Every run goes in the same order, so the first region two runs both
+/// reach decides between them, and neither waits for the other.
+public final class TargetLock: Sendable {
+    public let target: String
+    public let owner: LockOwner
+    /// How long a generation stays valid; the holder renews every third of it.
+    public let ttl: TimeInterval
+    public let acquiredAt: Date
+    /// Expired locks this run took over: the region and the abandoned generation.
+    public let takenOver: [(region: String, previous: LockRecord)]
+    /// Regions where the lock could not be taken because they could not be read or written.
+    public let skipped: [(region: String, reason: String)]
+    private let clock: @Sendable () -> Date
+    private let held: Mutex<[HeldLink]>
+
+    struct HeldLink: Sendable {
+        let chain: LockChain
+        var generation: Int
+    }
+
+    private init(target: String, owner: LockOwner, ttl: TimeInterval, acquiredAt: Date,
+                 takenOver: [(region: String, previous: LockRecord)], skipped: [(region: String, reason: String)],
+                 clock: @escaping @Sendable () -> Date, held: [HeldLink]) {
+        self.target = target
+        self.owner = owner
+        self.ttl = ttl
+        self.acquiredAt = acquiredAt
+        self.takenOver = takenOver
+        self.skipped = skipped
+        self.clock = clock
+        self.held = Mutex(held)
+    }
+
+    /// Takes the lock or throws `TargetLockedError` (someone holds it), or the first region's
+    /// error when fewer than `required` regions could be locked.
+    public static func acquire(target: String, owner: LockOwner, regions: [Region], required: Int = 1,
+                               ttl: TimeInterval = 600, clock: @escaping @Sendable () -> Date = { Date() }) throws -> TargetLock {
+        let now = clock()
+        var held: [HeldLink] = []
+        var takenOver: [(region: String, previous: LockRecord)] = []
+        var skipped: [(region: String, error: Error)] = []
+        func undo() {
+            for link in held { try? link.chain.write(.released, generation: link.generation + 1, owner: owner, acquiredAt: now, now: now, ttl: ttl) }
+        }
+        for region in regions {
+            let chain = LockChain(region: region, target: target)
+            do {
+                let (generation, previous) = try chain.take(owner: owner, now: now, ttl: ttl)
+                held.append(HeldLink(chain: chain, generation: generation))
+                if let previous { takenOver.append((region.name, previous)) }
+            } catch let error as TargetLockedError {
+                undo()
+                throw error
+            } catch {
+                skipped.append((region.name, error))
+            }
+        }
+        guard held.count >= max(1, min(required, regions.count)) else {
+            undo()
+            throw skipped.first?.error ?? StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target),
+                                                          location: "the repository", reason: "no region to hold the lock")
+        }
+        return TargetLock(target: target, owner: owner, ttl: ttl, acquiredAt: now, takenOver: takenOver,
+                          skipped: skipped.map { ($0.region, "\($0.error)") }, clock: clock, held: held)
+    }
+
+    /// Writes the next `held` generation in every region, pushing the expiry out by `ttl`.
+    /// Returns the regions where that failed; `TargetLockedError` there means the lock was
+    /// taken over (this run was too slow to renew) and that region is no longer ours.
+    @discardableResult
+    public func renew() -> [(region: String, error: Error)] {
+        advance(to: .held)
+    }
+
+    /// Writes a `released` generation in every region that is still ours. Idempotent.
+    @discardableResult
+    public func release() -> [(region: String, error: Error)] {
+        advance(to: .released)
+    }
+
+    private func advance(to state: LockState) -> [(region: String, error: Error)] {
+        let now = clock()
+        return held.withLock { links in
+            var failures: [(region: String, error: Error)] = []
+            var kept: [HeldLink] = []
+            for var link in links {
+                do {
+                    try link.chain.write(state, generation: link.generation + 1, owner: owner, acquiredAt: acquiredAt,
+                                         now: now, ttl: ttl)
+                    link.generation += 1
+                    link.chain.cleanUp(below: link.generation - 1)
+                    if state == .held { kept.append(link) }
+                } catch StorageError.alreadyExists {
+                    let holder = (try? link.chain.newest())?.record
+                    failures.append((link.chain.region.name, holder.map {
+                        TargetLockedError(target: target, holder: $0, region: link.chain.region.name)
+                    } ?? StorageError.alreadyExists(key: link.chain.key(link.generation + 1), location: link.chain.region.store.location)))
+                } catch {
+                    failures.append((link.chain.region.name, error))
+                    if state == .held { kept.append(link) }
+                }
+            }
+            links = kept
+            return failures
+        }
+    }
+}
+
+/// The lock objects of one target in one region.
+struct LockChain: Sendable {
+    let region: Region
+    let target: String
+
+    func key(_ generation: Int) -> String { RepositoryLayout.lockKey(target: target, generation: generation) }
+
+    /// Every generation present, oldest first.
+    func generations() throws -> [Int] {
+        try region.store.list(prefix: RepositoryLayout.locksPrefix(target: target))
+            .compactMap { RepositoryLayout.lockGeneration($0.key, target: target) }
+            .sorted()
+    }
+
+    func newest() throws -> (generation: Int, record: LockRecord)? {
+        guard let generation = try generations().last else { return nil }
+        return (generation, try read(generation))
+    }
+
+    func read(_ generation: Int) throws -> LockRecord {
+        let key = key(generation)
+        let bytes = try region.store.get(key, limit: 1 << 20)
+        let record: LockRecord
+        do {
+            record = try ManifestCoding.decoder.decode(LockRecord.self, from: Data(bytes))
+        } catch {
+            throw RepositoryError.unreadable(what: key, region: region.name,
+                                             reason: "not a valid lock (\(error)); if no drctl run holds it, delete it")
+        }
+        guard record.format == LockRecord.formatName, record.target == target, record.generation == generation else {
+            throw RepositoryError.unreadable(what: key, region: region.name, reason: "not a lock of target '\(target)' generation \(generation)")
+        }
+        guard record.version <= LockRecord.currentVersion else {
+            throw RepositoryError.newerFormat(what: key, version: record.version, supported: LockRecord.currentVersion, region: region.name)
+        }
+        return record
+    }
+
+    func write(_ state: LockState, generation: Int, owner: LockOwner, acquiredAt: Date, now: Date, ttl: TimeInterval) throws {
+        let record = LockRecord(target: target, generation: generation, state: state, owner: owner, acquiredAt: acquiredAt,
+                                writtenAt: now, expiresAt: now.addingTimeInterval(ttl))
+        try region.store.put(key(generation), bytes: Array(try ManifestCoding.encoder.encode(record)) + [0x0a])
+    }
+
+    /// Takes the lock: returns our generation and the expired lock taken over, if any.
+    func take(owner: LockOwner, now: Date, ttl: TimeInterval) throws -> (Int, LockRecord?) {
+        for _ in 0..<8 {
+            let newest = try newest()
+            if let newest, newest.record.isHeld(at: now) {
+                throw TargetLockedError(target: target, holder: newest.record, region: region.name)
+            }
+            let generation = (newest?.generation ?? 0) + 1
+            do {
+                try write(.held, generation: generation, owner: owner, acquiredAt: now, now: now, ttl: ttl)
+            } catch StorageError.alreadyExists {
+                continue   // another run wrote this generation first: look again
+            }
+            // Landed below the newest generation (a slot freed by clean-up): withdraw, look again.
+            if let top = try generations().last, top > generation {
+                try? region.store.delete(key(generation))
+                continue
+            }
+            cleanUp(below: generation - 1)
+            let abandoned = newest.flatMap { $0.record.state == .held ? $0.record : nil }
+            return (generation, abandoned)
+        }
+        throw StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target), location: region.store.location,
+                              reason: "the lock kept changing under us (8 attempts)")
+    }
+
+    /// Deletes the generations below `generation` (best effort: they are history only).
+    func cleanUp(below generation: Int) {
+        guard let all = try? generations() else { return }
+        for old in all where old < generation { try? region.store.delete(key(old)) }
+    }
+}

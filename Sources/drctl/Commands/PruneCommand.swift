@@ -1,0 +1,76 @@
+import ArgumentParser
+import DrctlJobs
+import DrctlPolicy
+import DrctlStorage
+
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove the backups no retention rule keeps, and what failed or interrupted backups left behind.",
+        discussion: """
+            Prints every backup kept with the rules keeping it, and what goes. Manifests are \
+            removed first in every region, then the data: a crash half way leaves only objects no \
+            command lists, which the next prune removes. Leftovers (objects without a manifest, \
+            temporary files, unfinished S3 uploads) go once older than the grace period. The \
+            target's lock is held throughout, so no backup of it runs meanwhile.
+            """)
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var clock: ClockOptions
+
+    @Option(name: .long, help: "Only this target (default: every target).")
+    var target: String?
+
+    @Flag(name: .long, help: "Print what would be removed; remove nothing.")
+    var dryRun = false
+
+    @Option(name: .long, help: ArgumentHelp("Remove leftovers only once older than this (default: the policy's retention.leftover_grace, else 24h).", valueName: "DURATION"))
+    var leftoverGrace: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load()
+            let targets = try selectTargets(policy, target)
+            let now = try clock.date()
+            let grace = try durationOption(leftoverGrace, "--leftover-grace")
+            var reports: [PruneReport] = []
+            for target in targets {
+                let report = try PruneJob(policy: policy, target: target, dryRun: dryRun, leftoverGrace: grace, now: now,
+                                          logger: logger).run()
+                reports.append(report)
+                if !json { print(report) }
+            }
+            if json { try Output.json(reports) }
+            if reports.contains(where: { $0.lockedBy != nil }) { throw ExitCode(ExitStatus.locked.rawValue) }
+            if reports.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(ExitStatus.failed.rawValue) }
+        }
+    }
+
+    private func print(_ report: PruneReport) {
+        let would = report.dryRun ? "would remove" : "removed"
+        if let holder = report.lockedBy {
+            Output.line("\(report.target): skipped, locked by \(holder)")
+            for error in report.errors { TerminalLine.write("drctl: error: \(error)\n") }
+            return
+        }
+        Output.line("\(report.target): \(report.kept.count) kept, \(report.removed.count) \(would), "
+            + "\(report.leftovers.count) leftover(s) \(would)" + (report.dryRun ? " (dry run)" : ""))
+        if !report.hasRetention { Output.line("  no retention in the policy: every backup is kept") }
+        for kept in report.kept {
+            let reasons = kept.reasons.map(\.description).joined(separator: ", ")
+            Output.line("  keep    \(kept.backupID)" + (reasons.isEmpty ? "" : "  \(reasons)"))
+        }
+        for removed in report.removed {
+            Output.line("  remove  \(removed.backupID)  from \(removed.regions.joined(separator: ", "))")
+        }
+        for leftover in report.leftovers {
+            Output.line("  remove  \(leftover.region): \(leftover.key)  (\(leftover.kind.rawValue), \(DurationText.short(leftover.ageSeconds)) old)")
+        }
+        for error in report.errors { TerminalLine.write("drctl: error: \(report.target): \(error)\n") }
+    }
+}

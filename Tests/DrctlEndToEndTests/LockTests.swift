@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import DrctlStorage
+
+/// The per-target lock in the repository (docs/FORMAT.md, "Lock"), through the CLI.
+@Suite struct LockTests {
+    /// A lock object as another host would have written it.
+    static func lockJSON(generation: Int, state: String, host: String, expires: Date) -> String {
+        """
+        {
+          "acquired_at" : "\(Timestamp.format(expires.addingTimeInterval(-600)))",
+          "expires_at" : "\(Timestamp.format(expires))",
+          "format" : "drctl-lock",
+          "generation" : \(generation),
+          "owner" : {
+            "host" : "\(host)",
+            "operation" : "backup",
+            "pid" : 777,
+            "run_id" : "20261122T051008.412Z-3f9a1c"
+          },
+          "state" : "\(state)",
+          "target" : "t",
+          "version" : 1,
+          "written_at" : "\(Timestamp.format(expires.addingTimeInterval(-600)))"
+        }
+
+        """
+    }
+
+    static func backupCount(_ sandbox: Sandbox) throws -> Int {
+        try sandbox.drctl(["list", "--json"]).stdout.components(separatedBy: "\"backup_id\"").count - 1
+    }
+
+    @Test func twoBackupsAtOnceMakeExactlyOneBackup() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "sleep 2; echo hello"])])
+        let runs = try (0..<2).map { _ in try RunningDrctl(["backup", "--policy", sandbox.policyPath]) }
+        let results = runs.map { $0.wait() }
+        let statuses = results.map(\.status).sorted()
+        #expect(statuses == [0, 7], "\(results)")
+        let refused = try #require(results.first { $0.status == 8 })
+        #expect(refused.stderr.contains("target 't' is locked by backup ") && refused.stderr.contains("pid"), "\(refused)")
+        #expect(try Self.backupCount(sandbox) == 1)
+        // Released at the end: the next backup runs.
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        #expect(try Self.backupCount(sandbox) == 2)
+    }
+
+    @Test func aLockHeldByAnotherHostRefusesAndAnExpiredOneIsTakenOver() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
+        let locks = "\(sandbox.repository)/locks/t"
+        try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
+        try Self.lockJSON(generation: 1, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
+            .write(toFile: "\(locks)/000000000001.json", atomically: true, encoding: .utf8)
+        let refused = try sandbox.drctl(["backup"])
+        #expect(refused.status == 8, "\(refused)")
+        #expect(refused.stderr.contains("target 't' is locked by backup 20261122T051008.412Z-3f9a1c on host db-host-2 (pid 777)"),
+                "\(refused)")
+        #expect(try Self.backupCount(sandbox) == 0)
+
+        // The same holder, now expired (it died): taken over with a log line.
+        try Self.lockJSON(generation: 2, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(-1))
+            .write(toFile: "\(locks)/000000000002.json", atomically: true, encoding: .utf8)
+        let taken = try sandbox.drctl(["backup"])
+        #expect(taken.status == 0, "\(taken)")
+        #expect(taken.stderr.contains("took over an expired lock") && taken.stderr.contains("db-host-2"), "\(taken)")
+        #expect(try Self.backupCount(sandbox) == 1)
+        // Our run took generation 3 and released it as generation 4; older ones were cleaned up.
+        #expect(sandbox.files(under: locks) == ["000000000003.json", "000000000004.json"])
+        let released = try String(contentsOfFile: "\(locks)/000000000004.json", encoding: .utf8)
+        #expect(released.contains("\"state\" : \"released\""), "\(released)")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import DrctlSources
+import DrctlStorage
+
+/// `drctl prune` against a real directory region and a real (moto) S3 region.
+@Suite struct PruneTests {
+    static let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+
+    /// Every key under `prefix` in the bucket, relative to it (moto answers unsigned requests).
+    static func s3Keys(_ moto: MotoProcess, bucket: String, prefix: String) throws -> [String] {
+        let result = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(moto.port)/\(bucket)?list-type=2&prefix=\(prefix)/"])
+        return matches(of: "<Key>([^<]+)</Key>", in: result.stdout).map { String($0.dropFirst(prefix.count + 1)) }.sorted()
+    }
+
+    static func pendingUploads(_ moto: MotoProcess, bucket: String) throws -> [String] {
+        let result = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(moto.port)/\(bucket)?uploads"])
+        return matches(of: "<Key>([^<]+)</Key>", in: result.stdout)
+    }
+
+    static func matches(of pattern: String, in text: String) -> [String] {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
+            String(text[Range($0.range(at: 1), in: text)!])
+        }
+    }
+
+    static func putObject(_ moto: MotoProcess, _ path: String, _ body: String) throws {
+        let result = try ChildProcess.run(["curl", "-sf", "-X", "PUT", "--data-binary", body, "http://127.0.0.1:\(moto.port)/\(path)"])
+        guard result.exit.succeeded else { throw MotoProcess.Failure(message: "put \(path): \(result.stderr)") }
+    }
+
+    /// The backup ids of a target, oldest first, as `list` shows them.
+    static func backupIDs(_ sandbox: Sandbox, _ target: String, environment: [String: String]) throws -> [String] {
+        let list = try Drctl.run(["list", "--target", target, "--json", "--policy", sandbox.policyPath], environment: environment)
+        return matches(of: "\"backup_id\" : \"([^\"]+)\"", in: list.stdout)
+    }
+
+    @Test func removesExactlyWhatRetentionAndTheGracePeriodLetGo() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        let yaml = """
+            version: 1
+            repository:
+              regions:
+                - name: local
+                  url: \(sandbox.repository)
+                - name: s3
+                  url: s3://backups/prod
+                  endpoint: http://127.0.0.1:\(moto.port)
+                  path_style: true
+              min_regions: 2
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - name: t
+                kind: command
+                command: ["seq", "1", "5000"]
+                retention: {keep_last: 2}
+              - name: u
+                kind: command
+                command: ["echo", "untouched"]
+
+            """
+        try yaml.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let env = Self.credentials
+        func drctl(_ arguments: [String]) throws -> Drctl.Result {
+            try Drctl.run(arguments + ["--policy", sandbox.policyPath], environment: env)
+        }
+        for _ in 0..<4 { #expect(try drctl(["backup", "--target", "t"]).status == 0) }
+        #expect(try drctl(["backup", "--target", "u"]).status == 0)
+        let ids = try Self.backupIDs(sandbox, "t", environment: env)
+        try #require(ids.count == 4)
+
+        // Prune is judged two days from now: the real backups and the planted leftovers are old,
+        // except those planted "one hour before then".
+        let now = Date().addingTimeInterval(2 * 86_400)
+        let oldID = BackupID(startedAt: Date().addingTimeInterval(-3600)).rawValue
+        let youngID = BackupID(startedAt: now.addingTimeInterval(-3600)).rawValue
+        let local = sandbox.repository
+        // A crashed backup's object, in both regions; a running backup's (young) object.
+        for id in [oldID, youngID] {
+            try FileManager.default.createDirectory(atPath: "\(local)/data/t/\(id)", withIntermediateDirectories: true)
+            try "partial".write(toFile: "\(local)/data/t/\(id)/stdout", atomically: false, encoding: .utf8)
+            try Self.putObject(moto, "backups/prod/data/t/\(id)/stdout", "partial")
+        }
+        // A prune that crashed after removing ids[1]'s manifests, before its data.
+        try FileManager.default.removeItem(atPath: "\(local)/manifests/t/\(ids[1]).json")
+        let deleted = try ChildProcess.run(["aws", "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "rm",
+                                            "s3://backups/prod/manifests/t/\(ids[1]).json"],
+                                           environment: env.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 })
+        #expect(deleted.exit.succeeded, "\(deleted.stderr)")
+        #expect(try Self.backupIDs(sandbox, "t", environment: env) == [ids[0], ids[2], ids[3]])
+        // Temporary files of interrupted writes: one old, one young.
+        let oldTemp = "data/t/\(oldID)/.stdout.tmp-0123abcd"
+        let youngTemp = "data/t/\(youngID)/.stdout.tmp-4567ef01"
+        try Command.shell("touch -d '@\(Int(Date().timeIntervalSince1970) - 60)' '\(local)/\(oldTemp)'")
+        try Command.shell("touch -d '@\(Int(now.timeIntervalSince1970) - 60)' '\(local)/\(youngTemp)'")
+        // An unfinished multipart upload, started now (two days old at prune time).
+        let upload = try ChildProcess.run(["curl", "-sf", "-X", "POST", "http://127.0.0.1:\(moto.port)/backups/prod/data/t/\(oldID)/big?uploads"])
+        #expect(upload.exit.succeeded && upload.stdout.contains("UploadId"), "\(upload.stderr)")
+        #expect(try Self.pendingUploads(moto, bucket: "backups") == ["prod/data/t/\(oldID)/big"])
+
+        let localBefore = sandbox.files(under: local)
+        let s3Before = try Self.s3Keys(moto, bucket: "backups", prefix: "prod")
+        let stamp = Timestamp.format(now)
+
+        // Dry run: says everything, touches nothing.
+        let dry = try drctl(["prune", "--dry-run", "--now", stamp])
+        #expect(dry.status == 0, "\(dry)")
+        #expect(dry.stdout.contains("t: 2 kept, 1 would remove, 6 leftover(s) would remove (dry run)"), "\(dry)")
+        #expect(dry.stdout.contains("keep    \(ids[3])  last, newest_complete"), "\(dry)")
+        #expect(dry.stdout.contains("keep    \(ids[2])  last"), "\(dry)")
+        #expect(dry.stdout.contains("remove  \(ids[0])  from local, s3"), "\(dry)")
+        #expect(dry.stdout.contains("u: 1 kept, 0 would remove") && dry.stdout.contains("no retention in the policy"), "\(dry)")
+        #expect(sandbox.files(under: local) == localBefore)
+        #expect(try Self.s3Keys(moto, bucket: "backups", prefix: "prod") == s3Before)
+        #expect(try Self.pendingUploads(moto, bucket: "backups").count == 1)
+
+        let json = try drctl(["prune", "--dry-run", "--json", "--target", "t", "--now", stamp])
+        #expect(json.status == 0 && json.stdout.contains("\"rule\" : \"newest_complete\"")
+                && json.stdout.contains("\"kind\" : \"unfinished_upload\""), "\(json)")
+
+        // The real prune.
+        let prune = try drctl(["prune", "--now", stamp])
+        #expect(prune.status == 0, "\(prune)")
+        #expect(prune.stdout.contains("t: 2 kept, 1 removed, 6 leftover(s) removed"), "\(prune)")
+        let uID = try #require(try Self.backupIDs(sandbox, "u", environment: env).first)
+        let kept = [
+            "data/t/\(ids[2])/stdout", "data/t/\(ids[3])/stdout", "data/t/\(youngID)/stdout",
+            "data/u/\(uID)/stdout", "manifests/t/\(ids[2]).json", "manifests/t/\(ids[3]).json",
+            "manifests/u/\(uID).json", "repository.json",
+        ]
+        #expect(sandbox.filesExceptLocks(under: local) == (kept + [youngTemp]).sorted())
+        #expect(try Self.s3Keys(moto, bucket: "backups", prefix: "prod").filter { !$0.hasPrefix("locks/") } == kept)
+        #expect(try Self.pendingUploads(moto, bucket: "backups").isEmpty)
+        #expect(try Self.backupIDs(sandbox, "t", environment: env) == [ids[2], ids[3]])
+        // What is left is whole.
+        let verify = try drctl(["verify"])
+        #expect(verify.status == 0, "\(verify)")
+
+        // Nothing more to do: a second prune removes nothing.
+        let again = try drctl(["prune", "--now", stamp])
+        #expect(again.status == 0 && again.stdout.contains("t: 2 kept, 0 removed, 0 leftover(s) removed"), "\(again)")
+    }
+
+    @Test func aLockedTargetIsNotPruned() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [], rawTargets: """
+              - name: t
+                kind: command
+                command: ["echo", "hello"]
+                retention: {keep_last: 1}
+
+            """)
+        for _ in 0..<2 { #expect(try sandbox.drctl(["backup"]).status == 0) }
+        let locks = "\(sandbox.repository)/locks/t"
+        let newest = try #require(sandbox.files(under: locks).last)
+        let generation = Int(newest.prefix(12))! + 1
+        try LockTests.lockJSON(generation: generation, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
+            .write(toFile: "\(locks)/\(String(format: "%012d", generation)).json", atomically: true, encoding: .utf8)
+        let before = sandbox.files(under: "\(sandbox.repository)/manifests")
+        let prune = try sandbox.drctl(["prune"])
+        #expect(prune.status == 8, "\(prune)")
+        #expect(prune.stdout.contains("t: skipped, locked by backup") && prune.stderr.contains("db-host-2"), "\(prune)")
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests") == before)
+        #expect(before.count == 2)
+    }
+
+    @Test func aRegionThatCannotBeReadStopsTheRemovals() throws {
+        let sandbox = try Sandbox()
+        let second = "\(sandbox.root)/second"
+        try sandbox.writePolicy(targets: [], regions: [("local", sandbox.repository), ("second", second)], rawTargets: """
+              - name: t
+                kind: command
+                command: ["echo", "hello"]
+                retention: {keep_last: 1}
+
+            """)
+        for _ in 0..<2 { #expect(try sandbox.drctl(["backup"]).status == 0) }
+        // A manifest that is not one: the region's view cannot be trusted.
+        try "garbage".write(toFile: "\(second)/manifests/t/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)
+        let prune = try sandbox.drctl(["prune"])
+        #expect(prune.status == 1, "\(prune)")
+        #expect(prune.stderr.contains("region 'second'") && prune.stderr.contains("nothing removed"), "\(prune)")
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests").count == 2)
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
+        let grace = try sandbox.drctl(["prune", "--leftover-grace", "soon"])
+        #expect(grace.status == 2 && grace.stderr.contains("--leftover-grace"), "\(grace)")
+        let now = try sandbox.drctl(["prune", "--now", "yesterday"])
+        #expect(now.status == 2 && now.stderr.contains("--now"), "\(now)")
+        let target = try sandbox.drctl(["prune", "--target", "nope"])
+        #expect(target.status == 5, "\(target)")
+    }
+}

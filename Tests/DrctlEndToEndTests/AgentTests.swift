@@ -98,6 +98,32 @@ import Testing
         #expect(agent.wait().status == 0)
     }
 
+    /// Two agents on one repository, both catching up the same instant: the target's lock lets
+    /// exactly one back it up; the other skips that tick.
+    @Test func twoAgentsMakeOneBackupPerTick() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "sleep 2; echo tick"])])
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    schedule: \"* * * * *\"\n")
+        policy += "\nagent:\n  listen: 127.0.0.1:0\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        try writeFailureRecord(sandbox, target: "t", age: 150)
+        let agents = try (0..<2).map { _ in try RunningDrctl(["agent", "--policy", sandbox.policyPath]) }
+        let settled = eventually(within: 30) {
+            agents.allSatisfy { agent in
+                let log = agent.peekStderr()
+                return log.contains("scheduled backup done") || log.contains("another run holds the target")
+            }
+        }
+        #expect(settled, "\(agents.map { $0.peekStderr() })")
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests/t").count == 1, "exactly one backup for the tick")
+        let logs = agents.map { $0.peekStderr() }
+        #expect(logs.filter { $0.contains("scheduled backup done") }.count == 1, "\(logs)")
+        #expect(logs.filter { $0.contains("another run holds the target") }.count == 1, "\(logs)")
+        for agent in agents { kill(agent.process.processIdentifier, SIGTERM) }
+        #expect(agents.map { $0.wait().status } == [0, 0])
+    }
+
     @Test func nothingToScheduleIsAPolicyError() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "x"])])

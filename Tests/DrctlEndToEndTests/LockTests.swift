@@ -37,7 +37,7 @@ import DrctlStorage
         let runs = try (0..<2).map { _ in try RunningDrctl(["backup", "--policy", sandbox.policyPath]) }
         let results = runs.map { $0.wait() }
         let statuses = results.map(\.status).sorted()
-        #expect(statuses == [0, 7], "\(results)")
+        #expect(statuses == [0, 8], "\(results)")
         let refused = try #require(results.first { $0.status == 8 })
         #expect(refused.stderr.contains("target 't' is locked by backup ") && refused.stderr.contains("pid"), "\(refused)")
         #expect(try Self.backupCount(sandbox) == 1)

@@ -83,6 +83,11 @@ struct ScheduledRunner: Sendable {
                 do {
                     manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
                                                    interruption: interruption).run()
+                } catch let locked as TargetLockedError {
+                    // Another agent (or a one-shot run) has this target: that run is the one for this tick.
+                    logger.notice("scheduled backup skipped: another run holds the target", metadata: ["holder": "\(locked)"])
+                    metrics.record(scheduled.task, result: .skipped)
+                    return
                 } catch {
                     metrics.recordBackup(target: target.name, result: "failed")
                     throw error

@@ -215,6 +215,12 @@ import DrctlStorage
         #expect(drill.double("rto_objective_seconds") == 120 && drill.bool("rto_met") == true)
         #expect(try april.target("app-db").object("objectives").double("rto_seconds") == 60)
 
+        // Figures at the edge of a unit are shown in the next one, never as "60.0 s".
+        try box.drill("app-db", at: "2026-03-03T04:30:00.000Z", .passed, rto: 59.97, rpo: 9.996, objectives: (rto: 120, rpo: 7200))
+        let march = try box.report(["--month", "2026-03", "--target", "app-db"])
+        let row = try #require(MarkdownDocument(march.stdout).section("## app-db")?.table(after: "### Drills").first, "\(march)")
+        #expect(row[4] == "1m 00s" && row[6] == "10.0 s", "\(row)")
+
         let logs = try box.report(["--month", "2026-09", "--target", "logs"])
         #expect(logs.stdout.contains("Objectives: RTO not set, RPO not set. Drills are disabled in the policy."), "\(logs)")
     }

@@ -146,7 +146,8 @@ struct HTMLReport {
     /// A header starting with `#` is a numeric (right-aligned) column.
     private func table(class name: String, header: [String], rows: [String]) -> String {
         let cells = header.map { $0.hasPrefix("#") ? "<th class=\"num\">\(e(String($0.dropFirst())))</th>" : "<th>\(e($0))</th>" }
-        return "<table class=\"\(name)\">\n<thead><tr>\(cells.joined())</tr></thead>\n<tbody>\n\(rows.joined(separator: "\n"))\n</tbody>\n</table>"
+        // On a narrow screen a wide table scrolls by itself instead of widening the page.
+        return "<div class=\"table-scroll\"><table class=\"\(name)\">\n<thead><tr>\(cells.joined())</tr></thead>\n<tbody>\n\(rows.joined(separator: "\n"))\n</tbody>\n</table></div>"
     }
 
     private func num(_ value: Int) -> String { num("\(value)") }
@@ -199,7 +200,8 @@ struct HTMLReport {
         .chart-svg .trend-none { fill: var(--bad); font-weight: 600; }
         .key { font-weight: 700; margin-left: 10px; }
         .key.within { color: var(--ok); } .key.over { color: var(--warn); } .key.failed, .key.missing, .key.line { color: var(--bad); }
-        table { width: 100%; border-collapse: collapse; margin: 4px 0 12px; font-size: 12.5px; }
+        .table-scroll { overflow-x: auto; margin: 4px 0 12px; }
+        table { width: 100%; border-collapse: collapse; font-size: 12.5px; }
         th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
         th { background: #f6f8fa; font-weight: 600; }
         .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -219,6 +221,7 @@ struct HTMLReport {
           .target + .target { break-before: page; border-top: none; margin-top: 0; padding-top: 0; }
           .charts { grid-template-columns: 1fr 1fr; gap: 10px; }
           table { font-size: 9pt; }
+          .table-scroll { overflow: visible; }
           thead { display: table-header-group; }
           tr, figure, .facts { break-inside: avoid; }
           h2, h3 { break-after: avoid; }

@@ -7,8 +7,9 @@ enum ReportFormatting {
     /// `0.42 s`, `41.2 s`, `12m 05s`, `3h 07m`, `2d 04h`: precise where it matters, short where
     /// seconds no longer do.
     static func duration(_ seconds: Double) -> String {
-        if seconds < 10 { return String(format: "%.2f s", seconds) }
-        if seconds < 60 { return String(format: "%.1f s", seconds) }
+        // Each bound is where the shorter form would round up to the next one (9.996 s is "10.0 s").
+        if seconds < 9.995 { return String(format: "%.2f s", seconds) }
+        if seconds < 59.95 { return String(format: "%.1f s", seconds) }
         let whole = Int(seconds.rounded())
         if whole < 3600 { return String(format: "%dm %02ds", whole / 60, whole % 60) }
         let minutes = Int((seconds / 60).rounded())

@@ -27,13 +27,43 @@ if yaml.safe_load(open(path)) != doc:
     sys.exit(f"{path} differs from deploy/prometheus/alerts.yaml: run scripts/test-deploy.sh --write")
 PY
 
+root_rules=$(mktemp --suffix=.yaml)
+trap 'rm -f "$root_rules"' EXIT
 echo "prometheus rules:" >&2
 promtool check rules deploy/prometheus/alerts.yaml
 promtool test rules deploy/prometheus/alerts.test.yaml
 
+echo "grafana dashboard:" >&2
+# Every panel query is valid PromQL (checked by promtool as recording rules) and uses only the
+# metric families drctl exports (DESIGN.md §8 and the agent's own).
+python3 - "$root_rules" <<'PY'
+import json, re, sys, yaml
+families = {
+    "drctl_backup_last_success_timestamp_seconds", "drctl_backup_duration_seconds", "drctl_backup_size_bytes",
+    "drctl_backup_total", "drctl_wal_last_archived_timestamp_seconds", "drctl_recovery_point_age_seconds",
+    "drctl_objective_rpo_seconds", "drctl_objective_rto_seconds", "drctl_drill_last_rto_seconds",
+    "drctl_drill_last_rpo_seconds", "drctl_drill_last_success_timestamp_seconds", "drctl_drill_total", "drctl_region_up",
+}
+dashboard = json.load(open("deploy/grafana/drctl.json"))
+exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+rules = yaml.safe_load(open("deploy/prometheus/alerts.yaml"))
+exprs_alerts = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+unknown = sorted({m for e in exprs + exprs_alerts for m in re.findall(r"drctl_[a-z_]+", e)} - families)
+if unknown:
+    sys.exit(f"unknown metric families in deploy/: {unknown}")
+ids = [p["id"] for p in dashboard["panels"]]
+if len(ids) != len(set(ids)):
+    sys.exit("deploy/grafana/drctl.json: duplicate panel ids")
+with open(sys.argv[1], "w") as f:
+    yaml.safe_dump({"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:panel{i}", "expr": e.replace("$target", ".*")} for i, e in enumerate(exprs)]}]}, f)
+PY
+promtool check rules "$root_rules" >/dev/null
+echo "  $(python3 -c 'import json; print(len(json.load(open("deploy/grafana/drctl.json"))["panels"]))') panels checked" >&2
+
 echo "systemd units:" >&2
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$root_rules"' EXIT
 mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/drctl" "$root/etc/systemd/system" "$root/lib/systemd"
 cp -a /lib/systemd/system "$root/lib/systemd/"
 cp "$drctl" "$root/usr/local/bin/drctl"

@@ -146,8 +146,8 @@ import DrctlStorage
         let degraded = try Self.check(sandbox)
         #expect(degraded.status == 1, "\(degraded)")
         #expect(degraded.stdout.hasPrefix("DRCTL WARNING - db: region second lacks the newest backup (degraded)"), "\(degraded)")
-        #expect(degraded.stdout.contains("  region local: ok, 2 backup(s)") && degraded.stdout.contains("  region second: degraded, 1 backup(s)"),
-                "\(degraded)")
+        #expect(degraded.stdout.contains("  region local: ok, 2 backup(s), newest ")
+                && degraded.stdout.contains("  region second: degraded, 1 backup(s), newest "), "\(degraded)")
 
         // A region that cannot be read is a warning while another can; none readable is critical.
         try "garbage".write(toFile: "\(second)/manifests/db/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)

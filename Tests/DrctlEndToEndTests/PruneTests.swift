@@ -168,6 +168,26 @@ import DrctlStorage
         #expect(before.count == 2)
     }
 
+    /// A real backup running: prune is refused (exit 7) and touches nothing; the backup commits.
+    @Test func pruneWaitsForARunningBackup() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [], rawTargets: """
+              - name: t
+                kind: command
+                command: ["sh", "-c", "sleep 3; echo hello"]
+                retention: {keep_last: 1}
+
+            """)
+        let running = try RunningDrctl(["backup", "--policy", sandbox.policyPath])
+        #expect(eventually(within: 10) { !sandbox.files(under: "\(sandbox.repository)/locks/t").isEmpty })
+        let prune = try sandbox.drctl(["prune", "--leftover-grace", "1s", "--now", Timestamp.format(Date().addingTimeInterval(86_400))])
+        #expect(prune.status == 7 && prune.stderr.contains("locked by backup"), "\(prune)")
+        let backup = running.wait()
+        #expect(backup.status == 0, "\(backup)")
+        #expect(sandbox.filesExceptLocks(under: sandbox.repository).filter { $0.hasPrefix("data/") }.count == 1)
+        #expect(try sandbox.drctl(["prune"]).status == 0)
+    }
+
     @Test func aRegionThatCannotBeReadStopsTheRemovals() throws {
         let sandbox = try Sandbox()
         let second = "\(sandbox.root)/second"

@@ -75,11 +75,13 @@ public struct TargetHealth: Sendable, Encodable {
         public var state: String
         public var backups: Int
         public var newestBackupID: String?
+        /// now − the consistent point of the newest backup this region holds.
+        public var newestAgeSeconds: Double?
         public var error: String?
 
         enum CodingKeys: String, CodingKey {
             case region, state, backups, error
-            case newestBackupID = "newest_backup_id"
+            case newestBackupID = "newest_backup_id", newestAgeSeconds = "newest_age_seconds"
         }
     }
 
@@ -119,8 +121,10 @@ public struct TargetHealth: Sendable, Encodable {
             }
             let manifests = view.manifests ?? []
             let holdsNewest = newest.map { newest in manifests.contains { $0.backupID == newest.backupID } } ?? true
+            let regionNewest = manifests.max { $0.backupID < $1.backupID }
             health.regions.append(RegionHealth(region: view.region, state: holdsNewest ? "ok" : "degraded",
-                                               backups: manifests.count, newestBackupID: manifests.map(\.backupID).max()))
+                                               backups: manifests.count, newestBackupID: regionNewest?.backupID,
+                                               newestAgeSeconds: regionNewest.map { now.timeIntervalSince($0.consistentPoint.time) }))
             if !holdsNewest { find(.warning, "region \(view.region) lacks the newest backup (degraded)") }
         }
 

@@ -62,6 +62,7 @@ struct CheckCommand: AsyncParsableCommand {
                 }
                 for region in health.regions {
                     Output.line("  region \(region.region): \(region.state), \(region.backups) backup(s)"
+                        + (region.newestAgeSeconds.map { ", newest \(DurationText.short($0)) ago" } ?? "")
                         + (region.error.map { ": \($0)" } ?? ""))
                 }
                 for finding in health.findings { Output.line("  \(finding.status.name): \(finding.message)") }

@@ -168,7 +168,7 @@ import DrctlStorage
         #expect(before.count == 2)
     }
 
-    /// A real backup running: prune is refused (exit 7) and touches nothing; the backup commits.
+    /// A real backup running: prune is refused (exit 8) and touches nothing; the backup commits.
     @Test func pruneWaitsForARunningBackup() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [], rawTargets: """
@@ -181,7 +181,7 @@ import DrctlStorage
         let running = try RunningDrctl(["backup", "--policy", sandbox.policyPath])
         #expect(eventually(within: 10) { !sandbox.files(under: "\(sandbox.repository)/locks/t").isEmpty })
         let prune = try sandbox.drctl(["prune", "--leftover-grace", "1s", "--now", Timestamp.format(Date().addingTimeInterval(86_400))])
-        #expect(prune.status == 7 && prune.stderr.contains("locked by backup"), "\(prune)")
+        #expect(prune.status == 8 && prune.stderr.contains("locked by backup"), "\(prune)")
         let backup = running.wait()
         #expect(backup.status == 0, "\(backup)")
         #expect(sandbox.filesExceptLocks(under: sandbox.repository).filter { $0.hasPrefix("data/") }.count == 1)

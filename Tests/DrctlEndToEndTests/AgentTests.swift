@@ -124,6 +124,25 @@ import Testing
         #expect(agents.map { $0.wait().status } == [0, 0])
     }
 
+    /// prune_schedule prunes every target with a retention policy; a start within catch_up of
+    /// an instant prunes once.
+    @Test func scheduledPrune() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    retention: {keep_last: 1}\n")
+        policy += "\nagent:\n  listen: 127.0.0.1:0\n  prune_schedule: \"* * * * *\"\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        for _ in 0..<3 { #expect(try sandbox.drctl(["backup"]).status == 0) }
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests/t").count == 3)
+        let agent = try RunningDrctl(["agent", "--policy", sandbox.policyPath])
+        #expect(eventually(within: 30) { agent.peekStderr().contains("scheduled prune done") }, "\(agent.peekStderr())")
+        #expect(sandbox.files(under: "\(sandbox.repository)/manifests/t").count == 1, "keep_last 1")
+        #expect(agent.peekStderr().contains("removed=2"), "\(agent.peekStderr())")
+        kill(agent.process.processIdentifier, SIGTERM)
+        #expect(agent.wait().status == 0)
+    }
+
     @Test func nothingToScheduleIsAPolicyError() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "x"])])

@@ -9,7 +9,7 @@ public struct AgentPlan: Sendable {
     private let reportDirectory: String?
 
     /// The jobs this build of the agent can run on a schedule.
-    public static let schedulable: Set<AgentJob> = [.backup, .report]
+    public static let schedulable: Set<AgentJob> = [.backup, .prune, .report]
 
     public init(policy: Policy) {
         var tasks: [ScheduledTask] = []
@@ -74,7 +74,9 @@ public struct AgentPlan: Sendable {
                 let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
                 result[task] = written ?? .distantPast
             case .prune:
-                break
+                // No history of its own: taken as missed, so a start within catch_up of an
+                // instant prunes once (prune is idempotent; a redundant run removes nothing).
+                result[task] = .distantPast
             }
         }
         return result

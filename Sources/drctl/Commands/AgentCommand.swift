@@ -98,7 +98,20 @@ struct ScheduledRunner: Sendable {
                 guard let directory = policy.agent.reportDirectory else { return }
                 let paths = try ScheduledReport(policy: policy, directory: directory, logger: logger).write()
                 logger.info("scheduled report written", metadata: ["files": "\(paths.joined(separator: ", "))"])
-            case .drill, .prune:
+            case .prune:
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let (policy, logger) = (self.policy, logger)
+                let report = try await OffPool.run { try PruneJob(policy: policy, target: target, dryRun: false, logger: logger).run() }
+                if let holder = report.lockedBy {
+                    logger.notice("scheduled prune skipped: another run holds the target", metadata: ["holder": "\(holder)"])
+                    metrics.record(scheduled.task, result: .skipped)
+                    return
+                }
+                logger.info("scheduled prune done", metadata: [
+                    "removed": "\(report.removed.count)", "kept": "\(report.kept.count)", "leftovers": "\(report.leftovers.count)",
+                ])
+                if !report.errors.isEmpty { throw AgentRunError(errors: report.errors) }
+            case .drill:
                 return
             }
             metrics.record(scheduled.task, result: .success, duration: Date().timeIntervalSince(started))
@@ -107,4 +120,10 @@ struct ScheduledRunner: Sendable {
             metrics.record(scheduled.task, result: .failure, duration: Date().timeIntervalSince(started))
         }
     }
+}
+
+/// A scheduled run that finished but reported problems (e.g. a prune that could not remove everything).
+struct AgentRunError: Error, CustomStringConvertible {
+    let errors: [String]
+    var description: String { errors.joined(separator: "; ") }
 }

@@ -228,10 +228,13 @@ public struct DrillCheck: Sendable, Equatable {
     public var sql: String
     /// The expected result, compared as text with the first column of the first row.
     public var expect: String
+    /// The restored database the query runs in; nil = the backup's first database other than `postgres`.
+    public var database: String?
 
-    public init(sql: String, expect: String) {
+    public init(sql: String, expect: String, database: String? = nil) {
         self.sql = sql
         self.expect = expect
+        self.database = database
     }
 }
 

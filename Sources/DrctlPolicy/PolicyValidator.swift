@@ -719,11 +719,13 @@ final class PolicyValidator {
             } else if let items = list(node, fields.path("checks"), expected: "a list of {sql: QUERY, expect: RESULT}") {
                 for (index, item) in items.enumerated() {
                     let itemPath = Self.item(fields.path("checks"), index)
-                    guard let check = mapping(item, itemPath, known: ["sql", "expect"], expected: "a mapping {sql: QUERY, expect: RESULT}")
+                    guard let check = mapping(item, itemPath, known: ["sql", "expect", "database"],
+                                              expected: "a mapping {sql: QUERY, expect: RESULT}")
                     else { continue }
                     let sql = required(check, "sql").flatMap { string($0, check.path("sql")) }
                     let expect = required(check, "expect").flatMap { string($0, check.path("expect"), nonEmpty: false) }
-                    if let sql, let expect { drill.checks.append(DrillCheck(sql: sql, expect: expect)) }
+                    let database = check["database"].flatMap { string($0, check.path("database")) }
+                    if let sql, let expect { drill.checks.append(DrillCheck(sql: sql, expect: expect, database: database)) }
                 }
             }
         }

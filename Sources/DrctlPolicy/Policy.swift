@@ -8,6 +8,8 @@ public struct Policy: Sendable {
     public var sourcePath: String
     public var repository: RepositoryPolicy
     public var targets: [TargetPolicy]
+    /// Where one-shot runs leave their Prometheus metrics; nil = nowhere.
+    public var metrics: MetricsPolicy?
 
     public init(sourcePath: String, repository: RepositoryPolicy, targets: [TargetPolicy]) {
         self.sourcePath = sourcePath

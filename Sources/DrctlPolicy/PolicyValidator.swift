@@ -294,7 +294,7 @@ final class PolicyValidator {
             report(line: 1, column: 1, "", "the policy is empty: expected 'version', 'repository' and 'targets'")
             return nil
         }
-        guard let top = mapping(root, "", known: ["version", "repository", "targets"],
+        guard let top = mapping(root, "", known: ["version", "repository", "targets", "metrics"],
                                 expected: "a mapping with 'version', 'repository' and 'targets'") else { return nil }
         var versionOK = false
         if let node = required(top, "version") {
@@ -308,13 +308,16 @@ final class PolicyValidator {
         }
         let repository = required(top, "repository").flatMap { repositoryPolicy($0, "repository") }
         let targets = required(top, "targets").flatMap { targetPolicies($0, "targets") }
+        let metrics = top["metrics"].flatMap { metricsPolicy($0, "metrics") }
         // Duplicates inside parts that were not walked (e.g. under an unknown key).
         for (number, duplicate) in document.duplicates where !reportedDuplicates.contains(number) {
             report(line: duplicate.line, column: duplicate.column, duplicate.key,
                    "duplicate key '\(duplicate.key)' (first defined at line \(duplicate.firstLine))")
         }
         guard versionOK, let repository, let targets else { return nil }
-        return Policy(sourcePath: file, repository: repository, targets: targets)
+        var policy = Policy(sourcePath: file, repository: repository, targets: targets)
+        policy.metrics = metrics
+        return policy
     }
 
     // MARK: - Repository

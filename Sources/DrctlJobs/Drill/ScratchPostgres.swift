@@ -4,7 +4,7 @@ import DrctlSources
 
 /// A throwaway PostgreSQL cluster for one drill: `initdb` and `pg_ctl` of the backup's major
 /// version (or the nearest newer one installed), data in `<scratch>/postgres/data`, listening on
-/// 127.0.0.1 only on a free port, the Unix socket inside the scratch directory. The superuser
+/// 127.0.0.1 only on a free port, no Unix socket. The superuser
 /// `postgres` logs in over TCP with a random password (SCRAM) that exists only for this drill.
 /// As root, the server runs as the `postgres` OS user, as PostgreSQL requires.
 final class ScratchPostgres: @unchecked Sendable {
@@ -69,7 +69,7 @@ final class ScratchPostgres: @unchecked Sendable {
 
             # drctl drill: a scratch instance, thrown away after the drill.
             listen_addresses = '127.0.0.1'
-            unix_socket_directories = '\(directory)'
+            unix_socket_directories = ''   # TCP only: a socket path under the scratch root can exceed 107 bytes
             logging_collector = off
             fsync = off
             synchronous_commit = off

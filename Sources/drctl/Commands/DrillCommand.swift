@@ -55,6 +55,7 @@ struct DrillCommand: AsyncParsableCommand {
                                             scratchRoot: scratchDir.map { ScratchRoot(path: $0) } ?? ScratchRoot(),
                                             logger: logger, interruption: interruption).run()
                 records.append(record)
+                await MetricsPublisher(policy: policy.metrics, logger: logger).publishDrill(record, repository: policy.repository)
                 if !json { DrillSummary.print(record) }
             }
             if json { try Output.json(records) }

@@ -10,6 +10,8 @@ public struct Policy: Sendable {
     public var targets: [TargetPolicy]
     /// Where one-shot runs leave their Prometheus metrics; nil = nowhere.
     public var metrics: MetricsPolicy?
+    /// Told when a drill fails or misses an objective.
+    public var notifications: [NotificationChannel] = []
 
     public init(sourcePath: String, repository: RepositoryPolicy, targets: [TargetPolicy]) {
         self.sourcePath = sourcePath

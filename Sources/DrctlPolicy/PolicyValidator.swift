@@ -294,7 +294,7 @@ final class PolicyValidator {
             report(line: 1, column: 1, "", "the policy is empty: expected 'version', 'repository' and 'targets'")
             return nil
         }
-        guard let top = mapping(root, "", known: ["version", "repository", "targets", "metrics"],
+        guard let top = mapping(root, "", known: ["version", "repository", "targets", "metrics", "notifications"],
                                 expected: "a mapping with 'version', 'repository' and 'targets'") else { return nil }
         var versionOK = false
         if let node = required(top, "version") {
@@ -309,6 +309,7 @@ final class PolicyValidator {
         let repository = required(top, "repository").flatMap { repositoryPolicy($0, "repository") }
         let targets = required(top, "targets").flatMap { targetPolicies($0, "targets") }
         let metrics = top["metrics"].flatMap { metricsPolicy($0, "metrics") }
+        let notifications = top["notifications"].flatMap { notificationChannels($0, "notifications") } ?? []
         // Duplicates inside parts that were not walked (e.g. under an unknown key).
         for (number, duplicate) in document.duplicates where !reportedDuplicates.contains(number) {
             report(line: duplicate.line, column: duplicate.column, duplicate.key,
@@ -317,6 +318,7 @@ final class PolicyValidator {
         guard versionOK, let repository, let targets else { return nil }
         var policy = Policy(sourcePath: file, repository: repository, targets: targets)
         policy.metrics = metrics
+        policy.notifications = notifications
         return policy
     }
 

@@ -15,11 +15,13 @@ import DrctlTestSupport
         let sandbox: Sandbox
         let pg: PostgresCluster
         var scratch: String { "\(sandbox.root)/scratch" }
+        var textfiles: String { "\(sandbox.root)/textfiles" }
         var environment: [String: String] { ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!] }
 
         init() throws {
             sandbox = try Sandbox()
             pg = try PostgresCluster.start(superuserPassword: "drill pass 7")
+            try FileManager.default.createDirectory(atPath: "\(sandbox.root)/textfiles", withIntermediateDirectories: true)
             try pg.sql("CREATE DATABASE app")
             try pg.sql("""
                 CREATE TABLE public.orders (id serial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), total numeric);
@@ -40,7 +42,8 @@ import DrctlTestSupport
                     drill:
                       checks:
                 \(checkLines)
-
+                metrics:
+                  textfile: \(textfiles)
                 """)
         }
 
@@ -94,6 +97,13 @@ import DrctlTestSupport
         #expect(missedRecord["result"] as? String == "objectives_missed", "\(missedRecord)")
         #expect((missedRecord["reasons"] as? [String] ?? []).contains { $0.contains("RTO") && $0.contains("objective") })
         #expect((missedRecord["objectives"] as? [String: Any])?["rto_seconds"] as? Double == 1)
+        // ... and in the metrics: the last RTO over the objective, the drill counted as objectives_missed.
+        let metrics = parseExposition(try String(contentsOfFile: "\(fixture.textfiles)/drctl_db_drill.prom", encoding: .utf8))
+        #expect(metrics["drctl_objective_rto_seconds{target=\"db\"}"] == 1, "\(metrics)")
+        #expect((metrics["drctl_drill_last_rto_seconds{target=\"db\"}"] ?? 0) > 1)
+        #expect(metrics["drctl_drill_total{target=\"db\",result=\"objectives_missed\"}"] == 1)
+        #expect(metrics["drctl_drill_total{target=\"db\",result=\"passed\"}"] == 1)
+        #expect(metrics["drctl_drill_total{target=\"db\",result=\"failed\"}"] == 2)
         let human = try Drctl.run(["drill", "--policy", fixture.sandbox.policyPath, "--scratch-dir", fixture.scratch],
                                   environment: fixture.environment)
         #expect(human.status == 7 && human.stdout.contains("objectives_missed") && human.stdout.contains("reason: RTO"), "\(human)")

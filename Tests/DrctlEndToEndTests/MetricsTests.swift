@@ -66,17 +66,24 @@ import DrctlSources
         #expect(backup.stderr.contains("metrics not pushed"), "\(backup)")
     }
 
-    @Test func invalidMetricsPolicyIsRefused() throws {
+    @Test func invalidMetricsAndNotificationPoliciesAreRefused() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """
             metrics:
               pushgateway: 127.0.0.1:9091
               textfil: /tmp
+            notifications:
+              - kind: webhok
+                url: hooks.example.com
+                headers: {Authorization: Bearer plain}
             """)
         let validate = try Drctl.run(["policy", "validate", sandbox.policyPath])
         #expect(validate.status == 2)
         let problems = validate.stdout + validate.stderr
         #expect(problems.contains("metrics.pushgateway") && problems.contains("http://"), "\(validate)")
         #expect(problems.contains("did you mean 'textfile'"), "\(validate)")
+        #expect(problems.contains("notifications[0].kind"), "\(validate)")
+        #expect(problems.contains("notifications[0].url"), "\(validate)")
+        #expect(problems.contains("notifications[0].headers.Authorization") && !problems.contains("Bearer plain"), "\(validate)")
     }
 }

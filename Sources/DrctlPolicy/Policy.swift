@@ -220,6 +220,10 @@ public struct DrillPolicy: Sendable, Equatable {
     public var schedule: CronExpression?
     /// Queries run against the restored instance (postgres only).
     public var checks: [DrillCheck]
+    /// Default latest.
+    public var pick: DrillPick = .latest
+    /// `pick: random` draws from the backups of this last period (default 7 days).
+    public var window: Duration?
 
     public init(enabled: Bool = true, schedule: CronExpression? = nil, checks: [DrillCheck] = []) {
         self.enabled = enabled

@@ -82,6 +82,7 @@ import Testing
         #expect(database.drill?.checks.count == 3)
         #expect(database.drill?.checks.first == DrillCheck(sql: "select count(*) > 0 from users", expect: "t"))
         #expect(database.drill?.checks.last?.database == "postgres")
+        #expect(database.drill?.pick == .random && database.drill?.window == .seconds(7 * 86_400))
         #expect(policy.metrics == MetricsPolicy(textfileDirectory: "/var/lib/node_exporter/textfile",
                                                 pushgateway: "http://pushgateway.monitoring:9091"))
         #expect(policy.notifications == [NotificationChannel(kind: .webhook, url: "https://hooks.example.com/drctl",

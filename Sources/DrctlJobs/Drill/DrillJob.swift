@@ -91,9 +91,10 @@ public struct DrillJob: Sendable {
             selected = try await clock.time("select") {
                 try await OffPool.run { [self] in
                     let locator = BackupLocator(repository: repository, logger: logger)
-                    let chosen = try locator.locate(target: target.name, id: backupID, notAfter: pointInTime, regions: repository.regions)
-                    let newest = backupID == nil && pointInTime == nil
-                        ? chosen : try locator.locate(target: target.name, id: nil, regions: repository.regions)
+                    let newest = try locator.locate(target: target.name, id: nil, regions: repository.regions)
+                    let wanted = backupID ?? (pointInTime == nil ? randomPick(repository, startedAt: startedAt) : nil)
+                    let chosen = wanted == nil && pointInTime == nil
+                        ? newest : try locator.locate(target: target.name, id: wanted, notAfter: pointInTime, regions: repository.regions)
                     return (chosen.manifest, chosen.regions, newest.manifest)
                 }
             }
@@ -133,6 +134,16 @@ public struct DrillJob: Sendable {
                 scratch.remove()
             }
         }
+    }
+
+    /// `drill.pick: random`: a backup whose consistent point is within `drill.window` (default
+    /// 7 days) of the drill, drawn at random; nil (the newest) when the policy picks the latest.
+    private func randomPick(_ repository: Repository, startedAt: Date) -> String? {
+        guard let drill = target.drill, drill.pick == .random else { return nil }
+        let window = Double(PolicyDuration.seconds(drill.window ?? .seconds(7 * 86_400)))
+        return RepositoryHistory.manifests(repository, target: target.name)
+            .filter { startedAt.timeIntervalSince($0.consistentPoint.time) <= window }
+            .randomElement()?.backupID
     }
 
     /// Restores into the scratch instance and verifies it; returns the instance to tear down

@@ -224,6 +224,9 @@ public struct DrillPolicy: Sendable, Equatable {
     public var pick: DrillPick = .latest
     /// `pick: random` draws from the backups of this last period (default 7 days).
     public var window: Duration?
+    /// postgres only: restore drills into this running server instead of a scratch cluster
+    /// (never the target's own server). `databases` is not used.
+    public var into: PostgresConnection?
 
     public init(enabled: Bool = true, schedule: CronExpression? = nil, checks: [DrillCheck] = []) {
         self.enabled = enabled

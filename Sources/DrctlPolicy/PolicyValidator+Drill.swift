@@ -13,4 +13,18 @@ extension PolicyValidator {
             }
         }
     }
+
+    /// `drill.into: {host, port, user, password, sslmode}`: a server drills restore into (postgres only).
+    func drillInto(_ fields: Fields, kind: TargetKind?, into drill: inout DrillPolicy) {
+        guard let node = fields["into"] else { return }
+        if let kind, kind != .postgres {
+            report(fields.keyNode("into"), fields.path("into"),
+                   "'into' is only supported for kind postgres (this target is kind \(kind.rawValue)); other kinds drill into a scratch instance")
+            return
+        }
+        drill.into = postgresConnection(node, fields.path("into"))
+        if node.mapping?["databases"] != nil {
+            report(node, fields.path("into"), "'databases' has no meaning here: a drill restores the backup's databases")
+        }
+    }
 }

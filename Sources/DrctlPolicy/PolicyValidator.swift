@@ -713,11 +713,12 @@ final class PolicyValidator {
     }
 
     func drillPolicy(_ node: Node, _ path: String, kind: TargetKind?) -> DrillPolicy? {
-        guard let fields = mapping(node, path, known: ["enabled", "schedule", "checks", "pick", "window"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["enabled", "schedule", "checks", "pick", "window", "into"]) else { return nil }
         var drill = DrillPolicy()
         if let node = fields["enabled"] { drill.enabled = bool(node, fields.path("enabled")) ?? false }
         if let node = fields["schedule"] { drill.schedule = cron(node, fields.path("schedule")) }
         drillPick(fields, into: &drill)
+        drillInto(fields, kind: kind, into: &drill)
         if let node = fields["checks"] {
             if let kind, kind != .postgres {
                 report(fields.keyNode("checks"), fields.path("checks"),

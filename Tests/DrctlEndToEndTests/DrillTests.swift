@@ -35,11 +35,12 @@ import DrctlTestSupport
             guard backup.status == 0 else { throw Command.ShellFailed(script: "backup", result: backup) }
         }
 
-        func writePolicy(checks: [(String, String)], objectives: String) throws {
+        func writePolicy(checks: [(String, String)], objectives: String, into: String? = nil) throws {
             let checkLines = checks.map { "        - sql: \"\($0.0)\"\n          expect: \"\($0.1)\"" }.joined(separator: "\n")
             try sandbox.writePolicy(targets: [], rawTargets: PostgresFidelityTests.target(pg) + """
                     objectives: \(objectives)
                     drill:
+                \(into.map { "      into: \($0)" } ?? "")
                       checks:
                 \(checkLines)
                 metrics:
@@ -107,6 +108,34 @@ import DrctlTestSupport
         let human = try Drctl.run(["drill", "--policy", fixture.sandbox.policyPath, "--scratch-dir", fixture.scratch],
                                   environment: fixture.environment)
         #expect(human.status == 7 && human.stdout.contains("objectives_missed") && human.stdout.contains("reason: RTO"), "\(human)")
+        expectNothingLeft(fixture.scratch)
+    }
+
+    @Test func drillIntoAServerNamedInThePolicyButNeverTheSourceItself() throws {
+        let fixture = try PostgresFixture()
+        let other = try PostgresCluster.start(superuserPassword: "other pass")
+        var environment = fixture.environment
+        environment["DRCTL_TEST_INTO_PASSWORD"] = "other pass"
+        let check = [("select count(*) from crm.customers", "77")]
+        try fixture.writePolicy(checks: check, objectives: "{rto: 10m}",
+                                into: "{host: 127.0.0.1, port: \(other.port), user: postgres, password: {env: DRCTL_TEST_INTO_PASSWORD}}")
+        let drill = try Drctl.run(["drill", "--policy", fixture.sandbox.policyPath, "--json", "--scratch-dir", fixture.scratch],
+                                  environment: environment)
+        #expect(drill.status == 0, "\(drill)")
+        let record = ((try? JSONSerialization.jsonObject(with: Data(drill.stdout.utf8))) as? [[String: Any]])?.first ?? [:]
+        #expect(record["result"] as? String == "passed", "\(record)")
+        #expect(!phaseNames(record).contains("start_instance"), "no scratch instance: \(record)")
+        #expect(try other.sql("SELECT count(*) FROM pg_database WHERE datname = 'app'") == "0", "the drill's database was dropped")
+
+        // The target's own server, however it is spelled, is refused before anything is written.
+        try fixture.writePolicy(checks: check, objectives: "{rto: 10m}",
+                                into: "{host: localhost, port: \(fixture.pg.port), user: postgres, password: {env: DRCTL_TEST_PG_PASSWORD}}")
+        try fixture.pg.sql("INSERT INTO crm.customers VALUES (78, 'after the backup')", database: "app")
+        let refused = try Drctl.run(["drill", "--policy", fixture.sandbox.policyPath, "--scratch-dir", fixture.scratch],
+                                    environment: environment)
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stdout.contains("refusing to drill target 'db' into localhost:\(fixture.pg.port)"), "\(refused)")
+        #expect(try fixture.pg.sql("SELECT count(*) FROM crm.customers", database: "app") == "78", "production untouched")
         expectNothingLeft(fixture.scratch)
     }
 

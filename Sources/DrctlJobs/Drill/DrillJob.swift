@@ -151,6 +151,11 @@ public struct DrillJob: Sendable {
     private func restoreAndVerify(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, logger: Logger,
                                   into seen: inout Observation) async throws -> ScratchInstance? {
         let timing = RestoreTiming()
+        func verifyPostgres(_ manifest: BackupManifest,
+                            connect: @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult] {
+            let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? [], connect: connect)
+            return try await clock.time("verify") { try await OffPool.run { verification.run() } }
+        }
         func restore(to destination: String) async throws {
             var job = RestoreJob(policy: policy, target: target, backupID: manifest.backupID, destination: destination, force: false,
                                  preferredRegion: nil, keys: keys, logger: logger, interruption: interruption)
@@ -169,16 +174,26 @@ public struct DrillJob: Sendable {
         }
         switch target.kind {
         case .postgres:
+            if let into = target.drill?.into {
+                try DestinationGuard(target: target).check(host: into.host, port: into.port)
+                let server = try DrillServer(into)
+                let databases = manifest.objects.compactMap(\.database)
+                try await OffPool.run { try server.noteMissing(databases) }
+                do {
+                    try await restore(to: server.url)
+                    seen.checks = try await verifyPostgres(manifest) { try DrctlSources.PostgresConnection(server.endpoint(database: $0)) }
+                } catch {
+                    seen.error = error
+                }
+                return ScratchInstance(stop: server.dropCreated)
+            }
             let server = try await clock.time("start_instance") {
                 try await OffPool.run { try ScratchPostgres(in: scratch, serverVersion: manifest.source.serverVersion) }
             }
             do {
                 try DestinationGuard(target: target).check(host: "127.0.0.1", port: server.port)
                 try await restore(to: server.url)
-                let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? []) {
-                    try DrctlSources.PostgresConnection(server.endpoint(database: $0))
-                }
-                seen.checks = try await clock.time("verify") { try await OffPool.run { verification.run() } }
+                seen.checks = try await verifyPostgres(manifest) { try DrctlSources.PostgresConnection(server.endpoint(database: $0)) }
             } catch {
                 seen.error = error
             }

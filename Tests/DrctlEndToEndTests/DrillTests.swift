@@ -185,6 +185,24 @@ import DrctlTestSupport
         expectNothingLeft(fixture.scratch)
     }
 
+    @Test func aTerminatedDrillTearsDownAndIsRecordedAsFailed() throws {
+        let fixture = try PostgresFixture()
+        let running = try ChildProcess(argv: [Drctl.binary, "drill", "--policy", fixture.sandbox.policyPath,
+                                              "--scratch-dir", fixture.scratch, "--json"], environment: fixture.environment)
+        let started = eventually(within: 60) {
+            guard let drill = (try? FileManager.default.contentsOfDirectory(atPath: fixture.scratch))?.first else { return false }
+            return FileManager.default.fileExists(atPath: "\(fixture.scratch)/\(drill)/postgres/data/postmaster.pid")
+        }
+        #expect(started, "no scratch server appeared")
+        kill(running.pid, SIGTERM)
+        #expect(running.wait() == .exited(code: 143))
+        let records = fixture.sandbox.files(under: "\(fixture.sandbox.repository)/records/db/drills")
+        #expect(records.count == 1)
+        let stored = try String(contentsOfFile: "\(fixture.sandbox.repository)/records/db/drills/\(records.first ?? "")", encoding: .utf8)
+        #expect(stored.contains("\"result\" : \"failed\"") && stored.contains("SIGTERM"), "\(stored)")
+        expectNothingLeft(fixture.scratch)
+    }
+
     @Test func redisDrillPasses() throws {
         let sandbox = try Sandbox()
         let redis = try RedisServer(password: "drill redis")

@@ -50,7 +50,7 @@ struct DrillCommand: AsyncParsableCommand {
             let interruption = Interruption()
             Signals.route(to: interruption)
             var records: [DrillRecord] = []
-            for target in targets {
+            for target in targets where interruption.signal == nil {
                 let record = await DrillJob(policy: policy, target: target, backupID: backup, pointInTime: requested, keys: keys,
                                             scratchRoot: scratchDir.map { ScratchRoot(path: $0) } ?? ScratchRoot(),
                                             logger: logger, interruption: interruption).run()
@@ -60,6 +60,8 @@ struct DrillCommand: AsyncParsableCommand {
                 if !json { DrillSummary.print(record) }
             }
             if json { try Output.json(records) }
+            // The interrupted drill was torn down and recorded as failed; exit as interrupted.
+            if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
             if records.contains(where: { $0.result == .failed }) { throw ExitCode(ExitStatus.failed.rawValue) }
             if records.contains(where: { $0.result == .objectivesMissed }) { throw ExitCode(ExitStatus.objectivesMissed.rawValue) }
         }

@@ -10,6 +10,10 @@ public struct Policy: Sendable {
     public var targets: [TargetPolicy]
     /// `drctl agent`'s settings (all defaults when the policy has no `agent:`).
     public var agent = AgentSettings()
+    /// Where one-shot runs leave their Prometheus metrics; nil = nowhere.
+    public var metrics: MetricsPolicy?
+    /// Told when a drill fails or misses an objective.
+    public var notifications: [NotificationChannel] = []
 
     public init(sourcePath: String, repository: RepositoryPolicy, targets: [TargetPolicy]) {
         self.sourcePath = sourcePath
@@ -227,6 +231,13 @@ public struct DrillPolicy: Sendable, Equatable {
     public var schedule: CronExpression?
     /// Queries run against the restored instance (postgres only).
     public var checks: [DrillCheck]
+    /// Default latest.
+    public var pick: DrillPick = .latest
+    /// `pick: random` draws from the backups of this last period (default 7 days).
+    public var window: Duration?
+    /// postgres only: restore drills into this running server instead of a scratch cluster
+    /// (never the target's own server). `databases` is not used.
+    public var into: PostgresConnection?
 
     public init(enabled: Bool = true, schedule: CronExpression? = nil, checks: [DrillCheck] = []) {
         self.enabled = enabled
@@ -239,10 +250,13 @@ public struct DrillCheck: Sendable, Equatable {
     public var sql: String
     /// The expected result, compared as text with the first column of the first row.
     public var expect: String
+    /// The restored database the query runs in; nil = the backup's first database other than `postgres`.
+    public var database: String?
 
-    public init(sql: String, expect: String) {
+    public init(sql: String, expect: String, database: String? = nil) {
         self.sql = sql
         self.expect = expect
+        self.database = database
     }
 }
 

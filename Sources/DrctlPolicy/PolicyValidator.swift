@@ -294,7 +294,7 @@ final class PolicyValidator {
             report(line: 1, column: 1, "", "the policy is empty: expected 'version', 'repository' and 'targets'")
             return nil
         }
-        guard let top = mapping(root, "", known: ["version", "repository", "targets", "agent"],
+        guard let top = mapping(root, "", known: ["version", "repository", "targets", "metrics", "notifications", "agent"],
                                 expected: "a mapping with 'version', 'repository' and 'targets'") else { return nil }
         var versionOK = false
         if let node = required(top, "version") {
@@ -309,6 +309,8 @@ final class PolicyValidator {
         let repository = required(top, "repository").flatMap { repositoryPolicy($0, "repository") }
         let targets = required(top, "targets").flatMap { targetPolicies($0, "targets") }
         let agent = top["agent"].map { agentSettings($0, "agent") } ?? AgentSettings()
+        let metrics = top["metrics"].flatMap { metricsPolicy($0, "metrics") }
+        let notifications = top["notifications"].flatMap { notificationChannels($0, "notifications") } ?? []
         // Duplicates inside parts that were not walked (e.g. under an unknown key).
         for (number, duplicate) in document.duplicates where !reportedDuplicates.contains(number) {
             report(line: duplicate.line, column: duplicate.column, duplicate.key,
@@ -317,6 +319,8 @@ final class PolicyValidator {
         guard versionOK, let repository, let targets else { return nil }
         var policy = Policy(sourcePath: file, repository: repository, targets: targets)
         if let agent { policy.agent = agent }
+        policy.metrics = metrics
+        policy.notifications = notifications
         return policy
     }
 
@@ -713,10 +717,12 @@ final class PolicyValidator {
     }
 
     func drillPolicy(_ node: Node, _ path: String, kind: TargetKind?) -> DrillPolicy? {
-        guard let fields = mapping(node, path, known: ["enabled", "schedule", "checks"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["enabled", "schedule", "checks", "pick", "window", "into"]) else { return nil }
         var drill = DrillPolicy()
         if let node = fields["enabled"] { drill.enabled = bool(node, fields.path("enabled")) ?? false }
         if let node = fields["schedule"] { drill.schedule = cron(node, fields.path("schedule")) }
+        drillPick(fields, into: &drill)
+        drillInto(fields, kind: kind, into: &drill)
         if let node = fields["checks"] {
             if let kind, kind != .postgres {
                 report(fields.keyNode("checks"), fields.path("checks"),
@@ -724,11 +730,13 @@ final class PolicyValidator {
             } else if let items = list(node, fields.path("checks"), expected: "a list of {sql: QUERY, expect: RESULT}") {
                 for (index, item) in items.enumerated() {
                     let itemPath = Self.item(fields.path("checks"), index)
-                    guard let check = mapping(item, itemPath, known: ["sql", "expect"], expected: "a mapping {sql: QUERY, expect: RESULT}")
+                    guard let check = mapping(item, itemPath, known: ["sql", "expect", "database"],
+                                              expected: "a mapping {sql: QUERY, expect: RESULT}")
                     else { continue }
                     let sql = required(check, "sql").flatMap { string($0, check.path("sql")) }
                     let expect = required(check, "expect").flatMap { string($0, check.path("expect"), nonEmpty: false) }
-                    if let sql, let expect { drill.checks.append(DrillCheck(sql: sql, expect: expect)) }
+                    let database = check["database"].flatMap { string($0, check.path("database")) }
+                    if let sql, let expect { drill.checks.append(DrillCheck(sql: sql, expect: expect, database: database)) }
                 }
             }
         }

@@ -10,13 +10,13 @@ struct Drctl: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success · 1 the operation failed · 2 invalid usage or policy · 3 integrity \
             failure (stored data altered, truncated or corrupt) · 4 key problem · 5 no such target or \
-            backup · 6 restore destination exists (use --force) · 8 target locked by another run · 130/143 interrupted by SIGINT/SIGTERM.
+            backup · 6 restore destination exists (use --force) · 7 drill objectives missed · 8 target locked by another run · 130/143 interrupted by SIGINT/SIGTERM.
             """,
         version: "drctl \(DrctlVersion.current)",
         subcommands: [
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
-            RestoreCommand.self, SyncCommand.self, PruneCommand.self, CheckCommand.self, AgentCommand.self,
-            ReportCommand.self, PolicyCommand.self, VersionCommand.self,
+            RestoreCommand.self, SyncCommand.self, DrillCommand.self, PruneCommand.self, CheckCommand.self,
+            AgentCommand.self, ReportCommand.self, PolicyCommand.self, VersionCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

@@ -80,8 +80,14 @@ import Testing
         #expect(database.postgres == PostgresConnection(host: "127.0.0.1", port: 5432, user: "backup",
                                                         password: .env("PGPASSWORD_MAIN"), databases: ["app"], sslmode: .prefer))
         #expect(database.objectives?.rpo == .seconds(5_400))
-        #expect(database.drill?.checks.count == 2)
+        #expect(database.drill?.checks.count == 3)
         #expect(database.drill?.checks.first == DrillCheck(sql: "select count(*) > 0 from users", expect: "t"))
+        #expect(database.drill?.checks.last?.database == "postgres")
+        #expect(database.drill?.pick == .random && database.drill?.window == .seconds(7 * 86_400))
+        #expect(policy.metrics == MetricsPolicy(textfileDirectory: "/var/lib/node_exporter/textfile",
+                                                pushgateway: "http://pushgateway.monitoring:9091"))
+        #expect(policy.notifications == [NotificationChannel(kind: .webhook, url: "https://hooks.example.com/drctl",
+                                                             headers: ["Authorization": .env("DRCTL_WEBHOOK_TOKEN")])])
 
         let cache = try #require(policy.target(named: "cache"))
         #expect(cache.redis == RedisConnection(host: "127.0.0.1", port: 6379, username: "default", password: .file("/run/secrets/redis")))

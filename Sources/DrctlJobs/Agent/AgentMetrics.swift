@@ -2,99 +2,87 @@ import Foundation
 import Synchronization
 import DrctlPolicy
 
-/// What the agent itself knows and `/metrics` shows: when it started, how its scheduled runs
-/// ended, each target's objectives, and each target's last successful backup (from the
-/// repository at start-up, then from its own runs).
+/// What `/metrics` shows: the agent's own runs, and per target the same families one-shot runs
+/// publish (BackupMetrics, DrillMetrics: counted from the repository), replaced after each of
+/// the agent's runs. Before a target's first run: its objectives and its last good backup as
+/// the repository holds it at start-up.
 public final class AgentMetrics: Sendable {
     public enum Result: String, Sendable { case success, failure, skipped }
 
-    private struct Counts {
+    private struct State {
         var runs: [String: Int] = [:]            // "job|target|result" → count
-        var lastBackupSuccess: [String: Date] = [:]
         var lastDuration: [String: Double] = [:] // "job|target" → seconds
-        var backups: [String: Int] = [:]         // "target|complete|degraded|failed" → count
+        /// target → family name → that target's family.
+        var targets: [String: [String: MetricFamily]] = [:]
     }
 
     private let started: Date
-    private let counts = Mutex(Counts())
-    /// target → (rpo, rto) in seconds.
-    private let objectives: [(target: String, rpo: Int64?, rto: Int64?)]
+    private let state = Mutex(State())
 
     public init(policy: Policy, lastBackupSuccess: [String: Date] = [:], started: Date = Date()) {
         self.started = started
-        objectives = policy.targets.compactMap { target in
-            target.objectives.map { (target.name, $0.rpo.map(PolicyDuration.seconds), $0.rto.map(PolicyDuration.seconds)) }
+        for target in policy.targets {
+            let labels = [("target", target.name)]
+            var families: [MetricFamily] = []
+            if let last = lastBackupSuccess[target.name] {
+                families.append(MetricFamily("drctl_backup_last_success_timestamp_seconds", .gauge,
+                                             help: "When the newest committed backup finished.",
+                                             samples: [.init(labels: labels, value: last.timeIntervalSince1970)]))
+            }
+            if let rpo = target.objectives?.rpo {
+                families.append(MetricFamily("drctl_objective_rpo_seconds", .gauge, help: "The target's recovery point objective.",
+                                             samples: [.init(labels: labels, value: Double(PolicyDuration.seconds(rpo)))]))
+            }
+            if let rto = target.objectives?.rto {
+                families.append(MetricFamily("drctl_objective_rto_seconds", .gauge, help: "The target's recovery time objective.",
+                                             samples: [.init(labels: labels, value: Double(PolicyDuration.seconds(rto)))]))
+            }
+            update(target: target.name, families: families)
         }
-        counts.withLock { $0.lastBackupSuccess = lastBackupSuccess }
     }
 
-    public func record(_ task: ScheduledTask, result: Result, duration: Double? = nil, at end: Date = Date()) {
-        counts.withLock { counts in
-            counts.runs["\(task.job.rawValue)|\(task.target)|\(result.rawValue)", default: 0] += 1
-            if let duration { counts.lastDuration["\(task.job.rawValue)|\(task.target)"] = duration }
-            if task.job == .backup, result == .success { counts.lastBackupSuccess[task.target] = end }
+    public func record(_ task: ScheduledTask, result: Result, duration: Double? = nil) {
+        state.withLock { state in
+            state.runs["\(task.job.rawValue)|\(task.target)|\(result.rawValue)", default: 0] += 1
+            if let duration { state.lastDuration["\(task.job.rawValue)|\(task.target)"] = duration }
         }
     }
 
-    /// A backup run's outcome: `complete`, `degraded` or `failed` (drctl_backup_total).
-    public func recordBackup(target: String, result: String) {
-        counts.withLock { $0.backups["\(target)|\(result)", default: 0] += 1 }
+    /// Replaces these families of one target (others of the target stay).
+    public func update(target: String, families: [MetricFamily]) {
+        state.withLock { state in
+            for family in families { state.targets[target, default: [:]][family.name] = family }
+        }
     }
 
-    /// Prometheus text exposition format 0.0.4.
+    /// Prometheus text exposition format 0.0.4; each family once, its samples from every target.
     public func render() -> String {
-        let counts = counts.withLock { $0 }
-        var out = """
-            # HELP drctl_agent_start_time_seconds When this agent started (Unix time).
-            # TYPE drctl_agent_start_time_seconds gauge
-            drctl_agent_start_time_seconds \(Self.number(started.timeIntervalSince1970))
-            # HELP drctl_agent_runs_total Scheduled runs by job, target and result since the agent started.
-            # TYPE drctl_agent_runs_total counter
-
-            """
-        for (key, count) in counts.runs.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            out += "drctl_agent_runs_total{job=\"\(parts[0])\",target=\"\(Self.escape(parts[1]))\",result=\"\(parts[2])\"} \(count)\n"
-        }
-        out += """
-            # HELP drctl_agent_run_duration_seconds Duration of the last scheduled run by job and target.
-            # TYPE drctl_agent_run_duration_seconds gauge
-
-            """
-        for (key, seconds) in counts.lastDuration.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            out += "drctl_agent_run_duration_seconds{job=\"\(parts[0])\",target=\"\(Self.escape(parts[1]))\"} \(Self.number(seconds))\n"
-        }
-        out += """
-            # HELP drctl_backup_last_success_timestamp_seconds When the last backup of the target committed (Unix time).
-            # TYPE drctl_backup_last_success_timestamp_seconds gauge
-
-            """
-        for (target, date) in counts.lastBackupSuccess.sorted(by: { $0.key < $1.key }) {
-            out += "drctl_backup_last_success_timestamp_seconds{target=\"\(Self.escape(target))\"} \(Self.number(date.timeIntervalSince1970))\n"
-        }
-        out += "# HELP drctl_backup_total Backups run by this agent by target and result.\n# TYPE drctl_backup_total counter\n"
-        for (key, count) in counts.backups.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            out += "drctl_backup_total{target=\"\(Self.escape(parts[0]))\",result=\"\(parts[1])\"} \(count)\n"
-        }
-        for (family, help, pick) in [("drctl_objective_rpo_seconds", "The target's recovery point objective.", 1),
-                                     ("drctl_objective_rto_seconds", "The target's recovery time objective.", 2)] {
-            out += "# HELP \(family) \(help)\n# TYPE \(family) gauge\n"
-            for objective in objectives {
-                guard let value = pick == 1 ? objective.rpo : objective.rto else { continue }
-                out += "\(family){target=\"\(Self.escape(objective.target))\"} \(value)\n"
+        let state = state.withLock { $0 }
+        func split(_ key: String) -> [String] { key.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        var families = [
+            MetricFamily("drctl_agent_start_time_seconds", .gauge, help: "When this agent started (Unix time).",
+                         samples: [.init(labels: [], value: started.timeIntervalSince1970)]),
+            MetricFamily("drctl_agent_runs_total", .counter, help: "Scheduled runs by job, target and result since the agent started.",
+                         samples: state.runs.sorted { $0.key < $1.key }.map { key, count in
+                             let parts = split(key)
+                             return .init(labels: [("job", parts[0]), ("target", parts[1]), ("result", parts[2])], value: Double(count))
+                         }),
+            MetricFamily("drctl_agent_run_duration_seconds", .gauge, help: "Duration of the last scheduled run by job and target.",
+                         samples: state.lastDuration.sorted { $0.key < $1.key }.map { key, seconds in
+                             let parts = split(key)
+                             return .init(labels: [("job", parts[0]), ("target", parts[1])], value: (seconds * 1000).rounded() / 1000)
+                         }),
+        ]
+        var merged: [String: MetricFamily] = [:]
+        for target in state.targets.keys.sorted() {
+            for family in state.targets[target]!.values.sorted(by: { $0.name < $1.name }) {
+                if merged[family.name] == nil {
+                    merged[family.name] = MetricFamily(family.name, family.kind, help: family.help, samples: [])
+                }
+                merged[family.name]!.samples += family.samples
             }
         }
-        return out
-    }
-
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        families += merged.keys.sorted().map { merged[$0]! }
+        return TextExposition.render(families)
     }
 }

@@ -9,7 +9,7 @@ public struct AgentPlan: Sendable {
     private let reportDirectory: String?
 
     /// The jobs this build of the agent can run on a schedule.
-    public static let schedulable: Set<AgentJob> = [.backup, .prune, .report]
+    public static let schedulable: Set<AgentJob> = Set(AgentJob.allCases)
 
     public init(policy: Policy) {
         var tasks: [ScheduledTask] = []

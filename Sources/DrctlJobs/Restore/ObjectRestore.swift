@@ -9,6 +9,8 @@ struct ObjectRestore {
     let object: StoredObject
     let dataKey: DataKey
     let region: Region
+    /// Drills: how long each stage was busy.
+    var timing: RestoreTiming?
 
     func run(into sink: ByteSink, progress: ProgressObserver?, label: String,
              interruption: Interruption) async throws {
@@ -21,16 +23,18 @@ struct ObjectRestore {
         }
         let name = "\(object.key) in region '\(region.name)'"
         let digest = DigestFilter()
+        let filters: [StreamFilter] = [
+            FusedFilter([
+                digest,
+                OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name)),
+            ]),
+            try ZstdDecompressor(),
+        ]
+        let checking = CheckingSink(inner: timing?.sink(sink) ?? sink, object: object, name: name, digest: digest)
         let pipeline = Pipeline(
-            source: reader,
-            filters: [
-                FusedFilter([
-                    digest,
-                    OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name)),
-                ]),
-                try ZstdDecompressor(),
-            ],
-            sink: CheckingSink(inner: sink, object: object, name: name, digest: digest))
+            source: timing?.source(reader) ?? reader,
+            filters: timing.map { timing in filters.map { timing.filter($0) } } ?? filters,
+            sink: checking)
         progress?.began(label, counter: pipeline.bytesRead, total: object.storedSize)
         defer { progress?.ended() }
         try await interruption.running(pipeline) { try await pipeline.run() }

@@ -24,6 +24,8 @@ public struct RestoreJob: Sendable {
     public let interruption: Interruption
     /// postgres:// only: stage each archive in a local directory, then `pg_restore --jobs`.
     public let parallel: ParallelRestore?
+    /// Drills: how long each streaming stage was busy.
+    public var timing: RestoreTiming?
 
     public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
                 preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
@@ -104,7 +106,7 @@ public struct RestoreJob: Sendable {
             let sink = try makeSink()
             let standardOutput = sink as? StandardOutputSink
             do {
-                try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
+                try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region, timing: timing)
                     .run(into: sink, progress: progress, label: "restore \(target.name) \(object.name)",
                          interruption: interruption)
                 logger.info("restored", metadata: ["object": "\(object.name)", "region": "\(region.name)", "to": "\(path)"])

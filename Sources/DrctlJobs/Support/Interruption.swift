@@ -9,6 +9,9 @@ public final class Interruption: Sendable {
 
     public init() {}
 
+    /// The first signal received, if any.
+    public var signal: String? { state.withLock { $0.signal } }
+
     /// Stops the running pipelines (and any started later) with `JobError.interrupted`.
     public func interrupt(signal: String) {
         let pipelines = state.withLock { state -> [Pipeline] in

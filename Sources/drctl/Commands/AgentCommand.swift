@@ -89,10 +89,10 @@ struct ScheduledRunner: Sendable {
                     metrics.record(scheduled.task, result: .skipped)
                     return
                 } catch {
-                    metrics.recordBackup(target: target.name, result: "failed")
+                    await publishBackupMetrics(target.name, nil, started: started, logger: logger)
                     throw error
                 }
-                metrics.recordBackup(target: target.name, result: manifest.status.rawValue)
+                await publishBackupMetrics(target.name, manifest, started: started, logger: logger)
                 logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
             case .report:
                 guard let directory = policy.agent.reportDirectory else { return }
@@ -112,13 +112,33 @@ struct ScheduledRunner: Sendable {
                 ])
                 if !report.errors.isEmpty { throw AgentRunError(errors: report.errors) }
             case .drill:
-                return
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let record = await DrillJob(policy: policy, target: target, keys: keys, scratchRoot: ScratchRoot(),
+                                            logger: logger, interruption: interruption).run()
+                let families = await MetricsPublisher.drillFamilies(record, repository: policy.repository)
+                metrics.update(target: target.name, families: families)
+                await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "drill", target: target.name)
+                await WebhookNotifier(channels: policy.notifications, logger: logger).drillFinished(record)
+                logger.info("scheduled drill done", metadata: ["drill": "\(record.drillID)", "result": "\(record.result.rawValue)"])
+                if record.result == .failed { throw AgentRunError(errors: record.reasons) }
             }
             metrics.record(scheduled.task, result: .success, duration: Date().timeIntervalSince(started))
         } catch {
             logger.error("scheduled run failed", metadata: ["error": "\(error)"])
             metrics.record(scheduled.task, result: .failure, duration: Date().timeIntervalSince(started))
         }
+    }
+}
+
+extension ScheduledRunner {
+    /// The same families a one-shot `drctl backup` publishes: served on /metrics, and written or
+    /// pushed where the policy's `metrics:` says.
+    func publishBackupMetrics(_ target: String, _ manifest: BackupManifest?, started: Date, logger: Logger) async {
+        let families = await MetricsPublisher.backupFamilies(target: target, manifest: manifest, startedAt: started,
+                                                             durationSeconds: Date().timeIntervalSince(started),
+                                                             repository: policy.repository)
+        metrics.update(target: target, families: families)
+        await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "backup", target: target)
     }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DrctlJobs
 import DrctlPolicy
+import DrctlStorage
+import Foundation
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,12 +28,16 @@ struct BackupCommand: AsyncParsableCommand {
             Signals.route(to: interruption)
             var summaries: [BackupSummary] = []
             var firstError: Error?
+            let metrics = MetricsPublisher(policy: policy.metrics, logger: logger)
             for target in targets {
+                let startedAt = Date()
+                var committed: BackupManifest?
                 do {
                     let manifest = try await BackupJob(
                         policy: policy, target: target, keys: keys, logger: logger,
                         progress: TerminalProgress.forStandardError(), interruption: interruption
                     ).run()
+                    committed = manifest
                     summaries.append(BackupSummary(manifest))
                     if !json {
                         Output.line("\(manifest.target) \(manifest.backupID) \(manifest.status.rawValue): "
@@ -46,6 +52,8 @@ struct BackupCommand: AsyncParsableCommand {
                     firstError = firstError ?? error
                     TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 }
+                await metrics.publishBackup(target: target.name, manifest: committed, startedAt: startedAt,
+                                            durationSeconds: Date().timeIntervalSince(startedAt), repository: policy.repository)
             }
             if json { try Output.json(summaries) }
             if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }

@@ -54,14 +54,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
             let target = try selectTargets(policy, self.target)[0]
-            var requested: Date?
-            if let pointInTime {
-                guard backup == nil else { throw ValidationError("--backup and --point-in-time exclude each other") }
-                guard let time = Timestamp.parse(pointInTime) else {
-                    throw ValidationError("--point-in-time '\(pointInTime)' is not an RFC 3339 time (2026-11-22T03:00:00Z)")
-                }
-                requested = time
-            }
+            let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             var parallel: ParallelRestore?
             if let jobs {
                 guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }

@@ -15,6 +15,8 @@ enum ExitStatus: Int32 {
     case key = 4
     case notFound = 5
     case destinationExists = 6
+    /// `drctl drill`: restored and verified, but RTO or RPO over its objective.
+    case objectivesMissed = 7
     case locked = 8
     case interruptedINT = 130
     case interruptedTERM = 143

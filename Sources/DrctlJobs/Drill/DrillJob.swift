@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlSources
+import DrctlStorage
+
+/// One restore drill of one target: choose a backup, restore it into a scratch instance that
+/// drctl starts (PostgreSQL: initdb + pg_ctl; Redis: redis-server on the restored RDB; command
+/// targets: a scratch file), verify the data against the manifest and the policy's checks,
+/// measure RTO, RPO and every phase, tear the instance down, and write the drill record to
+/// every region. A drill never throws: whatever went wrong is the record's `reasons`.
+public struct DrillJob: Sendable {
+    public let policy: Policy
+    public let target: TargetPolicy
+    public let backupID: String?
+    public let pointInTime: Date?
+    public let keys: KeyRing
+    public let scratchRoot: ScratchRoot
+    public let logger: Logger
+    public let interruption: Interruption
+
+    public init(policy: Policy, target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil, keys: KeyRing,
+                scratchRoot: ScratchRoot = ScratchRoot(), logger: Logger, interruption: Interruption = Interruption()) {
+        self.policy = policy
+        self.target = target
+        self.backupID = backupID
+        self.pointInTime = pointInTime
+        self.keys = keys
+        self.scratchRoot = scratchRoot
+        self.logger = logger
+        self.interruption = interruption
+    }
+
+    /// What a drill saw, filled in as it goes.
+    private struct Observation {
+        var manifest: BackupManifest?
+        var region: String?
+        var rpoSeconds: Double?
+        var rtoSeconds: Double?
+        var checks: [DrillCheckResult] = []
+        var throughput: Double?
+        var restoredBytes: UInt64 = 0
+        var error: Error?
+    }
+
+    public func run() async -> DrillRecord {
+        let startedAt = Date()
+        let drillID = BackupID(startedAt: startedAt).rawValue
+        let clock = PhaseClock()
+        var logger = self.logger
+        logger[metadataKey: "target"] = "\(target.name)"
+        logger[metadataKey: "drill"] = "\(drillID)"
+        var seen = Observation()
+        let repository: Repository?
+        do {
+            repository = try Repository(policy: policy.repository)
+        } catch {
+            repository = nil
+            seen.error = error
+        }
+        if let repository {
+            await drill(drillID: drillID, startedAt: startedAt, repository: repository, clock: clock, logger: logger, into: &seen)
+        }
+        let objectives = DrillObjectives(rpoSeconds: target.objectives?.rpo.map { Double(PolicyDuration.seconds($0)) },
+                                         rtoSeconds: target.objectives?.rto.map { Double(PolicyDuration.seconds($0)) })
+        let (result, reasons) = DrillAssessment(error: seen.error, checks: seen.checks, rtoSeconds: seen.rtoSeconds,
+                                                rpoSeconds: seen.rpoSeconds, objectives: objectives).outcome
+        let record = DrillRecord(
+            drillID: drillID, target: target.name, kind: target.kind.rawValue, tool: ToolInfo(version: DrctlVersion.current),
+            backupID: seen.manifest?.backupID, region: seen.region, startedAt: startedAt, finishedAt: Date(), result: result,
+            reasons: reasons, rtoSeconds: seen.rtoSeconds.map { ($0 * 1000).rounded() / 1000 },
+            rpoSeconds: seen.rpoSeconds.map { ($0 * 1000).rounded() / 1000 },
+            recoveryPoint: seen.manifest?.consistentPoint.time, restoredBytes: seen.restoredBytes,
+            throughputBytesPerSecond: seen.throughput, phases: clock.phases, checks: seen.checks, objectives: objectives)
+        if let repository {
+            for failure in repository.write(record) {
+                logger.warning("drill record not written to a region", metadata: ["region": "\(failure.region)", "error": "\(failure.error)"])
+            }
+        }
+        logger.info("drill finished", metadata: ["result": "\(result.rawValue)", "rto_seconds": "\(record.rtoSeconds ?? -1)"])
+        return record
+    }
+
+    private func drill(drillID: String, startedAt: Date, repository: Repository, clock: PhaseClock, logger: Logger,
+                       into seen: inout Observation) async {
+        let root = scratchRoot
+        _ = try? await OffPool.run { root.sweep(logger: logger) }
+        // Select: the backup to restore, and the newest one (whose age is the RPO).
+        let selected: (chosen: BackupManifest, regions: [Region], newest: BackupManifest)
+        do {
+            selected = try await clock.time("select") {
+                try await OffPool.run { [self] in
+                    let locator = BackupLocator(repository: repository, logger: logger)
+                    let newest = try locator.locate(target: target.name, id: nil, regions: repository.regions)
+                    let wanted = backupID ?? (pointInTime == nil ? randomPick(repository, startedAt: startedAt) : nil)
+                    let chosen = wanted == nil && pointInTime == nil
+                        ? newest : try locator.locate(target: target.name, id: wanted, notAfter: pointInTime, regions: repository.regions)
+                    return (chosen.manifest, chosen.regions, newest.manifest)
+                }
+            }
+        } catch {
+            seen.error = error
+            return
+        }
+        let manifest = selected.chosen
+        seen.manifest = manifest
+        seen.region = selected.regions.first?.name
+        seen.rpoSeconds = max(0, startedAt.timeIntervalSince(selected.newest.consistentPoint.time))
+        guard manifest.kind == target.kind.rawValue else {
+            seen.error = DrillError.unsupported("backup \(manifest.backupID) is of kind \(manifest.kind), the target of kind \(target.kind.rawValue)")
+            return
+        }
+        let scratch: ScratchDirectory
+        do {
+            scratch = try root.create(drillID)
+        } catch {
+            seen.error = error
+            return
+        }
+        var instance: ScratchInstance?
+        do {
+            instance = try await restoreAndVerify(manifest, scratch: scratch, clock: clock, logger: logger, into: &seen)
+        } catch {
+            seen.error = error
+        }
+        if seen.error == nil && seen.checks.allSatisfy(\.passed) {
+            seen.rtoSeconds = clock.elapsed
+        }
+        let running = instance
+        await clock.time("teardown") {
+            _ = try? await OffPool.run {
+                running?.stop()
+                scratch.stopServers()
+                scratch.remove()
+            }
+        }
+    }
+
+    /// `drill.pick: random`: a backup whose consistent point is within `drill.window` (default
+    /// 7 days) of the drill, drawn at random; nil (the newest) when the policy picks the latest.
+    private func randomPick(_ repository: Repository, startedAt: Date) -> String? {
+        guard let drill = target.drill, drill.pick == .random else { return nil }
+        let window = Double(PolicyDuration.seconds(drill.window ?? .seconds(7 * 86_400)))
+        return RepositoryHistory.manifests(repository, target: target.name)
+            .filter { startedAt.timeIntervalSince($0.consistentPoint.time) <= window }
+            .randomElement()?.backupID
+    }
+
+    /// Restores into the scratch instance and verifies it; returns the instance to tear down
+    /// (also set when a later step throws, through `started`).
+    private func restoreAndVerify(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, logger: Logger,
+                                  into seen: inout Observation) async throws -> ScratchInstance? {
+        let timing = RestoreTiming()
+        func verifyPostgres(_ manifest: BackupManifest,
+                            connect: @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult] {
+            let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? [], connect: connect)
+            return try await clock.time("verify") { try await OffPool.run { verification.run() } }
+        }
+        func restore(to destination: String) async throws {
+            var job = RestoreJob(policy: policy, target: target, backupID: manifest.backupID, destination: destination, force: false,
+                                 preferredRegion: nil, keys: keys, logger: logger, interruption: interruption)
+            job.timing = timing
+            let began = RestoreTiming.now()
+            defer {
+                clock.record("fetch", seconds: timing.fetchSeconds)
+                clock.record("decrypt_decompress", seconds: timing.decryptDecompressSeconds)
+                clock.record("load", seconds: timing.loadSeconds)
+            }
+            let outcome = try await job.run()
+            seen.region = outcome.region
+            seen.restoredBytes = manifest.rawSize
+            let wall = Double(RestoreTiming.now() - began) / 1e9
+            seen.throughput = wall > 0 ? (Double(manifest.rawSize) / wall).rounded() : nil
+        }
+        switch target.kind {
+        case .postgres:
+            if let into = target.drill?.into {
+                try DestinationGuard(target: target).check(host: into.host, port: into.port)
+                let server = try DrillServer(into)
+                let databases = manifest.objects.compactMap(\.database)
+                try await OffPool.run { try server.noteMissing(databases) }
+                do {
+                    try await restore(to: server.url)
+                    seen.checks = try await verifyPostgres(manifest) { try DrctlSources.PostgresConnection(server.endpoint(database: $0)) }
+                } catch {
+                    seen.error = error
+                }
+                return ScratchInstance(stop: server.dropCreated)
+            }
+            let server = try await clock.time("start_instance") {
+                try await OffPool.run { try ScratchPostgres(in: scratch, serverVersion: manifest.source.serverVersion) }
+            }
+            do {
+                try DestinationGuard(target: target).check(host: "127.0.0.1", port: server.port)
+                try await restore(to: server.url)
+                seen.checks = try await verifyPostgres(manifest) { try DrctlSources.PostgresConnection(server.endpoint(database: $0)) }
+            } catch {
+                seen.error = error
+            }
+            return ScratchInstance(stop: server.stop)
+        case .redis:
+            let name = manifest.objects.first?.name ?? "dump.rdb"
+            try await restore(to: "\(scratch.path)/\(name)")
+            let server = try await clock.time("start_instance") {
+                try await OffPool.run { try ScratchRedis(in: scratch, rdbName: name) }
+            }
+            do {
+                try DestinationGuard(target: target).check(host: "127.0.0.1", port: server.port)
+                let verification = RedisVerification(manifest: manifest, endpoint: server.endpoint)
+                seen.checks = try await clock.time("verify") { try await OffPool.run { verification.run() } }
+            } catch {
+                seen.error = error
+            }
+            return ScratchInstance(stop: server.stop)
+        case .command:
+            let path = manifest.objects.count == 1 ? "\(scratch.path)/\(manifest.objects[0].name)" : "\(scratch.path)/restored"
+            try await restore(to: path)
+            seen.checks = await clock.time("verify") { CommandVerification(manifest: manifest, path: path).run() }
+            return nil
+        }
+    }
+}
+
+/// A started scratch server, stopped at teardown.
+struct ScratchInstance: Sendable {
+    let stop: @Sendable () -> Void
+}

@@ -1,0 +1,54 @@
+import Foundation
+import DrctlPolicy
+import DrctlSources
+
+/// A running PostgreSQL server named in the policy (`drill.into`) that drills restore into
+/// instead of a scratch cluster. The backup's databases must be absent there or empty (the
+/// restore refuses others); those the drill creates are dropped at teardown. Roles restored
+/// from the globals stay.
+final class DrillServer: @unchecked Sendable {
+    let settings: DrctlPolicy.PostgresConnection
+    private let password: String?
+    private var created: [String] = []
+
+    init(_ settings: DrctlPolicy.PostgresConnection) throws {
+        self.settings = settings
+        password = try settings.password?.resolve()
+    }
+
+    var address: String { "\(settings.host):\(settings.port)" }
+
+    /// For `RestoreJob`, with user and password percent-encoded.
+    var url: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.host = settings.host
+        components.port = settings.port
+        components.user = settings.user ?? "postgres"
+        components.password = password
+        return components.string ?? "postgres://\(settings.host):\(settings.port)"
+    }
+
+    func endpoint(database: String) -> PostgresEndpoint {
+        PostgresEndpoint(host: settings.host, port: settings.port, user: settings.user ?? "postgres", password: password,
+                         database: database, sslmode: settings.sslmode.rawValue, connectTimeout: 10)
+    }
+
+    /// Remembers which of `databases` do not exist yet: the drill will create them.
+    func noteMissing(_ databases: [String]) throws {
+        let connection = try DrctlSources.PostgresConnection(endpoint(database: "postgres"))
+        defer { connection.close() }
+        let existing = Set(try connection.query("SELECT datname::text FROM pg_database").compactMap { $0.first ?? nil })
+        created = databases.filter { !existing.contains($0) }
+    }
+
+    /// Drops the databases the drill created.
+    func dropCreated() {
+        guard !created.isEmpty, let connection = try? DrctlSources.PostgresConnection(endpoint(database: "postgres")) else { return }
+        defer { connection.close() }
+        for database in created {
+            _ = try? connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database)) WITH (FORCE)")
+        }
+        created = []
+    }
+}

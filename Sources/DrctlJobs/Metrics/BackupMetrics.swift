@@ -1,0 +1,50 @@
+import Foundation
+import DrctlStorage
+
+/// The metrics of a backup run (DESIGN.md §8): this run's duration and sizes, and from the
+/// repository the last success and the count of backups by result (complete and degraded from
+/// manifests, failed from failure records).
+public struct BackupMetrics: Sendable {
+    public let target: String
+    /// The committed backup; nil when the run failed.
+    public let manifest: BackupManifest?
+    public let durationSeconds: Double
+    public let runStartedAt: Date
+    public let manifests: [BackupManifest]
+    public let failures: [FailureRecord]
+
+    public init(target: String, manifest: BackupManifest?, durationSeconds: Double, runStartedAt: Date,
+                manifests: [BackupManifest], failures: [FailureRecord]) {
+        self.target = target
+        self.manifest = manifest
+        self.durationSeconds = durationSeconds
+        self.runStartedAt = runStartedAt
+        self.manifests = manifests
+        self.failures = failures
+    }
+
+    public var families: [MetricFamily] {
+        let labels = [("target", target)]
+        var byID = Dictionary(manifests.map { ($0.backupID, $0) }, uniquingKeysWith: { first, _ in first })
+        if let manifest { byID[manifest.backupID] = manifest }
+        // A failed run that left no failure record (none could be written) still counts.
+        let unrecorded = manifest == nil && !failures.contains { $0.startedAt >= runStartedAt } ? 1 : 0
+        let counts: [(String, Int)] = [
+            ("complete", byID.values.filter { $0.status == .complete }.count),
+            ("degraded", byID.values.filter { $0.status == .degraded }.count),
+            ("failed", failures.count + unrecorded),
+        ]
+        let lastSuccess = byID.values.map(\.finishedAt).max()
+        return [
+            MetricFamily("drctl_backup_last_success_timestamp_seconds", .gauge, help: "When the newest committed backup finished.",
+                         samples: lastSuccess.map { [.init(labels: labels, value: $0.timeIntervalSince1970)] } ?? []),
+            MetricFamily("drctl_backup_duration_seconds", .gauge, help: "Wall time of the last backup run.",
+                         samples: [.init(labels: labels, value: (durationSeconds * 1000).rounded() / 1000)]),
+            MetricFamily("drctl_backup_size_bytes", .gauge, help: "Size of the last committed backup: raw (read) and stored.",
+                         samples: manifest.map { [.init(labels: labels + [("stage", "raw")], value: Double($0.rawSize)),
+                                                  .init(labels: labels + [("stage", "stored")], value: Double($0.storedSize))] } ?? []),
+            MetricFamily("drctl_backup_total", .counter, help: "Backups of the target in the repository, by result.",
+                         samples: counts.map { .init(labels: labels + [("result", $0.0)], value: Double($0.1)) }),
+        ]
+    }
+}

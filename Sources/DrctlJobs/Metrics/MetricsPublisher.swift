@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// Delivers one run's metrics where the policy's `metrics:` says. Failures are logged, never
+/// thrown: metrics must not change a backup's or a drill's outcome.
+public struct MetricsPublisher: Sendable {
+    public let policy: MetricsPolicy?
+    public let logger: Logger
+
+    public init(policy: MetricsPolicy?, logger: Logger) {
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func publish(_ families: [MetricFamily], command: String, target: String) async {
+        guard let policy else { return }
+        let text = TextExposition.render(families)
+        let logger = self.logger
+        _ = try? await OffPool.run {
+            if let directory = policy.textfileDirectory {
+                do {
+                    try TextfileWriter(directory: directory).write(text, command: command, target: target)
+                } catch {
+                    logger.warning("metrics not written", metadata: ["error": "\(error)"])
+                }
+            }
+            if let url = policy.pushgateway {
+                do {
+                    try PushgatewayClient(url: url).push(text, command: command, target: target)
+                } catch {
+                    logger.warning("metrics not pushed", metadata: ["pushgateway": "\(url)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+extension MetricsPublisher {
+    /// A drill's metrics, with the target's drill history read from the repository.
+    public func publishDrill(_ record: DrillRecord, repository policy: RepositoryPolicy) async {
+        guard self.policy != nil else { return }
+        await publish(await Self.drillFamilies(record, repository: policy), command: "drill", target: record.target)
+    }
+
+    /// A backup run's metrics (`manifest` nil when it failed), with the target's backups and
+    /// failures read from the repository.
+    public func publishBackup(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
+                              repository policy: RepositoryPolicy) async {
+        guard self.policy != nil else { return }
+        let families = await Self.backupFamilies(target: target, manifest: manifest, startedAt: startedAt,
+                                                 durationSeconds: durationSeconds, repository: policy)
+        await publish(families, command: "backup", target: target)
+    }
+
+    /// The families of a drill (the agent serves them on /metrics too).
+    public static func drillFamilies(_ record: DrillRecord, repository policy: RepositoryPolicy) async -> [MetricFamily] {
+        let history = (try? await OffPool.run {
+            try Repository(policy: policy).mergedRecords(DrillRecord.self, target: record.target).records
+        }) ?? []
+        return DrillMetrics(record: record, history: history).families
+    }
+
+    /// The families of a backup run (the agent serves them on /metrics too).
+    public static func backupFamilies(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
+                                      repository policy: RepositoryPolicy) async -> [MetricFamily] {
+        let history = try? await OffPool.run {
+            let repository = try Repository(policy: policy)
+            return (RepositoryHistory.manifests(repository, target: target),
+                    repository.mergedRecords(FailureRecord.self, target: target).records)
+        }
+        return BackupMetrics(target: target, manifest: manifest, durationSeconds: durationSeconds, runStartedAt: startedAt,
+                             manifests: history?.0 ?? [], failures: history?.1 ?? []).families
+    }
+}

@@ -1,0 +1,22 @@
+import Yams
+
+extension PolicyValidator {
+    /// `metrics: {textfile: DIR, pushgateway: URL}`; at least one.
+    func metricsPolicy(_ node: Node, _ path: String) -> MetricsPolicy? {
+        guard let fields = mapping(node, path, known: ["textfile", "pushgateway"]) else { return nil }
+        var metrics = MetricsPolicy()
+        if let node = fields["textfile"] { metrics.textfileDirectory = filePath(node, fields.path("textfile")) }
+        if let node = fields["pushgateway"], let url = string(node, fields.path("pushgateway")) {
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                metrics.pushgateway = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                report(node, fields.path("pushgateway"), "expected an http:// or https:// URL of a Pushgateway, got \"\(url)\"")
+            }
+        }
+        if fields["textfile"] == nil && fields["pushgateway"] == nil {
+            report(node, path, "needs 'textfile', 'pushgateway' or both")
+            return nil
+        }
+        return metrics
+    }
+}

@@ -1,0 +1,33 @@
+import Yams
+
+extension PolicyValidator {
+    /// `notifications: [{kind: webhook, url: URL, headers: {NAME: secret}}]`.
+    func notificationChannels(_ node: Node, _ path: String) -> [NotificationChannel]? {
+        guard let items = list(node, path, expected: "a list of {kind: webhook, url: URL}") else { return nil }
+        var channels: [NotificationChannel] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = Self.item(path, index)
+            guard let fields = mapping(item, itemPath, known: ["kind", "url", "headers"]) else { continue }
+            let kind = required(fields, "kind", " (webhook)").flatMap {
+                choice($0, fields.path("kind"), NotificationChannel.Kind.self, what: "kind")
+            }
+            var url: String?
+            if let node = required(fields, "url"), let text = string(node, fields.path("url")) {
+                if text.hasPrefix("http://") || text.hasPrefix("https://") {
+                    url = text
+                } else {
+                    report(node, fields.path("url"), "expected an http:// or https:// URL, got \"\(text)\"")
+                }
+            }
+            var headers: [String: SecretReference] = [:]
+            if let node = fields["headers"] {
+                for (name, _, value) in entries(of: node, fields.path("headers")) {
+                    if let secret = secret(value, Self.child(fields.path("headers"), name)) { headers[name] = secret }
+                }
+                if node.mapping == nil { typeError(node, fields.path("headers"), expected: "a mapping NAME: {env: VAR} or {file: PATH}") }
+            }
+            if let kind, let url { channels.append(NotificationChannel(kind: kind, url: url, headers: headers)) }
+        }
+        return channels
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import DrctlSources
+
+/// One-shot runs leave Prometheus metrics where the policy says: a node_exporter textfile per
+/// command and target (atomic rename), and a PUT of the same exposition to a Pushgateway.
+@Suite struct MetricsTests {
+    @Test func backupAndDrillWriteTextfilesAndPush() throws {
+        let sandbox = try Sandbox()
+        let gateway = try HTTPReceiver()
+        let textfiles = "\(sandbox.root)/textfiles"
+        try FileManager.default.createDirectory(atPath: textfiles, withIntermediateDirectories: true)
+        try sandbox.writePolicy(targets: [("files", ["seq", "1", "50000"]), ("other", ["echo", "x"])], rawTargets: """
+            metrics:
+              textfile: \(textfiles)
+              pushgateway: \(gateway.url)/
+            """)
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        let backup = parseExposition(try String(contentsOfFile: "\(textfiles)/drctl_files_backup.prom", encoding: .utf8))
+        #expect(backup["drctl_backup_total{target=\"files\",result=\"complete\"}"] == 1, "\(backup)")
+        #expect(backup["drctl_backup_total{target=\"files\",result=\"failed\"}"] == 0)
+        #expect(backup["drctl_backup_size_bytes{target=\"files\",stage=\"raw\"}"] == Double(try Command.shell("seq 1 50000 | wc -c")
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect((backup["drctl_backup_size_bytes{target=\"files\",stage=\"stored\"}"] ?? 0) > 0)
+        #expect((backup["drctl_backup_duration_seconds{target=\"files\"}"] ?? -1) >= 0)
+        let success = try #require(backup["drctl_backup_last_success_timestamp_seconds{target=\"files\"}"])
+        #expect(abs(success - Date().timeIntervalSince1970) < 120)
+        // The other target's series are in a file of their own, not lost.
+        #expect(FileManager.default.fileExists(atPath: "\(textfiles)/drctl_other_backup.prom"))
+        #expect(!sandbox.files(under: textfiles).contains { $0.hasPrefix(".") }, "no temporary files left")
+
+        #expect(try sandbox.drctl(["backup", "--target", "files"]).status == 0)
+        let second = parseExposition(try String(contentsOfFile: "\(textfiles)/drctl_files_backup.prom", encoding: .utf8))
+        #expect(second["drctl_backup_total{target=\"files\",result=\"complete\"}"] == 2, "counted from the repository")
+
+        let drill = try sandbox.drctl(["drill", "--target", "files", "--scratch-dir", "\(sandbox.root)/scratch"])
+        #expect(drill.status == 0, "\(drill)")
+        let drillText = try String(contentsOfFile: "\(textfiles)/drctl_files_drill.prom", encoding: .utf8)
+        let metrics = parseExposition(drillText)
+        #expect(metrics["drctl_drill_total{target=\"files\",result=\"passed\"}"] == 1, "\(drillText)")
+        #expect(metrics["drctl_drill_total{target=\"files\",result=\"failed\"}"] == 0)
+        #expect((metrics["drctl_drill_last_rto_seconds{target=\"files\"}"] ?? -1) >= 0)
+        #expect((metrics["drctl_drill_last_rpo_seconds{target=\"files\"}"] ?? -1) >= 0)
+        #expect(metrics["drctl_drill_last_success_timestamp_seconds{target=\"files\"}"] != nil)
+        #expect(drillText.contains("# TYPE drctl_drill_total counter"))
+
+        // The same expositions went to the Pushgateway, one group per command and target.
+        let pushes = gateway.requests
+        #expect(pushes.allSatisfy { $0.method == "PUT" })
+        #expect(pushes.map(\.path).contains("/metrics/job/drctl_backup/target/files"), "\(pushes.map(\.path))")
+        #expect(pushes.map(\.path).contains("/metrics/job/drctl_backup/target/other"))
+        let drillPush = try #require(pushes.last { $0.path == "/metrics/job/drctl_drill/target/files" })
+        #expect(drillPush.body == drillText)
+        #expect(drillPush.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+    }
+
+    @Test func unreachablePushgatewayNeverFailsTheRun() throws {
+        let sandbox = try Sandbox()
+        let port = try LoopbackPort.free()
+        try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """
+            metrics:
+              pushgateway: http://127.0.0.1:\(port)
+            """)
+        let backup = try sandbox.drctl(["backup"])
+        #expect(backup.status == 0, "\(backup)")
+        #expect(backup.stderr.contains("metrics not pushed"), "\(backup)")
+    }
+
+    @Test func invalidMetricsAndNotificationPoliciesAreRefused() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """
+            metrics:
+              pushgateway: 127.0.0.1:9091
+              textfil: /tmp
+            notifications:
+              - kind: webhok
+                url: hooks.example.com
+                headers: {Authorization: Bearer plain}
+            """)
+        let validate = try Drctl.run(["policy", "validate", sandbox.policyPath])
+        #expect(validate.status == 2)
+        let problems = validate.stdout + validate.stderr
+        #expect(problems.contains("metrics.pushgateway") && problems.contains("http://"), "\(validate)")
+        #expect(problems.contains("did you mean 'textfile'"), "\(validate)")
+        #expect(problems.contains("notifications[0].kind"), "\(validate)")
+        #expect(problems.contains("notifications[0].url"), "\(validate)")
+        #expect(problems.contains("notifications[0].headers.Authorization") && !problems.contains("Bearer plain"), "\(validate)")
+    }
+}

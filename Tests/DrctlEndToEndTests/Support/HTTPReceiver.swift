@@ -1,0 +1,80 @@
+import Foundation
+import Glibc
+import DrctlSources
+import DrctlTestSupport
+
+/// A real HTTP server on a free loopback port (Python's http.server in a child process) that
+/// records every request it gets — method, path, headers, body — and answers the first
+/// `failFirst` of them with 500, the rest with 200. Stopped when released.
+final class HTTPReceiver {
+    let port: Int
+    private let log: String
+    private let process: ChildProcess
+
+    static let script = #"""
+    import http.server, json, sys
+    log, fail_first = sys.argv[1], int(sys.argv[2])
+    count = 0
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def handle_one(self):
+            global count
+            length = int(self.headers.get('Content-Length') or 0)
+            body = self.rfile.read(length).decode('utf-8', 'replace')
+            count += 1
+            with open(log, 'a') as f:
+                f.write(json.dumps({'method': self.command, 'path': self.path,
+                                    'headers': {k.lower(): v for k, v in self.headers.items()}, 'body': body}) + '\n')
+            status = 500 if count <= fail_first else 200
+            self.send_response(status)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+        do_PUT = do_POST = handle_one
+        def log_message(self, *args): pass
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+    """#
+
+    init(failFirst: Int = 0) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-http-\(UUID().uuidString).jsonl").path
+        process = try ChildProcess(argv: ["python3", "-c", Self.script, log, "\(failFirst)"])
+        guard let line = process.readLine(), let port = Int(line) else {
+            throw TestFailure("the HTTP receiver did not start: \(process.stderr)")
+        }
+        self.port = port
+    }
+
+    deinit {
+        kill(process.pid, SIGKILL)
+        process.wait()
+        unlink(log)
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    struct Request {
+        let method: String
+        let path: String
+        let headers: [String: String]
+        let body: String
+    }
+
+    var requests: [Request] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return Request(method: object["method"] as? String ?? "", path: object["path"] as? String ?? "",
+                           headers: object["headers"] as? [String: String] ?? [:], body: object["body"] as? String ?? "")
+        }
+    }
+}
+
+/// Samples of a Prometheus text exposition: `name{labels}` → value (labels as written).
+func parseExposition(_ text: String) -> [String: Double] {
+    var samples: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        samples[String(line[..<space])] = value
+    }
+    return samples
+}

@@ -24,6 +24,9 @@ CURLcode drctl_curl_setopt_read_callback(CURL *handle, curl_read_callback callba
 CURLcode drctl_curl_setopt_header_callback(CURL *handle, curl_write_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
+CURLcode drctl_curl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
 CURLcode drctl_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -8,14 +8,15 @@ final class MotoProcess {
     let child: ChildProcess
     let port: Int
 
-    init() throws {
-        (port, child) = try Self.start()
+    /// On `port` (a restart where an earlier one was), else on a random free one.
+    init(port: Int? = nil) throws {
+        (self.port, child) = try Self.start(port: port)
     }
 
     /// A few random ports, in case one is taken.
-    private static func start() throws -> (Int, ChildProcess) {
+    private static func start(port wanted: Int? = nil) throws -> (Int, ChildProcess) {
         for _ in 0..<3 {
-            let port = Int.random(in: 20000...60000)
+            let port = wanted ?? Int.random(in: 20000...60000)
             let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"])
             for _ in 0..<200 {
                 if (try? ChildProcess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.exit.succeeded == true {

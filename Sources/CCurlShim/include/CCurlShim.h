@@ -13,6 +13,7 @@ CURLcode drctl_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_sl
 CURLcode drctl_curl_setopt_write_callback(CURL *handle, curl_write_callback callback);
 CURLcode drctl_curl_setopt_read_callback(CURL *handle, curl_read_callback callback);
 CURLcode drctl_curl_setopt_header_callback(CURL *handle, curl_write_callback callback);
+CURLcode drctl_curl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback);
 CURLcode drctl_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode drctl_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value);
 

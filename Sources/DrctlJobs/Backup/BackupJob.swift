@@ -146,9 +146,7 @@ public struct BackupJob: Sendable {
         let prefix = RepositoryLayout.dataPrefix(target: target.name, backup: id)
         for region in regions {
             do {
-                for object in try region.store.list(prefix: prefix) {
-                    try region.store.delete(object.key)
-                }
+                try region.store.delete(keys: region.store.list(prefix: prefix).map(\.key))
             } catch {
                 logger.warning("could not remove the failed backup's objects; prune will",
                                metadata: ["region": "\(region.name)", "error": "\(error)"])

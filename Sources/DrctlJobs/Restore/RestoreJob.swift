@@ -190,7 +190,9 @@ public struct RegionFailure: Error, CustomStringConvertible {
     public let region: String
     public let error: Error
 
-    public var description: String { "region '\(region)': \(error)" }
+    public var description: String {
+        "region '\(region)': " + (IntegrityFailure.describes(error) ? "integrity failure: " : "") + "\(error)"
+    }
 }
 
 /// Every region was tried and each failed.

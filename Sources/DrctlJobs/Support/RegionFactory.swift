@@ -7,9 +7,10 @@ extension Repository {
         self.init(regions: try policy.regions.map { region in
             switch region.location {
             case .directory(let path):
-                return Region(name: region.name, store: LocalDirectoryStore(root: path))
+                return Region(name: region.name, store: LocalDirectoryStore(root: path), timeout: region.timeout)
             case .s3(let bucket, let prefix):
-                return Region(name: region.name, store: try Self.s3Store(region, bucket: bucket, prefix: prefix))
+                return Region(name: region.name, store: try Self.s3Store(region, bucket: bucket, prefix: prefix),
+                              timeout: region.timeout)
             }
         })
     }

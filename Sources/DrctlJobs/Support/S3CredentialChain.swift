@@ -4,7 +4,8 @@ import DrctlStorage
 
 /// Where an S3 region's credentials come from, first match wins: the policy's secret
 /// references; the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN`); the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE` or
+/// `AWS_SESSION_TOKEN`); a Kubernetes web identity (`AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`,
+/// exchanged with STS); the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE` or
 /// `~/.aws/credentials`, profile `AWS_PROFILE` or `default`).
 enum S3CredentialChain {
     static func resolve(_ settings: S3Settings, region: String,
@@ -17,6 +18,9 @@ enum S3CredentialChain {
            !keyID.isEmpty, !secret.isEmpty {
             return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
         }
+        if let identity = webIdentity(environment) {
+            return try identity.fetch()
+        }
         let home = environment["HOME"] ?? NSHomeDirectory()
         let file = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         let profile = environment["AWS_PROFILE"] ?? "default"
@@ -27,6 +31,18 @@ enum S3CredentialChain {
         }
         throw JobError.noCredentials(region: region, searched: "the policy's access_key_id/secret_access_key, "
             + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile '\(profile)' of \(file)")
+    }
+
+    /// A Kubernetes service account's role: `AWS_ROLE_ARN` and `AWS_WEB_IDENTITY_TOKEN_FILE`
+    /// (`AWS_ROLE_SESSION_NAME`, `AWS_ENDPOINT_URL_STS`, `AWS_REGION` optional).
+    static func webIdentity(_ environment: [String: String]) -> WebIdentityCredentials? {
+        guard let role = environment["AWS_ROLE_ARN"], let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"],
+              !role.isEmpty, !tokenFile.isEmpty else { return nil }
+        let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        return WebIdentityCredentials(
+            roleARN: role, tokenFile: tokenFile,
+            sessionName: environment["AWS_ROLE_SESSION_NAME"] ?? "drctl-\(Int(Date().timeIntervalSince1970))",
+            endpoint: environment["AWS_ENDPOINT_URL_STS"] ?? "https://sts.\(region).amazonaws.com")
     }
 
     /// The `key = value` lines of `[profile]` in an INI file.

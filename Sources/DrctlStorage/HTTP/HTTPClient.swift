@@ -9,12 +9,15 @@ import Foundation
 public final class HTTPClient {
     private let handle: UnsafeMutableRawPointer
     public let settings: HTTPSettings
+    /// When set and cancelled, a running or later transfer fails with `HTTPError.cancelled`.
+    public let cancellation: HTTPCancellation?
 
-    public init(settings: HTTPSettings = HTTPSettings()) {
+    public init(settings: HTTPSettings = HTTPSettings(), cancellation: HTTPCancellation? = nil) {
         HTTPClient.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.settings = settings
+        self.cancellation = cancellation
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -25,7 +28,7 @@ public final class HTTPClient {
                         onBody: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
         curl_easy_reset(handle)
         return try withoutActuallyEscaping(onBody) { onBody in
-            try perform(request, exchange: Exchange(body: request.body, onBody: onBody))
+            try perform(request, exchange: Exchange(body: request.body, onBody: onBody, cancellation: cancellation))
         }
     }
 
@@ -40,8 +43,12 @@ public final class HTTPClient {
                 headers = curl_slist_append(headers, "\(name): \(value)")
             }
             try setup(request, headers: headers, context: context)
+            if cancellation?.isCancelled == true { throw HTTPError.cancelled(url: request.url) }
             let code = curl_easy_perform(handle)
             if let thrown = exchange.thrown { throw thrown }
+            if code == CURLE_ABORTED_BY_CALLBACK, cancellation?.isCancelled == true {
+                throw HTTPError.cancelled(url: request.url)
+            }
             guard code == CURLE_OK else {
                 throw HTTPError.transport(url: request.url, code: Int(code.rawValue),
                                           message: String(cString: curl_easy_strerror(code)))
@@ -85,6 +92,11 @@ public final class HTTPClient {
         if settings.insecureSkipTLSVerify {
             try check(drctl_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "SSL_VERIFYPEER")
             try check(drctl_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "SSL_VERIFYHOST")
+        }
+        if cancellation != nil {
+            try check(drctl_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "NOPROGRESS")
+            try check(drctl_curl_setopt_xferinfo_callback(handle, HTTPClient.progress), "XFERINFOFUNCTION")
+            try check(drctl_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context), "XFERINFODATA")
         }
         try check(drctl_curl_setopt_write_callback(handle, HTTPClient.writeBody), "WRITEFUNCTION")
         try check(drctl_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "WRITEDATA")
@@ -135,6 +147,12 @@ public final class HTTPClient {
         return length
     }
 
+    /// Called by libcurl at least once a second during a transfer: non-zero aborts it.
+    private static let progress: curl_xferinfo_callback = { context, _, _, _, _ in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        return exchange.cancellation?.isCancelled == true ? 1 : 0
+    }
+
     private static let readBody: curl_read_callback = { buffer, size, count, context in
         let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
         do {
@@ -155,10 +173,13 @@ private final class Exchange {
     let body: HTTPRequestBody
     let onBody: (UnsafeRawBufferPointer) throws -> Void
     var responseHeaders: [(String, String)] = []
+    let cancellation: HTTPCancellation?
     var thrown: Error?
 
-    init(body: HTTPRequestBody, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+    init(body: HTTPRequestBody, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void,
+         cancellation: HTTPCancellation?) {
         self.body = body
         self.onBody = onBody
+        self.cancellation = cancellation
     }
 }

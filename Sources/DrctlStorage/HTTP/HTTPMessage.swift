@@ -72,11 +72,14 @@ public enum HTTPError: Error, CustomStringConvertible {
     /// No HTTP response: refused, unreachable, DNS, TLS, reset, timeout, stall.
     case transport(url: String, code: Int, message: String)
     case responseTooLarge(url: String, limit: Int)
+    /// The client's `HTTPCancellation` was cancelled (a region dropped from a backup).
+    case cancelled(url: String)
 
     public var description: String {
         switch self {
         case .transport(let url, _, let message): return "\(HTTPError.redacted(url)): \(message)"
         case .responseTooLarge(let url, let limit): return "\(HTTPError.redacted(url)): response larger than \(limit) bytes"
+        case .cancelled(let url): return "\(HTTPError.redacted(url)): cancelled"
         }
     }
 

@@ -2,10 +2,14 @@
 public struct Region: Sendable {
     public let name: String
     public let store: ObjectStore
+    /// A region whose writer makes no progress this long is dropped from the running backup;
+    /// nil: no limit of its own (the transport's stall timeout and retries still apply).
+    public let timeout: Duration?
 
-    public init(name: String, store: ObjectStore) {
+    public init(name: String, store: ObjectStore, timeout: Duration? = nil) {
         self.name = name
         self.store = store
+        self.timeout = timeout
     }
 }
 

@@ -426,12 +426,17 @@ public struct S3ConfigurationError: Error, CustomStringConvertible, Equatable {
 
 /// Buffers one part in memory; an object smaller than the first part goes up in one PutObject,
 /// a bigger one as a multipart upload, each part signed with its SHA-256.
-final class S3ObjectWriter: ObjectWriter {
+final class S3ObjectWriter: StallAwareWriter {
     private let store: S3ObjectStore
     private let key: String
     private let client: HTTPClient
+    /// Shared by this writer's requests: `cancel()` cuts them short (never the abort's).
+    private let cancellation = HTTPCancellation()
+    private let progress = ProgressHandler()
     private var buffer: [UInt8] = []
     private var uploadID: String?
+    /// A CreateMultipartUpload was sent: even without its answer, an upload may exist.
+    private var uploadRequested = false
     private var parts: [(number: Int, etag: String)] = []
     /// Bytes sent in parts so far.
     private var written: UInt64 = 0
@@ -440,8 +445,12 @@ final class S3ObjectWriter: ObjectWriter {
     init(store: S3ObjectStore, key: String) {
         self.store = store
         self.key = key
-        self.client = HTTPClient(settings: store.settings)
+        self.client = HTTPClient(settings: store.settings, cancellation: cancellation)
     }
+
+    func observeProgress(_ handler: @escaping @Sendable () -> Void) { progress.set(handler) }
+
+    func cancel() { cancellation.cancel() }
 
     /// Part `number` (1-based) is `partSize << ((number - 1) / 1000)`, capped at S3's 5 GiB:
     /// 8 MiB parts hold about 8.6 TB in 10,000 parts; 5 MiB ones about 5.4 TB.
@@ -510,6 +519,7 @@ final class S3ObjectWriter: ObjectWriter {
                 // with the size written is taken as ours (same residual risk as a single PUT).
                 if try store.head(key, client: client, operation: "complete the upload of")?.size == written {
                     uploadID = nil
+                    uploadRequested = false
                     return
                 }
             }
@@ -520,6 +530,7 @@ final class S3ObjectWriter: ObjectWriter {
                 throw store.failure("complete the upload of", key, S3ErrorResponse(status: 200, body: answer.1))
             }
             uploadID = nil
+            uploadRequested = false
         } catch {
             abortUpload()
             throw error
@@ -538,6 +549,7 @@ final class S3ObjectWriter: ObjectWriter {
     private func uploadPart() throws {
         let objectKey = store.objectKey(key)
         if uploadID == nil {
+            uploadRequested = true
             let answer = try store.expectSuccess(
                 store.send(client, method: "POST", objectKey: objectKey, query: [("uploads", nil)],
                            operation: "start the upload of", key: key),
@@ -563,15 +575,28 @@ final class S3ObjectWriter: ObjectWriter {
                                   reason: "UploadPart answer without an ETag")
         }
         parts.append((number, etag))
+        progress.call()
         written += UInt64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// AbortMultipartUpload, best effort (prune removes what is left if this fails).
+    /// AbortMultipartUpload, best effort (prune removes what is left if this fails). When the
+    /// answer to CreateMultipartUpload never came (failed, cancelled), the uploads of this key are
+    /// looked up and aborted: backup keys are unique, so any upload of this key is ours.
     private func abortUpload() {
-        guard let uploadID else { return }
+        guard let uploadID else {
+            if uploadRequested {
+                uploadRequested = false
+                for upload in (try? store.pendingUploads(prefix: key)) ?? [] where upload.key == key {
+                    try? store.abortUpload(upload)
+                }
+            }
+            return
+        }
         self.uploadID = nil
-        _ = try? store.send(client, method: "DELETE", objectKey: store.objectKey(key), query: [("uploadId", uploadID)],
+        uploadRequested = false
+        // A client of its own: the writer's may be cancelled, the abort must still go out.
+        _ = try? store.send(HTTPClient(settings: store.settings), method: "DELETE", objectKey: store.objectKey(key), query: [("uploadId", uploadID)],
                             operation: "abort the upload of", key: key)
     }
 }

@@ -18,6 +18,8 @@ public protocol ObjectStore: Sendable {
     func stat(_ key: String) throws -> ObjectInfo?
     /// Removes an object; removing a missing object is not an error.
     func delete(_ key: String) throws
+    /// Removes many objects (S3: DeleteObjects, 1000 keys a request); missing ones are not an error.
+    func delete(keys: [String]) throws
 }
 
 /// An object being written. Not thread-safe: one thread writes, then commits or aborts.
@@ -45,6 +47,11 @@ public struct ObjectInfo: Sendable, Equatable {
 }
 
 public extension ObjectStore {
+    /// One by one, for stores without a batch call.
+    func delete(keys: [String]) throws {
+        for key in keys { try delete(key) }
+    }
+
     /// Writes a small object in one go (manifests, records).
     func put(_ key: String, bytes: [UInt8]) throws {
         let writer = try create(key)

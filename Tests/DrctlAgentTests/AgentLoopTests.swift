@@ -38,7 +38,8 @@ import DrctlPolicy
         let wasAborted = aborted.load(ordering: .acquiring)
         #expect(wasAborted)
         #expect(finished.withLock { $0.sorted() } == ["a", "b"])
-        #expect(ContinuousClock.now - stopAt < .seconds(3))
+        // The runs end only when aborted; generous bound: other suites may load the machine.
+        #expect(ContinuousClock.now - stopAt < .seconds(25))
     }
 
     @Test func stopReturnsAfterTheGraceEvenIfARunIgnoresTheAbort() async throws {
@@ -50,7 +51,8 @@ import DrctlPolicy
         agent.stop()
         await loop.value
         let waited = ContinuousClock.now - stopAt
-        #expect(waited >= .milliseconds(450) && waited < .seconds(3), "\(waited)")
+        // Returned through the grace period, not because the 30 s run ended.
+        #expect(waited >= .milliseconds(450) && waited < .seconds(25), "\(waited)")
         #expect(agent.runsInProgress == 1)
     }
 

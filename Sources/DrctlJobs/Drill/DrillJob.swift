@@ -146,8 +146,10 @@ public struct DrillJob: Sendable {
             .randomElement()?.backupID
     }
 
-    /// Restores into the scratch instance and verifies it; returns the instance to tear down
-    /// (also set when a later step throws, through `started`).
+    /// Restores into the scratch instance and verifies it; returns the instance to tear down.
+    /// A failure after the instance started is kept in `seen` so the instance is still
+    /// returned; one while starting it throws, and teardown stops whatever pids the scratch
+    /// directory records.
     private func restoreAndVerify(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, logger: Logger,
                                   into seen: inout Observation) async throws -> ScratchInstance? {
         let timing = RestoreTiming()

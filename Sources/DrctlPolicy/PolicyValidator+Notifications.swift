@@ -1,14 +1,14 @@
 import Yams
 
 extension PolicyValidator {
-    /// `notifications: [{kind: webhook, url: URL, headers: {NAME: secret}}]`.
+    /// `notifications: [{kind: webhook | slack | alertmanager, url: URL, headers: {NAME: secret}}]`.
     func notificationChannels(_ node: Node, _ path: String) -> [NotificationChannel]? {
-        guard let items = list(node, path, expected: "a list of {kind: webhook, url: URL}") else { return nil }
+        guard let items = list(node, path, expected: "a list of {kind: webhook | slack | alertmanager, url: URL}") else { return nil }
         var channels: [NotificationChannel] = []
         for (index, item) in items.enumerated() {
             let itemPath = Self.item(path, index)
             guard let fields = mapping(item, itemPath, known: ["kind", "url", "headers"]) else { continue }
-            let kind = required(fields, "kind", " (webhook)").flatMap {
+            let kind = required(fields, "kind", " (webhook, slack or alertmanager)").flatMap {
                 choice($0, fields.path("kind"), NotificationChannel.Kind.self, what: "kind")
             }
             var url: String?

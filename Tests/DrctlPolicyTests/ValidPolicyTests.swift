@@ -86,8 +86,13 @@ import Testing
         #expect(database.drill?.pick == .random && database.drill?.window == .seconds(7 * 86_400))
         #expect(policy.metrics == MetricsPolicy(textfileDirectory: "/var/lib/node_exporter/textfile",
                                                 pushgateway: "http://pushgateway.monitoring:9091"))
-        #expect(policy.notifications == [NotificationChannel(kind: .webhook, url: "https://hooks.example.com/drctl",
-                                                             headers: ["Authorization": .env("DRCTL_WEBHOOK_TOKEN")])])
+        #expect(policy.notifications == [
+            NotificationChannel(kind: .webhook, url: "https://hooks.example.com/drctl", headers: ["Authorization": .env("DRCTL_WEBHOOK_TOKEN")]),
+            NotificationChannel(kind: .slack, url: "https://hooks.slack.com/services/T000/B000/XXXX"),
+            NotificationChannel(kind: .alertmanager, url: "http://alertmanager.monitoring:9093/api/v2/alerts"),
+        ])
+        #expect(policy.agent.listen == "127.0.0.1:9187" && policy.agent.jitter == .seconds(120))
+        #expect(policy.agent.pruneSchedule?.text == "30 6 * * *" && policy.agent.reportDirectory == "/var/lib/drctl/reports")
 
         let cache = try #require(policy.target(named: "cache"))
         #expect(cache.redis == RedisConnection(host: "127.0.0.1", port: 6379, username: "default", password: .file("/run/secrets/redis")))

@@ -14,6 +14,7 @@ public final class Agent: Sendable {
 
     private let state: Mutex<State>
     private let runner: Runner
+    private let skipped: @Sendable (ScheduledRun) -> Void
     private let abort: @Sendable () -> Void
     private let grace: Duration
     private let logger: Logger
@@ -30,10 +31,13 @@ public final class Agent: Sendable {
     /// - Parameters:
     ///   - abort: called once when stopping while runs are in progress.
     ///   - now: the clock (tests of the loop use the real one; the timetable has its own tests).
+    ///   - skipped: told of each run skipped because the same task was still running.
     public init(schedule: RunSchedule, grace: Duration, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-                abort: @escaping @Sendable () -> Void, runner: @escaping Runner) {
+                abort: @escaping @Sendable () -> Void, skipped: @escaping @Sendable (ScheduledRun) -> Void = { _ in },
+                runner: @escaping Runner) {
         state = Mutex(State(schedule: schedule))
         self.runner = runner
+        self.skipped = skipped
         self.abort = abort
         self.grace = grace
         self.logger = logger
@@ -70,6 +74,7 @@ public final class Agent: Sendable {
                     logger.warning("scheduled run skipped: the previous run of this task is still going", metadata: [
                         "target": "\(run.task.target)", "job": "\(run.task.job)", "scheduled_for": "\(run.scheduledFor)",
                     ])
+                    self.skipped(run)
                 }
                 for run in start {
                     logger.info("scheduled run starting", metadata: [

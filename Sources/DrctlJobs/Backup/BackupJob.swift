@@ -83,6 +83,14 @@ public struct BackupJob: Sendable {
         } catch {
             removeLeftovers(of: id, in: repository.regions, logger: logger)
             logger.error("backup failed", metadata: ["error": "\(error)"])
+            // History for check, report, metrics and notifications: a run that committed
+            // nothing leaves no manifest, so it says so in a failure record (best effort).
+            let record = FailureRecord(runID: id.rawValue, target: target.name, kind: plan.kind,
+                                       tool: ToolInfo(version: DrctlVersion.current), startedAt: startedAt, finishedAt: Date(),
+                                       error: "\(error)", regions: roster.alive.map(\.name))
+            for (region, refusal) in repository.write(record) {
+                logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
+            }
             throw error
         }
     }

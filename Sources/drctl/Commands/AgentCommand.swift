@@ -42,8 +42,20 @@ struct AgentCommand: AsyncParsableCommand {
                 in: repository, targets: policy.targets.map(\.name)))
             let interruption = Interruption()
             let runner = ScheduledRunner(policy: policy, keys: keys, logger: logger, interruption: interruption, metrics: metrics)
+            let notifier = Notifier(channels: policy.notifications, logger: logger)
             let agent = Agent(schedule: schedule, grace: settings.shutdownGrace, logger: logger,
-                              abort: { interruption.interrupt(signal: "SIGTERM") }, runner: runner.run)
+                              abort: { interruption.interrupt(signal: "SIGTERM") },
+                              skipped: { run in
+                                  metrics.record(run.task, result: .skipped)
+                                  guard run.task.job == .backup else { return }
+                                  Task {
+                                      await notifier.send(Notification(
+                                          event: .backupMissed, target: run.task.target,
+                                          summary: "drctl backup of '\(run.task.target)' due at \(Timestamp.format(run.scheduledFor)) "
+                                              + "did not run: the previous backup was still running"))
+                                  }
+                              },
+                              runner: runner.run)
             let endpoint = try StatusEndpoint(listen: listen ?? settings.listen, routes: .init(
                 metrics: { metrics.render() },
                 health: { agent.isStopping ? (false, "stopping") : (true, "ok") }))
@@ -90,9 +102,13 @@ struct ScheduledRunner: Sendable {
                     return
                 } catch {
                     await publishBackupMetrics(target.name, nil, started: started, logger: logger)
+                    await Notifier(channels: policy.notifications, logger: logger).backupFinished(
+                        target: target.name, manifest: nil, error: error, startedAt: started, repository: policy.repository)
                     throw error
                 }
                 await publishBackupMetrics(target.name, manifest, started: started, logger: logger)
+                await Notifier(channels: policy.notifications, logger: logger).backupFinished(
+                    target: target.name, manifest: manifest, error: nil, startedAt: started, repository: policy.repository)
                 logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
             case .report:
                 guard let directory = policy.agent.reportDirectory else { return }
@@ -118,7 +134,7 @@ struct ScheduledRunner: Sendable {
                 let families = await MetricsPublisher.drillFamilies(record, repository: policy.repository)
                 metrics.update(target: target.name, families: families)
                 await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "drill", target: target.name)
-                await WebhookNotifier(channels: policy.notifications, logger: logger).drillFinished(record)
+                await Notifier(channels: policy.notifications, logger: logger).drillFinished(record)
                 logger.info("scheduled drill done", metadata: ["drill": "\(record.drillID)", "result": "\(record.result.rawValue)"])
                 if record.result == .failed { throw AgentRunError(errors: record.reasons) }
             }

@@ -32,6 +32,7 @@ struct BackupCommand: AsyncParsableCommand {
             for target in targets {
                 let startedAt = Date()
                 var committed: BackupManifest?
+                var failure: Error?
                 do {
                     let manifest = try await BackupJob(
                         policy: policy, target: target, keys: keys, logger: logger,
@@ -46,14 +47,19 @@ struct BackupCommand: AsyncParsableCommand {
                     }
                 } catch let error as JobError {
                     if case .interrupted = error { throw error }
+                    failure = error
                     firstError = firstError ?? error
                     TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 } catch {
+                    failure = error
                     firstError = firstError ?? error
                     TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 }
                 await metrics.publishBackup(target: target.name, manifest: committed, startedAt: startedAt,
                                             durationSeconds: Date().timeIntervalSince(startedAt), repository: policy.repository)
+                await Notifier(channels: policy.notifications, logger: logger).backupFinished(
+                    target: target.name, manifest: committed, error: committed == nil ? failure : nil, startedAt: startedAt,
+                    repository: policy.repository)
             }
             if json { try Output.json(summaries) }
             if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }

@@ -56,7 +56,7 @@ struct DrillCommand: AsyncParsableCommand {
                                             logger: logger, interruption: interruption).run()
                 records.append(record)
                 await MetricsPublisher(policy: policy.metrics, logger: logger).publishDrill(record, repository: policy.repository)
-                await WebhookNotifier(channels: policy.notifications, logger: logger).drillFinished(record)
+                await Notifier(channels: policy.notifications, logger: logger).drillFinished(record)
                 if !json { DrillSummary.print(record) }
             }
             if json { try Output.json(records) }

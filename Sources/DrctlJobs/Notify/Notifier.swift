@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// Tells the policy's notification channels what needs a person: a POST per channel shaped for
+/// its kind (NotificationPayload), tried up to `attempts` times with a growing pause. Never
+/// throws and never changes a run's result or exit code: what cannot be delivered is logged.
+public struct Notifier: Sendable {
+    public let channels: [NotificationChannel]
+    public let logger: Logger
+    public var attempts = 3
+    public var pause: Double = 0.5
+
+    public init(channels: [NotificationChannel], logger: Logger) {
+        self.channels = channels
+        self.logger = logger
+    }
+
+    /// A drill that failed or missed an objective; a passed drill says nothing.
+    public func drillFinished(_ record: DrillRecord) async {
+        guard record.result != .passed else { return }
+        let failed = record.result == .failed
+        await send(Notification(
+            event: failed ? .drillFailed : .drillObjectivesMissed, target: record.target,
+            summary: "drctl drill of '\(record.target)' \(failed ? "failed" : "missed its objectives"): "
+                + record.reasons.joined(separator: "; "),
+            runID: record.drillID, error: record.reasons.first, at: record.finishedAt, drill: record))
+    }
+
+    /// A backup run's end: failed (`error`), degraded, or committed after a failed previous run
+    /// (`previousFailed`, from the repository's history); a plain success says nothing.
+    public func backupFinished(target: String, manifest: BackupManifest?, error: Error?, runID: String?,
+                               previousFailed: Bool) async {
+        if let manifest {
+            if manifest.status == .degraded {
+                await send(Notification(
+                    event: .backupDegraded, target: target,
+                    summary: "drctl backup of '\(target)' is degraded: stored in \(manifest.regions.joined(separator: ", ")) only "
+                        + "(at least min_regions); run drctl sync once the other regions are back",
+                    runID: manifest.backupID))
+            } else if previousFailed {
+                await send(Notification(event: .backupRecovered, target: target,
+                                        summary: "drctl backup of '\(target)' succeeded again", runID: manifest.backupID))
+            }
+        } else if let error {
+            await send(Notification(event: .backupFailed, target: target,
+                                    summary: "drctl backup of '\(target)' failed: \(error)", runID: runID, error: "\(error)"))
+        }
+    }
+
+    /// `backupFinished` with what the repository says: the failed run's id (its failure record)
+    /// and whether the run before this one failed. Reads the repository only when there is a
+    /// channel to tell.
+    public func backupFinished(target: String, manifest: BackupManifest?, error: Error?, startedAt: Date,
+                               repository policy: RepositoryPolicy) async {
+        guard !channels.isEmpty, manifest != nil || error != nil else { return }
+        var history: (failures: [FailureRecord], manifests: [BackupManifest])?
+        do {
+            history = try await OffPool.run {
+                let repository = try Repository(policy: policy)
+                return (repository.mergedRecords(FailureRecord.self, target: target).records,
+                        RepositoryHistory.manifests(repository, target: target))
+            }
+        } catch {
+            logger.warning("repository history unreadable: a recovery may go unannounced", metadata: ["error": "\(error)"])
+        }
+        logger.debug("notification history", metadata: [
+            "failures": "\(history?.failures.count ?? -1)", "manifests": "\(history?.manifests.count ?? -1)",
+        ])
+        let failures = history?.failures ?? []
+        // This run's own record or manifest is told apart by id, not by time: stored times
+        // are rounded to milliseconds.
+        let runID = manifest?.backupID ?? failures.filter { $0.startedAt >= startedAt.addingTimeInterval(-1) }.map(\.runID).max()
+        let lastFailure = failures.filter { $0.runID != runID }.map(\.startedAt).max()
+        let lastSuccess = (history?.manifests ?? []).filter { $0.backupID != runID }.map(\.startedAt).max()
+        let previousFailed = lastFailure.map { failure in lastSuccess.map { failure > $0 } ?? true } ?? false
+        await backupFinished(target: target, manifest: manifest, error: error, runID: runID, previousFailed: previousFailed)
+    }
+
+    public func send(_ notification: Notification) async {
+        guard !channels.isEmpty else { return }
+        let host = ProcessInfo.processInfo.hostName
+        for channel in channels {
+            guard let body = try? NotificationPayload.body(notification, for: channel.kind, host: host) else { continue }
+            let (attempts, pause, logger) = (self.attempts, self.pause, self.logger)
+            _ = try? await OffPool.run {
+                Self.post(body, to: channel, attempts: attempts, pause: pause, logger: logger)
+            }
+        }
+    }
+
+    private static func post(_ body: [UInt8], to channel: NotificationChannel, attempts: Int, pause: Double, logger: Logger) {
+        var headers = [("Content-Type", "application/json")]
+        for (name, secret) in channel.headers.sorted(by: { $0.key < $1.key }) {
+            guard let value = try? secret.resolve() else {
+                logger.warning("notification header secret unreadable; sending without it", metadata: ["header": "\(name)"])
+                continue
+            }
+            headers.append((name, value))
+        }
+        var settings = HTTPSettings()
+        settings.connectTimeout = 5
+        settings.stallTimeout = 10
+        var lastError = ""
+        for attempt in 1...max(1, attempts) {
+            do {
+                let request = HTTPRequest(method: "POST", url: channel.url, headers: headers, body: HTTPRequestBody(bytes: body))
+                let (response, _) = try HTTPClient(settings: settings).perform(request, limit: 64 << 10)
+                if (200..<300).contains(response.status) { return }
+                lastError = "HTTP \(response.status)"
+            } catch {
+                lastError = "\(error)"
+            }
+            if attempt < attempts { usleep(useconds_t(pause * Double(attempt) * 1_000_000)) }
+        }
+        logger.warning("notification not delivered", metadata: [
+            "kind": "\(channel.kind.rawValue)", "url": "\(channel.url.split(separator: "?").first ?? "")",
+            "attempts": "\(attempts)", "error": "\(lastError)",
+        ])
+    }
+}

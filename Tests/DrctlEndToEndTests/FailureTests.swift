@@ -7,7 +7,7 @@ import Testing
     /// After a failed backup the repository holds nothing but its marker.
     func expectNothingStored(_ sandbox: Sandbox, in repository: String? = nil,
                              sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let files = sandbox.filesExceptLocks(under: repository ?? sandbox.repository)
+        let files = sandbox.backupFiles(under: repository ?? sandbox.repository)
         #expect(files.allSatisfy { $0 == "repository.json" }, "left behind: \(files)", sourceLocation: sourceLocation)
         let list = try sandbox.drctl(["list", "--json"])
         #expect(list.status == 0 && list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
@@ -21,6 +21,11 @@ import Testing
         #expect(backup.status == 1, "\(backup)")
         #expect(backup.stderr.contains("'sh' exited with status 3") && backup.stderr.contains("disk on fire"), "\(backup)")
         try expectNothingStored(sandbox)
+        // The run is history all the same: a failure record names the error.
+        let records = sandbox.files(under: "\(sandbox.repository)/records/t/failures")
+        #expect(records.count == 1, "\(records)")
+        let record = try String(contentsOfFile: "\(sandbox.repository)/records/t/failures/\(records.first ?? "")", encoding: .utf8)
+        #expect(record.contains("drctl-failure-record") && record.contains("exited with status 3"), "\(record)")
     }
 
     @Test func programKilledMidStream() throws {

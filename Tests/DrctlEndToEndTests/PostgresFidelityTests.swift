@@ -128,7 +128,7 @@ import DrctlTestSupport
 /// no manifest (the objects already written are removed).
 @Suite struct PostgresFailureTests {
     func expectNothingStored(_ sandbox: Sandbox) {
-        let stored = sandbox.filesExceptLocks(under: sandbox.repository).filter { $0 != "repository.json" && !$0.hasPrefix("records/") }
+        let stored = sandbox.backupFiles(under: sandbox.repository).filter { $0 != "repository.json" && !$0.hasPrefix("records/") }
         #expect(stored.isEmpty, "left behind: \(stored)")
     }
 

@@ -63,7 +63,7 @@ import DrctlTestSupport
         let result = run.wait()
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("127.0.0.1:\(redis.port)") && result.stderr.contains("backup of 'cache' failed"), "\(result)")
-        let stored = sandbox.filesExceptLocks(under: sandbox.repository).filter { $0 != "repository.json" && !$0.hasPrefix("records/") }
+        let stored = sandbox.backupFiles(under: sandbox.repository).filter { $0 != "repository.json" && !$0.hasPrefix("records/") }
         #expect(stored.isEmpty, "left behind: \(stored)")
     }
 }

@@ -63,7 +63,7 @@ import DrctlTestSupport
                                    environment: ["DRCTL_TEST_REDIS_PASSWORD": "wrong"])
         #expect(backup.status == 1, "\(backup)")
         #expect(backup.stderr.contains("127.0.0.1:\(redis.port)") && !backup.stderr.contains("wrong"), "\(backup)")
-        #expect(sandbox.filesExceptLocks(under: sandbox.repository).allSatisfy { $0 == "repository.json" })
+        #expect(sandbox.backupFiles(under: sandbox.repository).allSatisfy { $0 == "repository.json" })
         let unset = try Drctl.run(["backup", "--policy", sandbox.policyPath])
         #expect(unset.status != 0 && unset.stderr.contains("DRCTL_TEST_REDIS_PASSWORD"), "\(unset)")
     }

@@ -59,7 +59,7 @@ public struct VerifyJob: Sendable {
                         throw VerifyMismatch()
                     }
                     for object in manifest.objects {
-                        try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
+                        try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region, checksDigest: true)
                             .run(into: DiscardingSink(), progress: progress,
                                  label: "verify \(manifest.target) \(regionName)", interruption: interruption)
                     }

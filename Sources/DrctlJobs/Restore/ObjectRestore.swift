@@ -2,8 +2,14 @@ import DrctlCrypto
 import DrctlPipeline
 import DrctlStorage
 
-/// The restore direction of the pipeline for one stored object: region → SHA-256 check →
+/// The restore direction of the pipeline for one stored object: region → [SHA-256 check] →
 /// open (authenticate, decrypt) → unzstd → sink. Every byte the sink sees was authenticated.
+///
+/// The SHA-256 of the stored bytes is checked by `verify` (`checksDigest`), not by restores and
+/// drills: the sealed stream already authenticates every byte with the data key (each chunk's
+/// tag, the final-chunk flag, the header bound to the backup id and object name), so the hash
+/// would add no detection, and on two cores it cost about 25% of a restore's wall time
+/// (docs/ARCHITECTURE.md, "Restore checks"). The stored size is checked either way.
 struct ObjectRestore {
     let manifest: BackupManifest
     let object: StoredObject
@@ -11,6 +17,8 @@ struct ObjectRestore {
     let region: Region
     /// Drills: how long each stage was busy.
     var timing: RestoreTiming?
+    /// Also compare the stored bytes' SHA-256 with the manifest (verify).
+    var checksDigest = false
 
     func run(into sink: ByteSink, progress: ProgressObserver?, label: String,
              interruption: Interruption) async throws {
@@ -22,12 +30,10 @@ struct ObjectRestore {
             throw error
         }
         let name = "\(object.key) in region '\(region.name)'"
-        let digest = DigestFilter()
+        let digest = checksDigest ? DigestFilter() : nil
+        let opener = OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name))
         let filters: [StreamFilter] = [
-            FusedFilter([
-                digest,
-                OpenFilter(dataKey: dataKey, expected: StreamContext(backupID: manifest.backupID, objectName: object.name)),
-            ]),
+            digest.map { FusedFilter([$0, opener]) } ?? opener,
             try ZstdDecompressor(),
         ]
         let checking = CheckingSink(inner: timing?.sink(sink) ?? sink, object: object, name: name, digest: digest)
@@ -35,6 +41,7 @@ struct ObjectRestore {
             source: timing?.source(reader) ?? reader,
             filters: timing.map { timing in filters.map { timing.filter($0) } } ?? filters,
             sink: checking)
+        checking.stored = pipeline.bytesRead
         progress?.began(label, counter: pipeline.bytesRead, total: object.storedSize)
         defer { progress?.ended() }
         try await interruption.running(pipeline) { try await pipeline.run() }
@@ -42,17 +49,19 @@ struct ObjectRestore {
 }
 
 /// Checks, when the stream ends and before the inner sink makes anything durable, that the
-/// stored bytes are the ones the manifest recorded (size, SHA-256) and that the restored size
-/// is the raw size recorded at backup time. The checks run here, after the opener, so that
+/// stored bytes are the ones the manifest recorded (size; SHA-256 when verifying) and that the
+/// restored size is the raw size recorded at backup time. The checks run here, after the opener, so that
 /// damage the opener can name precisely (which chunk, truncated where) is reported that way.
 private final class CheckingSink: ByteSink {
     let inner: ByteSink
     let object: StoredObject
     let name: String
-    let digest: DigestFilter
+    let digest: DigestFilter?
+    /// Bytes read from the store (the pipeline's source count).
+    var stored = ByteCounter()
     var written: UInt64 = 0
 
-    init(inner: ByteSink, object: StoredObject, name: String, digest: DigestFilter) {
+    init(inner: ByteSink, object: StoredObject, name: String, digest: DigestFilter?) {
         self.inner = inner
         self.object = object
         self.name = name
@@ -65,8 +74,12 @@ private final class CheckingSink: ByteSink {
     }
 
     func finish() throws {
-        try DigestFilter.Expectation(sha256: object.sha256, size: object.storedSize, object: name)
-            .check(sha256: digest.sha256 ?? "", size: digest.byteCount)
+        let expectation = DigestFilter.Expectation(sha256: object.sha256, size: object.storedSize, object: name)
+        if let digest {
+            try expectation.check(sha256: digest.sha256 ?? "", size: digest.byteCount)
+        } else {
+            try expectation.check(size: stored.total)
+        }
         guard written == object.rawSize else {
             throw JobError.sizeMismatch(object: name, expected: object.rawSize, actual: written)
         }

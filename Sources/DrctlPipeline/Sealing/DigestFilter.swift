@@ -23,10 +23,15 @@ public final class DigestFilter: StreamFilter {
             self.object = object
         }
 
-        public func check(sha256 actual: String, size actualSize: UInt64) throws {
+        /// The size alone (the bytes themselves authenticated by other means).
+        public func check(size actualSize: UInt64) throws {
             if actualSize != size {
                 throw IntegrityError.sizeMismatch(object: object, expected: size, actual: actualSize)
             }
+        }
+
+        public func check(sha256 actual: String, size actualSize: UInt64) throws {
+            try check(size: actualSize)
             if actual != sha256 {
                 throw IntegrityError.digestMismatch(object: object, expected: sha256, actual: actual)
             }

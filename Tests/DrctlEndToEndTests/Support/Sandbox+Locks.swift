@@ -4,4 +4,10 @@ extension Sandbox {
     func filesExceptLocks(under directory: String) -> [String] {
         files(under: directory).filter { !$0.hasPrefix("locks/") }
     }
+
+    /// What backups stored: `files(under:)` without locks and without the history a failed run
+    /// leaves on purpose (`records/`, docs/FORMAT.md, "Failure record").
+    func backupFiles(under directory: String) -> [String] {
+        filesExceptLocks(under: directory).filter { !$0.hasPrefix("records/") }
+    }
 }

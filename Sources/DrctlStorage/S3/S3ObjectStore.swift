@@ -38,7 +38,7 @@ public struct S3ObjectStore: ObjectStore {
     public let partSize: Int
     /// Bytes of parts one writer buffers at most (the part being filled and those in flight),
     /// while parts are no larger than this: `uploadMemory / partSize` parts at once (at least one).
-    public var uploadMemory: Int = 20 << 20
+    public var uploadMemory: Int = 15 << 20
     /// Bytes fetched per ranged GET when reading.
     public var readWindow: Int = 8 << 20
     /// `max-keys` of each LIST page; nil: the server's default (1000). For tests.
@@ -466,8 +466,8 @@ final class S3ObjectWriter: StallAwareWriter {
     }
 
     /// Buffers of part `number`'s size that fit in `memory` (the one being filled included), at least one.
-    /// With the defaults (5 MiB parts, 20 MiB): 4 for parts 1–1000, 2 up to part 2000, then 1; a
-    /// writer holds at most 20 MiB of parts for objects up to 34 GiB, one part beyond.
+    /// With the defaults (5 MiB parts, 15 MiB): 3 for parts 1–1000, then 1; a writer holds at most
+    /// 15 MiB of parts for objects up to 14.6 GiB (2000 parts), one part beyond.
     static func partsInFlight(_ number: Int, base: Int, memory: Int) -> Int {
         max(1, memory / partSize(number, base: base))
     }
@@ -591,9 +591,12 @@ final class S3ObjectWriter: StallAwareWriter {
         }
         let slots = Self.partsInFlight(number, base: store.partSize, memory: store.uploadMemory)
         let (store, key, uploadID, cancellation, progress) = (self.store, self.key, uploadID, self.cancellation, self.progress)
-        let body = buffer
+        // Handed over in a box the part's thread empties: the part's bytes are freed when its
+        // request ends, whatever keeps the thread's closure alive afterwards.
+        let parcel = S3PartBytes(buffer)
         // The buffer being filled next counts as one of the slots.
         try uploads.start(part: number, limit: max(1, slots - 1)) {
+            let body = parcel.take()
             let client = HTTPClient(settings: store.settings, cancellation: cancellation)
             let answer = try store.expectSuccess(
                 store.send(client, method: "PUT", objectKey: objectKey,

@@ -138,3 +138,12 @@ final class MotoServer: @unchecked Sendable {
         init(_ description: String) { self.description = description }
     }
 }
+
+extension MotoServer {
+    /// A moto server holding an empty `bucket`.
+    static func holding(bucket: String) throws -> MotoServer {
+        let moto = try MotoServer()
+        try moto.createBucket(bucket)
+        return moto
+    }
+}

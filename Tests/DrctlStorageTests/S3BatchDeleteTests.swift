@@ -7,10 +7,7 @@ import Testing
     let moto: MotoServer
     let bucket = "drctl-batch-delete"
 
-    init() throws {
-        moto = try MotoServer()
-        try moto.createBucket(bucket)
-    }
+    init() throws { moto = try MotoServer.holding(bucket: bucket) }
 
     @Test func manyKeysGoInBatchesAndMissingOnesAreFine() throws {
         let store = try moto.store(bucket: bucket, prefix: "repo")

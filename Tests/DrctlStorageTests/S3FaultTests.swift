@@ -15,16 +15,18 @@ import DrctlSources
 /// - `applied-reset`: relayed to moto, then the connection is reset instead of answering
 ///   (except CreateMultipartUpload, whose retry would leave an upload behind: see the report).
 /// `every: 1, faults: ["503"]` answers every request with SlowDown.
-/// `GET /__stats` returns "requests faults".
+/// `GET /__stats` returns "requests faults most-parts-at-once". With `holdParts`, every UploadPart
+/// is held that many seconds before it is relayed (to see parts in flight together).
 final class FaultProxy {
     let child: ChildProcess
     let port: Int
 
     static let script = #"""
-import http.client, json, socket, struct, sys, threading, time
+import http.client, json, os, socket, struct, sys, threading, time
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
-state = {"n": 0, "faults": 0}; lock = threading.Lock()
+state = {"n": 0, "faults": 0, "parts": 0, "most": 0}; lock = threading.Lock()
+hold = float(os.environ.get("HOLD_PARTS", "0"))
 
 def xml(code, message):
     return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
@@ -53,7 +55,7 @@ class Relay(BaseHTTPRequestHandler):
         return reply, body
     def relay(self):
         if self.path == "/__stats":
-            body = ("%d %d" % (state["n"], state["faults"])).encode()
+            body = ("%d %d %d" % (state["n"], state["faults"], state["most"])).encode()
             self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
             self.wfile.write(body); return
         n = int(self.headers.get("Content-Length", "0"))
@@ -70,7 +72,13 @@ class Relay(BaseHTTPRequestHandler):
         if fault == "reset": return self.reset()
         if fault == "stall":
             time.sleep(3); self.close_connection = True; return
+        part = hold > 0 and self.command == "PUT" and "partNumber=" in self.path
+        if part:
+            with lock: state["parts"] += 1; state["most"] = max(state["most"], state["parts"])
+            time.sleep(hold)
         reply, body = self.forward(data)
+        if part:
+            with lock: state["parts"] -= 1
         if fault == "applied-reset": return self.reset()
         self.send_response(reply.status)
         for k, v in reply.getheaders():
@@ -87,9 +95,10 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 """#
 
-    init(upstream: Int, every: Int, faults: [String]) throws {
+    init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream), String(every), plan])
+        let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream), String(every), plan],
+                                     environment: ["HOLD_PARTS": String(holdParts)])
         self.child = child
         guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
             throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
@@ -102,11 +111,11 @@ server.serve_forever()
         child.wait()
     }
 
-    /// Requests relayed or faulted so far, and faults injected.
-    func stats() throws -> (requests: Int, faults: Int) {
+    /// Requests relayed or faulted so far, faults injected, and the most UploadParts held at once.
+    func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int) {
         let (_, body) = try HTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/__stats"))
         let numbers = String(decoding: body, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
-        return (numbers[0], numbers[1])
+        return (numbers[0], numbers[1], numbers[2])
     }
 }
 

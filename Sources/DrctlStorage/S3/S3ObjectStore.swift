@@ -36,6 +36,9 @@ public struct S3ObjectStore: ObjectStore {
     /// The first parts' size; it doubles every 1000 parts so 10,000 parts hold more than 5 TB.
     /// S3 refuses parts under 5 MiB (except the last one).
     public let partSize: Int
+    /// Bytes of parts one writer buffers at most (the part being filled and those in flight),
+    /// while parts are no larger than this: `uploadMemory / partSize` parts at once (at least one).
+    public var uploadMemory: Int = 15 << 20
     /// Bytes fetched per ranged GET when reading.
     public var readWindow: Int = 8 << 20
     /// `max-keys` of each LIST page; nil: the server's default (1000). For tests.
@@ -56,7 +59,7 @@ public struct S3ObjectStore: ObjectStore {
     let port: Int?
 
     public init(endpoint: String, region: String, bucket: String, prefix: String, pathStyle: Bool,
-                credentials: S3Credentials, settings: HTTPSettings = HTTPSettings(), partSize: Int = 8 << 20) throws {
+                credentials: S3Credentials, settings: HTTPSettings = HTTPSettings(), partSize: Int = 5 << 20) throws {
         var rest = Substring(endpoint)
         if rest.hasPrefix("https://") {
             secure = true
@@ -424,8 +427,9 @@ public struct S3ConfigurationError: Error, CustomStringConvertible, Equatable {
 
 // MARK: - Writer
 
-/// Buffers one part in memory; an object smaller than the first part goes up in one PutObject,
-/// a bigger one as a multipart upload, each part signed with its SHA-256.
+/// Buffers parts in memory; an object smaller than the first part goes up in one PutObject, a
+/// bigger one as a multipart upload, each part signed with its SHA-256 and sent on a thread of its
+/// own while the next one fills: `partsInFlight` buffers at once (`S3PartUploads`).
 final class S3ObjectWriter: StallAwareWriter {
     private let store: S3ObjectStore
     private let key: String
@@ -437,7 +441,9 @@ final class S3ObjectWriter: StallAwareWriter {
     private var uploadID: String?
     /// A CreateMultipartUpload was sent: even without its answer, an upload may exist.
     private var uploadRequested = false
-    private var parts: [(number: Int, etag: String)] = []
+    /// Parts handed to `uploads` so far.
+    private var partsStarted = 0
+    private let uploads = S3PartUploads()
     /// Bytes sent in parts so far.
     private var written: UInt64 = 0
     private var finished = false
@@ -459,7 +465,14 @@ final class S3ObjectWriter: StallAwareWriter {
         return min(base << shift, 5 << 30)
     }
 
-    private var currentPartSize: Int { Self.partSize(parts.count + 1, base: store.partSize) }
+    /// Buffers of part `number`'s size that fit in `memory` (the one being filled included), at least one.
+    /// With the defaults (5 MiB parts, 15 MiB): 3 for parts 1–1000, then 1; a writer holds at most
+    /// 15 MiB of parts for objects up to 14.6 GiB (2000 parts), one part beyond.
+    static func partsInFlight(_ number: Int, base: Int, memory: Int) -> Int {
+        max(1, memory / partSize(number, base: base))
+    }
+
+    private var currentPartSize: Int { Self.partSize(partsStarted + 1, base: store.partSize) }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else {
@@ -502,8 +515,9 @@ final class S3ObjectWriter: StallAwareWriter {
             return
         }
         do {
-            if !buffer.isEmpty || parts.isEmpty { try uploadPart() }
+            if !buffer.isEmpty || partsStarted == 0 { try uploadPart() }
             buffer = []
+            let parts = try uploads.finish()
             var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             for part in parts {
                 xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XMLElement.escaped(part.etag))</ETag></Part>"
@@ -532,7 +546,7 @@ final class S3ObjectWriter: StallAwareWriter {
             uploadID = nil
             uploadRequested = false
         } catch {
-            abortUpload()
+            discardUpload()
             throw error
         }
     }
@@ -540,10 +554,20 @@ final class S3ObjectWriter: StallAwareWriter {
     func abort() {
         finished = true
         buffer = []
-        abortUpload()
+        discardUpload()
     }
 
-    deinit { abortUpload() }
+    deinit { discardUpload() }
+
+    /// Stops the parts in flight, then aborts the upload (a part that lands after the abort could
+    /// otherwise keep the upload alive).
+    private func discardUpload() {
+        if !uploads.isEmpty || uploadID != nil {
+            cancellation.cancel()
+            uploads.waitForAll()
+        }
+        abortUpload()
+    }
 
     /// Sends the buffer as the next part (starting the multipart upload first if needed).
     private func uploadPart() throws {
@@ -560,24 +584,36 @@ final class S3ObjectWriter: StallAwareWriter {
             }
             uploadID = id
         }
-        let number = parts.count + 1
+        let number = partsStarted + 1
         guard number <= 10_000 else {
             throw StorageError.io(operation: "write", key: key, location: store.location,
                                   reason: "object needs more than 10,000 parts")
         }
-        let answer = try store.expectSuccess(
-            store.send(client, method: "PUT", objectKey: objectKey,
-                       query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                       body: buffer, operation: "upload part \(number) of", key: key),
-            operation: "upload part \(number) of", key: key)
-        guard let etag = answer.0.header("ETag"), !etag.isEmpty else {
-            throw StorageError.io(operation: "upload part \(number) of", key: key, location: store.location,
-                                  reason: "UploadPart answer without an ETag")
+        let slots = Self.partsInFlight(number, base: store.partSize, memory: store.uploadMemory)
+        let (store, key, uploadID, cancellation, progress) = (self.store, self.key, uploadID, self.cancellation, self.progress)
+        // Handed over in a box the part's thread empties: the part's bytes are freed when its
+        // request ends, whatever keeps the thread's closure alive afterwards.
+        let parcel = S3PartBytes(buffer)
+        // The buffer being filled next counts as one of the slots.
+        try uploads.start(part: number, limit: max(1, slots - 1)) {
+            let body = parcel.take()
+            let client = HTTPClient(settings: store.settings, cancellation: cancellation)
+            let answer = try store.expectSuccess(
+                store.send(client, method: "PUT", objectKey: objectKey,
+                           query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                           body: body, operation: "upload part \(number) of", key: key),
+                operation: "upload part \(number) of", key: key)
+            guard let etag = answer.0.header("ETag"), !etag.isEmpty else {
+                throw StorageError.io(operation: "upload part \(number) of", key: key, location: store.location,
+                                      reason: "UploadPart answer without an ETag")
+            }
+            progress.call()
+            return etag
         }
-        parts.append((number, etag))
-        progress.call()
+        if slots == 1 { uploads.waitForAll() }
+        partsStarted = number
         written += UInt64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
+        buffer = []
     }
 
     /// AbortMultipartUpload, best effort (prune removes what is left if this fails). When the

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The parts of one multipart upload that are on their way, each on its own thread with its own
+/// connection, at most `limit` at once (the writer fills the next part meanwhile). Memory: the
+/// parts in flight plus the one being filled, each buffered whole (its SHA-256 is signed).
+final class S3PartUploads: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var inFlight = 0
+    private var etags: [Int: String] = [:]
+    private var failure: Error?
+
+    /// Starts `send` for part `number` on a thread of its own, once fewer than `limit` other parts
+    /// are in flight; throws the first failure of an earlier part instead.
+    func start(part number: Int, limit: Int, _ send: @escaping @Sendable () throws -> String) throws {
+        condition.lock()
+        while failure == nil && inFlight >= max(limit, 1) { condition.wait() }
+        if let failure {
+            condition.unlock()
+            throw failure
+        }
+        inFlight += 1
+        condition.unlock()
+        let thread = Thread { [self] in
+            let result = Result { try send() }
+            condition.lock()
+            switch result {
+            case .success(let etag): etags[number] = etag
+            case .failure(let error): if failure == nil { failure = error }
+            }
+            inFlight -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "drctl-s3-part"
+        thread.start()
+    }
+
+    /// Waits until no part is in flight; returns the ETags by part number, or throws the first failure.
+    func finish() throws -> [(number: Int, etag: String)] {
+        waitForAll()
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        return etags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Waits until every part in flight has ended (succeeded or failed).
+    func waitForAll() {
+        condition.lock()
+        while inFlight > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return etags.isEmpty && inFlight == 0
+    }
+}
+
+/// One part's bytes on their way to its upload thread, taken exactly once.
+final class S3PartBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8]?
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func take() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = bytes ?? []
+        bytes = nil
+        return taken
+    }
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Benchmark of S3 storage (issue #4), one moto endpoint on loopback for everything:
+#   one region:    drctl backup of a PostgreSQL database (~1 GiB: pgbench -s 50 plus ~300 MB of
+#                  random text, the seeding of scripts/bench-sources.sh) into one S3 region
+#                  vs  pg_dump -Fc -Z0 | zstd -3 -T0 | openssl enc -aes-256-ctr -pbkdf2 | aws s3 cp -
+#                                                                              (target <= 0.85)
+#   three regions: the same backup into three S3 regions (three buckets)   vs one region (<= 1.2)
+#   peak RSS with three regions: that backup, and a generated stream of LARGE_GIB GiB from a
+#                  command target (incompressible: every byte reaches the three regions)
+#                                                               (target <= 128 MiB, flat 1 → 8 GiB)
+#
+#   scripts/bench-s3.sh                                   # the full run: RUNS=3, LARGE_GIB=8
+#   SCALE=1 NOTES_ROWS=1000 LARGE_GIB=0.05 RUNS=1 DRCTL=.build/debug/drctl scripts/bench-s3.sh
+#                                                         # a quick check that the script runs
+#
+# Needs free disk for moto's objects: about (4 × 0.5 GiB) per run plus 3 × LARGE_GIB GiB (each
+# run's objects are deleted before the next).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bench=${BENCH_DIR:-$root/bench-out}/s3
+runs=${RUNS:-3}
+scale=${SCALE:-50}
+notes_rows=${NOTES_ROWS:-1000000}
+large_gib=${LARGE_GIB:-8}
+rm -rf "$bench"; mkdir -p "$bench"
+scripts/install-deps.sh >/dev/null
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+# DRCTL=path skips the release build (e.g. a debug binary for a quick check of the script).
+if [ -z "${DRCTL:-}" ]; then swift build -c release --product drctl >/dev/null; fi
+drctl=${DRCTL:-$root/.build/release/drctl}
+
+# --- servers --------------------------------------------------------------------------------
+pgdir=$bench/pg
+work=$bench/work
+mkdir -p "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cleanup() {
+  scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true
+  [ -n "${moto_pid:-}" ] && kill "$moto_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+eval "$(scripts/pg-cluster.sh start "$pgdir" | grep '^PGPORT=')"
+psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$PGPORT" -U postgres "$@"; }
+export PGPASSWORD=bench-password PGHOST=127.0.0.1 PGPORT
+psql -c "ALTER ROLE postgres PASSWORD '$PGPASSWORD'"
+echo "seeding PostgreSQL: pgbench -s $scale + $notes_rows rows of random text..." >&2
+psql -c "CREATE DATABASE bench"
+"$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s "$scale" -q bench >/dev/null 2>&1
+psql -d bench -c "CREATE TABLE notes AS SELECT i AS id, (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 9) WHERE i > 0) AS body FROM generate_series(1, $notes_rows) i"
+psql -d bench -c "VACUUM ANALYZE"
+echo "database size: $(psql -d bench -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")" >&2
+
+moto_port=$(free_port)
+python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$moto_port/"; do sleep 0.1; done
+endpoint=http://127.0.0.1:$moto_port
+export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=moto-does-not-check AWS_DEFAULT_REGION=us-east-1
+aws() { command aws --endpoint-url "$endpoint" "$@"; }
+buckets=(bench-r1 bench-r2 bench-r3 bench-baseline)
+for bucket in "${buckets[@]}"; do aws s3 mb "s3://$bucket" >/dev/null; done
+empty_buckets() { for bucket in "${buckets[@]}"; do aws s3 rm --recursive --quiet "s3://$bucket/"; done; }
+
+# --- drctl policies -------------------------------------------------------------------------
+"$drctl" keygen --out "$work/key" >/dev/null
+large_bytes=$(python3 -c "print(int($large_gib * (1 << 30)))")
+policy() {   # FILE REGION...
+  local file=$1; shift
+  {
+    echo "version: 1"
+    echo "repository:"
+    echo "  regions:"
+    for region in "$@"; do
+      echo "    - {name: $region, url: s3://bench-$region/drctl, endpoint: $endpoint, path_style: true, timeout: 2m}"
+    done
+    echo "  min_regions: $#"
+    echo "  encryption: {key_file: $work/key}"
+    echo "targets:"
+    echo "  - name: pg"
+    echo "    kind: postgres"
+    echo "    connection: {host: 127.0.0.1, port: $PGPORT, user: postgres, password: {env: PGPASSWORD}, databases: [bench], sslmode: disable}"
+    echo "  - name: large"
+    echo "    kind: command"
+    echo "    command: [sh, -c, \"head -c $large_bytes /dev/zero | openssl enc -aes-128-ctr -pass pass:x -nosalt -pbkdf2\"]"
+  } > "$file"
+}
+policy "$work/one.yaml" r1
+policy "$work/three.yaml" r1 r2 r3
+
+measure() {   # LABEL CMD... → "LABEL wall_seconds max_rss_kib" in $work/results
+  local label=$1; shift
+  sync
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
+  echo "$label $(cat "$work/time")" >> "$work/results"
+}
+
+for run in $(seq "$runs"); do
+  empty_buckets
+  measure baseline sh -c "'$bin/pg_dump' -h 127.0.0.1 -p $PGPORT -U postgres -Fc -Z0 bench | zstd -q -3 -T0 \
+    | openssl enc -aes-256-ctr -pbkdf2 -pass pass:x | aws --endpoint-url $endpoint s3 cp - s3://bench-baseline/dump-$run"
+  measure one-region "$drctl" backup --policy "$work/one.yaml" --target pg
+  measure three-regions "$drctl" backup --policy "$work/three.yaml" --target pg
+done
+empty_buckets
+echo "generated stream: $large_gib GiB into three regions..." >&2
+measure "three-regions-${large_gib}GiB" "$drctl" backup --policy "$work/three.yaml" --target large
+empty_buckets
+
+python3 - "$work/results" "$large_gib" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    label, wall, rss = line.split()
+    rows.setdefault(label, []).append((float(wall), int(rss)))
+med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+best = {k: min(w for w, _ in v) for k, v in rows.items()}
+rss = {k: max(r for _, r in v) for k, v in rows.items()}
+print(f"{len(rows['baseline'])} runs each; wall seconds (median, best), peak RSS")
+for k in rows:
+    print(f"  {k:24s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB")
+def ratio(a, b, what, target):
+    print(f"{what:44s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  (target <= {target})")
+ratio("one-region", "baseline", "one region / pg_dump|zstd|openssl|aws s3 cp", 0.85)
+ratio("three-regions", "one-region", "three regions / one region", 1.2)
+large = f"three-regions-{sys.argv[2]}GiB"
+print(f"peak RSS, three regions: database {rss['three-regions'] / 1024:.1f} MiB, "
+      f"{sys.argv[2]} GiB stream {rss[large] / 1024:.1f} MiB (target <= 128 MiB, flat)")
+PY

@@ -3,7 +3,7 @@
 # servers this script starts itself on loopback ports: a PostgreSQL 15 cluster and a
 # redis-server, seeded with data, plus a plain command target.
 #   keygen → policy → backup (all targets) → list → verify → restore each target into a
-#   fresh instance (or file) → compare with the original.
+#   fresh instance (or file) → compare with the original → drill every target → report.
 # Everything lives in $DEMO_DIR (default: a new temp dir); the servers stop when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,9 @@ drctl=$root/.build/release/drctl
 
 demo=${DEMO_DIR:-$(mktemp -d /tmp/drctl-demo.XXXXXX)}
 mkdir -p "$demo"
+# mktemp makes it 0700; run as root, the PostgreSQL servers run as `postgres` and must reach
+# their directories inside. Traverse only: the keys in it are 0600 files of their own.
+chmod 0711 "$demo"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -118,4 +121,10 @@ rm -f "$demo/restored.tar"
 tar -C "$root" -cf - --sort=name --mtime=2026-01-01 Sources docs policies | cmp - "$demo/restored.tar"
 echo "restored archive is byte-identical to a fresh tar of the source tree"
 
-say "done: every target backed up, verified and restored; keys, policy and repository are in $demo"
+say "10. restore drills: each backup into a scratch instance, verified, RTO and RPO measured"
+"$drctl" drill --scratch-dir "$demo/drills"
+
+say "11. the month's drill report (Markdown; --format html for the charts)"
+"$drctl" report --month "$(date -u +%Y-%m)" | sed -n 1,20p
+
+say "done: every target backed up, verified, restored and drilled; keys, policy and repository are in $demo"

@@ -34,51 +34,46 @@ public struct AgentPlan: Sendable {
     /// The report covers every target: it runs under this name, apart from any target's runs.
     public static let reportTarget = "(report)"
 
-    /// The newest committed backup of each target (any region): where the agent's
+    /// What the agent starts from, read once from the repository (no local state): when each
+    /// task last ran, for catch-up, and each target's newest committed backup, where
     /// `drctl_backup_last_success_timestamp_seconds` starts.
-    public func lastBackupSuccess(in repository: Repository, targets: [String]) -> [String: Date] {
-        var result: [String: Date] = [:]
-        for target in targets {
-            for region in repository.regions {
-                guard let newest = (try? repository.manifests(in: region, target: target))?.map(\.finishedAt).max() else { continue }
-                result[target] = max(result[target] ?? newest, newest)
-            }
-        }
-        return result
+    public struct History: Sendable {
+        public var lastRuns: [ScheduledTask: Date] = [:]
+        public var lastBackupSuccess: [String: Date] = [:]
     }
 
-    /// When each backup and drill task last ran (started), merged over the regions, and when
-    /// last month's report was written. A task whose history cannot be read gets no entry, and
-    /// so no catch-up.
-    public func lastRuns(in repository: Repository) -> [ScheduledTask: Date] {
-        var result: [ScheduledTask: Date] = [:]
+    /// Each target's manifests are listed once (merged over the regions) and serve both. A
+    /// backup's last run is its newest manifest or failure record; a drill's its newest drill
+    /// record; the report's the time last month's file was written. A task whose history cannot
+    /// be read gets no entry, and so no catch-up.
+    public func history(in repository: Repository, targets: [String]) -> History {
+        var history = History()
+        var manifests: [String: [BackupManifest]] = [:]
+        for target in targets {
+            manifests[target] = RepositoryHistory.manifests(repository, target: target)
+            history.lastBackupSuccess[target] = manifests[target]?.map(\.finishedAt).max()
+        }
         for task in tasks {
             switch task.job {
             case .backup:
-                var newest: Date?
-                for region in repository.regions {
-                    if let manifests = try? repository.manifests(in: region, target: task.target) {
-                        newest = ([newest].compactMap { $0 } + manifests.map(\.startedAt)).max()
-                    }
-                }
                 let failures = repository.mergedRecords(FailureRecord.self, target: task.target).records
-                newest = ([newest].compactMap { $0 } + failures.map(\.startedAt)).max()
-                result[task] = newest
+                let started = manifests[task.target, default: []].map(\.startedAt)
+                history.lastRuns[task] = (started + failures.map(\.startedAt)).max()
             case .drill:
-                result[task] = repository.mergedRecords(DrillRecord.self, target: task.target).records.map(\.startedAt).max()
+                history.lastRuns[task] = repository.mergedRecords(DrillRecord.self, target: task.target).records.map(\.startedAt).max()
             case .report:
                 // The report's history is its file: last month's, written when?
                 guard let reportDirectory else { break }
                 let month = ReportMonth.previous(to: Date())
                 let path = "\(reportDirectory)/drctl-report-\(month).\(ReportFormat.html.rawValue)"
                 let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-                result[task] = written ?? .distantPast
+                history.lastRuns[task] = written ?? .distantPast
             case .prune:
                 // No history of its own: taken as missed, so a start within catch_up of an
                 // instant prunes once (prune is idempotent; a redundant run removes nothing).
-                result[task] = .distantPast
+                history.lastRuns[task] = .distantPast
             }
         }
-        return result
+        return history
     }
 }

@@ -44,14 +44,13 @@ extension MetricsPublisher {
         await publish(await Self.drillFamilies(record, repository: policy), command: "drill", target: record.target)
     }
 
-    /// A backup run's metrics (`manifest` nil when it failed), with the target's backups and
-    /// failures read from the repository.
+    /// A backup run's metrics (`manifest` nil when it failed), counted from `history`.
     public func publishBackup(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
-                              repository policy: RepositoryPolicy) async {
+                              history: BackupHistory?) async {
         guard self.policy != nil else { return }
-        let families = await Self.backupFamilies(target: target, manifest: manifest, startedAt: startedAt,
-                                                 durationSeconds: durationSeconds, repository: policy)
-        await publish(families, command: "backup", target: target)
+        await publish(Self.backupFamilies(target: target, manifest: manifest, startedAt: startedAt,
+                                          durationSeconds: durationSeconds, history: history),
+                      command: "backup", target: target)
     }
 
     /// The families of a drill (the agent serves them on /metrics too).
@@ -64,13 +63,8 @@ extension MetricsPublisher {
 
     /// The families of a backup run (the agent serves them on /metrics too).
     public static func backupFamilies(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
-                                      repository policy: RepositoryPolicy) async -> [MetricFamily] {
-        let history = try? await OffPool.run {
-            let repository = try Repository(policy: policy)
-            return (RepositoryHistory.manifests(repository, target: target),
-                    repository.mergedRecords(FailureRecord.self, target: target).records)
-        }
-        return BackupMetrics(target: target, manifest: manifest, durationSeconds: durationSeconds, runStartedAt: startedAt,
-                             manifests: history?.0 ?? [], failures: history?.1 ?? []).families
+                                      history: BackupHistory?) -> [MetricFamily] {
+        BackupMetrics(target: target, manifest: manifest, durationSeconds: durationSeconds, runStartedAt: startedAt,
+                      manifests: history?.manifests ?? [], failures: history?.failures ?? []).families
     }
 }

@@ -49,25 +49,11 @@ public struct Notifier: Sendable {
         }
     }
 
-    /// `backupFinished` with what the repository says: the failed run's id (its failure record)
-    /// and whether the run before this one failed. Reads the repository only when there is a
-    /// channel to tell.
+    /// `backupFinished` with what the repository says (`history`, read by the caller): the
+    /// failed run's id (its failure record) and whether the run before this one failed.
     public func backupFinished(target: String, manifest: BackupManifest?, error: Error?, startedAt: Date,
-                               repository policy: RepositoryPolicy) async {
+                               history: BackupHistory?) async {
         guard !channels.isEmpty, manifest != nil || error != nil else { return }
-        var history: (failures: [FailureRecord], manifests: [BackupManifest])?
-        do {
-            history = try await OffPool.run {
-                let repository = try Repository(policy: policy)
-                return (repository.mergedRecords(FailureRecord.self, target: target).records,
-                        RepositoryHistory.manifests(repository, target: target))
-            }
-        } catch {
-            logger.warning("repository history unreadable: a recovery may go unannounced", metadata: ["error": "\(error)"])
-        }
-        logger.debug("notification history", metadata: [
-            "failures": "\(history?.failures.count ?? -1)", "manifests": "\(history?.manifests.count ?? -1)",
-        ])
         let failures = history?.failures ?? []
         // This run's own record or manifest is told apart by id, not by time: stored times
         // are rounded to milliseconds.

@@ -55,11 +55,14 @@ struct BackupCommand: AsyncParsableCommand {
                     firstError = firstError ?? error
                     TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 }
+                // One read of the target's history, only when metrics or notifications need it.
+                let history = policy.metrics == nil && policy.notifications.isEmpty ? nil
+                    : await BackupHistory.read(policy.repository, target: target.name, logger: logger)
                 await metrics.publishBackup(target: target.name, manifest: committed, startedAt: startedAt,
-                                            durationSeconds: Date().timeIntervalSince(startedAt), repository: policy.repository)
+                                            durationSeconds: Date().timeIntervalSince(startedAt), history: history)
                 await Notifier(channels: policy.notifications, logger: logger).backupFinished(
                     target: target.name, manifest: committed, error: committed == nil ? failure : nil, startedAt: startedAt,
-                    repository: policy.repository)
+                    history: history)
             }
             if json { try Output.json(summaries) }
             if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }

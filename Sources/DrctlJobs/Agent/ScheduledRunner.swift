@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import DrctlPolicy
+import DrctlStorage
+
+/// Runs one scheduled task with the same jobs the one-shot commands use.
+public struct ScheduledRunner: Sendable {
+    public let policy: Policy
+    public let keys: KeyRing
+    public let logger: Logger
+    public let interruption: Interruption
+    public let metrics: AgentMetrics
+
+    public init(policy: Policy, keys: KeyRing, logger: Logger, interruption: Interruption, metrics: AgentMetrics) {
+        self.policy = policy
+        self.keys = keys
+        self.logger = logger
+        self.interruption = interruption
+        self.metrics = metrics
+    }
+
+    /// A tick skipped because the same task was still running: counted, and for a backup
+    /// told to the policy's channels (`backup_missed`).
+    public func skipped(_ run: ScheduledRun) {
+        metrics.record(run.task, result: .skipped)
+        guard run.task.job == .backup else { return }
+        let notifier = Notifier(channels: policy.notifications, logger: logger)
+        Task {
+            await notifier.send(Notification(
+                event: .backupMissed, target: run.task.target,
+                summary: "drctl backup of '\(run.task.target)' due at \(Timestamp.format(run.scheduledFor)) "
+                    + "did not run: the previous backup was still running"))
+        }
+    }
+
+    public func run(_ scheduled: ScheduledRun) async {
+        let started = Date()
+        var logger = self.logger
+        logger[metadataKey: "target"] = "\(scheduled.task.target)"
+        logger[metadataKey: "job"] = "\(scheduled.task.job)"
+        do {
+            switch scheduled.task.job {
+            case .backup:
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let manifest: BackupManifest
+                do {
+                    manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
+                                                   interruption: interruption).run()
+                } catch let locked as TargetLockedError {
+                    // Another agent (or a one-shot run) has this target: that run is the one for this tick.
+                    logger.notice("scheduled backup skipped: another run holds the target", metadata: ["holder": "\(locked)"])
+                    metrics.record(scheduled.task, result: .skipped)
+                    return
+                } catch {
+                    await backupFinished(target.name, nil, error: error, started: started, logger: logger)
+                    throw error
+                }
+                await backupFinished(target.name, manifest, error: nil, started: started, logger: logger)
+                logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
+            case .report:
+                guard let directory = policy.agent.reportDirectory else { return }
+                let (policy, logger) = (self.policy, logger)
+                let paths = try await OffPool.run { try ScheduledReport(policy: policy, directory: directory, logger: logger).write() }
+                logger.info("scheduled report written", metadata: ["files": "\(paths.joined(separator: ", "))"])
+            case .prune:
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let (policy, logger) = (self.policy, logger)
+                let report = try await OffPool.run { try PruneJob(policy: policy, target: target, dryRun: false, logger: logger).run() }
+                if let holder = report.lockedBy {
+                    logger.notice("scheduled prune skipped: another run holds the target", metadata: ["holder": "\(holder)"])
+                    metrics.record(scheduled.task, result: .skipped)
+                    return
+                }
+                logger.info("scheduled prune done", metadata: [
+                    "removed": "\(report.removed.count)", "kept": "\(report.kept.count)", "leftovers": "\(report.leftovers.count)",
+                ])
+                if !report.errors.isEmpty { throw AgentRunError(errors: report.errors) }
+            case .drill:
+                guard let target = policy.target(named: scheduled.task.target) else { return }
+                let record = await DrillJob(policy: policy, target: target, keys: keys, scratchRoot: ScratchRoot(),
+                                            logger: logger, interruption: interruption).run()
+                let families = await MetricsPublisher.drillFamilies(record, repository: policy.repository)
+                metrics.update(target: target.name, families: families)
+                await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "drill", target: target.name)
+                await Notifier(channels: policy.notifications, logger: logger).drillFinished(record)
+                logger.info("scheduled drill done", metadata: ["drill": "\(record.drillID)", "result": "\(record.result.rawValue)"])
+                if record.result == .failed { throw AgentRunError(errors: record.reasons) }
+            }
+            metrics.record(scheduled.task, result: .success, duration: Date().timeIntervalSince(started))
+        } catch {
+            logger.error("scheduled run failed", metadata: ["error": "\(error)"])
+            metrics.record(scheduled.task, result: .failure, duration: Date().timeIntervalSince(started))
+        }
+    }
+}
+
+extension ScheduledRunner {
+    /// What a one-shot `drctl backup` does after the run, from one read of the target's history:
+    /// the metrics (served on /metrics, and written or pushed where `metrics:` says) and the
+    /// notifications.
+    func backupFinished(_ target: String, _ manifest: BackupManifest?, error: Error?, started: Date, logger: Logger) async {
+        let history = await BackupHistory.read(policy.repository, target: target, logger: logger)
+        let families = MetricsPublisher.backupFamilies(target: target, manifest: manifest, startedAt: started,
+                                                       durationSeconds: Date().timeIntervalSince(started), history: history)
+        metrics.update(target: target, families: families)
+        await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "backup", target: target)
+        await Notifier(channels: policy.notifications, logger: logger).backupFinished(
+            target: target, manifest: manifest, error: error, startedAt: started, history: history)
+    }
+}
+
+/// A scheduled run that finished but reported problems (e.g. a prune that could not remove everything).
+struct AgentRunError: Error, CustomStringConvertible {
+    let errors: [String]
+    var description: String { errors.joined(separator: "; ") }
+}

@@ -108,23 +108,8 @@ echo "generated stream: $large_gib GiB into three regions..." >&2
 measure "three-regions-${large_gib}GiB" "$drctl" backup --policy "$work/three.yaml" --target large
 empty_buckets
 
-python3 - "$work/results" "$large_gib" <<'PY'
-import sys, statistics
-rows = {}
-for line in open(sys.argv[1]):
-    label, wall, rss = line.split()
-    rows.setdefault(label, []).append((float(wall), int(rss)))
-med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
-best = {k: min(w for w, _ in v) for k, v in rows.items()}
-rss = {k: max(r for _, r in v) for k, v in rows.items()}
-print(f"{len(rows['baseline'])} runs each; wall seconds (median, best), peak RSS")
-for k in rows:
-    print(f"  {k:24s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB")
-def ratio(a, b, what, target):
-    print(f"{what:44s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  (target <= {target})")
-ratio("one-region", "baseline", "one region / pg_dump|zstd|openssl|aws s3 cp", 0.85)
-ratio("three-regions", "one-region", "three regions / one region", 1.2)
-large = f"three-regions-{sys.argv[2]}GiB"
-print(f"peak RSS, three regions: database {rss['three-regions'] / 1024:.1f} MiB, "
-      f"{sys.argv[2]} GiB stream {rss[large] / 1024:.1f} MiB (target <= 128 MiB, flat)")
-PY
+scripts/bench-summary.py "$work/results" \
+  'one-region/baseline;one region / pg_dump|zstd|openssl|aws s3 cp;0.85' \
+  'three-regions/one-region;three regions / one region;1.2' \
+  --rss 'three-regions;three regions, database;128 MiB' \
+        "three-regions-${large_gib}GiB;three regions, ${large_gib} GiB stream;128 MiB, flat"

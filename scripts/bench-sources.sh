@@ -105,23 +105,9 @@ for run in $(seq "$runs"); do
   measure drctl-backup-redis "$drctl" backup --policy "$work/policy.yaml" --target redis
 done
 
-python3 - "$work/results" <<'PY'
-import sys, statistics
-rows = {}
-for line in open(sys.argv[1]):
-    label, wall, rss = line.split()
-    rows.setdefault(label, []).append((float(wall), int(rss)))
-med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
-best = {k: min(w for w, _ in v) for k, v in rows.items()}
-rss = {k: max(r for _, r in v) for k, v in rows.items()}
-print(f"{len(rows['pg_dump'])} runs each; wall seconds (median, best), peak RSS")
-for k in rows:
-    print(f"  {k:20s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB")
-def ratio(a, b, what, target):
-    print(f"{what:38s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  (target <= {target})")
-ratio("drctl-backup-pg", "pg_dump", "backup / pg_dump -Fc -Z0 > /dev/null", 1.15)
-ratio("drctl-restore", "pg_restore", "restore / pg_restore", 1.10)
-ratio("drctl-restore-j2", "pg_restore-j2", "restore --jobs 2 / pg_restore --jobs 2", 1.10)
-ratio("drctl-backup-redis", "redis-cli-rdb", "redis backup / redis-cli --rdb", 1.10)
-print(f"peak RSS of the PostgreSQL backup: {rss['drctl-backup-pg'] / 1024:.1f} MiB (target <= 64 MiB)")
-PY
+scripts/bench-summary.py "$work/results" \
+  'drctl-backup-pg/pg_dump;backup / pg_dump -Fc -Z0 > /dev/null;1.15' \
+  'drctl-restore/pg_restore;restore / pg_restore;1.10' \
+  'drctl-restore-j2/pg_restore-j2;restore --jobs 2 / pg_restore --jobs 2;1.10' \
+  'drctl-backup-redis/redis-cli-rdb;redis backup / redis-cli --rdb;1.10' \
+  --rss 'drctl-backup-pg;the PostgreSQL backup;64 MiB'

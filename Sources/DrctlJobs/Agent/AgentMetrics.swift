@@ -22,22 +22,10 @@ public final class AgentMetrics: Sendable {
     public init(policy: Policy, lastBackupSuccess: [String: Date] = [:], started: Date = Date()) {
         self.started = started
         for target in policy.targets {
-            let labels = [("target", target.name)]
-            var families: [MetricFamily] = []
-            if let last = lastBackupSuccess[target.name] {
-                families.append(MetricFamily("drctl_backup_last_success_timestamp_seconds", .gauge,
-                                             help: "When the newest committed backup finished.",
-                                             samples: [.init(labels: labels, value: last.timeIntervalSince1970)]))
-            }
-            if let rpo = target.objectives?.rpo {
-                families.append(MetricFamily("drctl_objective_rpo_seconds", .gauge, help: "The target's recovery point objective.",
-                                             samples: [.init(labels: labels, value: Double(PolicyDuration.seconds(rpo)))]))
-            }
-            if let rto = target.objectives?.rto {
-                families.append(MetricFamily("drctl_objective_rto_seconds", .gauge, help: "The target's recovery time objective.",
-                                             samples: [.init(labels: labels, value: Double(PolicyDuration.seconds(rto)))]))
-            }
-            update(target: target.name, families: families)
+            update(target: target.name, families: [BackupMetrics.lastSuccess(target: target.name, at: lastBackupSuccess[target.name])]
+                + DrillMetrics.objectives(target: target.name,
+                                          rpo: target.objectives?.rpo.map { Double(PolicyDuration.seconds($0)) },
+                                          rto: target.objectives?.rto.map { Double(PolicyDuration.seconds($0)) }))
         }
     }
 

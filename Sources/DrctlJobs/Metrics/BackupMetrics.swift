@@ -23,6 +23,11 @@ public struct BackupMetrics: Sendable {
         self.failures = failures
     }
 
+    public static func lastSuccess(target: String, at date: Date?) -> MetricFamily {
+        MetricFamily("drctl_backup_last_success_timestamp_seconds", .gauge, help: "When the newest committed backup finished.",
+                     samples: date.map { [.init(labels: [("target", target)], value: $0.timeIntervalSince1970)] } ?? [])
+    }
+
     public var families: [MetricFamily] {
         let labels = [("target", target)]
         var byID = Dictionary(manifests.map { ($0.backupID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -36,8 +41,7 @@ public struct BackupMetrics: Sendable {
         ]
         let lastSuccess = byID.values.map(\.finishedAt).max()
         return [
-            MetricFamily("drctl_backup_last_success_timestamp_seconds", .gauge, help: "When the newest committed backup finished.",
-                         samples: lastSuccess.map { [.init(labels: labels, value: $0.timeIntervalSince1970)] } ?? []),
+            Self.lastSuccess(target: target, at: lastSuccess),
             MetricFamily("drctl_backup_duration_seconds", .gauge, help: "Wall time of the last backup run.",
                          samples: [.init(labels: labels, value: (durationSeconds * 1000).rounded() / 1000)]),
             MetricFamily("drctl_backup_size_bytes", .gauge, help: "Size of the last committed backup: raw (read) and stored.",

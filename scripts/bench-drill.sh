@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Drill overhead beyond the restore itself (issue #5; target <= 3 s): the time a PostgreSQL
 # drill spends outside fetch, decrypt+decompress and load — select, starting the scratch
-# instance (initdb + pg_ctl), verification (row counts and checks) and teardown — and the same
-# for a Redis drill. Prints every drill's phases, then the median overhead.
+# instance (a copy of the initdb template + pg_ctl), verification (row counts and checks) and
+# teardown — and the same for a Redis drill. Prints every drill's phases, then the median
+# overhead. The scratch root starts empty, so the first PostgreSQL drill also builds the
+# template (initdb, about a second more); the later ones show the steady state.
 #
 #   scripts/bench-drill.sh                 # pgbench -s ${SCALE:-10} (~150 MB), RUNS=5
 #   SCALE=70 scripts/bench-drill.sh        # ~1 GiB, the size the issue names

@@ -164,7 +164,7 @@ import DrctlTestSupport
         // Kill drctl as soon as its scratch server runs.
         var postmaster: pid_t?
         let started = eventually(within: 60) {
-            guard let drill = (try? FileManager.default.contentsOfDirectory(atPath: fixture.scratch))?.first,
+            guard let drill = drillDirectories(fixture.scratch).first,
                   let text = try? String(contentsOfFile: "\(fixture.scratch)/\(drill)/postgres/data/postmaster.pid", encoding: .utf8),
                   let pid = text.split(separator: "\n").first.flatMap({ pid_t($0) }), kill(pid, 0) == 0 else { return false }
             postmaster = pid
@@ -190,7 +190,7 @@ import DrctlTestSupport
         let running = try ChildProcess(argv: [Drctl.binary, "drill", "--policy", fixture.sandbox.policyPath,
                                               "--scratch-dir", fixture.scratch, "--json"], environment: fixture.environment)
         let started = eventually(within: 60) {
-            guard let drill = (try? FileManager.default.contentsOfDirectory(atPath: fixture.scratch))?.first else { return false }
+            guard let drill = drillDirectories(fixture.scratch).first else { return false }
             return FileManager.default.fileExists(atPath: "\(fixture.scratch)/\(drill)/postgres/data/postmaster.pid")
         }
         #expect(started, "no scratch server appeared")
@@ -200,6 +200,37 @@ import DrctlTestSupport
         #expect(records.count == 1)
         let stored = try String(contentsOfFile: "\(fixture.sandbox.repository)/records/db/drills/\(records.first ?? "")", encoding: .utf8)
         #expect(stored.contains("\"result\" : \"failed\"") && stored.contains("SIGTERM"), "\(stored)")
+        expectNothingLeft(fixture.scratch)
+    }
+
+    @Test func theInitdbTemplateIsBuiltOnceAndRebuiltWhenStale() throws {
+        let fixture = try PostgresFixture()
+        let (first, _) = try fixture.drill()
+        #expect(first.status == 0, "\(first)")
+        let templates = "\(fixture.scratch)/.templates"
+        let template = try #require(try FileManager.default.contentsOfDirectory(atPath: templates).first { $0.hasPrefix("postgres-") })
+        let stamp = "\(templates)/\(template)/stamp"
+        let inode = { (path: String) -> UInt64? in
+            (try? FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64) ?? nil
+        }
+        let built = try #require(inode("\(templates)/\(template)/data/PG_VERSION"))
+        #expect(try String(contentsOfFile: stamp, encoding: .utf8).contains("initdb (PostgreSQL)"))
+        #expect(!FileManager.default.fileExists(atPath: "\(templates)/\(template)/data/postmaster.pid"), "a template is never started")
+
+        let (second, record) = try fixture.drill()
+        #expect(second.status == 0 && record["result"] as? String == "passed", "\(second)")
+        #expect(inode("\(templates)/\(template)/data/PG_VERSION") == built, "the second drill copied the same template")
+
+        // A template made by other binaries (a PostgreSQL upgrade), and a build a killed drctl
+        // left behind: the next drill builds a fresh template and removes the leftover.
+        try "initdb (PostgreSQL) 14.0\n/nowhere\n".write(toFile: stamp, atomically: false, encoding: .utf8)
+        let abandoned = "\(templates)/.build-deadbeef"
+        try FileManager.default.createDirectory(atPath: "\(abandoned)/data", withIntermediateDirectories: true)
+        try "999999 1\n".write(toFile: "\(abandoned)/owner", atomically: false, encoding: .utf8)
+        let (third, rebuilt) = try fixture.drill()
+        #expect(third.status == 0 && rebuilt["result"] as? String == "passed", "\(third)")
+        #expect(inode("\(templates)/\(template)/data/PG_VERSION") != built, "a stale template is rebuilt")
+        #expect(try String(contentsOfFile: stamp, encoding: .utf8).contains("/usr/lib/postgresql/"))
         expectNothingLeft(fixture.scratch)
     }
 
@@ -228,9 +259,18 @@ import DrctlTestSupport
         (record["phases"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
     }
 
-    /// The scratch root holds no drill directory and no process runs from it.
+    /// The scratch root's entries other than the PostgreSQL templates drills copy.
+    func drillDirectories(_ scratch: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0 != ".templates" }
+    }
+
+    /// The scratch root holds no drill directory, the templates directory no half-built or
+    /// stale template, and no process runs from the root.
     func expectNothingLeft(_ scratch: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+        let left = drillDirectories(scratch)
+        let templates = ((try? FileManager.default.contentsOfDirectory(atPath: "\(scratch)/.templates")) ?? [])
+            .filter { $0.hasPrefix(".") }
+        #expect(templates.isEmpty, "left in the templates directory: \(templates)", sourceLocation: sourceLocation)
         #expect(left.isEmpty, "left in the scratch root: \(left)", sourceLocation: sourceLocation)
         #expect(processes(under: scratch).isEmpty, "processes still running from the scratch root", sourceLocation: sourceLocation)
     }

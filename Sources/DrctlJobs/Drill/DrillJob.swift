@@ -190,7 +190,7 @@ public struct DrillJob: Sendable {
                 return ScratchInstance(stop: server.dropCreated)
             }
             let server = try await clock.time("start_instance") {
-                try await OffPool.run { try ScratchPostgres(in: scratch, serverVersion: manifest.source.serverVersion) }
+                try await OffPool.run { try ScratchPostgres(in: scratch, serverVersion: manifest.source.serverVersion, templates: scratchRoot.templatesPath) }
             }
             do {
                 try DestinationGuard(target: target).check(host: "127.0.0.1", port: server.port)

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import DrctlSources
 
-/// A throwaway PostgreSQL cluster for one drill: `initdb` and `pg_ctl` of the backup's major
-/// version (or the nearest newer one installed), data in `<scratch>/postgres/data`, listening on
-/// 127.0.0.1 only on a free port, no Unix socket. The superuser
-/// `postgres` logs in over TCP with a random password (SCRAM) that exists only for this drill.
+/// A throwaway PostgreSQL cluster for one drill: a copy of the `initdb` template of the backup's
+/// major version (or the nearest newer one installed), started with that version's `pg_ctl`,
+/// data in `<scratch>/postgres/data`, listening on 127.0.0.1 only on a free port, no Unix
+/// socket. The superuser `postgres` logs in over TCP with a random password (SCRAM) that exists
+/// only for this drill.
 /// As root, the server runs as the `postgres` OS user, as PostgreSQL requires.
 final class ScratchPostgres: @unchecked Sendable {
     let directory: String
@@ -22,6 +23,10 @@ final class ScratchPostgres: @unchecked Sendable {
     var url: String { "postgres://postgres:\(password)@127.0.0.1:\(port)" }
 
     func endpoint(database: String) -> PostgresEndpoint {
+        endpoint(database: database, password: password)
+    }
+
+    private func endpoint(database: String, password: String) -> PostgresEndpoint {
         PostgresEndpoint(host: "127.0.0.1", port: port, user: "postgres", password: password,
                          database: database, sslmode: "disable", connectTimeout: 10)
     }
@@ -38,32 +43,20 @@ final class ScratchPostgres: @unchecked Sendable {
         return "\(root)/\(chosen)/bin"
     }
 
-    /// initdb and start; on failure everything made so far is stopped (the caller removes the
-    /// scratch directory).
-    init(in scratch: ScratchDirectory, serverVersion: String?) throws {
+    /// Copies the template data directory (`PostgresTemplate`: initdb'd once per PostgreSQL
+    /// version), starts it and gives the superuser this drill's own password; on failure
+    /// everything made so far is stopped (the caller removes the scratch directory).
+    init(in scratch: ScratchDirectory, serverVersion: String?, templates: String) throws {
         directory = scratch.postgresDirectory
         let dataDirectory = "\(directory)/data"
         binDir = try Self.binaries(forServerVersion: serverVersion)
         password = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         runAs = getuid() == 0 ? "postgres" : nil
-        guard mkdir(directory, 0o700) == 0 else {
-            throw DrillError.scratch("cannot create \(directory): \(String(cString: strerror(errno)))")
-        }
-        let passwordFile = "\(directory)/pwfile"
-        try password.write(toFile: passwordFile, atomically: false, encoding: .utf8)
-        if let runAs {
-            guard let account = getpwnam(runAs) else {
-                throw DrillError.scratch("running as root needs a '\(runAs)' OS user to run the scratch PostgreSQL server")
-            }
-            chown(directory, account.pointee.pw_uid, account.pointee.pw_gid)
-            chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid)
-        }
-        let initdb = try Self.run(runAs, in: directory, ["\(binDir)/initdb", "-D", dataDirectory, "-U", "postgres", "-E", "UTF8",
-                                                         "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
-                                                         "--pwfile=\(passwordFile)", "--no-sync", "--no-instructions"])
-        unlink(passwordFile)
-        guard initdb.exit.succeeded else {
-            throw DrillError.instanceFailed(what: "PostgreSQL (initdb)", log: String((initdb.stdout + initdb.stderr).suffix(1500)))
+        let template = try PostgresTemplate.ready(in: templates, binDir: binDir, runAs: runAs)
+        try PostgresTemplate.makeOwnedDirectory(directory, runAs: runAs)
+        let copy = try ServerProgram.run(runAs, in: directory, ["cp", "-a", "--", template.dataDirectory, dataDirectory])
+        guard copy.exit.succeeded else {
+            throw DrillError.scratch("cannot copy the PostgreSQL template \(template.dataDirectory): \(copy.stderr)")
         }
         let settings = """
 
@@ -74,21 +67,31 @@ final class ScratchPostgres: @unchecked Sendable {
             fsync = off
             synchronous_commit = off
             full_page_writes = off
+            autovacuum = off               # nothing to maintain; it would compete with the verification
             """
         let conf = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dataDirectory)/postgresql.conf"))
         conf.seekToEndOfFile()
         conf.write(Data(settings.utf8))
         try conf.close()
+        port = try Self.start(binDir: binDir, dataDirectory: dataDirectory, in: directory, runAs: runAs)
+        do {
+            let connection = try PostgresConnection(endpoint(database: "postgres", password: template.password))
+            defer { connection.close() }
+            try connection.query("ALTER ROLE postgres PASSWORD '\(password)'")   // hex: nothing to escape
+        } catch {
+            stop()
+            throw DrillError.instanceFailed(what: "PostgreSQL (setting the drill's password)", log: "\(error)")
+        }
+    }
 
+    /// `pg_ctl start` on a free loopback port, picking another if someone took it first.
+    private static func start(binDir: String, dataDirectory: String, in directory: String, runAs: String?) throws -> Int {
         var lastLog = ""
         for _ in 0..<5 {
             let candidate = try LoopbackPort.free()
-            let start = try Self.run(runAs, in: directory, ["\(binDir)/pg_ctl", "-D", dataDirectory, "-l", "\(directory)/log",
-                                                            "-o", "-p \(candidate)", "-w", "-t", "60", "start"])
-            if start.exit.succeeded {
-                port = candidate
-                return
-            }
+            let start = try ServerProgram.run(runAs, in: directory, ["\(binDir)/pg_ctl", "-D", dataDirectory, "-l", "\(directory)/log",
+                                                                    "-o", "-p \(candidate)", "-w", "-t", "60", "start"])
+            if start.exit.succeeded { return candidate }
             lastLog = ((try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? start.stderr)
             // Someone took the port between our pick and the server's bind: pick again.
             guard lastLog.contains("could not bind") || lastLog.contains("Address already in use") else { break }
@@ -100,16 +103,10 @@ final class ScratchPostgres: @unchecked Sendable {
     func stop() {
         guard !stopped else { return }
         stopped = true
-        let result = try? Self.run(runAs, in: directory, ["\(binDir)/pg_ctl", "-D", dataDirectory, "-m", "immediate",
+        let result = try? ServerProgram.run(runAs, in: directory, ["\(binDir)/pg_ctl", "-D", dataDirectory, "-m", "immediate",
                                                           "-w", "-t", "30", "stop"])
         if result?.exit.succeeded != true {
             _ = ScratchDirectory(path: URL(fileURLWithPath: directory).deletingLastPathComponent().path).stopServers()
         }
-    }
-
-    /// Runs a server program in `directory` (as `user` when given: PostgreSQL refuses root).
-    private static func run(_ user: String?, in directory: String, _ argv: [String]) throws -> ChildProcess.Completed {
-        let prefix = user.map { ["runuser", "-u", $0, "--"] } ?? []
-        return try ChildProcess.run(prefix + ["env", "-C", directory] + argv)
     }
 }

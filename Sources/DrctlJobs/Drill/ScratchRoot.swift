@@ -7,7 +7,8 @@ import Logging
 /// and the instance's files. A drill removes its own directory when it ends; a drctl that was
 /// killed cannot, so each drill first sweeps the root: a directory whose owner is gone has its
 /// servers stopped (their pids are in `postgres/data/postmaster.pid` and `redis.pid`) and is
-/// removed.
+/// removed. `<root>/.templates/` keeps the PostgreSQL data directories drills copy instead of
+/// running `initdb` (`PostgresTemplate`).
 public struct ScratchRoot: Sendable {
     public let path: String
 
@@ -20,6 +21,12 @@ public struct ScratchRoot: Sendable {
     public init(path: String = ScratchRoot.defaultPath) {
         self.path = path
     }
+
+    /// The name of the one entry in the root that is not a drill: `PostgresTemplate`s live here
+    /// and outlast drills.
+    static let templatesName = ".templates"
+
+    var templatesPath: String { "\(path)/\(Self.templatesName)" }
 
     /// Makes `<root>/<name>` owned by this process. The root is 0711 so that the `postgres` OS
     /// user can reach its own subdirectory when drctl runs as root.
@@ -41,7 +48,7 @@ public struct ScratchRoot: Sendable {
     public func sweep(logger: Logger) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
         var removed: [String] = []
-        for name in names.sorted() {
+        for name in names.sorted() where name != Self.templatesName {
             let directory = "\(path)/\(name)"
             let owner = (try? String(contentsOfFile: "\(directory)/owner", encoding: .utf8)).flatMap(ProcessIdentity.init(text:))
             if let owner, owner.isAlive { continue }

@@ -92,7 +92,10 @@ import DrctlTestSupport
         expectNothingLeft(fixture.scratch)
 
         // An RTO objective below the measured RTO: restored and verified, objective missed (exit 7).
-        try fixture.writePolicy(checks: [("select count(*) from orders", "2500")], objectives: "{rpo: 1h, rto: 1s}")
+        // (This small database restores in under a second, the smallest objective a policy can
+        // state: the check sleeps to take the RTO past it.)
+        try fixture.writePolicy(checks: [("select (select count(*) from orders) from pg_sleep(1.2)", "2500")],
+                                objectives: "{rpo: 1h, rto: 1s}")
         let (missed, missedRecord) = try fixture.drill()
         #expect(missed.status == 7, "\(missed)")
         #expect(missedRecord["result"] as? String == "objectives_missed", "\(missedRecord)")

@@ -191,24 +191,46 @@ public struct S3ObjectStore: ObjectStore {
         public var initiated: String
     }
 
-    /// Multipart uploads started and neither completed nor aborted, under `prefix` (first page
-    /// of up to 1000).
+    /// Multipart uploads started and neither completed nor aborted, under `prefix`: every page
+    /// (S3 answers up to 1000 per page and continues from `NextKeyMarker`/`NextUploadIdMarker`).
     public func pendingUploads(prefix listPrefix: String = "") throws -> [PendingUpload] {
         let client = HTTPClient(settings: settings)
         let base = prefix.isEmpty ? "" : prefix + "/"
-        let (_, body) = try expectSuccess(
-            send(client, method: "GET", objectKey: nil, query: [("uploads", nil), ("prefix", base + listPrefix)],
-                 operation: "list multipart uploads of", key: listPrefix),
-            operation: "list multipart uploads of", key: listPrefix)
-        guard let root = S3XMLElement.parse(body), root.name == "ListMultipartUploadsResult" else {
-            throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
-                                  reason: "the endpoint's answer is not a ListMultipartUploadsResult")
-        }
-        return root.all("Upload").compactMap { upload in
-            guard let key = upload.value("Key"), key.hasPrefix(base), let id = upload.value("UploadId") else { return nil }
-            return PendingUpload(key: String(key.dropFirst(base.count)), uploadID: id,
-                                 initiated: upload.value("Initiated") ?? "")
-        }
+        var found: [PendingUpload] = []
+        var marker: (key: String, uploadID: String)?
+        repeat {
+            var query: [(name: String, value: String?)] = [("uploads", nil), ("prefix", base + listPrefix)]
+            if let marker { query += [("key-marker", marker.key), ("upload-id-marker", marker.uploadID)] }
+            if let listPageSize { query.append(("max-uploads", String(listPageSize))) }
+            let (_, body) = try expectSuccess(
+                send(client, method: "GET", objectKey: nil, query: query, operation: "list multipart uploads of", key: listPrefix),
+                operation: "list multipart uploads of", key: listPrefix)
+            guard let root = S3XMLElement.parse(body), root.name == "ListMultipartUploadsResult" else {
+                throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
+                                      reason: "the endpoint's answer is not a ListMultipartUploadsResult")
+            }
+            found += root.all("Upload").compactMap { upload in
+                guard let key = upload.value("Key"), key.hasPrefix(base), let id = upload.value("UploadId") else { return nil }
+                return PendingUpload(key: String(key.dropFirst(base.count)), uploadID: id,
+                                     initiated: upload.value("Initiated") ?? "")
+            }
+            let previous = marker
+            marker = nil
+            if root.value("IsTruncated") == "true" {
+                guard let key = root.value("NextKeyMarker"), !key.isEmpty else {
+                    throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
+                                          reason: "truncated listing without a NextKeyMarker")
+                }
+                let next = (key: key, uploadID: root.value("NextUploadIdMarker") ?? "")
+                // Markers that do not move would ask for the same page for ever.
+                if let previous, previous == next {
+                    throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
+                                          reason: "truncated listing whose markers do not advance")
+                }
+                marker = next
+            }
+        } while marker != nil
+        return found
     }
 
     /// Aborts one multipart upload (from `pendingUploads`).

@@ -18,8 +18,8 @@ import DrctlSources
 /// `GET /__stats` returns "requests faults most-parts-at-once". With `holdParts`, every UploadPart
 /// is held that many seconds before it is relayed (to see parts in flight together).
 final class FaultProxy {
-    let child: ChildProcess
-    let port: Int
+    private let relay: RelayProcess
+    var port: Int { relay.port }
 
     static let script = #"""
 import http.client, json, os, socket, struct, sys, threading, time
@@ -97,24 +97,13 @@ server.serve_forever()
 
     init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream), String(every), plan],
-                                     environment: ["HOLD_PARTS": String(holdParts)])
-        self.child = child
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
+        relay = try RelayProcess(script: Self.script, arguments: [String(upstream), String(every), plan],
+                                 environment: ["HOLD_PARTS": String(holdParts)])
     }
 
     /// Requests relayed or faulted so far, faults injected, and the most UploadParts held at once.
     func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int) {
-        let (_, body) = try HTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/__stats"))
-        let numbers = String(decoding: body, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
+        let numbers = try relay.stats().split(separator: " ").compactMap { Int($0) }
         return (numbers[0], numbers[1], numbers[2])
     }
 }

@@ -8,8 +8,8 @@ import DrctlSources
 /// `upload-id-marker` to continue, `IsTruncated`, `NextKeyMarker` and `NextUploadIdMarker`.
 /// `GET /__stats` returns how many listings it answered.
 final class PagingProxy {
-    let child: ChildProcess
-    let port: Int
+    private let relay: RelayProcess
+    var port: Int { relay.port }
 
     static let script = #"""
 import http.client, re, sys, threading
@@ -68,23 +68,12 @@ server.serve_forever()
 """#
 
     init(upstream: Int) throws {
-        let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream)])
-        self.child = child
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
+        relay = try RelayProcess(script: Self.script, arguments: [String(upstream)])
     }
 
     /// ListMultipartUploads answered so far.
     func listings() throws -> Int {
-        let (_, body) = try HTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/__stats"))
-        return Int(String(decoding: body, as: UTF8.self)) ?? -1
+        Int(try relay.stats()) ?? -1
     }
 }
 

@@ -9,8 +9,8 @@ import DrctlSources
 /// first `drops[o]` answers send their headers and half the body, then close the connection.
 /// `GET /__stats` returns the ranges requested, one per line.
 final class DroppingProxy {
-    let child: ChildProcess
-    let port: Int
+    private let relay: RelayProcess
+    var port: Int { relay.port }
 
     static let script = #"""
 import http.client, json, sys, threading
@@ -60,23 +60,12 @@ server.serve_forever()
 
     init(upstream: Int, drops: [UInt64: Int]) throws {
         let plan = "{" + drops.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
-        let child = try ChildProcess(argv: ["python3", "-c", Self.script, String(upstream), plan])
-        self.child = child
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
+        relay = try RelayProcess(script: Self.script, arguments: [String(upstream), plan])
     }
 
     /// The `Range` headers of the GETs relayed so far.
     func ranges() throws -> [String] {
-        let (_, body) = try HTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/__stats"))
-        return String(decoding: body, as: UTF8.self).split(separator: "\n").map(String.init)
+        try relay.stats().split(separator: "\n").map(String.init)
     }
 }
 

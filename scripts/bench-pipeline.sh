@@ -3,6 +3,8 @@
 #   backup of `cat corpus` into the local store   vs  zstd -3 -T0 corpus -o out.zst
 #   restore to a file                             vs  zstd -d out.zst -o restored
 #   peak RSS of drctl for a 1 GiB and a 4 GiB corpus.
+# drctl fsyncs a backup's objects and a restored file before it reports success; zstd does not,
+# so each baseline is also measured followed by `sync FILE` (informational ratios).
 # The corpus is generated, not downloaded: a plain pg_dump of `pgbench -s 50` plus random
 # text (base64 of random bytes) up to 1 GiB, cached in $BENCH_DIR.
 #
@@ -78,8 +80,14 @@ for run in $(seq "$runs"); do
   rm -rf "$work/out.zst" "$work/out-pipe.zst" "$work/restored-zstd" "$work/restored-drctl" "$work/repo"
   measure zstd-compress zstd -q -3 -T0 "$corpus" -o "$work/out.zst"
   measure zstd-compress-pipe sh -c "cat '$corpus' | zstd -q -3 -T0 -o '$work/out-pipe.zst'"
+  rm -f "$work/out-pipe.zst"
+  # drctl's store fsyncs what it wrote before the backup counts; zstd does not.
+  measure zstd-compress-fsync sh -c "cat '$corpus' | zstd -q -3 -T0 -o '$work/out-pipe.zst' && sync '$work/out-pipe.zst'"
   measure drctl-backup "$drctl" backup --policy "$work/policy.yaml" --target corpus
   measure zstd-decompress zstd -q -d "$work/out.zst" -o "$work/restored-zstd"
+  rm -f "$work/restored-zstd"
+  # A restored file is fsynced before it is put in place; zstd's output is not.
+  measure zstd-decompress-fsync sh -c "zstd -q -d '$work/out.zst' -o '$work/restored-zstd' && sync '$work/restored-zstd'"
   measure drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target corpus --to "$work/restored-drctl"
   cmp "$corpus" "$work/restored-drctl"
 done
@@ -104,6 +112,8 @@ def ratio(a, b, what, target=""):
     print(f"{what:22s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  {target}")
 ratio("drctl-backup", "zstd-compress", "backup  / zstd -3 -T0", "(target <= 1.10)")
 ratio("drctl-backup", "zstd-compress-pipe", "backup  / cat | zstd", "(same input path as drctl: the program's stdout)")
+ratio("drctl-backup", "zstd-compress-fsync", "backup  / cat | zstd; sync", "(the same, and durable like drctl's)")
 ratio("drctl-restore", "zstd-decompress", "restore / zstd -d", "(target <= 1.10)")
+ratio("drctl-restore", "zstd-decompress-fsync", "restore / zstd -d; sync", "(durable like drctl's restore)")
 print(f"peak RSS 1 GiB: {rss['drctl-backup'] / 1024:.1f} MiB, 4 GiB: {rss['drctl-backup-4x'] / 1024:.1f} MiB  (target <= 64 MiB, same within 10%)")
 PY

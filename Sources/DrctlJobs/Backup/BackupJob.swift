@@ -28,8 +28,40 @@ public struct BackupJob: Sendable {
         self.interruption = interruption
     }
 
+    /// What one run holds from its start to its end. Made on the thread that prepared it and
+    /// then used by the job's task, one at a time.
+    private struct Run: @unchecked Sendable {
+        let plan: BackupPlan
+        let repository: Repository
+        let id: BackupID
+        let startedAt: Date
+        let roster: RegionRoster
+        let lock: HeldLock
+        let logger: Logger
+    }
+
+    /// The blocking steps (the target's pre-flight over libpq, region checks, the lock, the
+    /// manifest's commit, cleanup after a failure) run off Swift's cooperative pool: under the
+    /// agent, several backups at once must not starve its scheduler. The pipeline itself runs
+    /// on threads of its own.
     public func run() async throws -> BackupManifest {
-        // Resolves secrets and checks the target before anything is written.
+        let run = try await OffPool.run { [self] in try begin() }
+        do {
+            let manifest = try await stream(run)
+            _ = try? await OffPool.run { run.lock.release() }
+            return manifest
+        } catch {
+            _ = try? await OffPool.run { [self] in
+                failed(run, error)
+                run.lock.release()
+            }
+            throw error
+        }
+    }
+
+    /// Resolves secrets and checks the target before anything is written, prepares the
+    /// regions (dropping those that refuse) and takes the target's lock.
+    private func begin() throws -> Run {
         let plan = try makeBackupPlan(for: target)
         let repository = try Repository(policy: policy.repository)
         let startedAt = Date()
@@ -51,47 +83,52 @@ public struct BackupJob: Sendable {
         // One backup or prune of a target at a time, across hosts (Locks/HeldLock.swift).
         let lock = try HeldLock.take(target: target.name, operation: "backup", runID: id.rawValue,
                                      regions: roster.alive, required: policy.repository.minRegions, logger: logger)
-        defer { lock.release() }
-        do {
-            try roster.checkQuorum()
-            let dataKey = DataKey.random()
-            let wrapped = try keys.wrap(dataKey, backupID: id.rawValue)
-            var objects: [StoredObject] = []
-            for name in plan.objectNames {
-                objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
-            }
-            let (point, facts) = plan.finished(startedAt: startedAt)
-            for warning in plan.warnings { logger.warning("\(warning)") }
-            let manifest = BackupManifest(
-                backupID: id.rawValue, target: target.name, kind: plan.kind,
-                tool: ToolInfo(version: DrctlVersion.current), startedAt: startedAt, finishedAt: Date(),
-                consistentPoint: point,
-                compression: CompressionInfo(level: policy.repository.compression.level),
-                encryption: EncryptionInfo(chunkSize: StreamSealer.defaultChunkSize, dataKey: wrapped),
-                objects: objects, source: facts,
-                regions: roster.alive.map(\.name),
-                status: roster.alive.count == roster.regions.count ? .complete : .degraded)
-            try commit(manifest, id: id, roster: roster, logger: logger)
-            for (region, error) in roster.dropped {
-                logger.warning("backup is degraded: region missing it", metadata: ["region": "\(region)", "error": "\(error)"])
-            }
-            logger.info("backup committed", metadata: [
-                "status": "\(manifest.status.rawValue)", "raw_bytes": "\(manifest.rawSize)",
-                "stored_bytes": "\(manifest.storedSize)",
-            ])
-            return manifest
-        } catch {
-            removeLeftovers(of: id, in: repository.regions, logger: logger)
-            logger.error("backup failed", metadata: ["error": "\(error)"])
-            // History for check, report, metrics and notifications: a run that committed
-            // nothing leaves no manifest, so it says so in a failure record (best effort).
-            let record = FailureRecord(runID: id.rawValue, target: target.name, kind: plan.kind,
-                                       tool: ToolInfo(version: DrctlVersion.current), startedAt: startedAt, finishedAt: Date(),
-                                       error: "\(error)", regions: roster.alive.map(\.name))
-            for (region, refusal) in repository.write(record) {
-                logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
-            }
-            throw error
+        return Run(plan: plan, repository: repository, id: id, startedAt: startedAt, roster: roster, lock: lock, logger: logger)
+    }
+
+    /// Every object through the pipeline into the live regions, then the manifest.
+    private func stream(_ run: Run) async throws -> BackupManifest {
+        let (plan, id, roster, logger) = (run.plan, run.id, run.roster, run.logger)
+        try roster.checkQuorum()
+        let dataKey = DataKey.random()
+        let wrapped = try keys.wrap(dataKey, backupID: id.rawValue)
+        var objects: [StoredObject] = []
+        for name in plan.objectNames {
+            objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
+        }
+        let (point, facts) = plan.finished(startedAt: run.startedAt)
+        for warning in plan.warnings { logger.warning("\(warning)") }
+        let manifest = BackupManifest(
+            backupID: id.rawValue, target: target.name, kind: plan.kind,
+            tool: ToolInfo(version: DrctlVersion.current), startedAt: run.startedAt, finishedAt: Date(),
+            consistentPoint: point,
+            compression: CompressionInfo(level: policy.repository.compression.level),
+            encryption: EncryptionInfo(chunkSize: StreamSealer.defaultChunkSize, dataKey: wrapped),
+            objects: objects, source: facts,
+            regions: roster.alive.map(\.name),
+            status: roster.alive.count == roster.regions.count ? .complete : .degraded)
+        try await OffPool.run { [self] in try commit(manifest, id: id, roster: roster, logger: logger) }
+        for (region, error) in roster.dropped {
+            logger.warning("backup is degraded: region missing it", metadata: ["region": "\(region)", "error": "\(error)"])
+        }
+        logger.info("backup committed", metadata: [
+            "status": "\(manifest.status.rawValue)", "raw_bytes": "\(manifest.rawSize)",
+            "stored_bytes": "\(manifest.storedSize)",
+        ])
+        return manifest
+    }
+
+    /// After a failure: the objects written are removed, and a failure record says what
+    /// happened (best effort: a run that committed nothing leaves no manifest, and check,
+    /// report, metrics and notifications need its history).
+    private func failed(_ run: Run, _ error: Error) {
+        removeLeftovers(of: run.id, in: run.repository.regions, logger: run.logger)
+        run.logger.error("backup failed", metadata: ["error": "\(error)"])
+        let record = FailureRecord(runID: run.id.rawValue, target: target.name, kind: run.plan.kind,
+                                   tool: ToolInfo(version: DrctlVersion.current), startedAt: run.startedAt, finishedAt: Date(),
+                                   error: "\(error)", regions: run.roster.alive.map(\.name))
+        for (region, refusal) in run.repository.write(record) {
+            run.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
         }
     }
 

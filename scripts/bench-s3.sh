@@ -9,12 +9,14 @@
 #                  command target (incompressible: every byte reaches the three regions)
 #                                                               (target <= 128 MiB, flat 1 → 8 GiB)
 #
-#   scripts/bench-s3.sh                                   # the full run: RUNS=3, LARGE_GIB=8
+#   scripts/bench-s3.sh                                   # RUNS=3, LARGE_GIB=1
+#   LARGE_GIB=8 scripts/bench-s3.sh                       # the issue's 8 GiB case (see below)
 #   SCALE=1 NOTES_ROWS=1000 LARGE_GIB=0.05 RUNS=1 DRCTL=.build/debug/drctl scripts/bench-s3.sh
 #                                                         # a quick check that the script runs
 #
-# Needs free disk for moto's objects: about (4 × 0.5 GiB) per run plus 3 × LARGE_GIB GiB (each
-# run's objects are deleted before the next).
+# moto keeps every object in memory, and more than that while it completes a multipart upload:
+# on a 24 GiB machine it was OOM-killed completing three 3 GiB uploads (and three 8 GiB ones),
+# so LARGE_GIB above 1 needs a bigger machine (each run's objects are deleted before the next).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,7 +24,7 @@ bench=${BENCH_DIR:-$root/bench-out}/s3
 runs=${RUNS:-3}
 scale=${SCALE:-50}
 notes_rows=${NOTES_ROWS:-1000000}
-large_gib=${LARGE_GIB:-8}
+large_gib=${LARGE_GIB:-1}
 rm -rf "$bench"; mkdir -p "$bench"
 scripts/install-deps.sh >/dev/null
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

@@ -92,8 +92,56 @@ import Testing
         let names = ["md", "html", "json"].map { "drctl-report-\(month).\($0)" }
         #expect(eventually(within: 30) { Set((try? FileManager.default.contentsOfDirectory(atPath: reports)) ?? []) == Set(names) },
                 "\(agent.peekStderr())")
+        // Last month: no backup and no drill (the one backup is from today), and the report says so.
+        let json = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: "\(reports)/drctl-report-\(month).json"))) as? [String: Any])
+        #expect(json["month"] as? String == month, "\(json)")
+        #expect((json["verdict"] as? String ?? "").hasPrefix("No drills in \(month)"), "\(json)")
+        let targets = json["targets"] as? [[String: Any]] ?? []
+        #expect(targets.count == 1 && targets.first?["name"] as? String == "t" && targets.first?["standing"] as? String == "no_drills",
+                "\(targets)")
         let html = try String(contentsOfFile: "\(reports)/drctl-report-\(month).html", encoding: .utf8)
-        #expect(html.contains("<svg") || html.contains("no drills"), "a real report")
+        #expect(html.contains("<html") && html.contains("no drills"), "the HTML form of the same report")
+        kill(agent.process.processIdentifier, SIGTERM)
+        #expect(agent.wait().status == 0)
+    }
+
+    /// A drill schedule whose latest instant came after the newest drill record: the agent
+    /// drills the target at start, records the drill in the repository and serves its metrics.
+    @Test func scheduledDrillCatchesUp() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "drill me"])])
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    drill: {schedule: \"* * * * *\"}\n")
+        policy += "\nagent:\n  listen: 127.0.0.1:0\n  catch_up: 1h\n"
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        #expect(try sandbox.drctl(["policy", "validate", sandbox.policyPath]).status == 0)
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        let scratch = "\(sandbox.root)/scratch"
+        #expect(try sandbox.drctl(["drill", "--scratch-dir", scratch]).status == 0)
+        // That drill's record, moved 150 s back: the latest every-minute instant is now missed.
+        let drills = "\(sandbox.repository)/records/t/drills"
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: drills).first)
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let past = iso.string(from: Date().addingTimeInterval(-150))
+        let record = try String(contentsOfFile: "\(drills)/\(name)", encoding: .utf8)
+            .replacing(/"started_at" : "[^"]+"/, with: "\"started_at\" : \"\(past)\"")
+            .replacing(/"finished_at" : "[^"]+"/, with: "\"finished_at\" : \"\(past)\"")
+        #expect(record.contains(past))
+        try record.write(toFile: "\(drills)/\(name)", atomically: true, encoding: .utf8)
+
+        let agent = try RunningDrctl(["agent", "--policy", sandbox.policyPath], environment: ["DRCTL_DRILL_DIR": scratch])
+        var stderr: String { agent.peekStderr() }
+        #expect(eventually(within: 30) { stderr.contains("scheduled drill done") }, "\(stderr)")
+        #expect(stderr.contains("catch_up=true") && stderr.contains("result=passed"), "\(stderr)")
+        #expect(sandbox.files(under: drills).count == 2, "the scheduled drill is recorded")
+        let listen = try #require(stderr.firstMatch(of: /listen=(127\.0\.0\.1:\d+)/)?.1)
+        let metrics = try curl("http://\(listen)/metrics").stdout
+        #expect(metrics.contains("drctl_agent_runs_total{job=\"drill\",target=\"t\",result=\"success\"} 1"), "\(metrics)")
+        #expect(metrics.contains("drctl_drill_total{target=\"t\",result=\"passed\"} 2"), "\(metrics)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0 != ".templates" }.isEmpty,
+                "the drill's scratch directory is gone")
         kill(agent.process.processIdentifier, SIGTERM)
         #expect(agent.wait().status == 0)
     }

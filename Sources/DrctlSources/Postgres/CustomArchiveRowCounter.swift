@@ -52,9 +52,11 @@ public final class CustomArchiveRowCounter {
     private var field: [UInt8] = []
     private var currentID = 0
     private var inLargeObjects = false
+    /// The current block is a table's data whose rows are counted.
+    private var countingRows = false
     /// The current line's length and first two bytes: a line of only `\.` ends COPY data.
     private var lineBytes = 0
-    private var linePrefix: [UInt8] = []
+    private var linePrefix = LinePrefix()
     private var copyEnded = false
     public private(set) var failure: Failure?
 
@@ -199,7 +201,7 @@ public final class CustomArchiveRowCounter {
                 return
             case .chunk(let remaining):
                 let take = min(remaining, bytes.count - index)
-                if !inLargeObjects, tableOfID[currentID] != nil {
+                if countingRows {
                     countLines(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]))
                 }
                 index += take
@@ -211,16 +213,29 @@ public final class CustomArchiveRowCounter {
                 inLargeObjects = type == 3
                 state = .blockID
             case .blockID, .chunkLength, .largeObjectID:
+                // pg_dump writes one chunk per COPY row: its length is read in one step when
+                // the piece holds all of it, byte by byte only across pieces.
+                let size = 1 + intSize
+                if field.isEmpty && bytes.count - index >= size {
+                    try advance(with: Self.integer(UnsafeRawBufferPointer(rebasing: bytes[index..<index + size])))
+                    index += size
+                    continue
+                }
                 field.append(bytes[index])
                 index += 1
-                guard field.count == 1 + intSize else { continue }
-                var value = 0
-                for (offset, byte) in field.dropFirst().enumerated() where offset < 8 { value |= Int(byte) << (8 * offset) }
-                if field[0] != 0 { value = -value }
+                guard field.count == size else { continue }
+                let value = field.withUnsafeBytes { Self.integer($0) }
                 field.removeAll(keepingCapacity: true)
                 try advance(with: value)
             }
         }
+    }
+
+    /// pg_dump's integer: a sign byte, then `intSize` little-endian magnitude bytes.
+    private static func integer(_ field: UnsafeRawBufferPointer) -> Int {
+        var value = 0
+        for offset in 1..<min(field.count, 9) { value |= Int(field[offset]) << (8 * (offset - 1)) }
+        return field[0] == 0 ? value : -value
     }
 
     /// A complete integer field was read in the current state.
@@ -228,9 +243,10 @@ public final class CustomArchiveRowCounter {
         switch state {
         case .blockID:
             currentID = value
-            if tableOfID[value] != nil { rowsOfID[value] = 0 }
+            countingRows = !inLargeObjects && tableOfID[value] != nil
+            if countingRows { rowsOfID[value] = 0 }
             lineBytes = 0
-            linePrefix.removeAll(keepingCapacity: true)
+            linePrefix = LinePrefix()
             copyEnded = false
             state = inLargeObjects ? .largeObjectID : .chunkLength
         case .largeObjectID:
@@ -249,36 +265,51 @@ public final class CustomArchiveRowCounter {
         }
     }
 
-    /// Counts newline-terminated rows, stopping at a `\.` line should the data carry one.
+    /// Counts newline-terminated rows, stopping at a `\.` line should the data carry one. The
+    /// line state lives in locals while a chunk is scanned (stored properties of a class cost an
+    /// exclusivity check per access, and this runs once per row).
     private func countLines(_ bytes: UnsafeRawBufferPointer) {
         guard !copyEnded, let base = bytes.baseAddress else { return }
         var rows: Int64 = 0
+        var lineBytes = self.lineBytes
+        var prefix = linePrefix
         var start = 0
         while start < bytes.count {
-            guard let found = memchr(base + start, 0x0a, bytes.count - start) else {
-                noteLine(bytes, from: start, to: bytes.count)
-                break
-            }
-            let end = base.distance(to: UnsafeRawPointer(found))
-            noteLine(bytes, from: start, to: end)
-            if lineBytes == 2 && linePrefix == [UInt8(ascii: "\\"), UInt8(ascii: ".")] {
+            let found = memchr(base + start, 0x0a, bytes.count - start)
+            let end = found.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            if prefix.count < 2 { prefix.take(bytes, from: start, to: end) }
+            lineBytes += end - start
+            guard found != nil else { break }
+            if lineBytes == 2 && prefix.isEndOfCopyData {
                 copyEnded = true
                 break
             }
             rows += 1
             lineBytes = 0
-            linePrefix.removeAll(keepingCapacity: true)
+            prefix = LinePrefix()
             start = end + 1
         }
+        self.lineBytes = lineBytes
+        linePrefix = prefix
         rowsOfID[currentID, default: 0] += rows
     }
+}
 
-    private func noteLine(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) {
+/// The first two bytes of a line of COPY data, gathered across chunks.
+private struct LinePrefix {
+    private(set) var count = 0
+    private var first: UInt8 = 0
+    private var second: UInt8 = 0
+
+    mutating func take(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) {
         var index = start
-        while linePrefix.count < 2 && index < end {
-            linePrefix.append(bytes[index])
+        while count < 2 && index < end {
+            if count == 0 { first = bytes[index] } else { second = bytes[index] }
+            count += 1
             index += 1
         }
-        lineBytes += end - start
     }
+
+    /// `\.`: the end-of-data marker of COPY text.
+    var isEndOfCopyData: Bool { count == 2 && first == UInt8(ascii: "\\") && second == UInt8(ascii: ".") }
 }

@@ -141,13 +141,7 @@ public struct S3ObjectStore: ObjectStore {
             var query: [(name: String, value: String?)] = [("list-type", "2"), ("prefix", base + listPrefix)]
             if let token { query.append(("continuation-token", token)) }
             if let listPageSize { query.append(("max-keys", String(listPageSize))) }
-            let (_, body) = try expectSuccess(
-                send(client, method: "GET", objectKey: nil, query: query, operation: "list", key: listPrefix),
-                operation: "list", key: listPrefix)
-            guard let root = S3XMLElement.parse(body), root.name == "ListBucketResult" else {
-                throw StorageError.io(operation: "list", key: listPrefix, location: location,
-                                      reason: "the endpoint's answer is not a ListBucketResult")
-            }
+            let root = try listing(client, query: query, answer: "ListBucketResult", operation: "list", key: listPrefix)
             for item in root.all("Contents") {
                 guard let full = item.value("Key"), full.hasPrefix(base),
                       let size = item.value("Size").flatMap({ UInt64($0) }) else { continue }
@@ -202,13 +196,8 @@ public struct S3ObjectStore: ObjectStore {
             var query: [(name: String, value: String?)] = [("uploads", nil), ("prefix", base + listPrefix)]
             if let marker { query += [("key-marker", marker.key), ("upload-id-marker", marker.uploadID)] }
             if let listPageSize { query.append(("max-uploads", String(listPageSize))) }
-            let (_, body) = try expectSuccess(
-                send(client, method: "GET", objectKey: nil, query: query, operation: "list multipart uploads of", key: listPrefix),
-                operation: "list multipart uploads of", key: listPrefix)
-            guard let root = S3XMLElement.parse(body), root.name == "ListMultipartUploadsResult" else {
-                throw StorageError.io(operation: "list multipart uploads of", key: listPrefix, location: location,
-                                      reason: "the endpoint's answer is not a ListMultipartUploadsResult")
-            }
+            let root = try listing(client, query: query, answer: "ListMultipartUploadsResult",
+                                   operation: "list multipart uploads of", key: listPrefix)
             found += root.all("Upload").compactMap { upload in
                 guard let key = upload.value("Key"), key.hasPrefix(base), let id = upload.value("UploadId") else { return nil }
                 return PendingUpload(key: String(key.dropFirst(base.count)), uploadID: id,
@@ -231,6 +220,18 @@ public struct S3ObjectStore: ObjectStore {
             }
         } while marker != nil
         return found
+    }
+
+    /// One page of a bucket listing: a GET of the bucket whose XML answer must be `answer`.
+    private func listing(_ client: HTTPClient, query: [(name: String, value: String?)], answer: String,
+                         operation: String, key: String) throws -> S3XMLElement {
+        let (_, body) = try expectSuccess(send(client, method: "GET", objectKey: nil, query: query, operation: operation, key: key),
+                                          operation: operation, key: key)
+        guard let root = S3XMLElement.parse(body), root.name == answer else {
+            throw StorageError.io(operation: operation, key: key, location: location,
+                                  reason: "the endpoint's answer is not a \(answer)")
+        }
+        return root
     }
 
     /// Aborts one multipart upload (from `pendingUploads`).

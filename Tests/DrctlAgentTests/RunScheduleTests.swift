@@ -132,14 +132,17 @@ import DrctlPolicy
         var schedule = RunSchedule(tasks: [quarter], startingAt: date("2026-12-01T10:00:00Z"),
                                    jitter: RunSchedule.randomJitter(upTo: 120))
         var starts: [Date] = []
+        var offsets: Set<Double> = []
         for _ in 0..<20 {
             let wake = try #require(schedule.nextWakeup)
             let (runs, _) = schedule.take(dueAt: wake)
             let run = try #require(runs.first)
             #expect(run.due >= run.scheduledFor && run.due <= run.scheduledFor.addingTimeInterval(120))
             starts.append(run.scheduledFor)
+            offsets.insert(run.due.timeIntervalSince(run.scheduledFor))
             schedule.finished(target: "db")
         }
+        #expect(offsets.count > 1, "the delays are drawn, not one constant")
         #expect(starts == (1...20).map { date("2026-12-01T10:00:00Z").addingTimeInterval(Double($0) * 900) })
     }
 }

@@ -8,9 +8,6 @@ public struct AgentPlan: Sendable {
     public let tasks: [ScheduledTask]
     private let reportDirectory: String?
 
-    /// The jobs this build of the agent can run on a schedule.
-    public static let schedulable: Set<AgentJob> = Set(AgentJob.allCases)
-
     public init(policy: Policy) {
         var tasks: [ScheduledTask] = []
         for target in policy.targets {
@@ -27,7 +24,7 @@ public struct AgentPlan: Sendable {
         if let cron = policy.agent.reportSchedule {
             tasks.append(ScheduledTask(target: AgentPlan.reportTarget, job: .report, cron: cron, timeZone: policy.agent.timeZone))
         }
-        self.tasks = tasks.filter { Self.schedulable.contains($0.job) }
+        self.tasks = tasks
         reportDirectory = policy.agent.reportDirectory
     }
 

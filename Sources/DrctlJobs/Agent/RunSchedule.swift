@@ -82,7 +82,6 @@ public struct RunSchedule: Sendable {
         busy[target] = nil
     }
 
-    public func isBusy(_ target: String) -> Bool { busy[target] != nil }
 
     private static func next(_ task: ScheduledTask, after date: Date,
                              jitter: (ScheduledTask) -> TimeInterval) -> ScheduledRun? {

@@ -107,7 +107,7 @@ public struct DrillJob: Sendable {
         seen.region = selected.regions.first?.name
         seen.rpoSeconds = max(0, startedAt.timeIntervalSince(selected.newest.consistentPoint.time))
         guard manifest.kind == target.kind.rawValue else {
-            seen.error = DrillError.unsupported("backup \(manifest.backupID) is of kind \(manifest.kind), the target of kind \(target.kind.rawValue)")
+            seen.error = DrillError.unsupported("backup \(manifest.backupID) is of kind \(manifest.kind) but target '\(target.name)' is of kind \(target.kind.rawValue)")
             return
         }
         let scratch: ScratchDirectory

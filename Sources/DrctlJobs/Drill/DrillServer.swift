@@ -16,7 +16,6 @@ final class DrillServer: @unchecked Sendable {
         password = try settings.password?.resolve()
     }
 
-    var address: String { "\(settings.host):\(settings.port)" }
 
     /// For `RestoreJob`, with user and password percent-encoded.
     var url: String {

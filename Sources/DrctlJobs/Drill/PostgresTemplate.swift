@@ -37,7 +37,7 @@ struct PostgresTemplate: Sendable {
         defer { try? FileManager.default.removeItem(atPath: build) }
         try makeOwnedDirectory(build, runAs: runAs)
         try ProcessIdentity.current().text.write(toFile: "\(build)/owner", atomically: false, encoding: .utf8)
-        let password = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let password = ScratchPassword.random()
         let passwordFile = "\(build)/password"
         guard FileManager.default.createFile(atPath: passwordFile, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw DrillError.scratch("cannot write \(passwordFile): \(String(cString: strerror(errno)))")

@@ -8,15 +8,13 @@ import DrctlStorage
 /// to the destination (`load`). The stages run at once on threads of their own, so each is
 /// the sum of the time its stage spent working, not waiting for its neighbours.
 public final class RestoreTiming: Sendable {
-    private let nanos = Mutex<(fetch: UInt64, decode: UInt64, load: UInt64, bytes: UInt64)>((0, 0, 0, 0))
+    private let nanos = Mutex<(fetch: UInt64, decode: UInt64, load: UInt64)>((0, 0, 0))
 
     public init() {}
 
     public var fetchSeconds: Double { Double(nanos.withLock { $0.fetch }) / 1e9 }
     public var decryptDecompressSeconds: Double { Double(nanos.withLock { $0.decode }) / 1e9 }
     public var loadSeconds: Double { Double(nanos.withLock { $0.load }) / 1e9 }
-    /// Bytes handed to the destination (after decompression).
-    public var restoredBytes: UInt64 { nanos.withLock { $0.bytes } }
 
     static func now() -> UInt64 {
         var spec = timespec()
@@ -26,12 +24,7 @@ public final class RestoreTiming: Sendable {
 
     func addFetch(_ value: UInt64) { nanos.withLock { $0.fetch += value } }
     func addDecode(_ value: UInt64) { nanos.withLock { $0.decode += value } }
-    func addLoad(_ value: UInt64, bytes: Int) {
-        nanos.withLock {
-            $0.load += value
-            $0.bytes += UInt64(bytes)
-        }
-    }
+    func addLoad(_ value: UInt64) { nanos.withLock { $0.load += value } }
 
     func source(_ inner: ByteSource) -> ByteSource { TimedSource(inner: inner, timing: self) }
     func filter(_ inner: StreamFilter) -> StreamFilter { TimedFilter(inner: inner, timing: self) }
@@ -102,14 +95,14 @@ private final class TimedSink: ByteSink {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         let start = RestoreTiming.now()
-        defer { timing.addLoad(RestoreTiming.now() - start, bytes: bytes.count) }
+        defer { timing.addLoad(RestoreTiming.now() - start) }
         try inner.write(bytes)
     }
 
     /// A program's sink (pg_restore) finishes its load here: that time is load too.
     func finish() throws {
         let start = RestoreTiming.now()
-        defer { timing.addLoad(RestoreTiming.now() - start, bytes: 0) }
+        defer { timing.addLoad(RestoreTiming.now() - start) }
         try inner.finish()
     }
 

@@ -17,7 +17,6 @@ final class ScratchPostgres: @unchecked Sendable {
     private var stopped = false
 
     var dataDirectory: String { "\(directory)/data" }
-    var address: String { "127.0.0.1:\(port)" }
 
     /// For `RestoreJob`: the password is hex, so it needs no escaping in the URL.
     var url: String { "postgres://postgres:\(password)@127.0.0.1:\(port)" }
@@ -50,7 +49,7 @@ final class ScratchPostgres: @unchecked Sendable {
         directory = scratch.postgresDirectory
         let dataDirectory = "\(directory)/data"
         binDir = try Self.binaries(forServerVersion: serverVersion)
-        password = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        password = ScratchPassword.random()
         runAs = getuid() == 0 ? "postgres" : nil
         let template = try PostgresTemplate.ready(in: templates, binDir: binDir, runAs: runAs)
         try PostgresTemplate.makeOwnedDirectory(directory, runAs: runAs)

@@ -13,12 +13,11 @@ final class ScratchRedis: @unchecked Sendable {
     private var stopped = false
 
     var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password) }
-    var address: String { "127.0.0.1:\(port)" }
 
     /// Starts the server on `<scratch>/<rdbName>` and waits until the data set is loaded.
     init(in scratch: ScratchDirectory, rdbName: String, timeout: TimeInterval = 600) throws {
         self.scratch = scratch
-        password = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        password = ScratchPassword.random()
         port = try LoopbackPort.free()
         let log = "\(scratch.path)/redis.log"
         // The password goes through a config file on stdin-less start: never on the argv.

@@ -68,7 +68,13 @@ public struct Notifier: Sendable {
         guard !channels.isEmpty else { return }
         let host = ProcessInfo.processInfo.hostName
         for channel in channels {
-            guard let body = try? NotificationPayload.body(notification, for: channel.kind, host: host) else { continue }
+            let body: [UInt8]
+            do {
+                body = try NotificationPayload.body(notification, for: channel.kind, host: host)
+            } catch {
+                logger.error("notification not sent: its payload could not be encoded", metadata: ["kind": "\(channel.kind.rawValue)", "error": "\(error)"])
+                continue
+            }
             let (attempts, pause, logger) = (self.attempts, self.pause, self.logger)
             _ = try? await OffPool.run {
                 Self.post(body, to: channel, attempts: attempts, pause: pause, logger: logger)
@@ -79,11 +85,11 @@ public struct Notifier: Sendable {
     private static func post(_ body: [UInt8], to channel: NotificationChannel, attempts: Int, pause: Double, logger: Logger) {
         var headers = [("Content-Type", "application/json")]
         for (name, secret) in channel.headers.sorted(by: { $0.key < $1.key }) {
-            guard let value = try? secret.resolve() else {
-                logger.warning("notification header secret unreadable; sending without it", metadata: ["header": "\(name)"])
-                continue
+            do {
+                headers.append((name, try secret.resolve()))
+            } catch {
+                logger.warning("notification header secret unreadable; sending without it", metadata: ["header": "\(name)", "error": "\(error)"])
             }
-            headers.append((name, value))
         }
         var settings = HTTPSettings()
         settings.connectTimeout = 5

@@ -118,6 +118,12 @@ public struct PruneJob: Sendable {
     /// `known` are the backups the manifests name (those just removed are dealt with above).
     private func sweepLeftovers(in region: Region, keeping known: Set<String>, grace: Double, report: inout PruneReport,
                                 logger: Logger) {
+        let before = report.leftovers.count
+        defer {
+            if !dryRun && report.leftovers.count > before {
+                logger.info("leftovers removed", metadata: ["region": "\(region.name)", "count": "\(report.leftovers.count - before)"])
+            }
+        }
         let prefix = "data/\(target.name)/"
         do {
             for object in try region.store.list(prefix: prefix) {
@@ -158,10 +164,6 @@ public struct PruneJob: Sendable {
             } catch {
                 report.errors.append("region '\(region.name)': cannot look for leftovers under \(area)/\(target.name)/: \(error)")
             }
-        }
-        if !dryRun && !report.leftovers.isEmpty {
-            logger.info("leftovers removed", metadata: ["region": "\(region.name)",
-                                                         "count": "\(report.leftovers.filter { $0.region == region.name }.count)"])
         }
     }
 

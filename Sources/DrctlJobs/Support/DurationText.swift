@@ -9,8 +9,4 @@ public enum DurationText {
         if value < 72 * 3600 { return "\(value / 3600)h" }
         return "\(value / 86_400)d"
     }
-
-    public static func short(_ duration: Duration) -> String {
-        short(Double(duration.components.seconds))
-    }
 }

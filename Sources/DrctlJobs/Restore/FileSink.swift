@@ -20,18 +20,22 @@ final class FileSink: ByteSink {
         if !replace && access(path, F_OK) == 0 { throw JobError.destinationExists(path) }
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
+        writeBehind = WriteBehind(fd: fd)
     }
 
-    private var writeBehind = WriteBehind()
+    private let writeBehind: WriteBehind
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = FileDescriptorIO.writeAll(fd, bytes) {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
-        writeBehind.wrote(bytes.count, to: fd)
+        writeBehind.wrote(bytes.count)
     }
 
     func finish() throws {
+        if let error = writeBehind.finish() {
+            throw RestoreDestinationError(path: path, operation: "sync", code: error.code)
+        }
         guard fsync(fd) == 0 else { throw RestoreDestinationError(path: path, operation: "sync", code: errno) }
         close(fd)
         fd = -1
@@ -48,6 +52,7 @@ final class FileSink: ByteSink {
     }
 
     func abort() {
+        writeBehind.cancel()
         if fd >= 0 {
             close(fd)
             fd = -1

@@ -37,24 +37,3 @@ public struct Errno: Error, Equatable, CustomStringConvertible {
     public var description: String { String(cString: strerror(code)) }
     public var isNoSpace: Bool { code == ENOSPC || code == EDQUOT }
 }
-
-/// Starts write-back of a file being written as it grows, so that its final fsync has little
-/// left to wait for. Linux has no portable "start write-back" call in Swift's view of glibc
-/// (sync_file_range needs _GNU_SOURCE); posix_fadvise(DONTNEED) on the range just written
-/// does the same: it starts write-back of its dirty pages (which it cannot drop), and the
-/// pages stay cached once written back because the range is never advised again.
-public struct WriteBehind {
-    /// How often to act: every 8 MiB written.
-    static let step = 8 << 20
-    private var written = 0
-    private var advised = 0
-
-    public init() {}
-
-    public mutating func wrote(_ count: Int, to fd: Int32) {
-        written += count
-        guard written - advised >= Self.step else { return }
-        _ = posix_fadvise(fd, off_t(advised), off_t(written - advised), POSIX_FADV_DONTNEED)
-        advised = written
-    }
-}

@@ -161,16 +161,18 @@ final class LocalObjectWriter: ObjectWriter {
         self.fd = fd
         self.temporary = temporary
         self.final = final
+        writeBehind = WriteBehind(fd: fd)
     }
 
-    private var writeBehind = WriteBehind()
+    private let writeBehind: WriteBehind
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = FileDescriptorIO.writeAll(fd, bytes) { throw store.failure("write", key, error) }
-        writeBehind.wrote(bytes.count, to: fd)
+        writeBehind.wrote(bytes.count)
     }
 
     func commit() throws {
+        if let error = writeBehind.finish() { throw store.failure("sync", key, error) }
         guard fsync(fd) == 0 else { throw store.failure("sync", key) }
         let closed = close(fd)
         fd = -1
@@ -186,6 +188,7 @@ final class LocalObjectWriter: ObjectWriter {
     }
 
     func abort() {
+        writeBehind.cancel()
         if fd >= 0 {
             close(fd)
             fd = -1

@@ -66,9 +66,39 @@ import DrctlStorage
         #expect(taken.status == 0, "\(taken)")
         #expect(taken.stderr.contains("took over an expired lock") && taken.stderr.contains("db-host-2"), "\(taken)")
         #expect(try Self.backupCount(sandbox) == 1)
-        // Our run took generation 3 and released it as generation 4; older ones were cleaned up.
-        #expect(sandbox.files(under: locks) == ["000000000003.json", "000000000004.json"])
-        let released = try String(contentsOfFile: "\(locks)/000000000004.json", encoding: .utf8)
+        // Our run took generation 3, renewed it before the commit as 4 and released it as 5;
+        // older ones were cleaned up.
+        #expect(sandbox.files(under: locks) == ["000000000004.json", "000000000005.json"])
+        let released = try String(contentsOfFile: "\(locks)/000000000005.json", encoding: .utf8)
         #expect(released.contains("\"state\" : \"released\""), "\(released)")
+    }
+
+    /// A backup that lost its lock (it did not renew in time, and another run took the target
+    /// over) commits nothing: that run may be removing its objects as leftovers.
+    @Test func aBackupThatLostItsLockCommitsNothing() throws {
+        let sandbox = try Sandbox()
+        let started = "\(sandbox.root)/dump-started"
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "touch \(started); sleep 2; echo hello"])])
+        let run = try RunningDrctl(["backup", "--policy", sandbox.policyPath])
+        // The lock is taken before the source starts.
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: started) && waited < 1000 { usleep(10_000); waited += 1 }
+        let locks = "\(sandbox.repository)/locks/t"
+        let ours = try #require(sandbox.files(under: locks).last, "the backup holds no lock")
+        let generation = try #require(Int(ours.prefix { $0 != "." }))
+        // What a run on another host writes when it takes over an expired lock.
+        let next = String(format: "%012d.json", generation + 1)
+        try Self.lockJSON(generation: generation + 1, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
+            .write(toFile: "\(locks)/\(next)", atomically: true, encoding: .utf8)
+
+        let result = run.wait()
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("lost the lock of target 't' in region 'local' (taken over by backup "), "\(result)")
+        #expect(result.stderr.contains("db-host-2"), "\(result)")
+        #expect(try Self.backupCount(sandbox) == 0)
+        #expect(sandbox.files(under: "\(sandbox.repository)/data").isEmpty)
+        // The other run's lock is left alone: it still keeps everyone else out.
+        #expect(sandbox.files(under: locks).last == next)
+        #expect(try sandbox.drctl(["backup"]).status == 8)
     }
 }

@@ -52,6 +52,9 @@ private func lockChainBehaves(_ region: Region) throws {
     // The old holder, waking up, can neither renew nor release what is no longer its own.
     let lost = second.renew()
     #expect(lost.count == 1 && lost[0].error is TargetLockedError)
+    #expect(second.lost.map(\.region) == [region.name])
+    #expect(second.lost.first?.reason.contains("run-4") == true, "\(second.lost)")
+    #expect(second.renew().isEmpty && second.lost.count == 1)   // lost once, stays lost
     #expect(second.release().isEmpty)   // nothing left to release
     #expect(throws: TargetLockedError.self) {
         try TargetLock.acquire(target: "db", owner: owner("run-5"), regions: [region], ttl: 600, clock: clock.read)
@@ -59,6 +62,20 @@ private func lockChainBehaves(_ region: Region) throws {
     third.release()
     // Other targets have their own lock.
     _ = try TargetLock.acquire(target: "cache", owner: owner("run-6"), regions: [region], ttl: 600, clock: clock.read)
+
+    // A holder asleep long enough for the run that took over to renew twice and clean up finds
+    // its next generation's slot free again: writing it is not renewing, and it is withdrawn.
+    let sleeper = try TargetLock.acquire(target: "web", owner: owner("run-7"), regions: [region], ttl: 600, clock: clock.read)
+    clock.advance(601)
+    let taker = try TargetLock.acquire(target: "web", owner: owner("run-8"), regions: [region], ttl: 600, clock: clock.read)
+    #expect(taker.renew().isEmpty && taker.renew().isEmpty)
+    let before = try region.store.list(prefix: "locks/web/").map(\.key)
+    #expect(before == ["locks/web/000000000003.json", "locks/web/000000000004.json"])
+    let renewal = sleeper.renew()
+    #expect(renewal.count == 1 && renewal[0].error is TargetLockedError, "\(renewal)")
+    #expect(sleeper.lost.first?.reason.contains("run-8") == true, "\(sleeper.lost)")
+    #expect(try region.store.list(prefix: "locks/web/").map(\.key) == before)
+    taker.release()
 }
 
 @Suite struct TargetLockTests {

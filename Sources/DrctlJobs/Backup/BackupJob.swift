@@ -96,6 +96,7 @@ public struct BackupJob: Sendable {
         for name in plan.objectNames {
             objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
         }
+        try await OffPool.run { [self] in try confirmLock(of: run) }
         let (point, facts) = plan.finished(startedAt: run.startedAt)
         for warning in plan.warnings { logger.warning("\(warning)") }
         let manifest = BackupManifest(
@@ -160,6 +161,16 @@ public struct BackupJob: Sendable {
         try await interruption.running(pipeline) { try await pipeline.run() }
         return StoredObject(name: name, key: key, rawSize: pipeline.bytesRead.total,
                             storedSize: digest.byteCount, sha256: digest.sha256 ?? "", database: plan.database(of: name))
+    }
+
+    /// Drops the regions where the lock was lost (another run may be pruning this run's objects
+    /// there as leftovers), then checks that enough regions remain to commit.
+    private func confirmLock(of run: Run) throws {
+        for lost in run.lock.confirm() {
+            guard let region = run.roster.alive.first(where: { $0.name == lost.region }) else { continue }
+            run.roster.drop(region, because: LockLostError(target: target.name, region: lost.region, reason: lost.reason))
+        }
+        try run.roster.checkQuorum()
     }
 
     /// Writes the manifest to every region that holds all the data: the commit point.

@@ -5,7 +5,11 @@ import DrctlStorage
 
 /// A target's repository lock as a job holds it: taken (an expired holder taken over gets a log
 /// line), renewed on a dedicated thread every third of its lifetime so a long backup keeps it,
-/// and released when the job ends.
+/// confirmed before the job commits anything, and released when the job ends.
+///
+/// A run that could not renew in time (its host paused, its process stopped) may find the lock
+/// taken over by another run. From then on the lock is lost in that region: `confirm()` names
+/// it, and the job must not commit there.
 public final class HeldLock: Sendable {
     public let lock: TargetLock
     private let stop = DispatchSemaphore(value: 0)
@@ -38,13 +42,30 @@ public final class HeldLock: Sendable {
         self.logger = logger
         let thread = Thread { [stop] in
             while stop.wait(timeout: .now() + lock.ttl / 3) == .timedOut {
-                for (region, error) in lock.renew() {
-                    logger.error("could not renew the target lock", metadata: ["region": "\(region)", "error": "\(error)"])
-                }
+                HeldLock.log(lock.renew(), of: lock, logger)
             }
         }
         thread.name = "drctl-lock-renewal"
         thread.start()
+    }
+
+    /// Renews the lock now and returns the regions where it is no longer ours (each with why).
+    /// Called just before a commit: the renewal thread may not have run for a long time if the
+    /// process was stopped.
+    public func confirm() -> [(region: String, reason: String)] {
+        HeldLock.log(lock.renew(), of: lock, logger)
+        return lock.lost
+    }
+
+    private static func log(_ failures: [(region: String, error: Error)], of lock: TargetLock, _ logger: Logger) {
+        let lost = Set(lock.lost.map(\.region))
+        for (region, error) in failures {
+            if lost.contains(region) {
+                logger.error("lost the target lock: another run took it over", metadata: ["region": "\(region)", "error": "\(error)"])
+            } else {
+                logger.error("could not renew the target lock", metadata: ["region": "\(region)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Stops the renewals and releases the lock (failures are logged: the lock then expires).
@@ -59,5 +80,18 @@ public final class HeldLock: Sendable {
     private static func hostName() -> String {
         let name = ProcessInfo.processInfo.hostName
         return name.isEmpty ? "unknown" : name
+    }
+}
+
+/// The lock of a target was lost in a region before the run could commit there: another run
+/// took it over, so the region gets no manifest from this run.
+public struct LockLostError: Error, CustomStringConvertible {
+    public let target: String
+    public let region: String
+    public let reason: String
+
+    public var description: String {
+        "lost the lock of target '\(target)' in region '\(region)' (\(reason)): "
+            + "this run did not renew it in time (was the process stopped or the host paused?)"
     }
 }

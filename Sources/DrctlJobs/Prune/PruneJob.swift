@@ -106,6 +106,14 @@ public struct PruneJob: Sendable {
             report.removed.append(.init(backupID: id, regions: regions.map(\.name)))
         }
 
+        // Leftovers look like the objects of a backup still running: sweep them only while the
+        // lock (which keeps backups out) is still ours everywhere.
+        if let lost = lock?.confirm(), !lost.isEmpty {
+            for (region, reason) in lost {
+                report.errors.append("\(LockLostError(target: target.name, region: region, reason: reason)); leftovers not swept")
+            }
+            return report
+        }
         let remaining = Set(decision.kept.map(\.id))
         let grace = Double((leftoverGrace ?? target.retention?.leftoverGrace ?? Retention.defaultLeftoverGrace).components.seconds)
         for region in repository.regions {

@@ -24,11 +24,17 @@ public final class TargetLock: Sendable {
     /// Regions where the lock could not be taken because they could not be read or written.
     public let skipped: [(region: String, reason: String)]
     private let clock: @Sendable () -> Date
-    private let held: Mutex<[HeldLink]>
+    private let held: Mutex<Holding>
 
     struct HeldLink: Sendable {
         let chain: LockChain
         var generation: Int
+    }
+
+    private struct Holding: Sendable {
+        var links: [HeldLink]
+        /// Regions where another run took the lock over (this one renewed too late), and why.
+        var lost: [(region: String, reason: String)] = []
     }
 
     private init(target: String, owner: LockOwner, ttl: TimeInterval, acquiredAt: Date,
@@ -41,8 +47,13 @@ public final class TargetLock: Sendable {
         self.takenOver = takenOver
         self.skipped = skipped
         self.clock = clock
-        self.held = Mutex(held)
+        self.held = Mutex(Holding(links: held))
     }
+
+    /// Regions where the lock is no longer ours: another run took it over after this one failed
+    /// to renew it in time, and may be working on the target there (a prune removing this run's
+    /// objects as leftovers). Nothing may be committed into them.
+    public var lost: [(region: String, reason: String)] { held.withLock { $0.lost } }
 
     /// Takes the lock or throws `TargetLockedError` (someone holds it), or the first region's
     /// error when fewer than `required` regions could be locked.
@@ -93,27 +104,35 @@ public final class TargetLock: Sendable {
 
     private func advance(to state: LockState) -> [(region: String, error: Error)] {
         let now = clock()
-        return held.withLock { links in
+        return held.withLock { holding in
             var failures: [(region: String, error: Error)] = []
             var kept: [HeldLink] = []
-            for var link in links {
+            for var link in holding.links {
+                let region = link.chain.region.name
                 do {
                     try link.chain.write(state, generation: link.generation + 1, owner: owner, acquiredAt: acquiredAt,
                                          now: now, ttl: ttl)
                     link.generation += 1
+                    // Landed below the newest generation: the slot was free only because the run
+                    // that took the lock over has renewed it since and cleaned up. Not ours.
+                    if state == .held, let top = try? link.chain.generations().last, top > link.generation {
+                        try? link.chain.region.store.delete(link.chain.key(link.generation))
+                        throw StorageError.alreadyExists(key: link.chain.key(top), location: link.chain.region.store.location)
+                    }
                     link.chain.cleanUp(below: link.generation - 1)
                     if state == .held { kept.append(link) }
                 } catch StorageError.alreadyExists {
                     let holder = (try? link.chain.newest())?.record
-                    failures.append((link.chain.region.name, holder.map {
-                        TargetLockedError(target: target, holder: $0, region: link.chain.region.name)
-                    } ?? StorageError.alreadyExists(key: link.chain.key(link.generation + 1), location: link.chain.region.store.location)))
+                    let error: Error = holder.map { TargetLockedError(target: target, holder: $0, region: region) }
+                        ?? StorageError.alreadyExists(key: link.chain.key(link.generation + 1), location: link.chain.region.store.location)
+                    failures.append((region, error))
+                    holding.lost.append((region, holder.map { "taken over by \($0.owner)" } ?? "taken over by another run"))
                 } catch {
-                    failures.append((link.chain.region.name, error))
+                    failures.append((region, error))
                     if state == .held { kept.append(link) }
                 }
             }
-            links = kept
+            holding.links = kept
             return failures
         }
     }

@@ -63,7 +63,10 @@ public final class Agent: Sendable {
         do {
             while !isStopping {
                 let current = now()
+                // Checked under the same lock as stop(): either stop() comes first and nothing
+                // starts, or the runs are counted before it looks and are aborted by it.
                 let (start, skipped) = state.withLock { state in
+                    if state.stopping { return (start: [ScheduledRun](), skipped: [ScheduledRun]()) }
                     let taken = state.schedule.take(dueAt: current)
                     state.running += taken.start.count
                     state.started += taken.start.count

@@ -5,6 +5,8 @@
 #   peak RSS of drctl for a 1 GiB and a 4 GiB corpus.
 # drctl fsyncs a backup's objects and a restored file before it reports success; zstd does not,
 # so each baseline is also measured followed by `sync FILE` (informational ratios).
+# Ratios come with their CPU floor (scripts/bench-lib.sh): the ratio the same work would reach
+# with no core ever idle. `cat | zstd` alone is the least work a backup of `cat corpus` does.
 # The corpus is generated, not downloaded: a plain pg_dump of `pgbench -s 50` plus random
 # text (base64 of random bytes) up to 1 GiB, cached in $BENCH_DIR.
 #
@@ -68,13 +70,8 @@ targets:
     command: ["sh", "-c", "cat '$corpus' '$corpus' '$corpus' '$corpus'"]
 YAML
 
-# measure LABEL CMD... → appends "LABEL wall_seconds max_rss_kib" to $work/results
-measure() {
-  local label=$1; shift
-  sync
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
-  echo "$label $(cat "$work/time")" >> "$work/results"
-}
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh
 
 for run in $(seq "$runs"); do
   rm -rf "$work/out.zst" "$work/out-pipe.zst" "$work/restored-zstd" "$work/restored-drctl" "$work/repo"
@@ -95,25 +92,12 @@ rm -rf "$work/repo" "$work/out.zst" "$work/out-pipe.zst" "$work/restored-zstd" "
 measure drctl-backup-4x "$drctl" backup --policy "$work/policy.yaml" --target corpus4
 rm -rf "$work/repo"
 
-python3 - "$work/results" "$size" <<'PY'
-import sys, statistics
-rows = {}
-for line in open(sys.argv[1]):
-    label, wall, rss = line.split()
-    rows.setdefault(label, []).append((float(wall), int(rss)))
-size = int(sys.argv[2])
-med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
-best = {k: min(w for w, _ in v) for k, v in rows.items()}
-rss = {k: max(r for _, r in v) for k, v in rows.items()}
-print(f"corpus: {size / 2**30:.2f} GiB; {len(rows['drctl-backup'])} runs each; wall seconds (median, best), peak RSS")
-for k in rows:
-    print(f"  {k:18s} median {med[k]:6.2f} s  best {best[k]:6.2f} s  {rss[k] / 1024:6.1f} MiB")
-def ratio(a, b, what, target=""):
-    print(f"{what:22s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  {target}")
-ratio("drctl-backup", "zstd-compress", "backup  / zstd -3 -T0", "(target <= 1.10)")
-ratio("drctl-backup", "zstd-compress-pipe", "backup  / cat | zstd", "(same input path as drctl: the program's stdout)")
-ratio("drctl-backup", "zstd-compress-fsync", "backup  / cat | zstd; sync", "(the same, and durable like drctl's)")
-ratio("drctl-restore", "zstd-decompress", "restore / zstd -d", "(target <= 1.10)")
-ratio("drctl-restore", "zstd-decompress-fsync", "restore / zstd -d; sync", "(durable like drctl's restore)")
-print(f"peak RSS 1 GiB: {rss['drctl-backup'] / 1024:.1f} MiB, 4 GiB: {rss['drctl-backup-4x'] / 1024:.1f} MiB  (target <= 64 MiB, same within 10%)")
-PY
+echo "corpus: $(awk -v s="$size" 'BEGIN{printf "%.2f", s / 2^30}') GiB"
+scripts/bench-summary.py "$work/results" \
+  'drctl-backup/zstd-compress;backup / zstd -3 -T0;1.10' \
+  'drctl-backup/zstd-compress-pipe;backup / cat | zstd (the same input path as drctl);-' \
+  'drctl-backup/zstd-compress-fsync;backup / cat | zstd; sync (durable like drctl);-' \
+  'drctl-restore/zstd-decompress;restore / zstd -d;1.10' \
+  'drctl-restore/zstd-decompress-fsync;restore / zstd -d; sync (durable like drctl);-' \
+  --floor 'zstd-compress-pipe/zstd-compress;cat | zstd alone, the least work of a backup of cat corpus;1.10' \
+  --rss 'drctl-backup;1 GiB backup;64 MiB' 'drctl-backup-4x;4 GiB backup;64 MiB, the same within 10%'

@@ -91,12 +91,8 @@ policy() {   # FILE REGION...
 policy "$work/one.yaml" r1
 policy "$work/three.yaml" r1 r2 r3
 
-measure() {   # LABEL CMD... → "LABEL wall_seconds max_rss_kib" in $work/results
-  local label=$1; shift
-  sync
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
-  echo "$label $(cat "$work/time")" >> "$work/results"
-}
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh
 
 for run in $(seq "$runs"); do
   empty_buckets

@@ -9,6 +9,8 @@
 #     drctl backup                             vs  redis-cli --rdb FILE               (target <= 1.10)
 #     with repl-diskless-sync-delay 0 on the server for both.
 # Every restore goes into a database dropped and recreated just before, outside the timing.
+# Each ratio comes with its CPU floor (scripts/bench-lib.sh): on a machine whose cores are all
+# busy, no program doing the same work can beat it.
 #
 #   scripts/bench-sources.sh            # BENCH_DIR=bench-out, RUNS=3
 set -euo pipefail
@@ -74,19 +76,19 @@ targets:
     connection: {host: 127.0.0.1, port: $redis_port}
 YAML
 
-measure() {   # LABEL CMD... → "LABEL wall_seconds max_rss_kib" in $work/results
-  local label=$1; shift
-  sync
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
-  echo "$label $(cat "$work/time")" >> "$work/results"
-}
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh
 fresh_db() { psql -c "DROP DATABASE IF EXISTS restored WITH (FORCE)" -c "CREATE DATABASE restored"; }
 
 "$bin/pg_dump" -h 127.0.0.1 -p "$PGPORT" -U postgres -Fc -Z0 -f "$work/bench.dump" bench
+zstd -q -3 -T0 "$work/bench.dump" -o "$work/bench.dump.zst"
 for run in $(seq "$runs"); do
   rm -rf "$work/repo"
   measure pg_dump sh -c "'$bin/pg_dump' -h 127.0.0.1 -p $PGPORT -U postgres -Fc -Z0 bench > /dev/null"
   measure drctl-backup-pg "$drctl" backup --policy "$work/policy.yaml" --target pg
+  # The least work any backup of this dump does besides pg_dump (for the CPU floor): zstd alone.
+  measure zstd-dump zstd -q -3 -T0 -c "$work/bench.dump"
+  measure unzstd-dump zstd -q -d -c "$work/bench.dump.zst"
   fresh_db
   measure pg_restore "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error -d restored "$work/bench.dump"
   # drctl restores into the database the archive came from: point it at a server copy.
@@ -110,4 +112,6 @@ scripts/bench-summary.py "$work/results" \
   'drctl-restore/pg_restore;restore / pg_restore;1.10' \
   'drctl-restore-j2/pg_restore-j2;restore --jobs 2 / pg_restore --jobs 2;1.10' \
   'drctl-backup-redis/redis-cli-rdb;redis backup / redis-cli --rdb;1.10' \
+  --floor 'pg_dump+zstd-dump/pg_dump;pg_dump, then zstd -3 -T0 on its bytes;1.15' \
+          'pg_restore+unzstd-dump/pg_restore;zstd -d, then pg_restore;1.10' \
   --rss 'drctl-backup-pg;the PostgreSQL backup;64 MiB'

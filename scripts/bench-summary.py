@@ -1,31 +1,68 @@
 #!/usr/bin/env python3
-"""Summary of a benchmark's `LABEL wall_seconds max_rss_kib` lines (the scripts' measure()):
-every label's median, best and peak RSS, then each ratio asked for.
+"""Summary of a benchmark's results lines (scripts/bench-lib.sh's measure():
+`LABEL wall_seconds max_rss_kib machine_cpu_seconds`): every label's median and best wall time,
+peak RSS and median machine CPU, then each ratio asked for.
 
-  bench-summary.py RESULTS 'A/B;what;target' ... [--rss 'LABEL;what;target' ...]
+  bench-summary.py RESULTS 'A/B;what;target' ... [--floor 'X+Y/B;what;target' ...]
+                           [--rss 'LABEL;what;target' ...]
+
+Next to each ratio A/B comes its CPU floor: A's machine CPU over the core count, over B's wall
+time, the ratio A would reach if no core were ever idle. A --floor ask is the same for work
+measured in parts (X+Y: e.g. the source alone plus zstd alone on the same bytes): the ratio
+no program doing that work could beat on this machine.
 """
+import os
 import statistics
 import sys
 
 args = sys.argv[2:]
 rows = {}
 for line in open(sys.argv[1]):
-    label, wall, rss = line.split()
-    rows.setdefault(label, []).append((float(wall), int(rss)))
-med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
-best = {k: min(w for w, _ in v) for k, v in rows.items()}
-rss = {k: max(r for _, r in v) for k, v in rows.items()}
+    fields = line.split()
+    label, wall, rss = fields[:3]
+    cpu = float(fields[3]) if len(fields) > 3 else None
+    rows.setdefault(label, []).append((float(wall), int(rss), cpu))
+cores = os.cpu_count()
+med = {k: statistics.median(r[0] for r in v) for k, v in rows.items()}
+best = {k: min(r[0] for r in v) for k, v in rows.items()}
+rss = {k: max(r[1] for r in v) for k, v in rows.items()}
+cpu = {k: statistics.median(r[2] for r in v) for k, v in rows.items() if all(r[2] is not None for r in v)}
 width = max(len(k) for k in rows)
-print(f"{min(len(v) for v in rows.values())} runs each; wall seconds (median, best), peak RSS")
+print(f"{min(len(v) for v in rows.values())} runs each; wall seconds (median, best), peak RSS, "
+      f"median machine CPU seconds ({cores} cores)")
 for k in rows:
-    print(f"  {k:{width}s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB")
-split = args.index("--rss") if "--rss" in args else len(args)
-ratios, rss_asks = args[:split], args[split + 1:]
-what_width = max([len(r.split(";")[1]) for r in ratios] + [0])
+    used = f"  cpu {cpu[k]:7.2f} s" if k in cpu else ""
+    print(f"  {k:{width}s} median {med[k]:7.2f} s  best {best[k]:7.2f} s  {rss[k] / 1024:7.1f} MiB{used}")
+
+
+def section(name):
+    if name not in args:
+        return []
+    start = args.index(name) + 1
+    end = next((i for i in range(start, len(args)) if args[i].startswith("--")), len(args))
+    return args[start:end]
+
+
+def goal(target):
+    return "(informational)" if target == "-" else f"(target <= {target})"
+
+
+first_option = next((i for i, a in enumerate(args) if a.startswith("--")), len(args))
+ratios, floors, rss_asks = args[:first_option], section("--floor"), section("--rss")
+what_width = max([len(r.split(";")[1]) for r in ratios + floors] + [0])
 for ask in ratios:
     pair, what, target = ask.split(";")
     a, b = pair.split("/")
-    print(f"{what:{what_width}s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}  (target <= {target})")
+    floor = f", CPU floor {cpu[a] / cores / med[b]:.3f}" if a in cpu else ""
+    print(f"{what:{what_width}s}: median {med[a] / med[b]:.3f}, best {best[a] / best[b]:.3f}{floor}  {goal(target)}")
+for ask in floors:
+    pair, what, target = ask.split(";")
+    parts, b = pair.split("/")
+    if not all(p in cpu for p in parts.split("+")):
+        print(f"{what:{what_width}s}: no CPU figures")
+        continue
+    work = sum(cpu[p] for p in parts.split("+"))
+    print(f"{what:{what_width}s}: CPU floor {work / cores / med[b]:.3f} ({work:.2f} CPU s on {cores} cores)  {goal(target)}")
 for ask in rss_asks:
     label, what, target = ask.split(";")
     print(f"peak RSS, {what}: {rss[label] / 1024:.1f} MiB (target <= {target})")

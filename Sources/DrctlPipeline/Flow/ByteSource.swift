@@ -15,8 +15,17 @@ public protocol ByteSource: AnyObject {
 /// Where a pipeline's bytes go: object writers of one or more regions, a file, nothing.
 public protocol ByteSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// A whole piece as the pipeline hands it on. A sink that keeps pieces (the region fan-out
+    /// queues them for its regions) takes this one without copying; the default writes its bytes.
+    func write(piece: [UInt8]) throws
     /// All bytes were written and every stage succeeded: make them durable.
     func finish() throws
     /// The pipeline failed or was cancelled: remove whatever was written.
     func abort()
+}
+
+extension ByteSink {
+    public func write(piece: [UInt8]) throws {
+        try piece.withUnsafeBytes { try write($0) }
+    }
 }

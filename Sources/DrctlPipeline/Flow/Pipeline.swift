@@ -125,7 +125,7 @@ public final class Pipeline: Sendable {
     private func drain(_ queue: BoundedQueue<[UInt8]>) throws {
         let sink = stages.sink
         while let piece = try queue.pop() {
-            try piece.withUnsafeBytes { try sink.write($0) }
+            try sink.write(piece: piece)
             bytesWritten.add(piece.count)
         }
         // Every upstream stage closed its output only after its own finish() succeeded,

@@ -37,7 +37,11 @@ public final class RegionFanOutSink: ByteSink {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        let piece = [UInt8](bytes)
+        try write(piece: [UInt8](bytes))
+    }
+
+    /// The same piece goes to every region: arrays are shared, not copied.
+    public func write(piece: [UInt8]) throws {
         var index = 0
         while index < writers.count {
             if let error = writers[index].offer(piece) {

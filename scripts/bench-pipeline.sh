@@ -96,8 +96,8 @@ echo "corpus: $(awk -v s="$size" 'BEGIN{printf "%.2f", s / 2^30}') GiB"
 scripts/bench-summary.py "$work/results" \
   'drctl-backup/zstd-compress;backup / zstd -3 -T0;1.10' \
   'drctl-backup/zstd-compress-pipe;backup / cat | zstd (the same input path as drctl);-' \
-  'drctl-backup/zstd-compress-fsync;backup / cat | zstd; sync (durable like drctl);-' \
+  'drctl-backup/zstd-compress-fsync;backup / cat | zstd, sync (durable like drctl);-' \
   'drctl-restore/zstd-decompress;restore / zstd -d;1.10' \
-  'drctl-restore/zstd-decompress-fsync;restore / zstd -d; sync (durable like drctl);-' \
+  'drctl-restore/zstd-decompress-fsync;restore / zstd -d, sync (durable like drctl);-' \
   --floor 'zstd-compress-pipe/zstd-compress;cat | zstd alone, the least work of a backup of cat corpus;1.10' \
   --rss 'drctl-backup;1 GiB backup;64 MiB' 'drctl-backup-4x;4 GiB backup;64 MiB, the same within 10%'

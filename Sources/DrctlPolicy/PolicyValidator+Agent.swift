@@ -26,13 +26,7 @@ extension PolicyValidator {
         if settings.reportSchedule != nil, settings.reportDirectory == nil, let key = fields.keyNode("report_schedule") {
             report(key, fields.path("report_schedule"), "needs report_dir: the directory the monthly reports are written to")
         }
-        if let node = fields["timezone"], let text = string(node, fields.path("timezone")) {
-            if TimeZone(identifier: text) != nil {
-                settings.timezone = text
-            } else {
-                report(node, fields.path("timezone"), "unknown time zone \"\(text)\": expected an IANA name such as UTC or Europe/Berlin")
-            }
-        }
+        if let node = fields["timezone"] { settings.timezone = timeZone(node, fields.path("timezone")) }
         return settings
     }
 

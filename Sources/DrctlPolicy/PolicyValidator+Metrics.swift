@@ -6,12 +6,8 @@ extension PolicyValidator {
         guard let fields = mapping(node, path, known: ["textfile", "pushgateway"]) else { return nil }
         var metrics = MetricsPolicy()
         if let node = fields["textfile"] { metrics.textfileDirectory = filePath(node, fields.path("textfile")) }
-        if let node = fields["pushgateway"], let url = string(node, fields.path("pushgateway")) {
-            if url.hasPrefix("http://") || url.hasPrefix("https://") {
-                metrics.pushgateway = url.hasSuffix("/") ? String(url.dropLast()) : url
-            } else {
-                report(node, fields.path("pushgateway"), "expected an http:// or https:// URL of a Pushgateway, got \"\(url)\"")
-            }
+        if let node = fields["pushgateway"], let url = httpURL(node, fields.path("pushgateway"), of: "a Pushgateway") {
+            metrics.pushgateway = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         if fields["textfile"] == nil && fields["pushgateway"] == nil {
             report(node, path, "needs 'textfile', 'pushgateway' or both")

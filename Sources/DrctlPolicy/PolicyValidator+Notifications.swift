@@ -11,14 +11,7 @@ extension PolicyValidator {
             let kind = required(fields, "kind", " (webhook, slack or alertmanager)").flatMap {
                 choice($0, fields.path("kind"), NotificationChannel.Kind.self, what: "kind")
             }
-            var url: String?
-            if let node = required(fields, "url"), let text = string(node, fields.path("url")) {
-                if text.hasPrefix("http://") || text.hasPrefix("https://") {
-                    url = text
-                } else {
-                    report(node, fields.path("url"), "expected an http:// or https:// URL, got \"\(text)\"")
-                }
-            }
+            let url = required(fields, "url").flatMap { httpURL($0, fields.path("url")) }
             var headers: [String: SecretReference] = [:]
             if let node = fields["headers"] {
                 for (name, _, value) in entries(of: node, fields.path("headers")) {

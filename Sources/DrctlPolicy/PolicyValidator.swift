@@ -210,6 +210,26 @@ final class PolicyValidator {
         }
     }
 
+    /// An IANA time zone name (`timezone:` of a target and of the agent).
+    func timeZone(_ node: Node, _ path: String) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard TimeZone(identifier: text) != nil else {
+            report(node, path, "unknown time zone \"\(text)\": expected an IANA name such as UTC or Europe/Berlin")
+            return nil
+        }
+        return text
+    }
+
+    /// An `http://` or `https://` URL; `of` says what it points at, for the message.
+    func httpURL(_ node: Node, _ path: String, of what: String = "") -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            report(node, path, "expected an http:// or https:// URL\(what.isEmpty ? "" : " of \(what)"), got \"\(text)\"")
+            return nil
+        }
+        return text
+    }
+
     func list(_ node: Node, _ path: String, expected: String, nonEmpty: Bool = true, emptyHint: String = "") -> [Node]? {
         guard let sequence = node.sequence else {
             typeError(node, path, expected: expected)
@@ -610,13 +630,7 @@ final class PolicyValidator {
             }
         }
         if let node = fields["schedule"] { target.schedule = cron(node, fields.path("schedule")) }
-        if let node = fields["timezone"], let text = string(node, fields.path("timezone")) {
-            if TimeZone(identifier: text) != nil {
-                target.timezone = text
-            } else {
-                report(node, fields.path("timezone"), "unknown time zone \"\(text)\": expected an IANA name such as UTC or Europe/Berlin")
-            }
-        }
+        if let node = fields["timezone"] { target.timezone = timeZone(node, fields.path("timezone")) }
         if let node = fields["retention"] { target.retention = retentionPolicy(node, fields.path("retention")) }
         if let node = fields["objectives"] { target.objectives = objectives(node, fields.path("objectives")) }
         if let node = fields["drill"] { target.drill = drillPolicy(node, fields.path("drill"), kind: kind) }

@@ -145,7 +145,8 @@ import DrctlStorage
         #expect(again.status == 0 && again.stdout.contains("t: 2 kept, 0 removed, 0 leftover(s) removed"), "\(again)")
     }
 
-    @Test func aLockedTargetIsNotPruned() throws {
+    /// A sandbox whose target `t` has two backups and keeps the last one.
+    static func twoBackupsKeepingOne() throws -> Sandbox {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [], rawTargets: """
               - name: t
@@ -155,6 +156,11 @@ import DrctlStorage
 
             """)
         for _ in 0..<2 { #expect(try sandbox.drctl(["backup"]).status == 0) }
+        return sandbox
+    }
+
+    @Test func aLockedTargetIsNotPruned() throws {
+        let sandbox = try Self.twoBackupsKeepingOne()
         let locks = "\(sandbox.repository)/locks/t"
         let newest = try #require(sandbox.files(under: locks).last)
         let generation = Int(newest.prefix(12))! + 1
@@ -205,6 +211,26 @@ import DrctlStorage
         #expect(prune.status == 1, "\(prune)")
         #expect(prune.stderr.contains("region 'second'") && prune.stderr.contains("nothing removed"), "\(prune)")
         #expect(sandbox.files(under: "\(sandbox.repository)/manifests").count == 2)
+    }
+
+    /// A manifest that cannot be deleted (immutable: not even root may unlink it) keeps its
+    /// backup's data: a listed backup never loses its objects.
+    @Test func aManifestThatCannotBeRemovedKeepsItsData() throws {
+        let sandbox = try Self.twoBackupsKeepingOne()
+        let manifests = "\(sandbox.repository)/manifests/t"
+        let oldest = try #require(sandbox.files(under: manifests).first)
+        let oldestID = String(oldest.dropLast(".json".count))
+        let pinned = "\(manifests)/\(oldest)"
+        let chattr = try Command.run(["chattr", "+i", pinned])
+        try #require(chattr.status == 0, "chattr +i is needed for this test: \(chattr)")
+        defer { _ = try? Command.run(["chattr", "-i", pinned]) }
+
+        let prune = try sandbox.drctl(["prune"])
+        #expect(prune.status == 1, "\(prune)")
+        #expect(prune.stderr.contains("cannot remove the manifest of \(oldestID)"), "\(prune)")
+        #expect(sandbox.files(under: manifests).count == 2)
+        #expect(!sandbox.files(under: "\(sandbox.repository)/data/t/\(oldestID)").isEmpty)
+        #expect(try sandbox.drctl(["verify", "--backup", oldestID]).status == 0)
     }
 
     @Test func badOptionsAreUsageErrors() throws {

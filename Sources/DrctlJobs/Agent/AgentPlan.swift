@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import DrctlPolicy
 import DrctlStorage
 
@@ -43,26 +44,27 @@ public struct AgentPlan: Sendable {
     /// backup's last run is its newest manifest or failure record; a drill's its newest drill
     /// record; the report's the time last month's file was written. A task whose history cannot
     /// be read gets no entry, and so no catch-up.
-    public func history(in repository: Repository, targets: [String]) -> History {
+    public func history(in repository: Repository, targets: [String], logger: Logger) -> History {
         var history = History()
         var manifests: [String: [BackupManifest]] = [:]
         for target in targets {
-            manifests[target] = RepositoryHistory.manifests(repository, target: target)
+            manifests[target] = RepositoryHistory.manifests(repository, target: target, logger: logger)
             history.lastBackupSuccess[target] = manifests[target]?.map(\.finishedAt).max()
         }
         for task in tasks {
             switch task.job {
             case .backup:
-                let failures = repository.mergedRecords(FailureRecord.self, target: task.target).records
+                let failures = RepositoryHistory.records(FailureRecord.self, repository, target: task.target, logger: logger)
                 let started = manifests[task.target, default: []].map(\.startedAt)
                 history.lastRuns[task] = (started + failures.map(\.startedAt)).max()
             case .drill:
-                history.lastRuns[task] = repository.mergedRecords(DrillRecord.self, target: task.target).records.map(\.startedAt).max()
+                history.lastRuns[task] = RepositoryHistory.records(DrillRecord.self, repository, target: task.target, logger: logger)
+                    .map(\.startedAt).max()
             case .report:
                 // The report's history is its file: last month's, written when?
                 guard let reportDirectory else { break }
                 let month = ReportMonth.previous(to: Date())
-                let path = "\(reportDirectory)/drctl-report-\(month).\(ReportFormat.html.rawValue)"
+                let path = ScheduledReport.path(in: reportDirectory, month: month, format: .html)
                 let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
                 history.lastRuns[task] = written ?? .distantPast
             case .prune:

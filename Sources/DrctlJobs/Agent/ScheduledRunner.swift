@@ -95,17 +95,11 @@ public struct ScheduledRunner: Sendable {
 }
 
 extension ScheduledRunner {
-    /// What a one-shot `drctl backup` does after the run, from one read of the target's history:
-    /// the metrics (served on /metrics, and written or pushed where `metrics:` says) and the
-    /// notifications.
+    /// After a scheduled backup: metrics (also served on /metrics) and notifications.
     func backupFinished(_ target: String, _ manifest: BackupManifest?, error: Error?, started: Date, logger: Logger) async {
-        let history = await BackupHistory.read(policy.repository, target: target, logger: logger)
-        let families = MetricsPublisher.backupFamilies(target: target, manifest: manifest, startedAt: started,
-                                                       durationSeconds: Date().timeIntervalSince(started), history: history)
+        let families = await BackupAftermath.report(policy: policy, target: target, manifest: manifest, error: error,
+                                                    startedAt: started, served: true, logger: logger)
         metrics.update(target: target, families: families)
-        await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "backup", target: target)
-        await Notifier(channels: policy.notifications, logger: logger).backupFinished(
-            target: target, manifest: manifest, error: error, startedAt: started, history: history)
     }
 }
 

@@ -90,11 +90,20 @@ public struct DrillJob: Sendable {
         do {
             selected = try await clock.time("select") {
                 try await OffPool.run { [self] in
-                    let locator = BackupLocator(repository: repository, logger: logger)
-                    let newest = try locator.locate(target: target.name, id: nil, regions: repository.regions)
-                    let wanted = backupID ?? (pointInTime == nil ? randomPick(repository, startedAt: startedAt) : nil)
-                    let chosen = wanted == nil && pointInTime == nil
-                        ? newest : try locator.locate(target: target.name, id: wanted, notAfter: pointInTime, regions: repository.regions)
+                    // One listing of the regions serves every question.
+                    let catalog = try BackupLocator(repository: repository, logger: logger)
+                        .catalog(target: target.name, regions: repository.regions)
+                    let newest = try catalog.newest()
+                    let chosen: BackupLocator.Located
+                    if let backupID {
+                        chosen = try catalog.backup(backupID)
+                    } else if let pointInTime {
+                        chosen = try catalog.newest(notAfter: pointInTime)
+                    } else if let pick = randomPick(from: catalog.manifests, startedAt: startedAt) {
+                        chosen = try catalog.backup(pick)
+                    } else {
+                        chosen = newest
+                    }
                     return (chosen.manifest, chosen.regions, newest.manifest)
                 }
             }
@@ -138,10 +147,10 @@ public struct DrillJob: Sendable {
 
     /// `drill.pick: random`: a backup whose consistent point is within `drill.window` (default
     /// 7 days) of the drill, drawn at random; nil (the newest) when the policy picks the latest.
-    private func randomPick(_ repository: Repository, startedAt: Date) -> String? {
+    private func randomPick(from manifests: [BackupManifest], startedAt: Date) -> String? {
         guard let drill = target.drill, drill.pick == .random else { return nil }
         let window = Double(PolicyDuration.seconds(drill.window ?? .seconds(7 * 86_400)))
-        return RepositoryHistory.manifests(repository, target: target.name)
+        return manifests
             .filter { startedAt.timeIntervalSince($0.consistentPoint.time) <= window }
             .randomElement()?.backupID
     }

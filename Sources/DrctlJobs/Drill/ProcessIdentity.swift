@@ -12,12 +12,17 @@ struct ProcessIdentity: Sendable, Equatable {
     }
 
     static func of(_ pid: pid_t) -> ProcessIdentity? {
+        status(of: pid).map { ProcessIdentity(pid: pid, startTime: $0.startTime) }
+    }
+
+    /// The state letter (field 3) and start time (field 22) of `/proc/<pid>/stat`, read once.
+    private static func status(of pid: pid_t) -> (state: Substring, startTime: UInt64)? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces): state is field 3, start time 22.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
-        return ProcessIdentity(pid: pid, startTime: start)
+        return (fields[0], start)
     }
 
     /// `argv` of a running process joined by spaces, nil if it is gone.
@@ -42,10 +47,7 @@ struct ProcessIdentity: Sendable, Equatable {
 
     /// Still running (and not a zombie): the same pid with the same start time.
     var isAlive: Bool {
-        guard let now = Self.of(pid), now.startTime == startTime else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z"
+        guard let now = Self.status(of: pid) else { return false }
+        return now.startTime == startTime && now.state != "Z"
     }
 }

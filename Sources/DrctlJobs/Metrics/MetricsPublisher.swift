@@ -44,15 +44,6 @@ extension MetricsPublisher {
         await publish(await Self.drillFamilies(record, repository: policy), command: "drill", target: record.target)
     }
 
-    /// A backup run's metrics (`manifest` nil when it failed), counted from `history`.
-    public func publishBackup(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
-                              history: BackupHistory?) async {
-        guard self.policy != nil else { return }
-        await publish(Self.backupFamilies(target: target, manifest: manifest, startedAt: startedAt,
-                                          durationSeconds: durationSeconds, history: history),
-                      command: "backup", target: target)
-    }
-
     /// The families of a drill (the agent serves them on /metrics too).
     public static func drillFamilies(_ record: DrillRecord, repository policy: RepositoryPolicy) async -> [MetricFamily] {
         let history = (try? await OffPool.run {

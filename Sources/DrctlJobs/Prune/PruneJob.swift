@@ -95,11 +95,15 @@ public struct PruneJob: Sendable {
                 }
             }
         }
+        // One listing of each region's data serves both the removal and the leftover sweep.
+        let listings = repository.regions.map { region in
+            (region: region, objects: Result { try region.store.list(prefix: dataPrefix) })
+        }
         for id in decision.removed {
             let regions = (holders[id] ?? []).filter { manifestKept[id]?.contains($0.name) != true }
-            if !dryRun, let backup = BackupID(id) {
-                for region in repository.regions where manifestKept[id]?.contains(region.name) != true {
-                    deleteAll(under: RepositoryLayout.dataPrefix(target: target.name, backup: backup), in: region, report: &report)
+            if !dryRun, BackupID(id) != nil {
+                for (region, objects) in listings where manifestKept[id]?.contains(region.name) != true {
+                    deleteData(of: id, listed: objects, in: region, report: &report)
                 }
                 logger.info("backup removed", metadata: ["backup": "\(id)", "regions": "\(regions.map(\.name))"])
             }
@@ -116,26 +120,26 @@ public struct PruneJob: Sendable {
         }
         let remaining = Set(decision.kept.map(\.id))
         let grace = Double((leftoverGrace ?? target.retention?.leftoverGrace ?? Retention.defaultLeftoverGrace).components.seconds)
-        for region in repository.regions {
-            sweepLeftovers(in: region, keeping: remaining.union(decision.removed), grace: grace, report: &report, logger: logger)
+        for (region, objects) in listings {
+            sweepLeftovers(in: region, listed: objects, keeping: remaining.union(decision.removed), grace: grace,
+                           report: &report, logger: logger)
         }
         return report
     }
 
     /// Data objects of backups without a manifest anywhere, and the store's strays, older than `grace`.
     /// `known` are the backups the manifests name (those just removed are dealt with above).
-    private func sweepLeftovers(in region: Region, keeping known: Set<String>, grace: Double, report: inout PruneReport,
-                                logger: Logger) {
+    private func sweepLeftovers(in region: Region, listed objects: Result<[ObjectInfo], Error>, keeping known: Set<String>,
+                                grace: Double, report: inout PruneReport, logger: Logger) {
         let before = report.leftovers.count
         defer {
             if !dryRun && report.leftovers.count > before {
                 logger.info("leftovers removed", metadata: ["region": "\(region.name)", "count": "\(report.leftovers.count - before)"])
             }
         }
-        let prefix = "data/\(target.name)/"
         do {
-            for object in try region.store.list(prefix: prefix) {
-                let segment = String(object.key.dropFirst(prefix.count).prefix { $0 != "/" })
+            for object in try objects.get() {
+                let segment = backupSegment(of: object.key)
                 guard let id = BackupID(segment), !known.contains(segment) else { continue }
                 let age = now.timeIntervalSince(id.startedAt)
                 guard age > grace else { continue }
@@ -150,7 +154,7 @@ public struct PruneJob: Sendable {
                 report.leftovers.append(.init(region: region.name, kind: .object, key: object.key, ageSeconds: age))
             }
         } catch {
-            report.errors.append("region '\(region.name)': cannot list \(prefix): \(error)")
+            report.errors.append("region '\(region.name)': cannot list \(dataPrefix): \(error)")
         }
         guard let cleaner = region.store as? StrayCleaning else { return }
         for area in ["data", "manifests", "records", "locks"] {
@@ -175,13 +179,21 @@ public struct PruneJob: Sendable {
         }
     }
 
-    private func deleteAll(under prefix: String, in region: Region, report: inout PruneReport) {
+    private var dataPrefix: String { "data/\(target.name)/" }
+
+    /// The backup id a data key belongs to: `data/<target>/<id>/<object>`.
+    private func backupSegment(of key: String) -> String {
+        String(key.dropFirst(dataPrefix.count).prefix { $0 != "/" })
+    }
+
+    /// Removes a removed backup's objects from a region's listing (one batch call).
+    private func deleteData(of id: String, listed objects: Result<[ObjectInfo], Error>, in region: Region,
+                            report: inout PruneReport) {
         do {
-            for object in try region.store.list(prefix: prefix) {
-                try region.store.delete(object.key)
-            }
+            let keys = try objects.get().map(\.key).filter { backupSegment(of: $0) == id }
+            if !keys.isEmpty { try region.store.delete(keys: keys) }
         } catch {
-            report.errors.append("region '\(region.name)': cannot remove the objects under \(prefix): \(error); the next prune will")
+            report.errors.append("region '\(region.name)': cannot remove the objects of \(id): \(error); the next prune will")
         }
     }
 }

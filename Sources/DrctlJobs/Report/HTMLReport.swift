@@ -89,7 +89,7 @@ struct HTMLReport {
             guard region.error == nil else {
                 return "<tr><td>\(e(region.region))</td><td colspan=\"2\" class=\"bad-text\">unreadable: \(e(region.error ?? ""))</td></tr>"
             }
-            return "<tr><td>\(e(region.region))</td>" + num(region.backups ?? 0) + num(ReportFormatting.bytes(region.storedBytes ?? 0)) + "</tr>"
+            return "<tr><td>\(e(region.region))</td>" + num(region.backups ?? 0) + num(ByteFormat.human(region.storedBytes ?? 0)) + "</tr>"
         }))
         parts.append("<h3>12-month trend</h3>")
         parts.append(#"<figure class="chart chart-trend"><figcaption>Drills per month: passed (filled) of all</figcaption>"# + "\n"

@@ -68,7 +68,7 @@ struct MarkdownReport {
             if let error = region.error {
                 lines.append(row([region.region, "unreadable", error]))
             } else {
-                lines.append(row([region.region, "\(region.backups ?? 0)", ReportFormatting.bytes(region.storedBytes ?? 0)]))
+                lines.append(row([region.region, "\(region.backups ?? 0)", ByteFormat.human(region.storedBytes ?? 0)]))
             }
         }
         lines += ["", "### 12-month trend", "",

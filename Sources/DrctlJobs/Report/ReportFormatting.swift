@@ -22,14 +22,6 @@ enum ReportFormatting {
         seconds.map(duration) ?? none
     }
 
-    /// Binary units with one decimal (`1.2 GiB`), exact bytes below 1 KiB.
-    static func bytes(_ count: UInt64) -> String {
-        guard count >= 1024 else { return "\(count) B" }
-        let exponent = min(Int(log2(Double(count)) / 10), 4)
-        let unit = ["B", "KiB", "MiB", "GiB", "TiB"][exponent]
-        return String(format: "%.1f %@", Double(count) / pow(1024, Double(exponent)), unit)
-    }
-
     /// `2026-11-03 04:30` (UTC): the day and minute of a drill.
     static func minute(_ date: Date) -> String {
         let text = Timestamp.format(date)   // 2026-11-03T04:30:12.345Z

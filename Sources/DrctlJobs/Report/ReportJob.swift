@@ -21,7 +21,7 @@ public struct ReportJob: Sendable {
     }
 
     public func run(now: Date = Date()) throws -> DrillReport {
-        let targets = try selectedTargets()
+        let targets = try policy.targets(selecting: target)
         let repository = try Repository(policy: policy.repository)
         let reader = TargetHistoryReader(repository: repository,
                                          from: month.adding(months: -(Self.trendMonths - 1)).idPrefix,
@@ -38,14 +38,6 @@ public struct ReportJob: Sendable {
             return builder.target(target, history: history)
         }
         return builder.report(targets: reports, unreadable: unreadable, generatedAt: now)
-    }
-
-    private func selectedTargets() throws -> [TargetPolicy] {
-        guard let target else { return policy.targets }
-        guard let found = policy.target(named: target) else {
-            throw JobError.unknownTarget(target, known: policy.targets.map(\.name))
-        }
-        return [found]
     }
 }
 

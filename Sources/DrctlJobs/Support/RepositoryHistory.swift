@@ -2,16 +2,36 @@ import Logging
 import DrctlPolicy
 import DrctlStorage
 
-/// A target's history as the metrics count it, merged over every readable region.
+/// A target's history merged over every readable region, as metrics, notifications, catch-up
+/// and drill picks count it. A region that cannot be read is named in a warning: the figures
+/// then come from the other regions alone and may be low.
 enum RepositoryHistory {
-    static func manifests(_ repository: Repository, target: String) -> [BackupManifest] {
+    static func manifests(_ repository: Repository, target: String, logger: Logger) -> [BackupManifest] {
         var byID: [String: BackupManifest] = [:]
         for region in repository.regions {
-            for manifest in (try? repository.manifests(in: region, target: target)) ?? [] where byID[manifest.backupID] == nil {
-                byID[manifest.backupID] = manifest
+            do {
+                for manifest in try repository.manifests(in: region, target: target) where byID[manifest.backupID] == nil {
+                    byID[manifest.backupID] = manifest
+                }
+            } catch {
+                warnUnreadable(region.name, error, what: "manifests", target: target, logger: logger)
             }
         }
         return Array(byID.values)
+    }
+
+    static func records<R: RepositoryRecord>(_ type: R.Type, _ repository: Repository, target: String, logger: Logger) -> [R] {
+        let merged = repository.mergedRecords(R.self, target: target)
+        for (region, error) in merged.unreadable {
+            warnUnreadable(region, error, what: R.formatName, target: target, logger: logger)
+        }
+        return merged.records
+    }
+
+    private static func warnUnreadable(_ region: String, _ error: Error, what: String, target: String, logger: Logger) {
+        logger.warning("region unreadable: history from the other regions only", metadata: [
+            "region": "\(region)", "target": "\(target)", "records": "\(what)", "error": "\(error)",
+        ])
     }
 }
 
@@ -26,8 +46,8 @@ public struct BackupHistory: Sendable {
         do {
             return try await OffPool.run {
                 let repository = try Repository(policy: policy)
-                return BackupHistory(manifests: RepositoryHistory.manifests(repository, target: target),
-                                     failures: repository.mergedRecords(FailureRecord.self, target: target).records)
+                return BackupHistory(manifests: RepositoryHistory.manifests(repository, target: target, logger: logger),
+                                     failures: RepositoryHistory.records(FailureRecord.self, repository, target: target, logger: logger))
             }
         } catch {
             logger.warning("repository history unreadable: metrics and notifications of this run may be incomplete",

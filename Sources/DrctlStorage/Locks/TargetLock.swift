@@ -115,11 +115,12 @@ public final class TargetLock: Sendable {
                     link.generation += 1
                     // Landed below the newest generation: the slot was free only because the run
                     // that took the lock over has renewed it since and cleaned up. Not ours.
-                    if state == .held, let top = try? link.chain.generations().last, top > link.generation {
+                    let present = state == .held ? try? link.chain.generations() : nil
+                    if let top = present?.last, top > link.generation {
                         try? link.chain.region.store.delete(link.chain.key(link.generation))
                         throw StorageError.alreadyExists(key: link.chain.key(top), location: link.chain.region.store.location)
                     }
-                    link.chain.cleanUp(below: link.generation - 1)
+                    link.chain.cleanUp(below: link.generation - 1, among: present)
                     if state == .held { kept.append(link) }
                 } catch StorageError.alreadyExists {
                     let holder = (try? link.chain.newest())?.record
@@ -196,11 +197,12 @@ struct LockChain: Sendable {
                 continue   // another run wrote this generation first: look again
             }
             // Landed below the newest generation (a slot freed by clean-up): withdraw, look again.
-            if let top = try generations().last, top > generation {
+            let present = try generations()
+            if let top = present.last, top > generation {
                 try? region.store.delete(key(generation))
                 continue
             }
-            cleanUp(below: generation - 1)
+            cleanUp(below: generation - 1, among: present)
             let abandoned = newest.flatMap { $0.record.state == .held ? $0.record : nil }
             return (generation, abandoned)
         }
@@ -208,9 +210,10 @@ struct LockChain: Sendable {
                               reason: "the lock kept changing under us (8 attempts)")
     }
 
-    /// Deletes the generations below `generation` (best effort: they are history only).
-    func cleanUp(below generation: Int) {
-        guard let all = try? generations() else { return }
+    /// Deletes the generations below `generation` (best effort: they are history only), from
+    /// `present` when the caller has just listed them.
+    func cleanUp(below generation: Int, among present: [Int]? = nil) {
+        guard let all = present ?? (try? generations()) else { return }
         for old in all where old < generation { try? region.store.delete(key(old)) }
     }
 }

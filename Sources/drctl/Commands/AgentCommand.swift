@@ -33,7 +33,7 @@ struct AgentCommand: AsyncParsableCommand {
             guard !plan.tasks.isEmpty else { throw AgentError.nothingScheduled }
             let keys = try KeyRing(policy: policy.repository.encryption)
             let repository = try Repository(policy: policy.repository)
-            let history = plan.history(in: repository, targets: policy.targets.map(\.name))
+            let history = plan.history(in: repository, targets: policy.targets.map(\.name), logger: logger)
             let schedule = RunSchedule(
                 tasks: plan.tasks, startingAt: Date(), lastRuns: settings.catchUp == nil ? [:] : history.lastRuns,
                 catchUpWindow: settings.catchUp.map { Double(PolicyDuration.seconds($0)) } ?? 0,

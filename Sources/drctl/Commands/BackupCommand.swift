@@ -22,13 +22,12 @@ struct BackupCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            let targets = try selectTargets(policy, target)
+            let targets = try policy.targets(selecting: target)
             let keys = try KeyRing(policy: policy.repository.encryption)
             let interruption = Interruption()
             Signals.route(to: interruption)
             var summaries: [BackupSummary] = []
             var firstError: Error?
-            let metrics = MetricsPublisher(policy: policy.metrics, logger: logger)
             for target in targets {
                 let startedAt = Date()
                 var committed: BackupManifest?
@@ -55,26 +54,11 @@ struct BackupCommand: AsyncParsableCommand {
                     firstError = firstError ?? error
                     TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 }
-                // One read of the target's history, only when metrics or notifications need it.
-                let history = policy.metrics == nil && policy.notifications.isEmpty ? nil
-                    : await BackupHistory.read(policy.repository, target: target.name, logger: logger)
-                await metrics.publishBackup(target: target.name, manifest: committed, startedAt: startedAt,
-                                            durationSeconds: Date().timeIntervalSince(startedAt), history: history)
-                await Notifier(channels: policy.notifications, logger: logger).backupFinished(
-                    target: target.name, manifest: committed, error: committed == nil ? failure : nil, startedAt: startedAt,
-                    history: history)
+                await BackupAftermath.report(policy: policy, target: target.name, manifest: committed, error: failure,
+                                             startedAt: startedAt, logger: logger)
             }
             if json { try Output.json(summaries) }
             if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }
         }
     }
-}
-
-/// The target named by `--target`, or all of them.
-func selectTargets(_ policy: Policy, _ name: String?) throws -> [TargetPolicy] {
-    guard let name else { return policy.targets }
-    guard let target = policy.target(named: name) else {
-        throw JobError.unknownTarget(name, known: policy.targets.map(\.name))
-    }
-    return [target]
 }

@@ -32,7 +32,7 @@ struct CheckCommand: AsyncParsableCommand {
         let logger = log.bootstrap()
         let outcome = Result { () throws -> CheckJob.Report in
             let policy = try policyOptions.load()
-            return try CheckJob(policy: policy, targets: try selectTargets(policy, target), now: try clock.date(),
+            return try CheckJob(policy: policy, targets: try policy.targets(selecting: target), now: try clock.date(),
                                 grace: try durationOption(grace, "--grace"), logger: logger).run()
         }
         guard case .success(let report) = outcome else {

@@ -44,7 +44,7 @@ struct DrillCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
-            let targets = try selectTargets(policy, target).filter { target == nil ? ($0.drill?.enabled ?? true) : true }
+            let targets = try policy.targets(selecting: target).filter { target == nil ? ($0.drill?.enabled ?? true) : true }
             guard backup == nil || targets.count == 1 else { throw ValidationError("--backup needs --target") }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()

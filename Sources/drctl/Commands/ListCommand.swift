@@ -20,7 +20,7 @@ struct ListCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            if let target { _ = try selectTargets(policy, target) }
+            if let target { _ = try policy.targets(selecting: target) }
             let listing = try ListJob(policy: policy, target: target, logger: logger).run()
             // Status as the regions hold the backup now (a sync may have completed a degraded one).
             let summaries = listing.entries.map { entry in

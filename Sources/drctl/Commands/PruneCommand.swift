@@ -35,7 +35,7 @@ struct PruneCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            let targets = try selectTargets(policy, target)
+            let targets = try policy.targets(selecting: target)
             let now = try clock.date()
             let grace = try durationOption(leftoverGrace, "--leftover-grace")
             var reports: [PruneReport] = []

@@ -53,7 +53,7 @@ struct RestoreCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            let target = try selectTargets(policy, self.target)[0]
+            let target = try policy.targets(selecting: self.target)[0]
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             var parallel: ParallelRestore?
             if let jobs {

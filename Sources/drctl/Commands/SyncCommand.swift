@@ -48,7 +48,7 @@ struct SyncCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            if let target { _ = try selectTargets(policy, target) }
+            if let target { _ = try policy.targets(selecting: target) }
             if let from, from == to {
                 throw ValidationError("--from and --to both name region '\(from)': nothing to copy")
             }

@@ -37,7 +37,7 @@ struct VerifyCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load()
-            if let target { _ = try selectTargets(policy, target) }
+            if let target { _ = try policy.targets(selecting: target) }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)

@@ -128,16 +128,21 @@ import DrctlStorage
                 throughputBytesPerSecond: nil, phases: [], checks: [], objectives: DrillObjectives())
             _ = Repository(regions: [Region(name: "local", store: LocalDirectoryStore(root: sandbox.repository))]).write(record)
         }
+        /// The check's exit status and the start of its first line.
+        func expectCheck(_ status: Int32, _ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let result = try Self.check(sandbox)
+            #expect(result.status == status && result.stdout.hasPrefix(line), "\(result)", sourceLocation: sourceLocation)
+        }
         try writeDrill(daysAgo: 40, result: .passed)
-        let old = try Self.check(sandbox)
-        #expect(old.status == 1 && old.stdout.hasPrefix("DRCTL WARNING - db: no drill in 35 days (last 40d ago)"), "\(old)")
+        try expectCheck(1, "DRCTL WARNING - db: no drill in 35 days (last 40d ago)")
         try writeDrill(daysAgo: 1, result: .failed, reasons: ["rows app.public.orders: expected 10, got 9"])
-        let failed = try Self.check(sandbox)
-        #expect(failed.status == 2, "\(failed)")
-        #expect(failed.stdout.hasPrefix("DRCTL CRITICAL - db: last drill failed 24h ago: rows app.public.orders: expected 10, got 9"),
-                "\(failed)")
+        try expectCheck(2, "DRCTL CRITICAL - db: last drill failed 24h ago: rows app.public.orders: expected 10, got 9")
         try writeDrill(daysAgo: 0.5, result: .passed)
-        #expect(try Self.check(sandbox).status == 0)
+        try expectCheck(0, "DRCTL OK - db: ")
+        try writeDrill(daysAgo: 0.25, result: .objectivesMissed, reasons: ["rto 40s over its objective 30s"])
+        try expectCheck(1, "DRCTL WARNING - db: last drill missed its objectives 6h ago: rto 40s over its objective 30s")
+        try writeDrill(daysAgo: 0.1, result: .passed)
+        try expectCheck(0, "DRCTL OK - db: ")
 
         // The second region lost the newest backup: degraded.
         #expect(try sandbox.drctl(["backup"]).status == 0)
@@ -156,6 +161,24 @@ import DrctlStorage
         try "garbage".write(toFile: "\(sandbox.repository)/manifests/db/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)
         let blind = try Self.check(sandbox)
         #expect(blind.status == 2 && blind.stdout.hasPrefix("DRCTL CRITICAL - db: no region could be read"), "\(blind)")
+    }
+
+    /// A run that failed after the last good backup is a warning (the backup itself is still
+    /// fresh); the next good backup clears it.
+    @Test func aFailedRunAfterTheLastBackupIsAWarning() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("db", ["echo", "hello"])])
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        #expect(try Self.check(sandbox).status == 0)
+        try sandbox.writePolicy(targets: [("db", ["sh", "-c", "echo partial; exit 3"])])
+        #expect(try sandbox.drctl(["backup"]).status == 1)
+        let failed = try Self.check(sandbox)
+        #expect(failed.status == 1, "\(failed)")
+        #expect(failed.stdout.hasPrefix("DRCTL WARNING - db: the last backup run failed ("), "\(failed)")
+        #expect(failed.stdout.contains("exit"), "\(failed)")
+        try sandbox.writePolicy(targets: [("db", ["echo", "hello"])])
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        #expect(try Self.check(sandbox).status == 0)
     }
 
     @Test func aCheckThatCannotRunIsUnknown() throws {

@@ -10,7 +10,7 @@ import Testing
               - name: files
                 kind: command
                 command: ["date", "+%s%N"]
-                drill: {pick: random, window: 3s}
+                drill: {pick: random, window: 6s}
             """)
         func backup() throws -> String {
             let result = try sandbox.drctl(["backup", "--json"])
@@ -18,8 +18,11 @@ import Testing
             return try #require(listed.first?["backup_id"] as? String)
         }
         let old = try backup()
-        sleep(4)
-        let recent = [try backup(), try backup()]
+        sleep(7)
+        // 1.5 s apart, so an RPO taken from the drawn backup instead of the newest shows.
+        let older = try backup()
+        usleep(1_500_000)
+        let recent = [older, try backup()]
         let newestMade = Date()
         var chosen: [String] = []
         var rpos: [Double] = []

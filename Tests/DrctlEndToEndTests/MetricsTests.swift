@@ -66,6 +66,22 @@ import DrctlSources
         #expect(backup.stderr.contains("metrics not pushed"), "\(backup)")
     }
 
+    /// A textfile directory that cannot be written (a file stands where it should be) is logged
+    /// and the backup still succeeds: metrics never change a run's result.
+    @Test func anUnwritableTextfileDirectoryNeverFailsTheRun() throws {
+        let sandbox = try Sandbox()
+        let blocker = "\(sandbox.root)/not-a-directory"
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """
+            metrics:
+              textfile: \(blocker)/textfiles
+            """)
+        let backup = try sandbox.drctl(["backup"])
+        #expect(backup.status == 0, "\(backup)")
+        #expect(backup.stderr.contains("metrics not written") && backup.stderr.contains("not-a-directory"), "\(backup)")
+        #expect(try sandbox.drctl(["list"]).stdout.contains("files"))
+    }
+
     @Test func invalidMetricsAndNotificationPoliciesAreRefused() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """

@@ -46,6 +46,34 @@ import Testing
         #expect((payload["summary"] as? String ?? "").contains("files"), "\(payload)")
     }
 
+    /// A drill that restores fine but misses an objective (here the RPO: the backup is older
+    /// than 1 s when the drill starts) is posted as drill_objectives_missed, with the reason.
+    @Test func aDrillThatMissesItsObjectivesIsPosted() throws {
+        let sandbox = try Sandbox()
+        let hook = try HTTPReceiver()
+        try sandbox.writePolicy(targets: [], rawTargets: """
+              - name: files
+                kind: command
+                command: ["seq", "1", "1000"]
+                objectives: {rpo: 1s}
+            notifications:
+              - kind: webhook
+                url: \(hook.url)/hooks/drctl
+            """)
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        usleep(1_500_000)
+        let drill = try sandbox.drctl(["drill", "--scratch-dir", "\(sandbox.root)/scratch"])
+        #expect(drill.status == 7, "\(drill)")
+        let requests = hook.requests
+        #expect(requests.count == 1, "\(requests.map(\.body))")
+        let request = try #require(requests.first)
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])
+        #expect(payload["event"] as? String == "drill_objectives_missed", "\(payload)")
+        #expect((payload["drill"] as? [String: Any])?["result"] as? String == "objectives_missed", "\(payload)")
+        let summary = payload["summary"] as? String ?? ""
+        #expect(summary.contains("'files' missed its objectives: RPO ") && summary.contains("over the objective of 1.00 s"), "\(payload)")
+    }
+
     @Test func undeliverableNotificationDoesNotChangeTheDrill() throws {
         let sandbox = try Sandbox()
         let hook = try HTTPReceiver(failFirst: 100)

@@ -1,21 +1,28 @@
 # Shared by the benchmark scripts (sourced; needs $work).
 #
 #   measure LABEL CMD...   runs CMD (output discarded) and appends to $work/results:
-#                          LABEL wall_seconds max_rss_kib machine_cpu_seconds
+#                          LABEL wall_seconds max_rss_kib machine_cpu_seconds [watched_cpu_seconds]
 #
 # machine_cpu_seconds is the CPU time the whole machine spent while CMD ran (every process,
 # the servers it talks to included; from /proc/stat, steal excluded). Divided by the number of
 # cores it is the shortest wall time that work could take with no core ever idle: the "CPU
 # floor" that scripts/bench-summary.py prints next to each ratio.
+# With $watch_pid set (a server the command talks to, e.g. moto), that process's own CPU
+# seconds during CMD come last: a server that works on one core at a time (Python's GIL) cannot
+# serve the command in less wall time than that.
 
 busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime (comm has no spaces)
+seconds() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}'; }
 
 measure() {
   local label=$1; shift
   sync
-  local before after
+  local before after watched_before="" watched=""
+  [ -n "${watch_pid:-}" ] && watched_before=$(process_ticks "$watch_pid")
   before=$(busy_ticks)
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
   after=$(busy_ticks)
-  echo "$label $(tail -1 "$work/time") $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}')" >> "$work/results"
+  [ -n "$watched_before" ] && watched=" $(seconds $(( $(process_ticks "$watch_pid") - watched_before )))"
+  echo "$label $(tail -1 "$work/time") $(seconds $((after - before)))$watched" >> "$work/results"
 }

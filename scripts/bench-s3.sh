@@ -93,6 +93,7 @@ policy "$work/three.yaml" r1 r2 r3
 
 # shellcheck source=bench-lib.sh
 . scripts/bench-lib.sh
+watch_pid=$moto_pid   # moto's own CPU per measurement: Python serves on one core at a time
 
 for run in $(seq "$runs"); do
   empty_buckets
@@ -109,5 +110,7 @@ empty_buckets
 scripts/bench-summary.py "$work/results" \
   'one-region/baseline;one region / pg_dump|zstd|openssl|aws s3 cp;0.85' \
   'three-regions/one-region;three regions / one region;1.2' \
+  --serial 'three-regions/one-region;three regions / one region, moto alone;1.2' \
+           'one-region/baseline;one region / baseline, moto alone;0.85' \
   --rss 'three-regions;three regions, database;128 MiB' \
         "three-regions-${large_gib}GiB;three regions, ${large_gib} GiB stream;128 MiB, flat"

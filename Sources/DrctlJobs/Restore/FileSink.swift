@@ -4,15 +4,21 @@ import DrctlPipeline
 /// Restores into a file: written beside it under a hidden temporary name, fsynced, then put
 /// in place in one step, so a failed restore never leaves a half-written file at `path`.
 /// Without `replace` an existing file is never touched.
+///
+/// A scratch file (`durable: false`: the archive `restore --jobs` stages for pg_restore and
+/// removes after it) skips the syncs: a crash means restoring again, and pg_restore reads it
+/// back from the page cache.
 final class FileSink: ByteSink {
     let path: String
     let replace: Bool
+    let durable: Bool
     private let temporary: String
     private var fd: Int32
 
-    init(path: String, replace: Bool) throws {
+    init(path: String, replace: Bool, durable: Bool = true) throws {
         self.path = path
         self.replace = replace
+        self.durable = durable
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -29,14 +35,16 @@ final class FileSink: ByteSink {
         if let error = FileDescriptorIO.writeAll(fd, bytes) {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
-        writeBehind.wrote(bytes.count)
+        if durable { writeBehind.wrote(bytes.count) }
     }
 
     func finish() throws {
-        if let error = writeBehind.finish() {
-            throw RestoreDestinationError(path: path, operation: "sync", code: error.code)
+        if durable {
+            if let error = writeBehind.finish() {
+                throw RestoreDestinationError(path: path, operation: "sync", code: error.code)
+            }
+            guard fsync(fd) == 0 else { throw RestoreDestinationError(path: path, operation: "sync", code: errno) }
         }
-        guard fsync(fd) == 0 else { throw RestoreDestinationError(path: path, operation: "sync", code: errno) }
         close(fd)
         fd = -1
         if replace {

@@ -64,8 +64,10 @@ public struct ScheduledRunner: Sendable {
                 logger.info("scheduled report written", metadata: ["files": "\(paths.joined(separator: ", "))"])
             case .prune:
                 guard let target = policy.target(named: scheduled.task.target) else { return }
-                let (policy, logger) = (self.policy, logger)
-                let report = try await OffPool.run { try PruneJob(policy: policy, target: target, dryRun: false, logger: logger).run() }
+                let (policy, logger, interruption) = (self.policy, logger, self.interruption)
+                let report = try await OffPool.run {
+                    try PruneJob(policy: policy, target: target, dryRun: false, logger: logger, interruption: interruption).run()
+                }
                 if let holder = report.lockedBy {
                     logger.notice("scheduled prune skipped: another run holds the target", metadata: ["holder": "\(holder)"])
                     metrics.record(scheduled.task, result: .skipped)

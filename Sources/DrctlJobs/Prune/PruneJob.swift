@@ -13,6 +13,9 @@ import DrctlStorage
 /// removes, once older than the grace period, data objects whose backup has no manifest in any
 /// region, temporary files of a directory store, and unfinished S3 uploads. The grace period,
 /// and the lock, keep it away from a backup that is still running.
+///
+/// SIGTERM (through `interruption`) stops it between two removals, in the same safe order; the
+/// lock is released and the next prune picks up where this one stopped.
 public struct PruneJob: Sendable {
     public let policy: Policy
     public let target: TargetPolicy
@@ -21,15 +24,17 @@ public struct PruneJob: Sendable {
     public let leftoverGrace: Duration?
     public let now: Date
     public let logger: Logger
+    public let interruption: Interruption?
 
     public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
-                logger: Logger) {
+                logger: Logger, interruption: Interruption? = nil) {
         self.policy = policy
         self.target = target
         self.dryRun = dryRun
         self.leftoverGrace = leftoverGrace
         self.now = now
         self.logger = logger
+        self.interruption = interruption
     }
 
     public func run() throws -> PruneReport {
@@ -85,6 +90,7 @@ public struct PruneJob: Sendable {
         // (a region that lacked the manifest may still hold objects: an unfinished sync).
         var manifestKept: [String: Set<String>] = [:]
         for id in decision.removed where !dryRun {
+            if stopped(&report) { return report }
             for region in holders[id] ?? [] {
                 guard let backup = BackupID(id) else { continue }
                 do {
@@ -102,6 +108,7 @@ public struct PruneJob: Sendable {
         for id in decision.removed {
             let regions = (holders[id] ?? []).filter { manifestKept[id]?.contains($0.name) != true }
             if !dryRun, BackupID(id) != nil {
+                if stopped(&report) { return report }
                 for (region, objects) in listings where manifestKept[id]?.contains(region.name) != true {
                     deleteData(of: id, listed: objects, in: region, report: &report)
                 }
@@ -121,6 +128,7 @@ public struct PruneJob: Sendable {
         let remaining = Set(decision.kept.map(\.id))
         let grace = Double((leftoverGrace ?? target.retention?.leftoverGrace ?? Retention.defaultLeftoverGrace).components.seconds)
         for (region, objects) in listings {
+            if stopped(&report) { return report }
             sweepLeftovers(in: region, listed: objects, keeping: remaining.union(decision.removed), grace: grace,
                            report: &report, logger: logger)
         }
@@ -144,6 +152,7 @@ public struct PruneJob: Sendable {
                 let age = now.timeIntervalSince(id.startedAt)
                 guard age > grace else { continue }
                 if !dryRun {
+                    if stopped(&report) { return }
                     do {
                         try region.store.delete(object.key)
                     } catch {
@@ -177,6 +186,17 @@ public struct PruneJob: Sendable {
                 report.errors.append("region '\(region.name)': cannot look for leftovers under \(area)/\(target.name)/: \(error)")
             }
         }
+    }
+
+    /// True (recorded in the report once) when a signal asked the prune to stop.
+    private func stopped(_ report: inout PruneReport) -> Bool {
+        guard let signal = interruption?.signal else { return false }
+        if report.interruptedBy == nil {
+            report.interruptedBy = signal
+            report.errors.append("interrupted by \(signal): stopped between two removals; the next prune removes the rest")
+            logger.warning("prune interrupted", metadata: ["signal": "\(signal)"])
+        }
+        return true
     }
 
     private var dataPrefix: String { "data/\(target.name)/" }

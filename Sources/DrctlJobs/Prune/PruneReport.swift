@@ -16,6 +16,9 @@ public struct PruneReport: Sendable, Encodable {
     public var errors: [String] = []
     /// Set when another run holds the target's lock: nothing was touched.
     public var lockedBy: String?
+    /// The signal (SIGTERM, SIGINT) that stopped the prune part way; what it did not get to is
+    /// removed by the next prune.
+    public var interruptedBy: String?
 
     public struct KeptBackup: Sendable, Encodable {
         public var backupID: String
@@ -60,6 +63,6 @@ public struct PruneReport: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case target, kept, removed, leftovers, errors
-        case dryRun = "dry_run", hasRetention = "has_retention", lockedBy = "locked_by"
+        case dryRun = "dry_run", hasRetention = "has_retention", lockedBy = "locked_by", interruptedBy = "interrupted_by"
     }
 }

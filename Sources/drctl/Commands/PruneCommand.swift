@@ -38,14 +38,18 @@ struct PruneCommand: AsyncParsableCommand {
             let targets = try policy.targets(selecting: target)
             let now = try clock.date()
             let grace = try durationOption(leftoverGrace, "--leftover-grace")
+            let interruption = Interruption()
+            Signals.route(to: interruption)
             var reports: [PruneReport] = []
             for target in targets {
                 let report = try PruneJob(policy: policy, target: target, dryRun: dryRun, leftoverGrace: grace, now: now,
-                                          logger: logger).run()
+                                          logger: logger, interruption: interruption).run()
                 reports.append(report)
                 if !json { print(report) }
+                if report.interruptedBy != nil { break }
             }
             if json { try Output.json(reports) }
+            if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
             if reports.contains(where: { $0.lockedBy != nil }) { throw ExitCode(ExitStatus.locked.rawValue) }
             if reports.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(ExitStatus.failed.rawValue) }
         }

@@ -14,6 +14,10 @@ final class FileSink: ByteSink {
     let durable: Bool
     private let temporary: String
     private var fd: Int32
+    /// Sees every byte written (the staged archive's parser).
+    var observer: ((UnsafeRawBufferPointer) -> Void)?
+    /// May change the written file before it is put in place (the staged archive's offsets).
+    var beforePlacing: ((Int32) throws -> Void)?
 
     init(path: String, replace: Bool, durable: Bool = true) throws {
         self.path = path
@@ -36,9 +40,11 @@ final class FileSink: ByteSink {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
         if durable { writeBehind.wrote(bytes.count) }
+        observer?(bytes)
     }
 
     func finish() throws {
+        try beforePlacing?(fd)
         if durable {
             if let error = writeBehind.finish() {
                 throw RestoreDestinationError(path: path, operation: "sync", code: error.code)

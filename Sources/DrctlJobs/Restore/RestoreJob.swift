@@ -154,7 +154,7 @@ public struct RestoreJob: Sendable {
             let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
                 attempts += 1
-                if let staged { return try FileSink(path: staged, replace: true, durable: false) }
+                if let staged { return try StagedArchive.sink(at: staged, logger: logger) }
                 guard let database = object.database else { return try server.globalsSink() }
                 // A streamed attempt that failed part way left some of the archive loaded:
                 // the next region's copy goes into the database made empty again (prepare

@@ -11,6 +11,9 @@ import Glibc
 /// data block per entry that has data: a type byte (1 = table data, 3 = large objects), the
 /// dump id, and length-prefixed chunks ending with a zero length. Uncompressed table data is
 /// COPY text: one row per line (newlines inside values are escaped).
+///
+/// It also notes where each data block starts (`offsetPatches`), for the archive that
+/// `restore --jobs` stages: pg_dump could not write those offsets into a pipe.
 public final class CustomArchiveRowCounter {
     public struct Table: Sendable, Equatable {
         public let schema: String
@@ -59,6 +62,15 @@ public final class CustomArchiveRowCounter {
     private var linePrefix = LinePrefix()
     private var copyEnded = false
     public private(set) var failure: Failure?
+    /// Bytes consumed before the current piece: stream positions, for `offsetFixes`.
+    private var consumed = 0
+    private var offsetSize = 8
+    /// Per dump id: where its TOC entry's data offset (flag byte, then the offset) lies, and
+    /// the flag found there.
+    private var offsetFields: [Int: (position: Int, flag: UInt8)] = [:]
+    /// Per dump id: where its data block (its type byte) begins.
+    private var blockStarts: [Int: Int] = [:]
+    private var blockStart = 0
 
     private enum State {
         case head
@@ -78,15 +90,46 @@ public final class CustomArchiveRowCounter {
         }
     }
 
+    /// A change to the archive's bytes: `bytes` written at `position`.
+    public struct Patch: Sendable, Equatable {
+        public let position: Int
+        public let bytes: [UInt8]
+    }
+
+    /// What pg_dump itself writes when its output is a file it can seek in: the position of
+    /// each data block in its TOC entry. An archive that went through a pipe lacks them, and
+    /// `pg_restore --jobs` must then find every table's data by skipping block by block from the
+    /// start of the file. Complete once the whole archive went through; empty if it could not
+    /// be read.
+    public var offsetPatches: [Patch] {
+        guard failure == nil else { return [] }
+        return offsetFields.keys.sorted().compactMap { id in
+            guard let field = offsetFields[id], field.flag == Self.offsetNotSet, let start = blockStarts[id] else { return nil }
+            var bytes: [UInt8] = [Self.offsetSet]
+            var value = UInt64(start)
+            for _ in 0..<offsetSize {
+                bytes.append(UInt8(value & 0xff))
+                value >>= 8
+            }
+            return Patch(position: field.position, bytes: bytes)
+        }
+    }
+
+    /// pg_backup_archiver.h: K_OFFSET_POS_NOT_SET, K_OFFSET_POS_SET.
+    private static let offsetNotSet: UInt8 = 1
+    private static let offsetSet: UInt8 = 2
+
     public func consume(_ bytes: UnsafeRawBufferPointer) {
         guard failure == nil, !bytes.isEmpty else { return }
+        let start = consumed
+        consumed += bytes.count
         do {
-            guard case .head = state else { return try scanData(bytes) }
+            guard case .head = state else { return try scanData(bytes, at: start) }
             head.append(contentsOf: bytes)
             guard let used = try parseHead() else { return }
             let tail = Array(head[used...])
             head = []
-            try tail.withUnsafeBytes { try scanData($0) }
+            try tail.withUnsafeBytes { try scanData($0, at: used) }
         } catch let error as Failure {
             failure = error
         } catch {
@@ -113,6 +156,7 @@ public final class CustomArchiveRowCounter {
             guard (1...8).contains(intSize) else { throw Failure.malformed("integer size \(intSize)") }
             reader.intSize = intSize
             let offsetSize = Int(try reader.byte())
+            guard (1...8).contains(offsetSize) else { throw Failure.malformed("offset size \(offsetSize)") }
             guard try reader.byte() == 1 else { throw Failure.malformed("not the custom format") }
             if version.1 >= 15 {
                 guard try reader.byte() == 0 else { throw Failure.compressed }
@@ -125,6 +169,7 @@ public final class CustomArchiveRowCounter {
             guard count >= 0 else { throw Failure.malformed("TOC count \(count)") }
             var tables: [Int: (String, String)] = [:]
             var order: [Int] = []
+            var offsetFields: [Int: (position: Int, flag: UInt8)] = [:]
             for _ in 0..<count {
                 let id = try reader.int()
                 _ = try reader.int()                         // had a data dumper
@@ -143,8 +188,10 @@ public final class CustomArchiveRowCounter {
                 _ = try reader.string()                      // owner
                 _ = try reader.string()                      // "false": with OIDs
                 while try reader.string() != nil {}          // dependencies, ending with NULL
-                _ = try reader.byte()                        // data offset flag
+                let offsetAt = reader.position
+                let flag = try reader.byte()                 // data offset flag
                 _ = try reader.bytes(offsetSize)             // and the offset
+                offsetFields[id] = (offsetAt, flag)
                 if desc == "TABLE DATA", let tag, let namespace {
                     tables[id] = (namespace, tag)
                     order.append(id)
@@ -152,6 +199,8 @@ public final class CustomArchiveRowCounter {
             }
             tableOfID = tables.mapValues { (schema: $0.0, table: $0.1) }
             self.order = order
+            self.offsetFields = offsetFields
+            self.offsetSize = offsetSize
             state = .blockType
             return reader.position
         } catch is NeedMore {
@@ -193,7 +242,8 @@ public final class CustomArchiveRowCounter {
 
     // MARK: Data blocks
 
-    private func scanData(_ bytes: UnsafeRawBufferPointer) throws {
+    /// `bytes` begin at stream position `base`.
+    private func scanData(_ bytes: UnsafeRawBufferPointer, at base: Int) throws {
         var index = 0
         while index < bytes.count {
             switch state {
@@ -208,6 +258,7 @@ public final class CustomArchiveRowCounter {
                 state = remaining == take ? .chunkLength : .chunk(remaining: remaining - take)
             case .blockType:
                 let type = bytes[index]
+                blockStart = base + index
                 index += 1
                 guard type == 1 || type == 3 else { throw Failure.malformed("data block type \(type)") }
                 inLargeObjects = type == 3
@@ -243,6 +294,7 @@ public final class CustomArchiveRowCounter {
         switch state {
         case .blockID:
             currentID = value
+            if blockStarts[value] == nil { blockStarts[value] = blockStart }
             countingRows = !inLargeObjects && tableOfID[value] != nil
             if countingRows { rowsOfID[value] = 0 }
             lineBytes = 0

@@ -79,27 +79,30 @@ YAML
 # shellcheck source=bench-lib.sh
 . scripts/bench-lib.sh
 fresh_db() { psql -c "DROP DATABASE IF EXISTS restored WITH (FORCE)" -c "CREATE DATABASE restored"; }
+# Each PostgreSQL measurement starts from a checkpoint: the one before it leaves ~1 GiB of dirty
+# buffers that the checkpointer would otherwise write, with its CPU and I/O, during the next.
+measure_pg() { psql -c "CHECKPOINT"; measure "$@"; }
 
 "$bin/pg_dump" -h 127.0.0.1 -p "$PGPORT" -U postgres -Fc -Z0 -f "$work/bench.dump" bench
 zstd -q -3 -T0 "$work/bench.dump" -o "$work/bench.dump.zst"
 for run in $(seq "$runs"); do
   rm -rf "$work/repo"
-  measure pg_dump sh -c "'$bin/pg_dump' -h 127.0.0.1 -p $PGPORT -U postgres -Fc -Z0 bench > /dev/null"
-  measure drctl-backup-pg "$drctl" backup --policy "$work/policy.yaml" --target pg
+  measure_pg pg_dump sh -c "'$bin/pg_dump' -h 127.0.0.1 -p $PGPORT -U postgres -Fc -Z0 bench > /dev/null"
+  measure_pg drctl-backup-pg "$drctl" backup --policy "$work/policy.yaml" --target pg
   # The least work any backup of this dump does besides pg_dump (for the CPU floor): zstd alone.
   measure zstd-dump zstd -q -3 -T0 -c "$work/bench.dump"
   measure unzstd-dump zstd -q -d -c "$work/bench.dump.zst"
   fresh_db
-  measure pg_restore "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error -d restored "$work/bench.dump"
+  measure_pg pg_restore "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error -d restored "$work/bench.dump"
   # drctl restores into the database the archive came from: point it at a server copy.
   psql -c "DROP DATABASE IF EXISTS bench_copy WITH (FORCE)"
   psql -c "ALTER DATABASE bench RENAME TO bench_copy"
-  measure drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" --force
+  measure_pg drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" --force
   psql -c "DROP DATABASE bench WITH (FORCE)"
   fresh_db
-  measure pg_restore-j2 "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error --jobs 2 -d restored "$work/bench.dump"
+  measure_pg pg_restore-j2 "$bin/pg_restore" -h 127.0.0.1 -p "$PGPORT" -U postgres --exit-on-error --jobs 2 -d restored "$work/bench.dump"
   mkdir -p "$work/staging"
-  measure drctl-restore-j2 "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" \
+  measure_pg drctl-restore-j2 "$drctl" restore --policy "$work/policy.yaml" --target pg --to "postgres://postgres@127.0.0.1:$PGPORT" \
     --jobs 2 --staging-dir "$work/staging"
   psql -c "DROP DATABASE bench WITH (FORCE)"
   psql -c "ALTER DATABASE bench_copy RENAME TO bench"

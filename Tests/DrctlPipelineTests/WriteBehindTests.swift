@@ -55,6 +55,14 @@ import Testing
         #expect(writeBehind.finish() == Errno(EINVAL))
     }
 
+    /// The commit's own fsync fails too (on a pipe, again EINVAL): `syncFile` returns it.
+    @Test func syncFileReportsTheFinalFsync() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        #expect(WriteBehind(fd: ends[1]).syncFile() == Errno(EINVAL))
+    }
+
     @Test func smallFilesStartNoThread() throws { try withTemporaryFile { _, fd in
         let writeBehind = WriteBehind(fd: fd)
         try write(WriteBehind.step - 1, to: fd, counting: writeBehind)

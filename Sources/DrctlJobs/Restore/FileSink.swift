@@ -11,7 +11,6 @@ import DrctlPipeline
 final class FileSink: ByteSink {
     let path: String
     let replace: Bool
-    let durable: Bool
     private let temporary: String
     private var fd: Int32
     /// Sees every byte written (the staged archive's parser).
@@ -22,7 +21,6 @@ final class FileSink: ByteSink {
     init(path: String, replace: Bool, durable: Bool = true) throws {
         self.path = path
         self.replace = replace
-        self.durable = durable
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -30,26 +28,24 @@ final class FileSink: ByteSink {
         if !replace && access(path, F_OK) == 0 { throw JobError.destinationExists(path) }
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
-        writeBehind = WriteBehind(fd: fd)
+        writeBehind = durable ? WriteBehind(fd: fd) : nil
     }
 
-    private let writeBehind: WriteBehind
+    /// nil for a scratch file: no syncs.
+    private let writeBehind: WriteBehind?
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = FileDescriptorIO.writeAll(fd, bytes) {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
-        if durable { writeBehind.wrote(bytes.count) }
+        writeBehind?.wrote(bytes.count)
         observer?(bytes)
     }
 
     func finish() throws {
         try beforePlacing?(fd)
-        if durable {
-            if let error = writeBehind.finish() {
-                throw RestoreDestinationError(path: path, operation: "sync", code: error.code)
-            }
-            guard fsync(fd) == 0 else { throw RestoreDestinationError(path: path, operation: "sync", code: errno) }
+        if let error = writeBehind?.syncFile() {
+            throw RestoreDestinationError(path: path, operation: "sync", code: error.code)
         }
         close(fd)
         fd = -1
@@ -66,7 +62,7 @@ final class FileSink: ByteSink {
     }
 
     func abort() {
-        writeBehind.cancel()
+        writeBehind?.cancel()
         if fd >= 0 {
             close(fd)
             fd = -1

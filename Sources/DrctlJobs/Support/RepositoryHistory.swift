@@ -6,18 +6,11 @@ import DrctlStorage
 /// and drill picks count it. A region that cannot be read is named in a warning: the figures
 /// then come from the other regions alone and may be low.
 enum RepositoryHistory {
+    /// The manifests of every region that can be read (the one listing `BackupLocator` makes,
+    /// which names each region it cannot read in a warning).
     static func manifests(_ repository: Repository, target: String, logger: Logger) -> [BackupManifest] {
-        var byID: [String: BackupManifest] = [:]
-        for region in repository.regions {
-            do {
-                for manifest in try repository.manifests(in: region, target: target) where byID[manifest.backupID] == nil {
-                    byID[manifest.backupID] = manifest
-                }
-            } catch {
-                warnUnreadable(region.name, error, what: "manifests", target: target, logger: logger)
-            }
-        }
-        return Array(byID.values)
+        (try? BackupLocator(repository: repository, logger: logger).catalog(target: target, regions: repository.regions))?
+            .manifests ?? []
     }
 
     static func records<R: RepositoryRecord>(_ type: R.Type, _ repository: Repository, target: String, logger: Logger) -> [R] {

@@ -59,6 +59,13 @@ public final class WriteBehind: @unchecked Sendable {
         return failure
     }
 
+    /// What a commit does: the background syncs end, then fsync(2) makes the rest durable.
+    /// The first error of either, or nil.
+    public func syncFile() -> Errno? {
+        if let error = finish() { return error }
+        return fsync(fd) == 0 ? nil : Errno(errno)
+    }
+
     /// Stops the syncs without waiting (the file is being thrown away).
     public func cancel() {
         condition.lock()

@@ -172,8 +172,7 @@ final class LocalObjectWriter: ObjectWriter {
     }
 
     func commit() throws {
-        if let error = writeBehind.finish() { throw store.failure("sync", key, error) }
-        guard fsync(fd) == 0 else { throw store.failure("sync", key) }
+        if let error = writeBehind.syncFile() { throw store.failure("sync", key, error) }
         let closed = close(fd)
         fd = -1
         guard closed == 0 else { throw store.failure("close", key) }

@@ -46,6 +46,24 @@ import DrctlPipeline
         }
     }
 
+    /// A program whose file is still open for writing (as when a concurrent fork inherited the
+    /// installer's descriptor) fails exec with ETXTBSY; the start waits for the writer to let go.
+    @Test func aProgramStillOpenForWritingStartsOnceItIsClosed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-busy-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("program").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o755)
+        #expect(fd >= 0)
+        let script = Array("#!/bin/sh\nprintf started\n".utf8)
+        #expect(write(fd, script, script.count) == script.count)
+        let writer = Thread { usleep(60_000); close(fd) }
+        writer.start()
+        let source = try CommandSource(argv: [path])
+        #expect(try drain(source) == Array("started".utf8))
+        try source.finish()
+    }
+
     @Test func cancelStopsAHangingProgram() throws {
         let source = try CommandSource(argv: ["sleep", "60"])
         let started = Date()

@@ -72,7 +72,16 @@ public final class ChildProcess: Sendable {
             cEnv.forEach { free($0) }
         }
         var child: pid_t = 0
-        let status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
+        // ETXTBSY: the program file is still open for writing somewhere, typically because a
+        // concurrent fork (ours or a library's) inherited the descriptor of the writer that just
+        // installed it and has not exec'd yet. That clears within milliseconds; retry briefly.
+        var status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
+        var busyRetries = 0
+        while status == ETXTBSY && busyRetries < 20 {
+            busyRetries += 1
+            usleep(UInt32(5_000 * busyRetries))
+            status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
+        }
         close(outPipe[1])
         close(errPipe[1])
         if input { close(inPipe[0]) }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import DrctlStorage
 
@@ -26,11 +27,35 @@ import Testing
         #expect(!credentials.accessKeyID.isEmpty && !credentials.secretAccessKey.isEmpty)
         #expect(credentials.sessionToken?.isEmpty == false)
         #expect(!"\(credentials)".contains(credentials.secretAccessKey))
+        #expect(credentials.expiration.map { $0 > Date() } == true, "STS's Expiration: \(String(describing: credentials.expiration))")
         // The temporary credentials sign S3 requests (sent with x-amz-security-token).
         try moto.createBucket("web-identity")
         let store = try moto.store(bucket: "web-identity", credentials: credentials)
         try store.put("k", bytes: [1, 2, 3])
         #expect(try store.get("k") == [1, 2, 3])
+    }
+
+    /// A store on renewing credentials asks STS again (reading the token file again) when they
+    /// near their end; here every request does, and each is signed with what STS just gave.
+    @Test func aStoreRenewsTemporaryCredentialsBeforeTheyExpire() throws {
+        let identity = identity()
+        let fetches = Mutex(0)
+        let source = S3CredentialSource(refreshBefore: 1e9) {
+            fetches.withLock { $0 += 1 }
+            return try identity.fetch()
+        }
+        try moto.createBucket("web-identity-renewed")
+        let store = try S3ObjectStore(endpoint: moto.endpoint, region: MotoServer.region, bucket: "web-identity-renewed",
+                                      prefix: "", pathStyle: true, credentials: source)
+        try store.put("k", bytes: [4, 5, 6])
+        #expect(try store.get("k") == [4, 5, 6])
+        #expect(fetches.withLock { $0 } >= 2)
+
+        // The token gone (a renewal fails): the credentials in hand have not expired, so they serve.
+        try FileManager.default.removeItem(atPath: tokenFile)
+        let before = fetches.withLock { $0 }
+        #expect(try store.get("k") == [4, 5, 6])
+        #expect(fetches.withLock { $0 } > before)
     }
 
     @Test func aMissingTokenFileIsNamed() throws {

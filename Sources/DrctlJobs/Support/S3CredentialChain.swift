@@ -9,7 +9,28 @@ import DrctlStorage
 /// `~/.aws/credentials`, profile `AWS_PROFILE` or `default`).
 enum S3CredentialChain {
     static func resolve(_ settings: S3Settings, region: String,
-                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> S3Credentials {
+                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> S3CredentialSource {
+        if let credentials = try given(settings, environment) { return S3CredentialSource(fixed: credentials) }
+        if let identity = webIdentity(environment) {
+            let source = S3CredentialSource { try identity.fetch() }
+            _ = try source.current()   // fail now, with STS's answer, rather than at the first request
+            return source
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let file = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
+        let profile = environment["AWS_PROFILE"] ?? "default"
+        if let text = try? String(contentsOfFile: file, encoding: .utf8),
+           let values = sharedCredentials(text, profile: profile),
+           let keyID = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] {
+            return S3CredentialSource(fixed: S3Credentials(accessKeyID: keyID, secretAccessKey: secret,
+                                                           sessionToken: values["aws_session_token"]))
+        }
+        throw JobError.noCredentials(region: region, searched: "the policy's access_key_id/secret_access_key, "
+            + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE, profile '\(profile)' of \(file)")
+    }
+
+    /// A key pair the policy's secret references or the environment give.
+    private static func given(_ settings: S3Settings, _ environment: [String: String]) throws -> S3Credentials? {
         if let keyID = settings.accessKeyID, let secret = settings.secretAccessKey {
             return S3Credentials(accessKeyID: try keyID.resolve(), secretAccessKey: try secret.resolve(),
                                  sessionToken: try settings.sessionToken?.resolve())
@@ -18,19 +39,7 @@ enum S3CredentialChain {
            !keyID.isEmpty, !secret.isEmpty {
             return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
         }
-        if let identity = webIdentity(environment) {
-            return try identity.fetch()
-        }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        let file = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
-        let profile = environment["AWS_PROFILE"] ?? "default"
-        if let text = try? String(contentsOfFile: file, encoding: .utf8),
-           let values = sharedCredentials(text, profile: profile),
-           let keyID = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] {
-            return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: values["aws_session_token"])
-        }
-        throw JobError.noCredentials(region: region, searched: "the policy's access_key_id/secret_access_key, "
-            + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile '\(profile)' of \(file)")
+        return nil
     }
 
     /// A Kubernetes service account's role: `AWS_ROLE_ARN` and `AWS_WEB_IDENTITY_TOKEN_FILE`

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The key pair (and, for temporary credentials, the session token) that S3 requests are signed with.
 ///
 /// `description` never shows the secret or the token, so a credential that ends up in a log line or an
@@ -7,11 +9,14 @@ public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
     public var secretAccessKey: String
     /// Present for temporary (STS) credentials; sent and signed as `x-amz-security-token`.
     public var sessionToken: String?
+    /// When temporary credentials stop working; nil for long-term ones.
+    public var expiration: Date?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
+        self.expiration = expiration
     }
 
     public var description: String {

@@ -31,7 +31,8 @@ public struct S3ObjectStore: ObjectStore {
     public let prefix: String
     /// `http://host/bucket/key` (true) or `http://bucket.host/key` (false).
     public let pathStyle: Bool
-    public let credentials: S3Credentials
+    /// What each request is signed with (refreshed before temporary credentials expire).
+    public let credentials: S3CredentialSource
     public let settings: HTTPSettings
     /// The first parts' size; it doubles every 1000 parts so 10,000 parts hold more than 5 TB.
     /// S3 refuses parts under 5 MiB (except the last one).
@@ -60,6 +61,12 @@ public struct S3ObjectStore: ObjectStore {
 
     public init(endpoint: String, region: String, bucket: String, prefix: String, pathStyle: Bool,
                 credentials: S3Credentials, settings: HTTPSettings = HTTPSettings(), partSize: Int = 5 << 20) throws {
+        try self.init(endpoint: endpoint, region: region, bucket: bucket, prefix: prefix, pathStyle: pathStyle,
+                      credentials: S3CredentialSource(fixed: credentials), settings: settings, partSize: partSize)
+    }
+
+    public init(endpoint: String, region: String, bucket: String, prefix: String, pathStyle: Bool,
+                credentials: S3CredentialSource, settings: HTTPSettings = HTTPSettings(), partSize: Int = 5 << 20) throws {
         var rest = Substring(endpoint)
         if rest.hasPrefix("https://") {
             secure = true
@@ -373,7 +380,14 @@ public struct S3ObjectStore: ObjectStore {
             path = "/" + (objectKey ?? "")
         }
         let payload = payloadSHA256 ?? (body.isEmpty ? SignatureV4.emptyPayloadSHA256 : hex(sha256(body)))
-        let signer = SignatureV4(credentials: credentials, region: region)
+        let current: S3Credentials
+        do {
+            current = try credentials.current()
+        } catch {
+            throw StorageError.io(operation: operation, key: key, location: location,
+                                  reason: "cannot renew the S3 credentials (region \(region)): \(error)")
+        }
+        let signer = SignatureV4(credentials: current, region: region)
         let signed = signer.sign(method: method, host: hostHeader, path: path, query: query,
                                  headers: headers.map { (name: $0.0, value: $0.1) },
                                  payloadSHA256: payload, date: Date())

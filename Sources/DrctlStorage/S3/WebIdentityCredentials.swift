@@ -3,8 +3,9 @@ import Foundation
 /// Credentials for a Kubernetes service account (EKS IRSA and the like): the projected token in
 /// `tokenFile` is exchanged for temporary credentials of `roleARN` with STS
 /// AssumeRoleWithWebIdentity. The request is not signed (the token is the proof), so no other
-/// credentials are needed. The credentials last as STS says (1 h by default); they are fetched
-/// once per run.
+/// credentials are needed. The credentials last as STS says (1 h by default, `Expiration`); a
+/// store gets them through an `S3CredentialSource` that fetches them again, with the token
+/// file read again (the kubelet rotates it), before they expire.
 public struct WebIdentityCredentials: Sendable {
     public var roleARN: String
     public var tokenFile: String
@@ -55,7 +56,17 @@ public struct WebIdentityCredentials: Sendable {
             throw WebIdentityError("STS refused AssumeRoleWithWebIdentity for role \(roleARN): \(code) \(message)"
                 .trimmingCharacters(in: .whitespaces))
         }
-        return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: credentials.value("SessionToken"))
+        let expiration = credentials.value("Expiration").flatMap(Self.timestamp)
+        return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: credentials.value("SessionToken"),
+                             expiration: expiration)
+    }
+
+    /// STS's `Expiration`: ISO 8601, with or without fractional seconds.
+    static func timestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 
     private static func find(_ element: S3XMLElement, _ name: String) -> S3XMLElement? {

@@ -20,8 +20,7 @@ chmod 0755 "$bench"
 scripts/install-deps.sh >/dev/null
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 if [ -z "${DRCTL:-}" ]; then
-  swift build -c release --product drctl >/dev/null
-  DRCTL=$root/.build/release/drctl
+  DRCTL=$(scripts/build-release.sh)
 fi
 
 pgdir=$bench/pg

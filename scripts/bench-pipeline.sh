@@ -2,6 +2,7 @@
 # Benchmark of the backup and restore pipeline against the tools it builds on (issue #2):
 #   backup of `cat corpus` into the local store   vs  zstd -3 -T0 corpus -o out.zst
 #   restore to a file                             vs  zstd -d out.zst -o restored
+#     (drctl restore --no-sync vs zstd -d; drctl restore vs zstd -d && sync FILE)
 #   peak RSS of drctl for a 1 GiB and a 4 GiB corpus.
 # drctl fsyncs a backup's objects and a restored file before it reports success; zstd does not,
 # so each baseline is also measured followed by `sync FILE` (informational ratios).
@@ -46,8 +47,7 @@ if [ ! -s "$corpus" ]; then
 fi
 size=$(stat -c %s "$corpus")
 
-swift build -c release --product drctl >/dev/null
-drctl=$root/.build/release/drctl
+drctl=$(scripts/build-release.sh)
 
 # A policy for drctl on the same disk.
 work=$bench/work
@@ -87,6 +87,10 @@ for run in $(seq "$runs"); do
   measure zstd-decompress-fsync sh -c "zstd -q -d '$work/out.zst' -o '$work/restored-zstd' && sync '$work/restored-zstd'"
   measure drctl-restore "$drctl" restore --policy "$work/policy.yaml" --target corpus --to "$work/restored-drctl"
   cmp "$corpus" "$work/restored-drctl"
+  rm -f "$work/restored-drctl" "$work/restored-zstd"
+  # Like for like with zstd -d: the restored file left to the kernel to write.
+  measure drctl-restore-nosync "$drctl" restore --policy "$work/policy.yaml" --target corpus --to "$work/restored-drctl" --no-sync
+  cmp "$corpus" "$work/restored-drctl"
 done
 rm -rf "$work/repo" "$work/out.zst" "$work/out-pipe.zst" "$work/restored-zstd" "$work/restored-drctl"
 measure drctl-backup-4x "$drctl" backup --policy "$work/policy.yaml" --target corpus4
@@ -97,7 +101,8 @@ scripts/bench-summary.py "$work/results" \
   'drctl-backup/zstd-compress;backup / zstd -3 -T0;1.10' \
   'drctl-backup/zstd-compress-pipe;backup / cat | zstd (the same input path as drctl);-' \
   'drctl-backup/zstd-compress-fsync;backup / cat | zstd, sync (durable like drctl);-' \
-  'drctl-restore/zstd-decompress;restore / zstd -d;1.10' \
-  'drctl-restore/zstd-decompress-fsync;restore / zstd -d, sync (durable like drctl);-' \
+  'drctl-restore-nosync/zstd-decompress;restore --no-sync / zstd -d (neither syncs);1.10' \
+  'drctl-restore/zstd-decompress-fsync;restore / zstd -d, sync (both durable);1.10' \
+  'drctl-restore/zstd-decompress;restore (durable) / zstd -d (not);-' \
   --floor 'zstd-compress-pipe/zstd-compress;cat | zstd alone, the least work of a backup of cat corpus;1.10' \
   --rss 'drctl-backup;1 GiB backup;64 MiB' 'drctl-backup-4x;4 GiB backup;64 MiB, the same within 10%'

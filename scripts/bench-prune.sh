@@ -9,8 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-2000}"
-swift build -c release >/dev/null
-drctl="$PWD/.build/release/drctl"
+drctl=$(scripts/build-release.sh)
 work="$(mktemp -d /tmp/drctl-bench-prune.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"

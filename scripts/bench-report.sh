@@ -13,8 +13,7 @@ bench=${BENCH_DIR:-$root/bench-out}/report
 runs=${RUNS:-5}
 rm -rf "$bench"; mkdir -p "$bench"
 
-swift build -c release --product drctl >/dev/null
-drctl=$root/.build/release/drctl
+drctl=$(scripts/build-release.sh)
 
 "$drctl" keygen --out "$bench/backup.key" >/dev/null
 cat > "$bench/policy.yaml" <<YAML

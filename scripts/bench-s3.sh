@@ -30,8 +30,7 @@ scripts/install-deps.sh >/dev/null
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 # DRCTL=path skips the release build (e.g. a debug binary for a quick check of the script).
-if [ -z "${DRCTL:-}" ]; then swift build -c release --product drctl >/dev/null; fi
-drctl=${DRCTL:-$root/.build/release/drctl}
+drctl=${DRCTL:-$(scripts/build-release.sh)}
 
 # --- servers --------------------------------------------------------------------------------
 pgdir=$bench/pg

@@ -24,8 +24,7 @@ bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
 
-swift build -c release --product drctl >/dev/null
-drctl=$root/.build/release/drctl
+drctl=$(scripts/build-release.sh)
 
 # --- servers --------------------------------------------------------------------------------
 pgdir=$bench/pg

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/install-deps.sh
 echo "building drctl (release)..." >&2
-swift build -c release --product drctl >/dev/null
-drctl=$root/.build/release/drctl
+drctl=$(scripts/build-release.sh)
 
 demo=${DEMO_DIR:-$(mktemp -d /tmp/drctl-demo.XXXXXX)}
 mkdir -p "$demo"

@@ -85,6 +85,31 @@ import Testing
         #expect(sandbox.files(under: sandbox.root).allSatisfy { !$0.contains("drctl-partial") })
     }
 
+    /// A restored file is synced before drctl reports it; `--no-sync` leaves that to the kernel.
+    /// Both give the same bytes. (strace counts the syncs: a test cannot pull the power.)
+    @Test func noSyncRestoresTheSameBytesWithoutSyncing() throws {
+        let sandbox = try Sandbox()
+        let input = "\(sandbox.root)/input"
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        #expect(FileManager.default.createFile(atPath: input, contents: Data(bytes)))
+        try sandbox.writePolicy(targets: [("t", ["cat", input])])
+        #expect(try sandbox.drctl(["backup"]).status == 0)
+        func syncs(_ extra: [String], to out: String) throws -> Int {
+            let trace = "\(sandbox.root)/trace-\(extra.count)"
+            let result = try Command.run(["strace", "-f", "-e", "trace=fsync,fdatasync,sync_file_range", "-o", trace,
+                                          Drctl.binary, "restore", "--target", "t", "--to", out, "--policy", sandbox.policyPath]
+                                         + extra)
+            #expect(result.status == 0, "\(result)")
+            #expect(FileManager.default.contents(atPath: out) == Data(bytes))
+            return try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains("sync") && !$0.contains("resumed") }.count
+        }
+        #expect(try syncs([], to: "\(sandbox.root)/durable") >= 1)
+        #expect(try syncs(["--no-sync"], to: "\(sandbox.root)/scratch") == 0)
+        let refused = try sandbox.drctl(["restore", "--target", "t", "--to", "postgres://127.0.0.1:1", "--no-sync"])
+        #expect(refused.status == 2 && refused.stderr.contains("--no-sync applies to file destinations"), "\(refused)")
+    }
+
     @Test func restoresAChosenBackupAndRejectsUnknownOnes() throws {
         let sandbox = try Sandbox()
         let counter = "\(sandbox.root)/counter"

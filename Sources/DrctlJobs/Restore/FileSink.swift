@@ -6,8 +6,8 @@ import DrctlPipeline
 /// Without `replace` an existing file is never touched.
 ///
 /// A scratch file (`durable: false`: the archive `restore --jobs` stages for pg_restore and
-/// removes after it) skips the syncs: a crash means restoring again, and pg_restore reads it
-/// back from the page cache.
+/// removes after it, or any restore with `--no-sync`) skips the syncs: a crash means restoring
+/// again, and pg_restore reads it back from the page cache.
 final class FileSink: ByteSink {
     let path: String
     let replace: Bool

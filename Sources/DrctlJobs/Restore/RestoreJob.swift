@@ -26,6 +26,9 @@ public struct RestoreJob: Sendable {
     public let parallel: ParallelRestore?
     /// Drills: how long each streaming stage was busy.
     public var timing: RestoreTiming?
+    /// A restored file is synced (file and directory) before it is reported restored; false
+    /// (`--no-sync`) leaves that to the kernel, for a scratch copy that a crash may take.
+    public var syncFiles = true
 
     public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
                 preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
@@ -87,7 +90,7 @@ public struct RestoreJob: Sendable {
         for (object, path) in destinations {
             let (region, failures) = try await restore(object, of: manifest, to: path, from: located.regions,
                                                        dataKey: dataKey, logger: logger) {
-                path == "-" ? StandardOutputSink() as ByteSink : try FileSink(path: path, replace: force)
+                path == "-" ? StandardOutputSink() as ByteSink : try FileSink(path: path, replace: force, durable: syncFiles)
             }
             served.append(region)
             skipped += failures.map { "\($0)" }

@@ -43,6 +43,11 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Replace the destination if it exists.")
     var force = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "File destinations: do not fsync the restored file before reporting success.",
+        discussion: "Faster by the time the disk takes to write it; a crash soon after may lose or truncate it. For scratch copies."))
+    var noSync = false
+
     @Option(name: .long, help: "Read from this region only (default: the first healthy region in policy order).")
     var region: String?
 
@@ -65,14 +70,18 @@ struct RestoreCommand: AsyncParsableCommand {
             } else if stagingDir != nil {
                 throw ValidationError("--staging-dir is only used with --jobs")
             }
+            if noSync && (to.hasPrefix("postgres://") || to.hasPrefix("postgresql://")) {
+                throw ValidationError("--no-sync applies to file destinations; the server decides when its data is durable")
+            }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)
-            let outcome = try await RestoreJob(
+            var job = RestoreJob(
                 policy: policy, target: target, backupID: backup, pointInTime: requested, destination: to, force: force,
                 preferredRegion: region, keys: keys, logger: logger,
-                progress: TerminalProgress.forStandardError(), interruption: interruption, parallel: parallel
-            ).run()
+                progress: TerminalProgress.forStandardError(), interruption: interruption, parallel: parallel)
+            job.syncFiles = !noSync
+            let outcome = try await job.run()
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
             if let requested {

@@ -4,7 +4,7 @@ import CZstd
 /// its own worker threads; this stage's thread only feeds them.
 public final class ZstdCompressor: StreamFilter {
     public let name = "zstd"
-    static let jobSize: Int32 = 1 << 20
+    static let jobSize: Int32 = 768 << 10
     private let context: OpaquePointer
     private let outputSize = ZSTD_CStreamOutSize()
 
@@ -21,12 +21,14 @@ public final class ZstdCompressor: StreamFilter {
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(workers))
             // zstd's multi-threaded memory grows with its job size (default 4 × window, 8 MiB at
             // level 3), and so does its speed: each job starts by clearing its tables and
-            // reloading an overlap of the window. Static build, 2 cores, backup of `cat FILE`:
+            // reloading an overlap of the window. Static build, 2 cores, backup of `cat FILE`,
+            // wall time and peak RSS:
             //   job      814 MB pg_dump (5:1)   1 GiB bench corpus (2.3:1)
-            //   512 KiB  1.6-2.4 s  48-56 MB    1.11 s  54-58 MB
-            //   1 MiB    1.17-1.24 s 51-61 MB   0.87-1.09 s  60-66 MB
-            //   2 MiB    1.07-1.12 s 59-60 MB   0.95-1.00 s  84-86 MB
-            // (`zstd -3 -T0`: 1.2 s and 0.75 s). 1 MiB keeps a backup near 64 MiB.
+            //   512 KiB  1.7 s   48-50 MB       1.1 s   53-58 MB
+            //   768 KiB  1.45 s  51 MB          1.0 s   56-63 MB
+            //   1 MiB    1.35 s  52-53 MB       1.0 s   65-72 MB
+            //   2 MiB    1.1 s   59-60 MB       0.95 s  84-86 MB
+            // (`cat FILE | zstd -3 -T0`: 1.2 s and 0.9 s). 768 KiB keeps a backup under 64 MiB.
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, ZstdCompressor.jobSize)
         }
     }

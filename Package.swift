@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "DrctlTestSupport", dependencies: ["DrctlSources", "DrctlPipeline"], path: "Tests/DrctlTestSupport"),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // The agent's scheduler and loop.
-        .testTarget(name: "DrctlAgentTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DrctlAgentTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto", "DrctlTestSupport", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `drctl` binary against real files and processes.
         .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources", "DrctlTestSupport"]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlTestSupport
 
 /// Backups tell the policy's channels when they fail, are degraded and recover, shaped for each
 /// kind (drctl JSON, Slack, Alertmanager); an unreachable channel never fails a backup.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlTestSupport
 import DrctlSources
 
 /// One-shot runs leave Prometheus metrics where the policy says: a node_exporter textfile per

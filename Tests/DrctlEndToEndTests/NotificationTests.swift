@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlTestSupport
 
 /// A drill that fails (or misses an objective) is POSTed as JSON to the policy's webhooks,
 /// retried when the receiver errs; a passing drill sends nothing, and delivery never changes

@@ -1,13 +1,12 @@
 import Foundation
 import Glibc
 import DrctlSources
-import DrctlTestSupport
 
 /// A real HTTP server on a free loopback port (Python's http.server in a child process) that
 /// records every request it gets — method, path, headers, body — and answers the first
 /// `failFirst` of them with 500, the rest with 200. Stopped when released.
-final class HTTPReceiver {
-    let port: Int
+public final class HTTPReceiver: Sendable {
+    public let port: Int
     private let log: String
     private let process: ChildProcess
 
@@ -35,7 +34,7 @@ final class HTTPReceiver {
     server.serve_forever()
     """#
 
-    init(failFirst: Int = 0) throws {
+    public init(failFirst: Int = 0) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-http-\(UUID().uuidString).jsonl").path
         process = try ChildProcess(argv: ["python3", "-c", Self.script, log, "\(failFirst)"])
         guard let line = process.readLine(), let port = Int(line) else {
@@ -50,16 +49,16 @@ final class HTTPReceiver {
         unlink(log)
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
-    struct Request {
-        let method: String
-        let path: String
-        let headers: [String: String]
-        let body: String
+    public struct Request: Sendable {
+        public let method: String
+        public let path: String
+        public let headers: [String: String]
+        public let body: String
     }
 
-    var requests: [Request] {
+    public var requests: [Request] {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
@@ -67,14 +66,4 @@ final class HTTPReceiver {
                            headers: object["headers"] as? [String: String] ?? [:], body: object["body"] as? String ?? "")
         }
     }
-}
-
-/// Samples of a Prometheus text exposition: `name{labels}` → value (labels as written).
-func parseExposition(_ text: String) -> [String: Double] {
-    var samples: [String: Double] = [:]
-    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-        samples[String(line[..<space])] = value
-    }
-    return samples
 }

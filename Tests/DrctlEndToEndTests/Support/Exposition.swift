@@ -1,0 +1,11 @@
+import Foundation
+
+/// Samples of a Prometheus text exposition: `name{labels}` → value (labels as written).
+func parseExposition(_ text: String) -> [String: Double] {
+    var samples: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        samples[String(line[..<space])] = value
+    }
+    return samples
+}

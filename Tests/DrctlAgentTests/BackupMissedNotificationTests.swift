@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Testing
-import DrctlCrypto
 import DrctlJobs
 import DrctlPolicy
 import DrctlTestSupport
@@ -11,18 +10,8 @@ import DrctlTestSupport
 /// skipped drill or prune counts in the metrics but notifies nobody.
 @Suite struct BackupMissedNotificationTests {
     @Test func aSkippedBackupIsPostedAsMissed() async throws {
-        let root = NSTemporaryDirectory() + "drctl-missed-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try SecretKey.generate().write(to: "\(root)/backup.key")
         let hook = try HTTPReceiver()
-        let policy = try PolicyLoader.load(yaml: """
-            version: 1
-            repository:
-              regions:
-                - name: local
-                  url: \(root)/repo
-              encryption: {key_file: \(root)/backup.key}
+        let scratch = try LocalRepositoryPolicy("""
             targets:
               - name: nightly
                 kind: command
@@ -31,7 +20,8 @@ import DrctlTestSupport
             notifications:
               - kind: webhook
                 url: \(hook.url)/hooks/missed
-            """, sourcePath: "\(root)/policy.yaml")
+            """)
+        let policy = scratch.policy
         let runner = ScheduledRunner(policy: policy, keys: try KeyRing(policy: policy.repository.encryption),
                                      logger: Logger(label: "test"), interruption: Interruption(),
                                      metrics: AgentMetrics(policy: policy))

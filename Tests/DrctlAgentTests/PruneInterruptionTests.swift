@@ -11,23 +11,14 @@ import DrctlStorage
 /// target's lock is released for the next run.
 @Suite struct PruneInterruptionTests {
     @Test func aSignalStopsPruneBeforeItsNextRemovalAndReleasesTheLock() throws {
-        let root = NSTemporaryDirectory() + "drctl-prune-signal-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = FileManager.default.createFile(atPath: "\(root)/backup.key", contents: Data("not read by prune".utf8))
-        let policy = try PolicyLoader.load(yaml: """
-            version: 1
-            repository:
-              regions:
-                - name: local
-                  url: \(root)/repo
-              encryption: {key_file: \(root)/backup.key}
+        let scratch = try LocalRepositoryPolicy("""
             targets:
               - name: t
                 kind: command
                 command: ["echo", "hello"]
                 retention: {keep_last: 1}
-            """, sourcePath: "\(root)/policy.yaml")
+            """)
+        let (root, policy) = (scratch.root, scratch.policy)
         let store = LocalDirectoryStore(root: "\(root)/repo")
         for daysAgo in [3.0, 2, 1] { try Self.writeBackup(of: "t", startedAt: Date().addingTimeInterval(-daysAgo * 86_400), in: store) }
 

@@ -481,6 +481,7 @@ final class S3ObjectWriter: StallAwareWriter {
     /// Parts handed to `uploads` so far.
     private var partsStarted = 0
     private let uploads = S3PartUploads()
+    private let spareBuffers = S3PartBuffers()
     /// Bytes sent in parts so far.
     private var written: UInt64 = 0
     private var finished = false
@@ -627,18 +628,21 @@ final class S3ObjectWriter: StallAwareWriter {
                                   reason: "object needs more than 10,000 parts")
         }
         let slots = Self.partsInFlight(number, base: store.partSize, memory: store.uploadMemory)
-        let (store, key, uploadID, cancellation, progress) = (self.store, self.key, uploadID, self.cancellation, self.progress)
-        // Handed over in a box the part's thread empties: the part's bytes are freed when its
-        // request ends, whatever keeps the thread's closure alive afterwards.
+        let (store, key, uploadID, cancellation, progress, spares) =
+            (self.store, self.key, uploadID, self.cancellation, self.progress, spareBuffers)
+        // Handed over in a box the part's thread returns to the spares once its request has
+        // ended, whatever keeps the thread's closure alive afterwards.
         let parcel = S3PartBytes(buffer)
+        let parcelSize = buffer.count
+        buffer = []
         // The buffer being filled next counts as one of the slots.
         try uploads.start(part: number, limit: max(1, slots - 1)) {
-            let body = parcel.take()
+            defer { spares.put(parcel) }
             let client = HTTPClient(settings: store.settings, cancellation: cancellation)
             let answer = try store.expectSuccess(
                 store.send(client, method: "PUT", objectKey: objectKey,
                            query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                           body: body, operation: "upload part \(number) of", key: key),
+                           body: parcel.current, operation: "upload part \(number) of", key: key),
                 operation: "upload part \(number) of", key: key)
             guard let etag = answer.0.header("ETag"), !etag.isEmpty else {
                 throw StorageError.io(operation: "upload part \(number) of", key: key, location: store.location,
@@ -649,8 +653,8 @@ final class S3ObjectWriter: StallAwareWriter {
         }
         if slots == 1 { uploads.waitForAll() }
         partsStarted = number
-        written += UInt64(buffer.count)
-        buffer = []
+        written += UInt64(parcelSize)
+        buffer = spareBuffers.take(capacity: currentPartSize)
     }
 
     /// AbortMultipartUpload, best effort (prune removes what is left if this fails). When the

@@ -57,19 +57,3 @@ final class S3PartUploads: @unchecked Sendable {
         return etags.isEmpty && inFlight == 0
     }
 }
-
-/// One part's bytes on their way to its upload thread, taken exactly once.
-final class S3PartBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8]?
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func take() -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        let taken = bytes ?? []
-        bytes = nil
-        return taken
-    }
-}

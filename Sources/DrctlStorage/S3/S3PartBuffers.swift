@@ -1,0 +1,70 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// The part buffers of one multipart upload, reused from part to part.
+///
+/// A writer holds at most `partsInFlight` parts of 5 MiB or more. Allocated anew for every part,
+/// they come back from glibc's arenas, not from the system, once the first few are freed (its
+/// mmap threshold rises to their size), and the arenas keep what fragments: three regions took
+/// an 8 GiB stream from 116 to 149 MiB (scripts/bench-s3.sh, SINK_GIB). Allocating each part
+/// with mmap instead returns it, at a page fault per 4 KiB filled (+7 s of system time for that
+/// stream). Reused buffers cost neither: a part's buffer comes back here once its request has
+/// ended, before the writer is told the part is done, and the next part is filled into it.
+final class S3PartBuffers: Sendable {
+    private let spares = Mutex<[[UInt8]]>([])
+
+    /// An empty buffer with room for `capacity` bytes if a spare one has it, else an empty one
+    /// (allocated as it fills); spares too small (parts grow every 1000 parts) are freed, and
+    /// glibc is asked to give their memory back (it would keep them in its arenas).
+    func take(capacity: Int) -> [UInt8] {
+        let (found, outgrown) = spares.withLock { spares -> ([UInt8]?, Bool) in
+            let held = spares.count
+            spares.removeAll { $0.capacity < capacity }
+            return (spares.popLast(), spares.count < held)
+        }
+        if outgrown { _ = mallocTrim?(0) }
+        return found ?? []
+    }
+
+    /// Takes back a part's buffer: its bytes are dropped, its storage kept.
+    func put(_ parcel: S3PartBytes) {
+        var buffer = parcel.take()
+        guard buffer.capacity > 0 else { return }
+        buffer.removeAll(keepingCapacity: true)
+        spares.withLock { $0.append(buffer) }
+    }
+
+    /// Spare buffers held now.
+    var spareCount: Int { spares.withLock { $0.count } }
+}
+
+/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+}()
+
+/// One part's bytes on their way to its upload thread, then back to `S3PartBuffers`.
+final class S3PartBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8]?
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// The bytes, while they are here (for the request).
+    var current: [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return bytes ?? []
+    }
+
+    /// Moves the bytes out (once; later calls return an empty array).
+    func take() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = bytes ?? []
+        bytes = nil
+        return taken
+    }
+}

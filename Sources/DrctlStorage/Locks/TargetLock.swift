@@ -113,12 +113,17 @@ public final class TargetLock: Sendable {
                     try link.chain.write(state, generation: link.generation + 1, owner: owner, acquiredAt: acquiredAt,
                                          now: now, ttl: ttl)
                     link.generation += 1
-                    // Landed below the newest generation: the slot was free only because the run
-                    // that took the lock over has renewed it since and cleaned up. Not ours.
-                    let present = state == .held ? try? link.chain.generations() : nil
-                    if let top = present?.last, top > link.generation {
-                        try? link.chain.region.store.delete(link.chain.key(link.generation))
-                        throw StorageError.alreadyExists(key: link.chain.key(top), location: link.chain.region.store.location)
+                    var present: [Int]?
+                    if state == .held {
+                        // A listing that fails leaves the renewal standing: the write landed.
+                        switch Result(catching: { try link.chain.confirm(link.generation) }) {
+                        case .success(.none):
+                            // The run that took the lock over has renewed it since and cleaned up.
+                            throw StorageError.alreadyExists(key: link.chain.key(link.generation),
+                                                             location: link.chain.region.store.location)
+                        case .success(let listed): present = listed
+                        case .failure: present = nil
+                        }
                     }
                     link.chain.cleanUp(below: link.generation - 1, among: present)
                     if state == .held { kept.append(link) }
@@ -196,18 +201,23 @@ struct LockChain: Sendable {
             } catch StorageError.alreadyExists {
                 continue   // another run wrote this generation first: look again
             }
-            // Landed below the newest generation (a slot freed by clean-up): withdraw, look again.
-            let present = try generations()
-            if let top = present.last, top > generation {
-                try? region.store.delete(key(generation))
-                continue
-            }
+            guard let present = try confirm(generation) else { continue }   // withdrawn: look again
             cleanUp(below: generation - 1, among: present)
             let abandoned = newest.flatMap { $0.record.state == .held ? $0.record : nil }
             return (generation, abandoned)
         }
         throw StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target), location: region.store.location,
                               reason: "the lock kept changing under us (8 attempts)")
+    }
+
+    /// After writing `generation`: the generations present, or nil when a newer one exists. The
+    /// slot was free only because a clean-up had removed it (the newer generation's holder
+    /// renewed and cleaned up meanwhile), so the write is no lock: it is withdrawn.
+    func confirm(_ generation: Int) throws -> [Int]? {
+        let present = try generations()
+        guard let top = present.last, top > generation else { return present }
+        try? region.store.delete(key(generation))
+        return nil
     }
 
     /// Deletes the generations below `generation` (best effort: they are history only), from

@@ -6,8 +6,7 @@ import DrctlSources
 import DrctlTestSupport
 
 /// RedisRDBSource and RedisFacts against real redis-server processes started by the tests.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: RedisServer.serverPath)))
-struct RedisRDBSourceTests {
+@Suite struct RedisRDBSourceTests {
     /// The error `body` throws, as a RedisError (nil if it threw nothing or something else).
     func redisError(_ body: () throws -> Void) -> RedisError? {
         do {
@@ -314,33 +313,5 @@ struct RedisRDBSourceTests {
         #expect(facts.role == "master")
         let version = try run(RedisServer.serverPath, ["--version"]).output
         #expect(version.contains("v=\(facts.version) "))
-    }
-}
-
-/// `REDIS_BENCH=1 swift test --filter RedisBenchmark`: the source against `redis-cli --rdb`
-/// on the same server and settings (1 M keys, diskless with no delay), both writing a file.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["REDIS_BENCH"] != nil))
-struct RedisBenchmark {
-    @Test func againstRedisCli() throws {
-        let server = try RedisServer(arguments: ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"])
-        defer { server.stop() }
-        #expect(try server.cli("DEBUG", "POPULATE", "1000000", "key", "100") == "OK")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-redis-bench-\(UUID().uuidString).rdb")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let clock = ContinuousClock()
-        var cliTimes: [Duration] = []
-        var ourTimes: [Duration] = []
-        for _ in 0..<3 {
-            cliTimes.append(try clock.measure {
-                let result = try run(RedisServer.cliPath, ["-p", "\(server.port)", "--rdb", file.path])
-                #expect(result.status == 0)
-            })
-            ourTimes.append(try clock.measure {
-                try drain(RedisRDBSource(endpoint: server.endpoint), into: file, bufferSize: 256 << 10)
-            })
-        }
-        let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        print("RDB \(size) bytes; redis-cli --rdb \(cliTimes); RedisRDBSource \(ourTimes)")
-        #expect(ourTimes.min()! <= cliTimes.min()! * 1.1)
     }
 }

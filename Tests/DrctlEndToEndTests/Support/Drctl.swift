@@ -24,9 +24,32 @@ enum Drctl {
     }
 
     /// Runs drctl with `arguments`; returns its exit status and outputs.
+    ///
+    /// drctl may dump core (the shell lifts the limit for it alone, then execs it), and a run
+    /// that crashed carries the core's backtrace in its stderr: a crash seen once in CI, after
+    /// drctl's work was done, left nothing else to go on.
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        try Command.run([binary] + arguments, environment: environment)
+        let started = Date()
+        let result = try Command.run(["/bin/sh", "-c", "ulimit -c unlimited 2>/dev/null; exec \"$0\" \"$@\"", binary] + arguments,
+                                     environment: environment)
+        guard crashSignals.contains(result.status - 128) else { return result }
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr + crashReport(since: started))
+    }
+
+    private static let crashSignals: Set<Int32> = [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV]
+
+    /// The threads' backtraces from the core the crash left in the working directory (the
+    /// kernel's core_pattern here is `core`), which is then removed.
+    private static func crashReport(since started: Date) -> String {
+        let core = FileManager.default.currentDirectoryPath + "/core"
+        guard let modified = (try? FileManager.default.attributesOfItem(atPath: core))?[.modificationDate] as? Date,
+              modified >= started.addingTimeInterval(-1) else {
+            return "\n--- no core file at \(core) (core_pattern: \((try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) ?? "?"))"
+        }
+        defer { unlink(core) }
+        let gdb = try? Command.run(["gdb", "-batch", "-nx", "-ex", "info threads", "-ex", "thread apply all bt 40", binary, core])
+        return "\n--- backtraces from \(core)\n" + (gdb.map { $0.stdout + $0.stderr } ?? "gdb did not run")
     }
 }
 

@@ -10,6 +10,14 @@ import Testing
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "kill -ABRT $PPID; sleep 3"])])
         let crashed = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: ["SWIFT_BACKTRACE": "enable=no"])
         #expect(crashed.status == 128 + SIGABRT, "\(crashed)")
+        let pattern = (try String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard pattern == "core" else {
+            // Cores go elsewhere on this machine (a pipe to a collector, another path): the
+            // report says so instead of staying silent.
+            #expect(crashed.stderr.contains("--- no core file in") && crashed.stderr.contains(pattern), "\(crashed.stderr.suffix(2000))")
+            return
+        }
         #expect(crashed.stderr.contains("--- backtraces from"), "\(crashed.stderr.suffix(2000))")
         #expect(crashed.stderr.contains("Pipeline"), "the pipeline's threads are among them: \(crashed.stderr.suffix(4000))")
         #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/core"), "the core is removed")

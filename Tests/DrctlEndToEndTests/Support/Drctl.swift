@@ -40,12 +40,16 @@ enum Drctl {
     private static let crashSignals: Set<Int32> = [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV]
 
     /// The threads' backtraces from the core the crash left in the working directory (the
-    /// kernel's core_pattern here is `core`), which is then removed.
+    /// kernel's core_pattern here is `core`; `core.PID` with core_uses_pid), which is then removed.
     private static func crashReport(since started: Date) -> String {
-        let core = FileManager.default.currentDirectoryPath + "/core"
-        guard let modified = (try? FileManager.default.attributesOfItem(atPath: core))?[.modificationDate] as? Date,
-              modified >= started.addingTimeInterval(-1) else {
-            return "\n--- no core file at \(core) (core_pattern: \((try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) ?? "?"))"
+        let directory = FileManager.default.currentDirectoryPath
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let cores = names.filter { $0 == "core" || $0.hasPrefix("core.") }.map { "\(directory)/\($0)" }.filter { path in
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date).map { $0 >= started.addingTimeInterval(-1) } ?? false
+        }
+        guard let core = cores.first else {
+            let pattern = (try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) ?? "?"
+            return "\n--- no core file in \(directory) (core_pattern: \(pattern.trimmingCharacters(in: .whitespacesAndNewlines)))"
         }
         defer { unlink(core) }
         let gdb = try? Command.run(["gdb", "-batch", "-nx", "-ex", "info threads", "-ex", "thread apply all bt 40", binary, core])

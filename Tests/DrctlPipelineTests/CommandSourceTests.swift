@@ -64,6 +64,18 @@ import DrctlPipeline
         try source.finish()
     }
 
+    /// A program gets standard input, output and error, and no other descriptor of drctl's,
+    /// even one opened without close-on-exec (as a parent process or a library may leave).
+    @Test func aProgramInheritsOnlyItsStandardDescriptors() throws {
+        let stray = open("/dev/null", O_RDONLY)
+        #expect(stray > 2)
+        defer { close(stray) }
+        let source = try CommandSource(argv: ["sh", "-c", "ls /proc/$$/fd"])
+        let listed = String(decoding: try drain(source), as: UTF8.self).split(separator: "\n").compactMap { Int($0) }
+        try source.finish()
+        #expect(listed.contains(1) && !listed.contains(Int(stray)), "the child's descriptors: \(listed), the stray one: \(stray)")
+    }
+
     @Test func cancelStopsAHangingProgram() throws {
         let source = try CommandSource(argv: ["sleep", "60"])
         let started = Date()

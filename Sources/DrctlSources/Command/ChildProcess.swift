@@ -44,6 +44,9 @@ public final class ChildProcess: Sendable {
         }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Nothing else: not a descriptor drctl inherited without close-on-exec, nor one a library
+        // opened without it. (Our own are close-on-exec.)
+        _ = GlibcSymbols.addCloseFrom?(&actions, 3)
 
         // The child starts with default signal handling even though drctl ignores SIGPIPE, and
         // routes SIGINT/SIGTERM through a dispatch source (which sets them to SIG_IGN): ignored

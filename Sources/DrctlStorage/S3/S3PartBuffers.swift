@@ -1,5 +1,5 @@
+import DrctlPipeline
 import Foundation
-import Glibc
 import Synchronization
 
 /// The part buffers of one multipart upload, reused from part to part.
@@ -23,7 +23,7 @@ final class S3PartBuffers: Sendable {
             spares.removeAll { $0.capacity < capacity }
             return (spares.popLast(), spares.count < held)
         }
-        if outgrown { _ = mallocTrim?(0) }
+        if outgrown { _ = GlibcSymbols.mallocTrim?(0) }
         return found ?? []
     }
 
@@ -38,12 +38,6 @@ final class S3PartBuffers: Sendable {
     /// Spare buffers held now.
     var spareCount: Int { spares.withLock { $0.count } }
 }
-
-/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
-private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-}()
 
 /// One part's bytes on their way to its upload thread, then back to `S3PartBuffers`.
 final class S3PartBytes: @unchecked Sendable {

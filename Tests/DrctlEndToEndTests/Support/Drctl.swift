@@ -52,7 +52,7 @@ enum Drctl {
             return "\n--- no core file in \(directory) (core_pattern: \(pattern.trimmingCharacters(in: .whitespacesAndNewlines)))"
         }
         defer { unlink(core) }
-        let gdb = try? Command.run(["gdb", "-batch", "-nx", "-ex", "info threads", "-ex", "thread apply all bt 40", binary, core])
+        let gdb = try? Command.run(["gdb", "-batch", "-nx", "-iex", "set debuginfod enabled off", "-ex", "info threads", "-ex", "thread apply all bt 40", binary, core])
         return "\n--- backtraces from \(core)\n" + (gdb.map { $0.stdout + $0.stderr } ?? "gdb did not run")
     }
 }

@@ -1,0 +1,17 @@
+import Glibc
+
+/// glibc functions that its Swift module does not export (their declarations need _GNU_SOURCE),
+/// looked up when first used; nil on a glibc without them.
+public enum GlibcSymbols {
+    /// `malloc_trim(pad)`: gives the free memory of every arena back to the system.
+    public static let mallocTrim: (@convention(c) (Int) -> Int32)? = symbol("malloc_trim")
+
+    /// `posix_spawn_file_actions_addclosefrom_np(actions, from)` (glibc 2.34): the child closes
+    /// every descriptor from `from` up.
+    public static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        symbol("posix_spawn_file_actions_addclosefrom_np")
+
+    private static func symbol<Function>(_ name: String) -> Function? {
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: Function.self) }
+    }
+}

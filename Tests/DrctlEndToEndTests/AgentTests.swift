@@ -53,8 +53,12 @@ import Testing
         #expect(eventually(within: 30) { sandbox.files(under: "\(sandbox.repository)/manifests/fast").count == 1 }, "\(stderr)")
         #expect(stderr.components(separatedBy: "scheduled run starting").count - 1 == 2, "\(stderr)")
         #expect(stderr.contains("catch_up=true"))
-        let metrics = try curl("http://\(listen)/metrics").stdout
-        #expect(metrics.contains("drctl_agent_runs_total{job=\"backup\",target=\"fast\",result=\"success\"} 1"), "\(metrics)")
+        // The run's metrics are recorded once its aftermath is done, a moment after the commit.
+        var metrics = ""
+        #expect(try eventually(within: 30) {
+            metrics = try curl("http://\(listen)/metrics").stdout
+            return metrics.contains("drctl_agent_runs_total{job=\"backup\",target=\"fast\",result=\"success\"} 1")
+        }, "\(metrics)")
         #expect(metrics.contains("drctl_backup_last_success_timestamp_seconds{target=\"fast\"}"), "\(metrics)")
         #expect(metrics.contains("drctl_objective_rpo_seconds{target=\"fast\"} 5400"), "\(metrics)")
         #expect(metrics.contains("drctl_backup_total{target=\"fast\",result=\"complete\"} 1"), "\(metrics)")
@@ -137,8 +141,12 @@ import Testing
         #expect(stderr.contains("catch_up=true") && stderr.contains("result=passed"), "\(stderr)")
         #expect(sandbox.files(under: drills).count == 2, "the scheduled drill is recorded")
         let listen = try #require(stderr.firstMatch(of: /listen=(127\.0\.0\.1:\d+)/)?.1)
-        let metrics = try curl("http://\(listen)/metrics").stdout
-        #expect(metrics.contains("drctl_agent_runs_total{job=\"drill\",target=\"t\",result=\"success\"} 1"), "\(metrics)")
+        // Recorded once the run has returned, a moment after its log line.
+        var metrics = ""
+        #expect(try eventually(within: 30) {
+            metrics = try curl("http://\(listen)/metrics").stdout
+            return metrics.contains("drctl_agent_runs_total{job=\"drill\",target=\"t\",result=\"success\"} 1")
+        }, "\(metrics)")
         #expect(metrics.contains("drctl_drill_total{target=\"t\",result=\"passed\"} 2"), "\(metrics)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0 != ".templates" }.isEmpty,
                 "the drill's scratch directory is gone")

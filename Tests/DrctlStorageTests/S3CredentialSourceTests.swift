@@ -54,9 +54,10 @@ import Testing
         #expect(try source.current(now: Date().addingTimeInterval(3700)).accessKeyID == "AKIA2")
     }
 
+    /// STS's `Expiration` (WebIdentityCredentials reads it with `Timestamp.parse`).
     @Test func stsExpirationTimestampsAreRead() {
-        #expect(WebIdentityCredentials.timestamp("2026-12-02T07:00:00Z") == Date(timeIntervalSince1970: 1_796_194_800))
-        #expect(WebIdentityCredentials.timestamp("2026-12-02T07:00:00.500Z") == Date(timeIntervalSince1970: 1_796_194_800.5))
-        #expect(WebIdentityCredentials.timestamp("tomorrow") == nil)
+        #expect(Timestamp.parse("2026-12-02T07:00:00Z") == Date(timeIntervalSince1970: 1_796_194_800))
+        #expect(Timestamp.parse("2026-12-02T07:00:00.500Z") == Date(timeIntervalSince1970: 1_796_194_800.5))
+        #expect(Timestamp.parse("tomorrow") == nil)
     }
 }

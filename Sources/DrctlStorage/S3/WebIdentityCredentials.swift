@@ -56,17 +56,8 @@ public struct WebIdentityCredentials: Sendable {
             throw WebIdentityError("STS refused AssumeRoleWithWebIdentity for role \(roleARN): \(code) \(message)"
                 .trimmingCharacters(in: .whitespaces))
         }
-        let expiration = credentials.value("Expiration").flatMap(Self.timestamp)
         return S3Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: credentials.value("SessionToken"),
-                             expiration: expiration)
-    }
-
-    /// STS's `Expiration`: ISO 8601, with or without fractional seconds.
-    static func timestamp(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+                             expiration: credentials.value("Expiration").flatMap(Timestamp.parse))
     }
 
     private static func find(_ element: S3XMLElement, _ name: String) -> S3XMLElement? {

@@ -26,9 +26,14 @@ public struct RestoreJob: Sendable {
     public let parallel: ParallelRestore?
     /// Drills: how long each streaming stage was busy.
     public var timing: RestoreTiming?
-    /// A restored file is synced (file and directory) before it is reported restored; false
-    /// (`--no-sync`) leaves that to the kernel, for a scratch copy that a crash may take.
+    /// A restored file is synced before it is reported restored; false (`--no-sync`) leaves
+    /// that to the kernel, for a scratch copy that a crash may take.
     public var syncFiles = true
+
+    /// `postgres://` or `postgresql://`: a server to load into, not a file.
+    public static func isPostgresServer(_ destination: String) -> Bool {
+        destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://")
+    }
 
     public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
                 preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
@@ -61,7 +66,7 @@ public struct RestoreJob: Sendable {
         let located = try BackupLocator(repository: repository, logger: logger)
             .locate(target: target.name, id: backupID, notAfter: pointInTime, regions: regions)
         let manifest = located.manifest
-        if destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://") {
+        if Self.isPostgresServer(destination) {
             return try await restoreIntoPostgres(manifest, regions: located.regions)
         }
         if parallel != nil {

@@ -70,7 +70,7 @@ struct RestoreCommand: AsyncParsableCommand {
             } else if stagingDir != nil {
                 throw ValidationError("--staging-dir is only used with --jobs")
             }
-            if noSync && (to.hasPrefix("postgres://") || to.hasPrefix("postgresql://")) {
+            if noSync && RestoreJob.isPostgresServer(to) {
                 throw ValidationError("--no-sync applies to file destinations; the server decides when its data is durable")
             }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)

@@ -115,14 +115,13 @@ public final class TargetLock: Sendable {
                     link.generation += 1
                     var present: [Int]?
                     if state == .held {
-                        // A listing that fails leaves the renewal standing: the write landed.
-                        switch Result(catching: { try link.chain.confirm(link.generation) }) {
-                        case .success(.none):
-                            // The run that took the lock over has renewed it since and cleaned up.
-                            throw StorageError.alreadyExists(key: link.chain.key(link.generation),
-                                                             location: link.chain.region.store.location)
-                        case .success(let listed): present = listed
-                        case .failure: present = nil
+                        do {
+                            present = try link.chain.confirm(link.generation)
+                        } catch StorageError.alreadyExists(let key, let location) {
+                            // The run that took the lock over renewed it since and cleaned up.
+                            throw StorageError.alreadyExists(key: key, location: location)
+                        } catch {
+                            present = nil   // a listing that fails leaves the renewal standing: the write landed
                         }
                     }
                     link.chain.cleanUp(below: link.generation - 1, among: present)
@@ -196,12 +195,13 @@ struct LockChain: Sendable {
                 throw TargetLockedError(target: target, holder: newest.record, region: region.name)
             }
             let generation = (newest?.generation ?? 0) + 1
+            let present: [Int]
             do {
                 try write(.held, generation: generation, owner: owner, acquiredAt: now, now: now, ttl: ttl)
+                present = try confirm(generation)
             } catch StorageError.alreadyExists {
-                continue   // another run wrote this generation first: look again
+                continue   // another run wrote this generation first, or a newer one: look again
             }
-            guard let present = try confirm(generation) else { continue }   // withdrawn: look again
             cleanUp(below: generation - 1, among: present)
             let abandoned = newest.flatMap { $0.record.state == .held ? $0.record : nil }
             return (generation, abandoned)
@@ -210,14 +210,15 @@ struct LockChain: Sendable {
                               reason: "the lock kept changing under us (8 attempts)")
     }
 
-    /// After writing `generation`: the generations present, or nil when a newer one exists. The
-    /// slot was free only because a clean-up had removed it (the newer generation's holder
-    /// renewed and cleaned up meanwhile), so the write is no lock: it is withdrawn.
-    func confirm(_ generation: Int) throws -> [Int]? {
+    /// After writing `generation`: the generations present. When a newer one exists, the slot
+    /// was free only because a clean-up had removed it (the newer generation's holder renewed
+    /// and cleaned up meanwhile), so the write is no lock: it is withdrawn, and this throws
+    /// `alreadyExists` for the newer generation, as a write into a taken slot does.
+    func confirm(_ generation: Int) throws -> [Int] {
         let present = try generations()
         guard let top = present.last, top > generation else { return present }
         try? region.store.delete(key(generation))
-        return nil
+        throw StorageError.alreadyExists(key: key(top), location: region.store.location)
     }
 
     /// Deletes the generations below `generation` (best effort: they are history only), from

@@ -90,7 +90,7 @@ import Testing
     @Test func noSyncRestoresTheSameBytesWithoutSyncing() throws {
         let sandbox = try Sandbox()
         let input = "\(sandbox.root)/input"
-        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
         #expect(FileManager.default.createFile(atPath: input, contents: Data(bytes)))
         try sandbox.writePolicy(targets: [("t", ["cat", input])])
         #expect(try sandbox.drctl(["backup"]).status == 0)

@@ -54,6 +54,19 @@ import Testing
         #expect(try source.current(now: Date().addingTimeInterval(3700)).accessKeyID == "AKIA2")
     }
 
+    /// A store whose credentials cannot be had sends nothing and names the renewal's cause.
+    @Test func aStoreWithoutCredentialsNamesTheRenewalsError() throws {
+        struct TokenGone: Error, CustomStringConvertible { var description: String { "the token file is gone" } }
+        let source = S3CredentialSource { throw TokenGone() }
+        let store = try S3ObjectStore(endpoint: "http://127.0.0.1:9", region: "us-east-1", bucket: "b", prefix: "",
+                                      pathStyle: true, credentials: source)
+        #expect {
+            _ = try store.get("k")
+        } throws: { error in
+            "\(error)".contains("cannot renew the S3 credentials") && "\(error)".contains("the token file is gone")
+        }
+    }
+
     /// STS's `Expiration` (WebIdentityCredentials reads it with `Timestamp.parse`).
     @Test func stsExpirationTimestampsAreRead() {
         #expect(Timestamp.parse("2026-12-02T07:00:00Z") == Date(timeIntervalSince1970: 1_796_194_800))

@@ -5,6 +5,8 @@ import CZstd
 public final class ZstdCompressor: StreamFilter {
     public let name = "zstd"
     static let jobSize: Int32 = 768 << 10
+    /// zstd's overlapLog: 1 means none, 9 the whole window.
+    static let overlapLog: Int32 = 1
     private let context: OpaquePointer
     private let outputSize = ZSTD_CStreamOutSize()
 
@@ -30,6 +32,13 @@ public final class ZstdCompressor: StreamFilter {
             //   2 MiB    1.1 s   59-60 MB       0.95 s  84-86 MB
             // (`cat FILE | zstd -3 -T0`: 1.2 s and 0.9 s). 768 KiB keeps a backup under 64 MiB.
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, ZstdCompressor.jobSize)
+            // No overlap: a job does not reload the end of the previous one (by default a
+            // quarter of the 2 MiB window at level 3). Backup of the 1 GiB bench corpus, six
+            // alternating runs each: 1.88 s and 3.08 CPU-s against 2.38 s and 3.96 CPU-s with
+            // the default overlap, and the stored object no bigger (`zstd -3 -T2 -B786432`:
+            // 446,569,379 bytes against 446,585,769). Matches across a job boundary are lost
+            // either way but for that quarter window.
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_overlapLog, ZstdCompressor.overlapLog)
         }
     }
 

@@ -78,11 +78,15 @@ public final class ChildProcess: Sendable {
         // ETXTBSY: the program file is still open for writing somewhere, typically because a
         // concurrent fork (ours or a library's) inherited the descriptor of the writer that just
         // installed it and has not exec'd yet. That clears within milliseconds; retry briefly.
+        // The wait is outside the lock, so that other starts go on meanwhile: our pipe ends are
+        // close-on-exec by now, so no child started meanwhile can inherit them.
         var status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
         var busyRetries = 0
         while status == ETXTBSY && busyRetries < 20 {
             busyRetries += 1
+            spawnLock.unlock()
             usleep(UInt32(5_000 * busyRetries))
+            spawnLock.lock()
             status = posix_spawnp(&child, argv[0], &actions, &attributes, cArgv, cEnv)
         }
         close(outPipe[1])

@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "drctl", dependencies: [
-            "DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto",
+            "DrctlJobs", "DrctlPolicy", "DrctlPipeline", "DrctlStorage", "DrctlCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrctlJobs
+import DrctlPipeline
 import Glibc
 
 @main
@@ -22,6 +23,7 @@ struct Drctl: AsyncParsableCommand {
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input
     /// (README, "Exit codes"), not 64.
     static func main() async {
+        MallocSettings.apply()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -19,6 +19,7 @@ import Testing
         #expect(reused.isEmpty && reused.capacity >= 5 << 20)
         #expect(address(reused) == storage, "the same storage, not a copy")
         #expect(spares.spareCount == 0)
+        #expect(spares.freedCount == 0, "reusing a spare frees nothing (and trims nothing)")
     }
 
     @Test func sparesTooSmallForGrownPartsAreFreed() {
@@ -28,11 +29,13 @@ import Testing
         #expect(spares.spareCount == 2)
         #expect(spares.take(capacity: 10 << 20).capacity == 0)
         #expect(spares.spareCount == 0)
+        #expect(spares.freedCount == 2)
 
         // A small part that comes back after the parts grew is freed by the next take, not kept.
         spares.put(S3PartBytes([UInt8](repeating: 3, count: 10 << 20)))
         spares.put(S3PartBytes([UInt8](repeating: 4, count: 5 << 20)))
         #expect(spares.take(capacity: 10 << 20).capacity >= 10 << 20)
         #expect(spares.spareCount == 0)
+        #expect(spares.freedCount == 3)
     }
 }

@@ -148,6 +148,8 @@ public final class Pipeline: Sendable {
         }
         guard let (completion, failure) = finished else { return }
         if failure != nil { stages.sink.abort() }
+        // The pieces are freed; give back what MallocSettings keeps for reuse while streaming.
+        _ = GlibcSymbols.mallocTrim?(0)
         completion(failure)
     }
 }

@@ -6,6 +6,9 @@ public enum GlibcSymbols {
     /// `malloc_trim(pad)`: gives the free memory of every arena back to the system.
     public static let mallocTrim: (@convention(c) (Int) -> Int32)? = symbol("malloc_trim")
 
+    /// `mallopt(param, value)`: sets one of malloc's tunables; 1 on success.
+    public static let mallopt: (@convention(c) (Int32, Int32) -> Int32)? = symbol("mallopt")
+
     /// `posix_spawn_file_actions_addclosefrom_np(actions, from)` (glibc 2.34): the child closes
     /// every descriptor from `from` up.
     public static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =

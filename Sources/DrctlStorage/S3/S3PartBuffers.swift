@@ -13,17 +13,24 @@ import Synchronization
 /// ended, before the writer is told the part is done, and the next part is filled into it.
 final class S3PartBuffers: Sendable {
     private let spares = Mutex<[[UInt8]]>([])
+    private let freed = Mutex(0)
 
     /// An empty buffer with room for `capacity` bytes if a spare one has it, else an empty one
     /// (allocated as it fills); spares too small (parts grow every 1000 parts) are freed, and
     /// glibc is asked to give their memory back (it would keep them in its arenas).
     func take(capacity: Int) -> [UInt8] {
-        let (found, outgrown) = spares.withLock { spares -> ([UInt8]?, Bool) in
+        let (found, outgrown) = spares.withLock { spares -> ([UInt8]?, Int) in
             let held = spares.count
             spares.removeAll { $0.capacity < capacity }
-            return (spares.popLast(), spares.count < held)
+            // Counted before one is taken: taking a spare frees nothing (an earlier version
+            // counted after, and trimmed the heap at every part).
+            let outgrown = held - spares.count
+            return (spares.popLast(), outgrown)
         }
-        if outgrown { _ = GlibcSymbols.mallocTrim?(0) }
+        if outgrown > 0 {
+            freed.withLock { $0 += outgrown }
+            _ = GlibcSymbols.mallocTrim?(0)
+        }
         return found ?? []
     }
 
@@ -37,6 +44,8 @@ final class S3PartBuffers: Sendable {
 
     /// Spare buffers held now.
     var spareCount: Int { spares.withLock { $0.count } }
+    /// Spare buffers freed as too small so far (each time, the heap was trimmed).
+    var freedCount: Int { freed.withLock { $0 } }
 }
 
 /// One part's bytes on their way to its upload thread, then back to `S3PartBuffers`.

@@ -90,6 +90,7 @@ public final class Pipeline: Sendable {
 
     private func pumpSource(into queue: BoundedQueue<[UInt8]>) throws {
         let source = stages.source
+        var sinceTrim = 0
         while true {
             var filled = 0
             // Fill whole pieces: a pipe hands out at most 64 KiB per read.
@@ -104,6 +105,11 @@ public final class Pipeline: Sendable {
             }
             if filled == 0 { break }
             bytesRead.add(filled)
+            sinceTrim += filled
+            if sinceTrim >= MallocSettings.trimInterval {
+                sinceTrim = 0
+                MallocSettings.trim()
+            }
             try queue.push(piece)
         }
         try source.finish()
@@ -149,7 +155,7 @@ public final class Pipeline: Sendable {
         guard let (completion, failure) = finished else { return }
         if failure != nil { stages.sink.abort() }
         // The pieces are freed; give back what MallocSettings keeps for reuse while streaming.
-        _ = GlibcSymbols.mallocTrim?(0)
+        MallocSettings.trim()
         completion(failure)
     }
 }

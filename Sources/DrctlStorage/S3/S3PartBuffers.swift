@@ -29,7 +29,7 @@ final class S3PartBuffers: Sendable {
         }
         if outgrown > 0 {
             freed.withLock { $0 += outgrown }
-            _ = GlibcSymbols.mallocTrim?(0)
+            MallocSettings.trim()
         }
         return found ?? []
     }

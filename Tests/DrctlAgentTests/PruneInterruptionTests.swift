@@ -11,16 +11,8 @@ import DrctlStorage
 /// target's lock is released for the next run.
 @Suite struct PruneInterruptionTests {
     @Test func aSignalStopsPruneBeforeItsNextRemovalAndReleasesTheLock() throws {
-        let scratch = try LocalRepositoryPolicy("""
-            targets:
-              - name: t
-                kind: command
-                command: ["echo", "hello"]
-                retention: {keep_last: 1}
-            """)
-        let (root, policy) = (scratch.root, scratch.policy)
-        let store = LocalDirectoryStore(root: "\(root)/repo")
-        for daysAgo in [3.0, 2, 1] { try Self.writeBackup(of: "t", startedAt: Date().addingTimeInterval(-daysAgo * 86_400), in: store) }
+        let (scratch, store) = try Self.threeDailyBackups()
+        let policy = scratch.policy
 
         let interruption = Interruption()
         interruption.interrupt(signal: "SIGTERM")
@@ -42,6 +34,20 @@ import DrctlStorage
         #expect(full.removed.count == 2)
         #expect(try store.list(prefix: "manifests/t/").count == 1)
         #expect(try store.list(prefix: "data/t/").count == 1)
+    }
+
+    /// Target `t` keeping its last backup, with backups of 3, 2 and 1 days ago in its local repository.
+    static func threeDailyBackups() throws -> (scratch: LocalRepositoryPolicy, store: LocalDirectoryStore) {
+        let scratch = try LocalRepositoryPolicy("""
+            targets:
+              - name: t
+                kind: command
+                command: ["echo", "hello"]
+                retention: {keep_last: 1}
+            """)
+        let store = LocalDirectoryStore(root: "\(scratch.root)/repo")
+        for daysAgo in [3.0, 2, 1] { try writeBackup(of: "t", startedAt: Date().addingTimeInterval(-daysAgo * 86_400), in: store) }
+        return (scratch, store)
     }
 
     /// A committed backup as the repository holds it: one data object and its manifest.

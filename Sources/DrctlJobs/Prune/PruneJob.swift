@@ -25,9 +25,17 @@ public struct PruneJob: Sendable {
     public let now: Date
     public let logger: Logger
     public let interruption: Interruption?
+    /// The regions to prune; nil: the policy's repository (tests pass stores of their own).
+    let repository: Repository?
 
     public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
                 logger: Logger, interruption: Interruption? = nil) {
+        self.init(policy: policy, target: target, dryRun: dryRun, leftoverGrace: leftoverGrace, now: now,
+                  logger: logger, interruption: interruption, repository: nil)
+    }
+
+    init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
+         logger: Logger, interruption: Interruption? = nil, repository: Repository?) {
         self.policy = policy
         self.target = target
         self.dryRun = dryRun
@@ -35,12 +43,13 @@ public struct PruneJob: Sendable {
         self.now = now
         self.logger = logger
         self.interruption = interruption
+        self.repository = repository
     }
 
     public func run() throws -> PruneReport {
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
-        let repository = try Repository(policy: policy.repository)
+        let repository = try self.repository ?? Repository(policy: policy.repository)
         var report = PruneReport(target: target.name, dryRun: dryRun, hasRetention: target.retention != nil)
         var lock: HeldLock?
         if !dryRun {

@@ -19,8 +19,9 @@ import DrctlPolicy
         try store.put(leftover, bytes: Array("left by a crashed backup".utf8))
 
         let takeover = TakeoverStore(store, target: "t")
-        let lost = try PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test"),
-                                repository: Repository(regions: [Region(name: "local", store: takeover)])).run()
+        var job = PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test"))
+        job.repository = Repository(regions: [Region(name: "local", store: takeover)])
+        let lost = try job.run()
         #expect(takeover.tookOver, "the lock was taken over while prune listed the data")
         #expect(lost.removed.count == 2, "retention was applied before the sweep")
         #expect(lost.leftovers.isEmpty)
@@ -68,7 +69,7 @@ private final class TakeoverStore: ObjectStore, Sendable {
     func delete(keys: [String]) throws { try store.delete(keys: keys) }
 
     func list(prefix: String) throws -> [ObjectInfo] {
-        if prefix.hasPrefix("data/"), !done.withLock({ $0 }), let newest = try chain.newest() {
+        if prefix.hasPrefix("data/"), !tookOver, let newest = try chain.newest() {
             try chain.write(.held, generation: newest.generation + 1, owner: other, acquiredAt: Date(), now: Date(), ttl: 600)
             done.withLock { $0 = true }
         }

@@ -25,17 +25,11 @@ public struct PruneJob: Sendable {
     public let now: Date
     public let logger: Logger
     public let interruption: Interruption?
-    /// The regions to prune; nil: the policy's repository (tests pass stores of their own).
-    let repository: Repository?
+    /// The regions to prune; nil: the policy's repository (tests set stores of their own).
+    var repository: Repository?
 
     public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
                 logger: Logger, interruption: Interruption? = nil) {
-        self.init(policy: policy, target: target, dryRun: dryRun, leftoverGrace: leftoverGrace, now: now,
-                  logger: logger, interruption: interruption, repository: nil)
-    }
-
-    init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
-         logger: Logger, interruption: Interruption? = nil, repository: Repository?) {
         self.policy = policy
         self.target = target
         self.dryRun = dryRun
@@ -43,7 +37,6 @@ public struct PruneJob: Sendable {
         self.now = now
         self.logger = logger
         self.interruption = interruption
-        self.repository = repository
     }
 
     public func run() throws -> PruneReport {

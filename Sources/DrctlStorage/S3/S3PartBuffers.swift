@@ -11,26 +11,25 @@ import Synchronization
 /// with mmap instead returns it, at a page fault per 4 KiB filled (+7 s of system time for that
 /// stream). Reused buffers cost neither: a part's buffer comes back here once its request has
 /// ended, before the writer is told the part is done, and the next part is filled into it.
+/// A spare outgrown when parts double is simply freed: at 5 MiB and up it is a mapping of its
+/// own (`MallocSettings`), which glibc unmaps at once.
 final class S3PartBuffers: Sendable {
     private let spares = Mutex<[[UInt8]]>([])
     private let freed = Mutex(0)
 
     /// An empty buffer with room for `capacity` bytes if a spare one has it, else an empty one
-    /// (allocated as it fills); spares too small (parts grow every 1000 parts) are freed, and
-    /// glibc is asked to give their memory back (it would keep them in its arenas).
+    /// (allocated as it fills); spares too small (parts grow every 1000 parts) are freed.
     func take(capacity: Int) -> [UInt8] {
         let (found, outgrown) = spares.withLock { spares -> ([UInt8]?, Int) in
             let held = spares.count
             spares.removeAll { $0.capacity < capacity }
-            // Counted before one is taken: taking a spare frees nothing (an earlier version
-            // counted after, and trimmed the heap at every part).
+            // Counted before one is taken (a tuple's elements are evaluated in order, so not in
+            // the return): taking a spare frees nothing. An earlier version counted after, and
+            // trimmed the heap at every part.
             let outgrown = held - spares.count
             return (spares.popLast(), outgrown)
         }
-        if outgrown > 0 {
-            freed.withLock { $0 += outgrown }
-            MallocSettings.trim()
-        }
+        if outgrown > 0 { freed.withLock { $0 += outgrown } }
         return found ?? []
     }
 
@@ -44,7 +43,7 @@ final class S3PartBuffers: Sendable {
 
     /// Spare buffers held now.
     var spareCount: Int { spares.withLock { $0.count } }
-    /// Spare buffers freed as too small so far (each time, the heap was trimmed).
+    /// Spare buffers freed as too small so far.
     var freedCount: Int { freed.withLock { $0 } }
 }
 

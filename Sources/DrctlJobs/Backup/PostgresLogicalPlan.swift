@@ -8,7 +8,7 @@ import DrctlStorage
 /// `globals.sql`, then every selected database as a `pg_dump` custom-format archive with its
 /// own compression off (drctl compresses), all under one manifest. libpq does the pre-flight
 /// and records the facts (server version, WAL position) before anything is read; each table's
-/// row count is read from its archive as it streams (`CustomArchiveRowCounter`), so the counts
+/// row count is read from its archive as it streams (`CustomArchiveScanner`), so the counts
 /// are those of the dumped snapshot.
 ///
 /// The password reaches the client programs through their environment (PGPASSWORD), never
@@ -22,7 +22,7 @@ final class PostgresLogicalPlan: BackupPlan {
     private let environment: [String: String]
     private let connectionArguments: [String]
     /// The row counters of the archives streamed so far, by database.
-    private var counters: [(database: String, counter: CustomArchiveRowCounter)] = []
+    private var counters: [(database: String, counter: CustomArchiveScanner)] = []
 
     init(target: TargetPolicy) throws {
         guard let connection = target.postgres else {

@@ -11,10 +11,9 @@ import DrctlPipeline
 final class FileSink: ByteSink {
     let path: String
     let replace: Bool
-    private let temporary: String
+    /// Where the bytes go until `finish` puts them at `path`.
+    let temporary: String
     private var fd: Int32
-    /// Sees every byte written (the staged archive's parser).
-    var observer: ((UnsafeRawBufferPointer) -> Void)?
     /// May change the written file before it is put in place (the staged archive's offsets).
     var beforePlacing: ((Int32) throws -> Void)?
 
@@ -39,7 +38,6 @@ final class FileSink: ByteSink {
             throw RestoreDestinationError(path: path, operation: "write", code: error.code)
         }
         writeBehind?.wrote(bytes.count)
-        observer?(bytes)
     }
 
     func finish() throws {

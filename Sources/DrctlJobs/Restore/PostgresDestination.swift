@@ -27,7 +27,7 @@ struct PostgresDestination {
     /// For messages: never the password.
     var display: String { "postgres://\(user.map { "\($0)@" } ?? "")\(host):\(port)" }
 
-    private func endpoint(_ database: String) -> PostgresEndpoint {
+    func endpoint(_ database: String) -> PostgresEndpoint {
         PostgresEndpoint(host: host, port: port, user: user, password: password, database: database)
     }
 
@@ -94,12 +94,13 @@ struct PostgresDestination {
                         tolerating: { $0.contains("already exists") })
     }
 
-    /// A staged archive file through `pg_restore --jobs` (parallel restore needs a seekable file).
-    func restoreArchive(at path: String, database: String, jobs: Int) throws {
+    /// A staged archive file through `pg_restore --jobs` (parallel restore needs a seekable file);
+    /// `selecting` narrows it (`--section`, `--use-list`).
+    func restoreArchive(at path: String, database: String, jobs: Int, selecting: [String] = []) throws {
         var environment = self.environment
         environment["PGDATABASE"] = database
         let result = try ChildProcess.run(["pg_restore", "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
-                                          + clientArguments + [path], environment: environment)
+                                          + selecting + clientArguments + [path], environment: environment)
         guard result.exit.succeeded else {
             throw RestoreProgramError(program: "pg_restore", exit: result.exit, stderr: result.stderr, detail: nil)
         }

@@ -159,24 +159,26 @@ public struct RestoreJob: Sendable {
             let staged = object.database != nil ? try parallel?.stagingPath(for: object, of: manifest) : nil
             defer { if let staged { unlink(staged) } }
             var attempts = 0
+            var stagedArchive: StagedArchive?
             let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
                 attempts += 1
-                if let staged { return try StagedArchive.sink(at: staged, logger: logger) }
                 guard let database = object.database else { return try server.globalsSink() }
-                // A streamed attempt that failed part way left some of the archive loaded:
-                // the next region's copy goes into the database made empty again (prepare
-                // made it ours: created, empty, or dropped under --force).
+                // An attempt that failed part way left some of the archive loaded: the next
+                // region's copy goes into the database made empty again (prepare made it
+                // ours: created, empty, or dropped under --force).
                 if attempts > 1 {
                     logger.info("recreating the partially restored database for the next region", metadata: ["database": "\(database)"])
                     try server.recreate(database)
                 }
+                if let staged, let parallel {
+                    let archive = try StagedArchive(at: staged, into: server, database: database, jobs: parallel.jobs, logger: logger)
+                    stagedArchive = archive
+                    return archive
+                }
                 return try server.archiveSink(database: database)
             }
-            if let staged, let database = object.database, let parallel {
-                logger.info("pg_restore from the staged archive", metadata: ["database": "\(database)", "jobs": "\(parallel.jobs)"])
-                try server.restoreArchive(at: staged, database: database, jobs: parallel.jobs)
-            }
+            try stagedArchive?.complete()
             if let keeper, try keeper.restore() {
                 logger.info("kept the password of the role this restore logs in as", metadata: ["role": "\(keeper.role)"])
             }

@@ -1,35 +1,74 @@
 import Glibc
 import Logging
+import DrctlPipeline
 import DrctlSources
 
 /// The archive `restore --jobs` stages for pg_restore: a scratch file (written without syncs:
-/// it is removed after pg_restore), with the data offsets filled into its table of contents.
+/// it is removed after loading), loaded while it is written (`StagedLoad`), with the data
+/// offsets filled into its table of contents.
 ///
 /// pg_dump writes those offsets only when its output is a file it can seek in; drctl's dumps go
 /// through a pipe, so their entries say "offset not set", and each of pg_restore's workers would
 /// find its table's data by skipping block by block (about one block per row) from the start
-/// of the file. The archive's bytes pass through drctl while it is staged anyway: the parser
+/// of the file. The archive's bytes pass through drctl while it is staged anyway: the scanner
 /// notes where each data block starts, and the entries get what pg_dump would have written.
-enum StagedArchive {
-    static func sink(at path: String, logger: Logger) throws -> FileSink {
-        let parser = CustomArchiveRowCounter()
-        let sink = try FileSink(path: path, replace: true, durable: false)
-        sink.observer = { parser.consume($0) }
-        sink.beforePlacing = { fd in
-            if let failure = parser.failure {
-                logger.notice("staged archive left as it is: pg_restore finds its data by reading through it",
-                              metadata: ["reason": "\(failure)"])
-                return
-            }
-            let patches = parser.offsetPatches
-            for patch in patches {
-                let written = patch.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(patch.position)) }
-                guard written == patch.bytes.count else {
-                    throw RestoreDestinationError(path: path, operation: "write the data offsets into", code: errno)
-                }
-            }
-            logger.debug("data offsets written into the staged archive", metadata: ["entries": "\(patches.count)"])
+final class StagedArchive: ByteSink {
+    private let file: FileSink
+    private let scanner = CustomArchiveScanner(countingRows: false)
+    private let load: StagedLoad
+    private let logger: Logger
+
+    init(at path: String, into server: PostgresDestination, database: String, jobs: Int, logger: Logger) throws {
+        file = try FileSink(path: path, replace: true, durable: false)
+        self.logger = logger
+        do {
+            load = try StagedLoad(server: server, database: database, jobs: jobs, writingPath: file.temporary, logger: logger)
+        } catch {
+            file.abort()
+            throw error
         }
-        return sink
+        let (load, scanner) = (self.load, self.scanner)
+        scanner.onTableOfContents = { load.tableOfContents($0, integerSize: $1) }
+        scanner.onDataBlock = { load.dataBlock(id: $0, at: $1) }
+        file.beforePlacing = { fd in
+            try load.streamEnded()
+            try Self.writeOffsets(scanner, into: fd, path: path, logger: logger)
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try file.write(bytes)
+        scanner.consume(bytes)
+        try load.wrote(bytes.count)
+    }
+
+    func finish() throws {
+        try file.finish()
+    }
+
+    func abort() {
+        file.abort()
+        load.abandon()
+    }
+
+    /// After `finish`: the loads end, and pg_restore restores the rest from the staged file.
+    func complete() throws {
+        try load.complete(at: file.path)
+    }
+
+    private static func writeOffsets(_ scanner: CustomArchiveScanner, into fd: Int32, path: String, logger: Logger) throws {
+        if let failure = scanner.failure {
+            logger.notice("staged archive left as it is: pg_restore finds its data by reading through it",
+                          metadata: ["reason": "\(failure)"])
+            return
+        }
+        let patches = scanner.offsetPatches
+        for patch in patches {
+            let written = patch.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(patch.position)) }
+            guard written == patch.bytes.count else {
+                throw RestoreDestinationError(path: path, operation: "write the data offsets into", code: errno)
+            }
+        }
+        logger.debug("data offsets written into the staged archive", metadata: ["entries": "\(patches.count)"])
     }
 }

@@ -89,16 +89,64 @@ public final class PostgresConnection {
             }
             return out
         default:
-            if PQstatus(conn) != CONNECTION_OK {
-                throw connectionProblem(conn, what: "running a query")
-            }
-            let state = field(result, "C")
-            let primary = field(result, "M") ?? String(cString: PQresultErrorMessage(result))
-            let detail = field(result, "D").map { " (\($0))" } ?? ""
-            let hint = field(result, "H").map { " hint: \($0)" } ?? ""
-            throw PostgresError.queryFailure(sqlState: state, serverMessage: primary + detail + hint,
-                                             what: "running \(Self.summary(sql))", endpoint: endpoint)
+            throw failure(of: result, conn, what: "running \(Self.summary(sql))", withContext: false)
         }
+    }
+
+    // MARK: COPY FROM STDIN
+
+    /// Starts `statement`, a `COPY ... FROM stdin`: the connection then takes data
+    /// (`putCopyData`) until `endCopy`.
+    public func startCopyIn(_ statement: String) throws {
+        guard let conn else {
+            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
+        }
+        guard let result = PQexec(conn, statement) else { throw connectionProblem(conn, what: "starting a COPY") }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COPY_IN else {
+            throw failure(of: result, conn, what: "running \(Self.summary(statement))")
+        }
+    }
+
+    /// Sends COPY data: any split of the stream, not necessarily whole rows.
+    public func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let conn else {
+            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
+        }
+        let sent = bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) }
+        guard sent == 1 else { throw connectionProblem(conn, what: "sending COPY data") }
+    }
+
+    /// Ends the COPY: with `abandoning`, the server discards it with that message; otherwise
+    /// it commits, or throws the server's error (a row it refused, a lost connection).
+    public func endCopy(abandoning reason: String? = nil) throws {
+        guard let conn else {
+            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
+        }
+        guard PQputCopyEnd(conn, reason) == 1 else { throw connectionProblem(conn, what: "ending a COPY") }
+        var firstFailure: PostgresError?
+        while let result = PQgetResult(conn) {
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status != PGRES_COMMAND_OK, firstFailure == nil {
+                firstFailure = failure(of: result, conn, what: "running COPY")
+            }
+        }
+        if let firstFailure, reason == nil { throw firstFailure }
+    }
+
+    /// The server's error: message, detail and hint, and where in its work (`withContext`:
+    /// for COPY, the row it refused).
+    private func failure(of result: OpaquePointer, _ conn: OpaquePointer, what: String,
+                         withContext: Bool = true) -> PostgresError {
+        if PQstatus(conn) != CONNECTION_OK { return connectionProblem(conn, what: what) }
+        let state = field(result, "C")
+        let primary = field(result, "M") ?? String(cString: PQresultErrorMessage(result))
+        let detail = field(result, "D").map { " (\($0))" } ?? ""
+        let hint = field(result, "H").map { " hint: \($0)" } ?? ""
+        let context = withContext ? field(result, "W").map { " context: \($0)" } ?? "" : ""
+        return PostgresError.queryFailure(sqlState: state, serverMessage: primary + detail + hint + context,
+                                          what: what, endpoint: endpoint)
     }
 
     private func field(_ result: OpaquePointer, _ code: Character) -> String? {

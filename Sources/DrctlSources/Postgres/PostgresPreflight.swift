@@ -8,7 +8,7 @@ public enum PostgresPreflight {
     ///     server-wide facts (e.g. "postgres").
     ///   - databases: the databases to cover; empty means every non-template database that
     ///     accepts connections. A named database that does not exist is an error.
-    /// Row counts are not taken here: `CustomArchiveRowCounter` reads them from the dump
+    /// Row counts are not taken here: `CustomArchiveScanner` reads them from the dump
     /// itself, in the dump's own snapshot.
     public static func gather(_ endpoint: PostgresEndpoint, databases: [String]) throws -> PostgresFacts {
         let main = try PostgresConnection(endpoint)

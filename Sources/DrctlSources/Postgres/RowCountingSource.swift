@@ -4,7 +4,7 @@ import DrctlPipeline
 /// source's own thread (a memchr over the data: far cheaper than the pipe read itself).
 public final class RowCountingSource: ByteSource {
     private let inner: ByteSource
-    public let counter = CustomArchiveRowCounter()
+    public let counter = CustomArchiveScanner()
 
     public init(_ inner: ByteSource) {
         self.inner = inner

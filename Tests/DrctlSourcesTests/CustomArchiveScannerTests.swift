@@ -5,10 +5,10 @@ import DrctlTestSupport
 
 /// Row counts read from real `pg_dump -Fc -Z0` archives equal count(*) on the server, however
 /// the stream is cut into pieces.
-@Suite struct CustomArchiveRowCounterTests {
+@Suite struct CustomArchiveScannerTests {
     /// The same database dumped to a file (`archive`) and through a pipe (`piped`, as drctl
     /// dumps), and its row counts.
-    static func seededArchive() throws -> (archive: [UInt8], expected: [CustomArchiveRowCounter.Table], piped: [UInt8]) {
+    static func seededArchive() throws -> (archive: [UInt8], expected: [CustomArchiveScanner.Table], piped: [UInt8]) {
         try PostgresCluster.with { cluster in
             try cluster.sql("CREATE DATABASE shop")
             try cluster.sql(#"""
@@ -35,7 +35,7 @@ import DrctlTestSupport
                                             "\(PostgresCluster.binDir)/pg_dump", "--format=custom", "--compress=0", "-d", "shop"])
             guard piped.exit.succeeded else { throw TestFailure("pg_dump | cat: \(piped.stderr)") }
             let pipedArchive = try [UInt8](Data(contentsOf: cluster.dir.appendingPathComponent("piped.dump")))
-            let expected: [CustomArchiveRowCounter.Table] = [
+            let expected: [CustomArchiveScanner.Table] = [
                 .init(schema: "Sales Dept", table: "Order \"Items\"", rows: 5),
                 .init(schema: "public", table: "big", rows: 54321),
                 .init(schema: "public", table: "empty", rows: 0),
@@ -49,8 +49,8 @@ import DrctlTestSupport
 
     static let seeded = Result { try seededArchive() }
 
-    func count(_ archive: [UInt8], pieces: (Int) -> Int) -> CustomArchiveRowCounter {
-        let counter = CustomArchiveRowCounter()
+    func count(_ archive: [UInt8], pieces: (Int) -> Int) -> CustomArchiveScanner {
+        let counter = CustomArchiveScanner()
         var offset = 0
         var step = 0
         archive.withUnsafeBytes { bytes in

@@ -1,9 +1,10 @@
 import Glibc
 
-/// Counts the rows of every table in a `pg_dump --format=custom --compress=0` archive as it
-/// streams past, so the manifest's row counts are exactly those of the dumped snapshot (a
-/// count(*) beforehand would be a different snapshot on a busy server, and would read every
-/// table twice).
+/// Reads a `pg_dump --format=custom --compress=0` archive as it streams past. At backup it counts
+/// the rows of every table, so the manifest's row counts are exactly those of the dumped snapshot
+/// (a count(*) beforehand would be a different snapshot on a busy server, and would read every
+/// table twice). At `restore --jobs` it hands on the table of contents and where each data block
+/// starts (`onTableOfContents`, `onDataBlock`), so tables load while the archive is staged.
 ///
 /// The archive (pg_dump's pg_backup_archiver.c and pg_backup_custom.c, versions 1.12–1.16):
 /// a header ("PGDMP", version, int and offset sizes, format, compression, creation time, names),
@@ -14,7 +15,7 @@ import Glibc
 ///
 /// It also notes where each data block starts (`offsetPatches`), for the archive that
 /// `restore --jobs` stages: pg_dump could not write those offsets into a pipe.
-public final class CustomArchiveRowCounter {
+public final class CustomArchiveScanner {
     public struct Table: Sendable, Equatable {
         public let schema: String
         public let table: String
@@ -27,6 +28,37 @@ public final class CustomArchiveRowCounter {
         }
     }
 
+    /// One entry of the table of contents: what a restore needs of it.
+    public struct Entry: Sendable, Equatable {
+        /// pg_backup.h's teSection. An entry of no section belongs to the one before it.
+        public enum Section: Int, Sendable {
+            case none = 1, preData, data, postData
+        }
+
+        public let id: Int
+        public let desc: String
+        public let section: Section?
+        public let schema: String?
+        public let tag: String?
+        /// TABLE DATA: the statement its data block feeds, e.g. `COPY s.t (a, b) FROM stdin;`.
+        public let copyStatement: String?
+        /// ENCODING, STDSTRINGS, SEARCHPATH: the statement that sets a session up as pg_dump's was.
+        public let definition: String?
+
+        static let sessionSettings: Set<String> = ["ENCODING", "STDSTRINGS", "SEARCHPATH"]
+
+        public var isTableData: Bool { desc == "TABLE DATA" }
+        public var isSessionSetting: Bool { Self.sessionSettings.contains(desc) }
+    }
+
+    /// The table of contents, once read.
+    public private(set) var entries: [Entry]?
+    /// Called once, when the table of contents has been read: its entries and the archive's
+    /// integer width in bytes (after each integer's sign byte).
+    public var onTableOfContents: ((_ entries: [Entry], _ integerSize: Int) -> Void)?
+    /// Called as each data block's header passes: its dump id and the stream position of its
+    /// first byte (bytes up to the end of the piece being consumed have passed).
+    public var onDataBlock: ((_ id: Int, _ position: Int) -> Void)?
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case notAnArchive
         case unsupportedVersion(String)
@@ -81,7 +113,12 @@ public final class CustomArchiveRowCounter {
         case largeObjectID
     }
 
-    public init() {}
+    /// Whether to count rows (`tables`): a restore needs only the entries and block positions.
+    private let countsRows: Bool
+
+    public init(countingRows: Bool = true) {
+        countsRows = countingRows
+    }
 
     /// The counts so far, in archive order; complete once the whole archive went through.
     public var tables: [Table] {
@@ -170,17 +207,18 @@ public final class CustomArchiveRowCounter {
             var tables: [Int: (String, String)] = [:]
             var order: [Int] = []
             var offsetFields: [Int: (position: Int, flag: UInt8)] = [:]
+            var entries: [Entry] = []
             for _ in 0..<count {
                 let id = try reader.int()
                 _ = try reader.int()                         // had a data dumper
                 _ = try reader.string()                      // table oid
                 _ = try reader.string()                      // oid
                 let tag = try reader.string()
-                let desc = try reader.string()
-                _ = try reader.int()                         // section
-                _ = try reader.string()                      // definition
+                let desc = try reader.string() ?? ""
+                let section = Entry.Section(rawValue: try reader.int())
+                let definition = try reader.string()
                 _ = try reader.string()                      // drop statement
-                _ = try reader.string()                      // COPY statement
+                let copyStatement = try reader.string()
                 let namespace = try reader.string()
                 _ = try reader.string()                      // tablespace
                 if version.1 >= 14 { _ = try reader.string() }   // table access method
@@ -192,6 +230,9 @@ public final class CustomArchiveRowCounter {
                 let flag = try reader.byte()                 // data offset flag
                 _ = try reader.bytes(offsetSize)             // and the offset
                 offsetFields[id] = (offsetAt, flag)
+                entries.append(Entry(id: id, desc: desc, section: section, schema: namespace, tag: tag,
+                                     copyStatement: desc == "TABLE DATA" ? copyStatement : nil,
+                                     definition: Entry.sessionSettings.contains(desc) ? definition : nil))
                 if desc == "TABLE DATA", let tag, let namespace {
                     tables[id] = (namespace, tag)
                     order.append(id)
@@ -202,6 +243,8 @@ public final class CustomArchiveRowCounter {
             self.offsetFields = offsetFields
             self.offsetSize = offsetSize
             state = .blockType
+            self.entries = entries
+            onTableOfContents?(entries, intSize)
             return reader.position
         } catch is NeedMore {
             return nil
@@ -294,8 +337,11 @@ public final class CustomArchiveRowCounter {
         switch state {
         case .blockID:
             currentID = value
-            if blockStarts[value] == nil { blockStarts[value] = blockStart }
-            countingRows = !inLargeObjects && tableOfID[value] != nil
+            if blockStarts[value] == nil {
+                blockStarts[value] = blockStart
+                onDataBlock?(value, blockStart)
+            }
+            countingRows = countsRows && !inLargeObjects && tableOfID[value] != nil
             if countingRows { rowsOfID[value] = 0 }
             lineBytes = 0
             linePrefix = LinePrefix()

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import DrctlTestSupport
+
+/// `restore --jobs N`: drctl loads the tables itself while the archive is staged. A row the
+/// server refuses stops the restore with the table and the server's reason, and the staging
+/// directory is emptied.
+@Suite struct ParallelRestoreTests {
+    @Test func refusedRowStopsTheRestore() throws {
+        let sandbox = try Sandbox()
+        let source = try PostgresCluster.start(superuserPassword: "pg pass 42")
+        try source.sql("CREATE DATABASE shop")
+        try source.sql("""
+            CREATE TABLE orders (id int PRIMARY KEY, note text);
+            INSERT INTO orders SELECT i, md5(i::text) FROM generate_series(1, 50000) i;
+            """, database: "shop")
+        try sandbox.writePolicy(targets: [], rawTargets: PostgresFidelityTests.target(source))
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
+                                   environment: ["DRCTL_TEST_PG_PASSWORD": source.superuserPassword!])
+        #expect(backup.status == 0, "\(backup)")
+
+        // Every table created in a database made from template1 refuses every row.
+        let destination = try PostgresCluster.start(superuserPassword: "other pass")
+        try destination.sql("""
+            CREATE FUNCTION refuse_rows() RETURNS event_trigger LANGUAGE plpgsql AS $$
+            DECLARE created record;
+            BEGIN
+              FOR created IN SELECT object_identity FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
+                EXECUTE format('ALTER TABLE %s ADD CONSTRAINT no_rows CHECK (false) NOT VALID', created.object_identity);
+              END LOOP;
+            END $$;
+            CREATE EVENT TRIGGER refuse_rows ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION refuse_rows();
+            """, database: "template1")
+        let staging = "\(sandbox.root)/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db",
+                                     "--to", "postgres://postgres@127.0.0.1:\(destination.port)",
+                                     "--jobs", "2", "--staging-dir", staging],
+                                    environment: ["PGPASSWORD": destination.superuserPassword!])
+        #expect(restore.status == 1, "\(restore)")
+        #expect(restore.stderr.contains("loading the data of table public.orders into database shop failed"), "\(restore)")
+        #expect(restore.stderr.contains("violates check constraint \"no_rows\""), "\(restore)")
+        #expect(!restore.stderr.contains("database=shop tables="), "\(restore)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: staging).isEmpty)
+        #expect(try destination.sql("SELECT count(*) FROM orders", database: "shop") == "0")
+    }
+}

@@ -156,8 +156,9 @@ import DrctlTestSupport
     }
 }
 
-/// A streamed database restore whose region fails part way (pg_restore has loaded some of the
-/// archive) falls back to the next region into the database made empty again.
+/// A database restore whose region fails part way (pg_restore, or drctl's own loaders under
+/// `--jobs`, have loaded some of the archive) falls back to the next region into the database
+/// made empty again.
 @Suite struct PostgresRegionFallbackTests {
     @Test func corruptTailInFirstRegionRestoresFromSecond() throws {
         let sandbox = try Sandbox()
@@ -192,14 +193,20 @@ import DrctlTestSupport
         try handle.write(contentsOf: byte)
         try handle.close()
 
-        let fresh = try PostgresCluster.start(superuserPassword: "pg pass 42")
-        let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db",
-                                     "--to", "postgres://postgres@127.0.0.1:\(fresh.port)"],
-                                    environment: ["PGPASSWORD": fresh.superuserPassword!])
-        #expect(restore.status == 0, "\(restore)")
-        #expect(restore.stderr.contains("r1") && restore.stderr.contains("recreating the partially restored database"),
-                "\(restore.stderr)")
-        #expect(try fresh.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app")
-                == source.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app"))
+        // Streamed, then staged with --jobs (its loaders were part way through the table).
+        let staging = "\(sandbox.root)/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        for parallel in [[], ["--jobs", "2", "--staging-dir", staging]] {
+            let fresh = try PostgresCluster.start(superuserPassword: "pg pass 42")
+            let restore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db",
+                                         "--to", "postgres://postgres@127.0.0.1:\(fresh.port)"] + parallel,
+                                        environment: ["PGPASSWORD": fresh.superuserPassword!])
+            #expect(restore.status == 0, "\(parallel): \(restore)")
+            #expect(restore.stderr.contains("r1") && restore.stderr.contains("recreating the partially restored database"),
+                    "\(parallel): \(restore.stderr)")
+            #expect(try fresh.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app")
+                    == source.sql("SELECT count(*), sum(length(body)) FROM notes", database: "app"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: staging).isEmpty)
     }
 }

@@ -121,6 +121,8 @@ public struct RestoreJob: Sendable {
                 return (region.name, failures)
             } catch let error as RestoreDestinationError {
                 throw error
+            } catch let error as StagedLoadError {
+                throw error
             } catch let error as JobError {
                 if case .interrupted = error { throw error }
                 if case .destinationExists = error { throw error }

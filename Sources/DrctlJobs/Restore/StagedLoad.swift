@@ -217,7 +217,8 @@ final class StagedLoad: @unchecked Sendable {
         do {
             try server.restoreArchive(at: writingPath, database: database, jobs: 1, selecting: ["--section=pre-data"])
         } catch let caught {
-            error = caught
+            error = StagedLoadError(step: "creating the schema of database \(database) (pg_restore --section=pre-data)",
+                                    reason: "\(caught)")
         }
         condition.lock()
         if let error, failure == nil { failure = error }
@@ -235,9 +236,14 @@ final class StagedLoad: @unchecked Sendable {
         condition.unlock()
         guard go else { return }
         do {
-            let connection = try PostgresConnection(server.endpoint(database))
+            let connection: PostgresConnection
+            do {
+                connection = try PostgresConnection(server.endpoint(database))
+                try Self.setUp(connection, settings: settings)
+            } catch {
+                throw StagedLoadError(step: "connecting a loader to database \(database)", reason: "\(error)")
+            }
             defer { connection.close() }
-            try Self.setUp(connection, settings: settings)
             while let (entry, position) = nextTable() {
                 let bytes = try load(entry, at: position, over: connection)
                 condition.lock()
@@ -293,12 +299,12 @@ final class StagedLoad: @unchecked Sendable {
 
     /// One table's data through COPY; returns the bytes sent.
     private func load(_ entry: Entry, at position: Int, over connection: PostgresConnection) throws -> Int {
-        let name = "\(entry.schema ?? "").\(entry.tag ?? "")"
+        let step = "loading the data of table \(entry.schema ?? "").\(entry.tag ?? "") into database \(database)"
         do {
             try connection.startCopyIn(entry.copyStatement ?? "")
         } catch {
             copyStarted()
-            throw TableLoadError(table: name, database: database, reason: "\(error)")
+            throw StagedLoadError(step: step, reason: "\(error)")
         }
         copyStarted()
         var reader = StagedBlockReader(file: file, at: position, integerSize: integerSize) { [self] in
@@ -321,12 +327,12 @@ final class StagedLoad: @unchecked Sendable {
         } catch {
             try? connection.endCopy(abandoning: "drctl stopped this load")
             if error is Abandoned { throw error }
-            throw TableLoadError(table: name, database: database, reason: "\(error)")
+            throw StagedLoadError(step: step, reason: "\(error)")
         }
         do {
             try connection.endCopy()
         } catch {
-            throw TableLoadError(table: name, database: database, reason: "\(error)")
+            throw StagedLoadError(step: step, reason: "\(error)")
         }
         return total
     }
@@ -334,11 +340,12 @@ final class StagedLoad: @unchecked Sendable {
     private static let batchSize = 256 << 10
 }
 
-/// A table's data could not be loaded.
-struct TableLoadError: Error, CustomStringConvertible {
-    let table: String
-    let database: String
+/// A step of loading into the destination failed: the destination's doing (the stream's bytes
+/// are authenticated before they reach the file), so another region's copy would not help.
+struct StagedLoadError: Error, CustomStringConvertible {
+    /// "loading the data of table public.t into database d", ...
+    let step: String
     let reason: String
 
-    var description: String { "loading the data of table \(table) into database \(database) failed: \(reason)" }
+    var description: String { "\(step) failed: \(reason)" }
 }

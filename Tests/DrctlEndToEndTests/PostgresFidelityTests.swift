@@ -122,7 +122,9 @@ import DrctlTestSupport
                                   "--jobs", "3", "--staging-dir", staging],
                                  environment: ["PGPASSWORD": parallel.superuserPassword!])
         #expect(jobs.status == 0, "\(jobs)")
-        #expect(jobs.stderr.contains("table data loaded while staging") && jobs.stderr.contains("database=shop tables=5"), "\(jobs)")
+        // Every table went through drctl's loaders, whose pages left the staged file behind them.
+        let loadLine = jobs.stderr.split(separator: "\n").first { $0.contains("table data loaded while staging") && $0.contains("database=shop") }
+        #expect(loadLine?.contains("tables=5") == true && loadLine?.contains("released_from_staging=0") == false, "\(jobs)")
         #expect(try plainDump(parallel, "shop") == plainDump(source, "shop"))
         #expect(try parallel.sql("SELECT items || ':' || skus FROM inventory.stock", database: "shop")
                 == source.sql("SELECT items || ':' || skus FROM inventory.stock", database: "shop"))

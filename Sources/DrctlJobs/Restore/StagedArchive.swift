@@ -32,7 +32,7 @@ final class StagedArchive: ByteSink {
         scanner.onDataBlock = { load.dataBlock(id: $0, at: $1) }
         file.beforePlacing = { fd in
             try load.streamEnded()
-            try Self.writeOffsets(scanner, into: fd, path: path, logger: logger)
+            try Self.writeOffsets(scanner, into: fd, path: path, released: load.released > 0, logger: logger)
         }
     }
 
@@ -56,8 +56,15 @@ final class StagedArchive: ByteSink {
         try load.complete(at: file.path)
     }
 
-    private static func writeOffsets(_ scanner: CustomArchiveScanner, into fd: Int32, path: String, logger: Logger) throws {
+    /// `released`: the loaders punched loaded tables' data out of the file, so pg_restore can
+    /// only seek to what it restores, not read through the file to find it.
+    private static func writeOffsets(_ scanner: CustomArchiveScanner, into fd: Int32, path: String, released: Bool,
+                                     logger: Logger) throws {
         if let failure = scanner.failure {
+            if released {
+                throw StagedLoadError(step: "reading the staged archive's data blocks",
+                                      reason: "\(failure); restore without --jobs (streamed)")
+            }
             logger.notice("staged archive left as it is: pg_restore finds its data by reading through it",
                           metadata: ["reason": "\(failure)"])
             return

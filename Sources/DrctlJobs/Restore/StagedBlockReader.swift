@@ -1,4 +1,5 @@
 import Glibc
+import DrctlPipeline
 
 /// Reads one table's data block from the archive `restore --jobs` is staging, behind the
 /// writer: where the file ends for now, it waits for more (`available`).
@@ -17,10 +18,17 @@ struct StagedBlockReader {
     private var end = 0
     /// File position of `buffer[end]`.
     private var position: Int
+    private var releasing: Bool
+    /// Pages before this position (within the block) are punched out.
+    private var releasedTo: Int
+    private(set) var releasedBytes = 0
 
-    init(file: Int32, at position: Int, integerSize: Int, bufferSize: Int = 1 << 20, available: @escaping (Int) throws -> Int) {
+    init(file: Int32, at position: Int, integerSize: Int, releasing: Bool, bufferSize: Int = 1 << 20,
+         available: @escaping (Int) throws -> Int) {
         self.file = file
         self.position = position
+        self.releasing = releasing
+        releasedTo = Self.pageAligned(position, up: true)
         self.integerSize = integerSize
         self.available = available
         buffer = [UInt8](repeating: 0, count: bufferSize)
@@ -45,7 +53,11 @@ struct StagedBlockReader {
         while true {
             var remaining = try integer()
             guard remaining >= 0 else { throw Malformed(description: "chunk length \(remaining)") }
-            if remaining == 0 { return }
+            if remaining == 0 {
+                release(upTo: consumed)
+                return
+            }
+            if consumed - releasedTo >= Self.releaseStep { release(upTo: consumed) }
             while remaining > 0 {
                 try fill(1)
                 let take = min(remaining, end - start)
@@ -53,6 +65,35 @@ struct StagedBlockReader {
                 start += take
                 remaining -= take
             }
+        }
+    }
+
+    /// File position of the next unread byte.
+    private var consumed: Int { position - (end - start) }
+
+    private static let releaseStep = 8 << 20
+    /// linux/falloc.h: FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE.
+    private static let punchHoleKeepingSize: Int32 = 0x02 | 0x01
+    private static let page = 4096
+
+    private static func pageAligned(_ offset: Int, up: Bool) -> Int {
+        (up ? offset + page - 1 : offset) / page * page
+    }
+
+    /// Punches the whole pages between `releasedTo` and `offset` out of the file; stops trying
+    /// where the file system cannot (the bytes then simply stay).
+    private mutating func release(upTo offset: Int) {
+        let end = Self.pageAligned(offset, up: false)
+        guard releasing, end > releasedTo else { return }
+        guard let fallocate = GlibcSymbols.fallocate else {
+            releasing = false
+            return
+        }
+        if fallocate(file, Self.punchHoleKeepingSize, off_t(releasedTo), off_t(end - releasedTo)) == 0 {
+            releasedBytes += end - releasedTo
+            releasedTo = end
+        } else {
+            releasing = false
         }
     }
 

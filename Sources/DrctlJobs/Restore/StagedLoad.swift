@@ -59,6 +59,7 @@ final class StagedLoad: @unchecked Sendable {
     private var starting = 0
     private var loaded: Set<Int> = []
     private var loadedBytes = 0
+    private var releasedBytes = 0
     private var threads = 0
 
     init(server: PostgresDestination, database: String, jobs: Int, writingPath: String, logger: Logger) throws {
@@ -67,7 +68,8 @@ final class StagedLoad: @unchecked Sendable {
         self.jobs = jobs
         self.writingPath = writingPath
         self.logger = logger
-        file = open(writingPath, O_RDONLY | O_CLOEXEC)
+        // Read and write: the loaders punch what they have read out of it (`StagedBlockReader`).
+        file = open(writingPath, O_RDWR | O_CLOEXEC)
         guard file >= 0 else { throw RestoreDestinationError(path: writingPath, operation: "open", code: errno) }
     }
 
@@ -101,6 +103,13 @@ final class StagedLoad: @unchecked Sendable {
         written += count
         condition.broadcast()
         if let failure { throw failure }
+    }
+
+    /// Bytes of table data punched out of the staged file after loading.
+    var released: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return releasedBytes
     }
 
     /// The whole archive is in the file, still under its writing name: waits for pre-data's
@@ -157,11 +166,12 @@ final class StagedLoad: @unchecked Sendable {
         }
         waitForThreads()
         condition.lock()
-        let (loaded, loadedBytes, loadFailure) = (self.loaded, self.loadedBytes, self.failure)
+        let (loaded, loadedBytes, releasedBytes, loadFailure) = (self.loaded, self.loadedBytes, self.releasedBytes, self.failure)
         condition.unlock()
         if let loadFailure { throw loadFailure }
         logger.info("table data loaded while staging", metadata: [
             "database": "\(database)", "tables": "\(loaded.count)", "bytes": "\(loadedBytes)",
+            "released_from_staging": "\(releasedBytes)",
         ])
         if !views.isEmpty {
             logger.info("pg_restore of the materialized views' data", metadata: ["database": "\(database)", "entries": "\(views.count)"])
@@ -307,8 +317,13 @@ final class StagedLoad: @unchecked Sendable {
             throw StagedLoadError(step: step, reason: "\(error)")
         }
         copyStarted()
-        var reader = StagedBlockReader(file: file, at: position, integerSize: integerSize) { [self] in
+        var reader = StagedBlockReader(file: file, at: position, integerSize: integerSize, releasing: true) { [self] in
             try available(beyond: $0)
+        }
+        defer {
+            condition.lock()
+            releasedBytes += reader.releasedBytes
+            condition.unlock()
         }
         var batch: [UInt8] = []
         batch.reserveCapacity(Self.batchSize)

@@ -14,6 +14,10 @@ public enum GlibcSymbols {
     public static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
         symbol("posix_spawn_file_actions_addclosefrom_np")
 
+    /// `fallocate(fd, mode, offset, length)`: allocates or (with FALLOC_FL_PUNCH_HOLE) frees a
+    /// range of a file; 0 on success.
+    public static let fallocate: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32)? = symbol("fallocate")
+
     private static func symbol<Function>(_ name: String) -> Function? {
         dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: Function.self) }
     }

@@ -31,8 +31,10 @@ public final class ChildProcess: Sendable {
             throw SourceError.cannotStart(program: argv[0], reason: String(cString: strerror(errno)))
         }
         for fd in outPipe + errPipe + inPipe where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        // Bigger pipe, fewer wake-ups; the kernel may refuse (then the default stays).
+        // Bigger pipes, fewer wake-ups; the kernel may refuse (then the default stays). A
+        // streamed restore into pg_restore's stdin: 1.13-1.23 system CPU-s instead of 1.20-1.63.
         _ = fcntl(outPipe[0], fcntlSetPipeSize, 1 << 20)
+        if input { _ = fcntl(inPipe[1], fcntlSetPipeSize, 1 << 20) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -21,6 +21,9 @@ final class PostgresLogicalPlan: BackupPlan {
     private let databaseOfObject: [String: String]
     private let environment: [String: String]
     private let connectionArguments: [String]
+    /// The client programs, found once (`PostgresClientProgram`).
+    private let pgDump: String
+    private let pgDumpAll: String
     /// The row counters of the archives streamed so far, by database.
     private var counters: [(database: String, counter: CustomArchiveScanner)] = []
 
@@ -32,7 +35,9 @@ final class PostgresLogicalPlan: BackupPlan {
         let endpoint = PostgresEndpoint(host: connection.host, port: connection.port, user: connection.user,
                                         password: password, database: "postgres", sslmode: connection.sslmode.rawValue)
         facts = try PostgresPreflight.gather(endpoint, databases: connection.databases)
-        try checkPgDumpVersion(pgDumpPath: try Self.locate("pg_dump"), serverVersionNumber: facts.serverVersionNumber)
+        pgDump = try PostgresClientProgram.path("pg_dump")
+        pgDumpAll = try PostgresClientProgram.path("pg_dumpall")
+        try checkPgDumpVersion(pgDumpPath: pgDump, serverVersionNumber: facts.serverVersionNumber)
 
         var objects = ["globals.sql"]
         var databases: [String: String] = [:]
@@ -59,14 +64,14 @@ final class PostgresLogicalPlan: BackupPlan {
         if let database = databaseOfObject[object] {
             var environment = self.environment
             environment["PGDATABASE"] = database
-            let source = RowCountingSource(try CommandSource(argv: ["pg_dump", "--format=custom", "--compress=0"] + connectionArguments,
+            let source = RowCountingSource(try CommandSource(argv: [pgDump, "--format=custom", "--compress=0"] + connectionArguments,
                                                              environment: environment))
             counters.append((database, source.counter))
             return source
         }
         var environment = self.environment
         environment["PGDATABASE"] = "postgres"
-        return try CommandSource(argv: ["pg_dumpall", "--globals-only"] + connectionArguments, environment: environment)
+        return try CommandSource(argv: [pgDumpAll, "--globals-only"] + connectionArguments, environment: environment)
     }
 
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {
@@ -82,15 +87,5 @@ final class PostgresLogicalPlan: BackupPlan {
         counters.compactMap { database, counter in
             counter.failure.map { "no row counts recorded for database '\(database)': \($0)" }
         }
-    }
-
-    /// A program's path from PATH.
-    static func locate(_ program: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw SourceError.cannotStart(program: program, reason: "not found in PATH (\(path)); install the PostgreSQL client tools")
     }
 }

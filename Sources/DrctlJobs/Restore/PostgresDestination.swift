@@ -90,7 +90,7 @@ struct PostgresDestination {
     /// `globals.sql` (roles, tablespaces) through psql; roles that already exist are not an
     /// error.
     func globalsSink() throws -> ByteSink {
-        try ProgramSink(argv: ["psql", "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
+        try ProgramSink(argv: [PostgresClientProgram.path("psql"), "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
                         tolerating: { $0.contains("already exists") })
     }
 
@@ -99,7 +99,7 @@ struct PostgresDestination {
     func restoreArchive(at path: String, database: String, jobs: Int, selecting: [String] = []) throws {
         var environment = self.environment
         environment["PGDATABASE"] = database
-        let result = try ChildProcess.run(["pg_restore", "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
+        let result = try ChildProcess.run([PostgresClientProgram.path("pg_restore"), "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
                                           + selecting + clientArguments + [path], environment: environment)
         guard result.exit.succeeded else {
             throw RestoreProgramError(program: "pg_restore", exit: result.exit, stderr: result.stderr, detail: nil)
@@ -110,7 +110,7 @@ struct PostgresDestination {
     func archiveSink(database: String) throws -> ByteSink {
         var environment = self.environment
         environment["PGDATABASE"] = database
-        return try ProgramSink(argv: ["pg_restore", "--exit-on-error", "--dbname", database] + clientArguments,
+        return try ProgramSink(argv: [PostgresClientProgram.path("pg_restore"), "--exit-on-error", "--dbname", database] + clientArguments,
                                environment: environment)
     }
 }

@@ -91,7 +91,8 @@ final class StagedLoad: @unchecked Sendable {
     func dataBlock(id: Int, at position: Int) {
         condition.lock()
         defer { condition.unlock() }
-        guard let entry = entryOfID[id], entry.isTableData, entry.copyStatement != nil else { return }
+        // A table whose data is not COPY text (an INSERT dump) is pg_restore's.
+        guard let entry = entryOfID[id], entry.isTableData, !(entry.copyStatement ?? "").isEmpty else { return }
         pending.append((entry, position))
         condition.broadcast()
     }

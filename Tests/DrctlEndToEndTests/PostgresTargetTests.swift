@@ -85,7 +85,8 @@ import DrctlTestSupport
     }
 
     /// Globals first (an existing role is fine), then each database; a non-empty database is
-    /// refused unless --force, which drops and recreates it.
+    /// refused unless --force, which drops and recreates it, and only once the client programs
+    /// it needs are there.
     @Test func restoreIntoAFreshServer() throws {
         let sandbox = try Sandbox()
         let source = try PostgresCluster.start(superuserPassword: "pg pass 42")
@@ -114,6 +115,15 @@ import DrctlTestSupport
                                     environment: ["PGPASSWORD": fresh.superuserPassword!])
         #expect(refused.status == 6 && refused.stderr.contains("/app (the database is not empty)"), "\(refused)")
         try fresh.sql("INSERT INTO t VALUES (99999, 'added after')", database: "app")
+        // Without pg_restore on PATH, --force drops nothing: the programs are found first.
+        let onlyPsql = "\(sandbox.root)/only-psql"
+        try FileManager.default.createDirectory(atPath: onlyPsql, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(onlyPsql)/psql", withDestinationPath: "\(PostgresCluster.binDir)/psql")
+        let noPgRestore = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url, "--force"],
+                                        environment: ["PGPASSWORD": fresh.superuserPassword!, "PATH": onlyPsql])
+        #expect(noPgRestore.status != 0 && noPgRestore.stderr.contains("pg_restore")
+                && noPgRestore.stderr.contains("not found in PATH"), "\(noPgRestore)")
+        #expect(try fresh.sql("SELECT count(*) FROM t", database: "app") == "3001")
         let forced = try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db", "--to", url, "--force"],
                                    environment: ["PGPASSWORD": fresh.superuserPassword!])
         #expect(forced.status == 0, "\(forced)")

@@ -12,6 +12,10 @@ struct PostgresDestination {
     let port: Int
     let user: String?
     let password: String?
+    /// The client programs, found before anything is prepared: a missing pg_restore must not
+    /// be found after `--force` dropped the database it was to fill.
+    private let psql: String
+    private let pgRestore: String
 
     init(url: String) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
@@ -22,6 +26,8 @@ struct PostgresDestination {
         port = components.port ?? 5432
         user = components.user?.removingPercentEncoding
         password = components.password?.removingPercentEncoding ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        psql = try PostgresClientProgram.path("psql")
+        pgRestore = try PostgresClientProgram.path("pg_restore")
     }
 
     /// For messages: never the password.
@@ -90,7 +96,7 @@ struct PostgresDestination {
     /// `globals.sql` (roles, tablespaces) through psql; roles that already exist are not an
     /// error.
     func globalsSink() throws -> ByteSink {
-        try ProgramSink(argv: [PostgresClientProgram.path("psql"), "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
+        try ProgramSink(argv: [psql, "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
                         tolerating: { $0.contains("already exists") })
     }
 
@@ -99,7 +105,7 @@ struct PostgresDestination {
     func restoreArchive(at path: String, database: String, jobs: Int, selecting: [String] = []) throws {
         var environment = self.environment
         environment["PGDATABASE"] = database
-        let result = try ChildProcess.run([PostgresClientProgram.path("pg_restore"), "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
+        let result = try ChildProcess.run([pgRestore, "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
                                           + selecting + clientArguments + [path], environment: environment)
         guard result.exit.succeeded else {
             throw RestoreProgramError(program: "pg_restore", exit: result.exit, stderr: result.stderr, detail: nil)
@@ -110,7 +116,7 @@ struct PostgresDestination {
     func archiveSink(database: String) throws -> ByteSink {
         var environment = self.environment
         environment["PGDATABASE"] = database
-        return try ProgramSink(argv: [PostgresClientProgram.path("pg_restore"), "--exit-on-error", "--dbname", database] + clientArguments,
+        return try ProgramSink(argv: [pgRestore, "--exit-on-error", "--dbname", database] + clientArguments,
                                environment: environment)
     }
 }

@@ -16,11 +16,9 @@ final class StagedArchive: ByteSink {
     private let file: FileSink
     private let scanner = CustomArchiveScanner(countingRows: false)
     private let load: StagedLoad
-    private let logger: Logger
 
     init(at path: String, into server: PostgresDestination, database: String, jobs: Int, logger: Logger) throws {
         file = try FileSink(path: path, replace: true, durable: false)
-        self.logger = logger
         do {
             load = try StagedLoad(server: server, database: database, jobs: jobs, writingPath: file.temporary, logger: logger)
         } catch {

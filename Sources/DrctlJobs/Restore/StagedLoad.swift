@@ -57,7 +57,7 @@ final class StagedLoad: @unchecked Sendable {
     /// Tables a loader took (loading or loaded), and how many of those are not yet in their COPY.
     private var taken: Set<Int> = []
     private var starting = 0
-    private var loaded: Set<Int> = []
+    private var loadedTables = 0
     private var loadedBytes = 0
     private var releasedBytes = 0
     private var threads = 0
@@ -141,7 +141,7 @@ final class StagedLoad: @unchecked Sendable {
     func complete(at path: String) throws {
         condition.lock()
         while (!pending.isEmpty || starting > 0) && !stopped { condition.wait() }
-        let (entries, taken, failure) = (self.entries, self.taken, self.failure)
+        let (entries, taken, loading, failure) = (self.entries, self.taken, taken.count - loadedTables, self.failure)
         condition.unlock()
         if let failure {
             abandon()
@@ -153,9 +153,6 @@ final class StagedLoad: @unchecked Sendable {
         }
         let views = entries.filter { $0.desc == "MATERIALIZED VIEW DATA" }.map(\.id)
         let rest = entries.map(\.id).filter { !taken.contains($0) && !views.contains($0) }
-        condition.lock()
-        let loading = taken.count - loaded.count
-        condition.unlock()
         logger.info("pg_restore of the rest from the staged archive", metadata: [
             "database": "\(database)", "jobs": "\(jobs)", "entries": "\(rest.count)", "tables_still_loading": "\(loading)",
         ])
@@ -167,11 +164,11 @@ final class StagedLoad: @unchecked Sendable {
         }
         waitForThreads()
         condition.lock()
-        let (loaded, loadedBytes, releasedBytes, loadFailure) = (self.loaded, self.loadedBytes, self.releasedBytes, self.failure)
+        let (tables, loadedBytes, releasedBytes, loadFailure) = (loadedTables, self.loadedBytes, self.releasedBytes, self.failure)
         condition.unlock()
         if let loadFailure { throw loadFailure }
         logger.info("table data loaded while staging", metadata: [
-            "database": "\(database)", "tables": "\(loaded.count)", "bytes": "\(loadedBytes)",
+            "database": "\(database)", "tables": "\(tables)", "bytes": "\(loadedBytes)",
             "released_from_staging": "\(releasedBytes)",
         ])
         if !views.isEmpty {
@@ -258,7 +255,7 @@ final class StagedLoad: @unchecked Sendable {
             while let (entry, position) = nextTable() {
                 let bytes = try load(entry, at: position, over: connection)
                 condition.lock()
-                loaded.insert(entry.id)
+                loadedTables += 1
                 loadedBytes += bytes
                 condition.unlock()
             }

@@ -30,14 +30,8 @@ public final class CustomArchiveScanner {
 
     /// One entry of the table of contents: what a restore needs of it.
     public struct Entry: Sendable, Equatable {
-        /// pg_backup.h's teSection. An entry of no section belongs to the one before it.
-        public enum Section: Int, Sendable {
-            case none = 1, preData, data, postData
-        }
-
         public let id: Int
         public let desc: String
-        public let section: Section?
         public let schema: String?
         public let tag: String?
         /// TABLE DATA: the statement its data block feeds, e.g. `COPY s.t (a, b) FROM stdin;`.
@@ -45,14 +39,13 @@ public final class CustomArchiveScanner {
         /// ENCODING, STDSTRINGS, SEARCHPATH: the statement that sets a session up as pg_dump's was.
         public let definition: String?
 
+        static let tableData = "TABLE DATA"
         static let sessionSettings: Set<String> = ["ENCODING", "STDSTRINGS", "SEARCHPATH"]
 
-        public var isTableData: Bool { desc == "TABLE DATA" }
+        public var isTableData: Bool { desc == Self.tableData }
         public var isSessionSetting: Bool { Self.sessionSettings.contains(desc) }
     }
 
-    /// The table of contents, once read.
-    public private(set) var entries: [Entry]?
     /// Called once, when the table of contents has been read: its entries and the archive's
     /// integer width in bytes (after each integer's sign byte).
     public var onTableOfContents: ((_ entries: [Entry], _ integerSize: Int) -> Void)?
@@ -215,7 +208,7 @@ public final class CustomArchiveScanner {
                 _ = try reader.string()                      // oid
                 let tag = try reader.string()
                 let desc = try reader.string() ?? ""
-                let section = Entry.Section(rawValue: try reader.int())
+                _ = try reader.int()                         // section
                 let definition = try reader.string()
                 _ = try reader.string()                      // drop statement
                 let copyStatement = try reader.string()
@@ -230,10 +223,11 @@ public final class CustomArchiveScanner {
                 let flag = try reader.byte()                 // data offset flag
                 _ = try reader.bytes(offsetSize)             // and the offset
                 offsetFields[id] = (offsetAt, flag)
-                entries.append(Entry(id: id, desc: desc, section: section, schema: namespace, tag: tag,
-                                     copyStatement: desc == "TABLE DATA" ? copyStatement : nil,
-                                     definition: Entry.sessionSettings.contains(desc) ? definition : nil))
-                if desc == "TABLE DATA", let tag, let namespace {
+                let entry = Entry(id: id, desc: desc, schema: namespace, tag: tag,
+                                  copyStatement: desc == Entry.tableData ? copyStatement : nil,
+                                  definition: Entry.sessionSettings.contains(desc) ? definition : nil)
+                entries.append(entry)
+                if entry.isTableData, let tag, let namespace {
                     tables[id] = (namespace, tag)
                     order.append(id)
                 }
@@ -243,7 +237,6 @@ public final class CustomArchiveScanner {
             self.offsetFields = offsetFields
             self.offsetSize = offsetSize
             state = .blockType
-            self.entries = entries
             onTableOfContents?(entries, intSize)
             return reader.position
         } catch is NeedMore {

@@ -56,9 +56,7 @@ public final class PostgresConnection {
     /// returns every row as text (nil for NULL). Statements without a result set return [].
     @discardableResult
     public func query(_ sql: String, _ params: [String?] = []) throws -> [[String?]] {
-        guard let conn else {
-            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
-        }
+        let conn = try openConnection()
         let copies = params.map { $0.map { strdup($0) } ?? nil }
         defer { for p in copies { free(p) } }
         let result: OpaquePointer? = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
@@ -93,14 +91,20 @@ public final class PostgresConnection {
         }
     }
 
+    /// The libpq handle, or the error of using a closed connection.
+    private func openConnection() throws -> OpaquePointer {
+        guard let conn else {
+            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
+        }
+        return conn
+    }
+
     // MARK: COPY FROM STDIN
 
     /// Starts `statement`, a `COPY ... FROM stdin`: the connection then takes data
     /// (`putCopyData`) until `endCopy`.
     public func startCopyIn(_ statement: String) throws {
-        guard let conn else {
-            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
-        }
+        let conn = try openConnection()
         guard let result = PQexec(conn, statement) else { throw connectionProblem(conn, what: "starting a COPY") }
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COPY_IN else {
@@ -110,9 +114,7 @@ public final class PostgresConnection {
 
     /// Sends COPY data: any split of the stream, not necessarily whole rows.
     public func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let conn else {
-            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
-        }
+        let conn = try openConnection()
         let sent = bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) }
         guard sent == 1 else { throw connectionProblem(conn, what: "sending COPY data") }
     }
@@ -120,9 +122,7 @@ public final class PostgresConnection {
     /// Ends the COPY: with `abandoning`, the server discards it with that message; otherwise
     /// it commits, or throws the server's error (a row it refused, a lost connection).
     public func endCopy(abandoning reason: String? = nil) throws {
-        guard let conn else {
-            throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
-        }
+        let conn = try openConnection()
         guard PQputCopyEnd(conn, reason) == 1 else { throw connectionProblem(conn, what: "ending a COPY") }
         var firstFailure: PostgresError?
         while let result = PQgetResult(conn) {

@@ -32,9 +32,7 @@ final class ScratchPostgres: @unchecked Sendable {
 
     /// Server binaries for `serverVersion` ("15.10"): that major's, else the lowest newer one.
     static func binaries(forServerVersion serverVersion: String?, root: String = "/usr/lib/postgresql") throws -> String {
-        let installed = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
-            .compactMap(Int.init).sorted()
-            .filter { FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb") }
+        let installed = PostgresClientProgram.installedMajors(having: "initdb", in: root)
         let major = serverVersion.flatMap { Int($0.prefix { $0.isNumber }) }
         guard let chosen = major.map({ wanted in installed.first { $0 >= wanted } }) ?? installed.last else {
             throw DrillError.noServerBinaries(major: major.map(String.init) ?? "any", searched: "\(root)/*/bin")

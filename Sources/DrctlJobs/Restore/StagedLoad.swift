@@ -141,7 +141,7 @@ final class StagedLoad: @unchecked Sendable {
     func complete(at path: String) throws {
         condition.lock()
         while (!pending.isEmpty || starting > 0) && !stopped { condition.wait() }
-        let (entries, taken, loading, failure) = (self.entries, self.taken, taken.count - loadedTables, self.failure)
+        let (entries, taken, loading, failure) = (self.entries, self.taken, self.taken.count - loadedTables, self.failure)
         condition.unlock()
         if let failure {
             abandon()

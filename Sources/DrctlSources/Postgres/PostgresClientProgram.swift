@@ -32,11 +32,14 @@ public enum PostgresClientProgram {
 
     /// `<directory>/<newest major>/bin/<program>`, if any version has it.
     static func newestInstalled(_ program: String, in directory: String) -> String? {
-        let versions = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return versions.compactMap { name -> (Double, String)? in
-            guard let number = Double(name) else { return nil }
-            let candidate = "\(directory)/\(name)/bin/\(program)"
-            return FileManager.default.isExecutableFile(atPath: candidate) ? (number, candidate) : nil
-        }.max { $0.0 < $1.0 }?.1
+        installedMajors(having: program, in: directory).last.map { "\(directory)/\($0)/bin/\(program)" }
+    }
+
+    /// The major versions under `directory` (`/usr/lib/postgresql/<major>/bin`) that have
+    /// `program`, lowest first.
+    public static func installedMajors(having program: String, in directory: String = "/usr/lib/postgresql") -> [Int] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .compactMap(Int.init).sorted()
+            .filter { FileManager.default.isExecutableFile(atPath: "\(directory)/\($0)/bin/\(program)") }
     }
 }

@@ -112,6 +112,31 @@ func s3Read(_ store: S3ObjectStore, _ key: String) throws -> [UInt8] {
         #expect(lines.last == (try store.list(prefix: "").map { "interop/" + $0.key }.joined(separator: " ")))
     }
 
+    /// Every object carries its SHA-256 as an S3 additional checksum, kept with the object (AWS
+    /// also checks it on arrival; moto 5 only keeps it): the whole body's for a single PUT, the
+    /// composite of the parts' for a multipart upload.
+    @Test func objectsCarryServerCheckedSHA256Checksums() throws {
+        let store = try moto.store(bucket: bucket, prefix: "sums", partSize: 5 << 20)
+        let small = s3TestBytes(100_000, seed: 5)
+        let big = s3TestBytes((7 << 20) + 99, seed: 6)
+        try store.put("small", bytes: small)
+        try s3Write(store, "big", big)
+        let script = """
+        import base64, boto3, hashlib, sys
+        from botocore.config import Config
+        c = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a",
+                         aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}))
+        for key in ("sums/small", "sums/big"):
+            print(c.head_object(Bucket=sys.argv[2], Key=key, ChecksumMode="ENABLED").get("ChecksumSHA256"))
+        """
+        let run = try ChildProcess.run(["python3", "-c", script, moto.endpoint, bucket])
+        #expect(run.exit.succeeded, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == Data(sha256(small)).base64EncodedString())
+        let composite = Data(sha256(sha256(Array(big[0..<(5 << 20)])) + sha256(Array(big[(5 << 20)...])))).base64EncodedString()
+        #expect(lines.last?.hasPrefix(composite) == true, "\(lines)")
+    }
+
     @Test func partSizeGrowsSoTenThousandPartsHoldFiveTerabytes() {
         #expect(S3ObjectWriter.partSize(1, base: 8 << 20) == 8 << 20)
         #expect(S3ObjectWriter.partSize(1000, base: 8 << 20) == 8 << 20)

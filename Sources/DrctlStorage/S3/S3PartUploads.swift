@@ -6,12 +6,12 @@ import Foundation
 final class S3PartUploads: @unchecked Sendable {
     private let condition = NSCondition()
     private var inFlight = 0
-    private var etags: [Int: String] = [:]
+    private var parts: [Int: S3UploadedPart] = [:]
     private var failure: Error?
 
     /// Starts `send` for part `number` on a thread of its own, once fewer than `limit` other parts
     /// are in flight; throws the first failure of an earlier part instead.
-    func start(part number: Int, limit: Int, _ send: @escaping @Sendable () throws -> String) throws {
+    func start(part number: Int, limit: Int, _ send: @escaping @Sendable () throws -> S3UploadedPart) throws {
         condition.lock()
         while failure == nil && inFlight >= max(limit, 1) { condition.wait() }
         if let failure {
@@ -24,7 +24,7 @@ final class S3PartUploads: @unchecked Sendable {
             let result = Result { try send() }
             condition.lock()
             switch result {
-            case .success(let etag): etags[number] = etag
+            case .success(let part): parts[number] = part
             case .failure(let error): if failure == nil { failure = error }
             }
             inFlight -= 1
@@ -35,13 +35,13 @@ final class S3PartUploads: @unchecked Sendable {
         thread.start()
     }
 
-    /// Waits until no part is in flight; returns the ETags by part number, or throws the first failure.
-    func finish() throws -> [(number: Int, etag: String)] {
+    /// Waits until no part is in flight; returns the parts by part number, or throws the first failure.
+    func finish() throws -> [S3UploadedPart] {
         waitForAll()
         condition.lock()
         defer { condition.unlock() }
         if let failure { throw failure }
-        return etags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return parts.values.sorted { $0.number < $1.number }
     }
 
     /// Waits until every part in flight has ended (succeeded or failed).
@@ -54,6 +54,14 @@ final class S3PartUploads: @unchecked Sendable {
     var isEmpty: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return etags.isEmpty && inFlight == 0
+        return parts.isEmpty && inFlight == 0
     }
+}
+
+/// One part S3 has accepted: what CompleteMultipartUpload lists for it.
+struct S3UploadedPart: Sendable {
+    let number: Int
+    let etag: String
+    /// The part's SHA-256, base64 (`x-amz-checksum-sha256`), which S3 checked on arrival.
+    let checksumSHA256: String
 }

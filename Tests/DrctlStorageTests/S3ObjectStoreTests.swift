@@ -51,6 +51,15 @@ func s3Read(_ store: S3ObjectStore, _ key: String) throws -> [UInt8] {
     return out
 }
 
+/// Python that makes `c`, a boto3 S3 client of the endpoint `sys.argv[1]` (path-style).
+let boto3Client = """
+    import boto3, hashlib, sys
+    from botocore.config import Config
+    c = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a",
+                     aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}))
+
+    """
+
 @Suite(.serialized) final class S3ObjectStoreTests {
     let moto: MotoServer
     let bucket = "drctl-test"
@@ -95,11 +104,7 @@ func s3Read(_ store: S3ObjectStore, _ key: String) throws -> [UInt8] {
         let store = try moto.store(bucket: bucket, prefix: "interop")
         let data = s3TestBytes((7 << 20) + 99, seed: 77)
         try s3Write(store, "ours", data)
-        let script = """
-        import boto3, hashlib, sys
-        from botocore.config import Config
-        c = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a",
-                         aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}))
+        let script = boto3Client + """
         print(hashlib.sha256(c.get_object(Bucket=sys.argv[2], Key="interop/ours")["Body"].read()).hexdigest())
         c.put_object(Bucket=sys.argv[2], Key="interop/theirs", Body=bytes(range(256)) * 4096)
         print(" ".join(sorted(o["Key"] for o in c.list_objects_v2(Bucket=sys.argv[2], Prefix="interop/")["Contents"])))
@@ -115,17 +120,13 @@ func s3Read(_ store: S3ObjectStore, _ key: String) throws -> [UInt8] {
     /// Every object carries its SHA-256 as an S3 additional checksum, kept with the object (AWS
     /// also checks it on arrival; moto 5 only keeps it): the whole body's for a single PUT, the
     /// composite of the parts' for a multipart upload.
-    @Test func objectsCarryServerCheckedSHA256Checksums() throws {
+    @Test func objectsCarrySHA256Checksums() throws {
         let store = try moto.store(bucket: bucket, prefix: "sums", partSize: 5 << 20)
         let small = s3TestBytes(100_000, seed: 5)
         let big = s3TestBytes((7 << 20) + 99, seed: 6)
         try store.put("small", bytes: small)
         try s3Write(store, "big", big)
-        let script = """
-        import base64, boto3, hashlib, sys
-        from botocore.config import Config
-        c = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a",
-                         aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}))
+        let script = boto3Client + """
         for key in ("sums/small", "sums/big"):
             print(c.head_object(Bucket=sys.argv[2], Key=key, ChecksumMode="ENABLED").get("ChecksumSHA256"))
         """

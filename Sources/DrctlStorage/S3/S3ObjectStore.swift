@@ -468,11 +468,10 @@ public struct S3ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// bigger one as a multipart upload, each part signed with its SHA-256 and sent on a thread of its
 /// own while the next one fills: `partsInFlight` buffers at once (`S3PartUploads`).
 ///
-/// Every body also carries that SHA-256 as an additional checksum (`x-amz-checksum-sha256`; the
-/// multipart upload is created with `x-amz-checksum-algorithm: SHA256` and completed with each
-/// part's checksum), so the server checks it on arrival and keeps a composite checksum with the
-/// object. It costs nothing more here, and spares the server its default full-object checksum
-/// (moto 5 copies and hashes the whole object in CompleteMultipartUpload: scripts/bench-s3.sh).
+/// Every body also carries that SHA-256 as an additional checksum (`S3BodyDigest`; the multipart
+/// upload is created with `x-amz-checksum-algorithm: SHA256` and completed with each part's). It
+/// costs nothing more here, and spares the server its default full-object checksum (moto 5
+/// copies and hashes the whole object in CompleteMultipartUpload: scripts/bench-s3.sh).
 final class S3ObjectWriter: StallAwareWriter {
     private let store: S3ObjectStore
     private let key: String
@@ -501,13 +500,6 @@ final class S3ObjectWriter: StallAwareWriter {
     func observeProgress(_ handler: @escaping @Sendable () -> Void) { progress.set(handler) }
 
     func cancel() { cancellation.cancel() }
-
-    /// The additional-checksum headers of a body whose SHA-256 is `digest` (the one its signature
-    /// carries), `checksum` being that digest in base64. `x-amz-sdk-checksum-algorithm` is the
-    /// header SDKs send with it (moto keeps a PutObject's checksum only with it).
-    static func checksumHeaders(_ checksum: String) -> [(String, String)] {
-        [("x-amz-sdk-checksum-algorithm", "SHA256"), ("x-amz-checksum-sha256", checksum)]
-    }
 
     /// Part `number` (1-based) is `partSize << ((number - 1) / 1000)`, capped at S3's 5 GiB:
     /// 8 MiB parts hold about 8.6 TB in 10,000 parts; 5 MiB ones about 5.4 TB.
@@ -550,10 +542,10 @@ final class S3ObjectWriter: StallAwareWriter {
         finished = true
         let objectKey = store.objectKey(key)
         if uploadID == nil {
-            let digest = sha256(buffer)
+            let digest = S3BodyDigest(buffer)
             let answer = try store.sendRetrying(client, method: "PUT", objectKey: objectKey,
-                                                headers: [("If-None-Match", "*")] + Self.checksumHeaders(Data(digest).base64EncodedString()),
-                                                body: buffer, payloadSHA256: hex(digest), operation: "write", key: key)
+                                                headers: [("If-None-Match", "*")] + digest.headers,
+                                                body: buffer, payloadSHA256: digest.hex, operation: "write", key: key)
             let size = UInt64(buffer.count)
             buffer = []
             if answer.response.status == 412 {
@@ -655,19 +647,18 @@ final class S3ObjectWriter: StallAwareWriter {
         try uploads.start(part: number, limit: max(1, slots - 1)) {
             defer { spares.put(parcel) }
             let client = HTTPClient(settings: store.settings, cancellation: cancellation)
-            let digest = sha256(parcel.current)
-            let checksum = Data(digest).base64EncodedString()
+            let digest = S3BodyDigest(parcel.current)
             let answer = try store.expectSuccess(
                 store.send(client, method: "PUT", objectKey: objectKey,
-                           query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: Self.checksumHeaders(checksum),
-                           body: parcel.current, payloadSHA256: hex(digest), operation: "upload part \(number) of", key: key),
+                           query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: digest.headers,
+                           body: parcel.current, payloadSHA256: digest.hex, operation: "upload part \(number) of", key: key),
                 operation: "upload part \(number) of", key: key)
             guard let etag = answer.0.header("ETag"), !etag.isEmpty else {
                 throw StorageError.io(operation: "upload part \(number) of", key: key, location: store.location,
                                       reason: "UploadPart answer without an ETag")
             }
             progress.call()
-            return S3UploadedPart(number: number, etag: etag, checksumSHA256: checksum)
+            return S3UploadedPart(number: number, etag: etag, checksumSHA256: digest.base64)
         }
         // When a part fills the memory alone, one at a time. And before parts grow, the smaller
         // ones end first: their buffers are freed before a bigger one is allocated instead of

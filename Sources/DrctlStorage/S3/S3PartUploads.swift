@@ -62,6 +62,6 @@ final class S3PartUploads: @unchecked Sendable {
 struct S3UploadedPart: Sendable {
     let number: Int
     let etag: String
-    /// The part's SHA-256, base64 (`x-amz-checksum-sha256`), which S3 checked on arrival.
+    /// The part's SHA-256, base64 (`S3BodyDigest.base64`), as its UploadPart sent it.
     let checksumSHA256: String
 }

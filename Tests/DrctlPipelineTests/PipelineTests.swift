@@ -119,6 +119,24 @@ import DrctlCrypto
         }
     }
 
+    /// Several jobs on two workers, at both job sizes a backup uses: zstd's frame does not depend
+    /// on the job size, so a restore needs to know nothing of it.
+    @Test(arguments: [ZstdCompressor.defaultJobSize, 2 << 20])
+    func multiThreadedJobsRoundTrip(jobSize: Int) throws {
+        let input = sampleBytes(5 * jobSize + 12_345)
+        let compressor = try ZstdCompressor(level: 3, threads: 2, jobSize: jobSize)
+        var compressed: [UInt8] = []
+        for start in stride(from: 0, to: input.count, by: 300_000) {
+            try compressor.process(Array(input[start..<min(start + 300_000, input.count)])) { compressed += $0 }
+        }
+        try compressor.finish { compressed += $0 }
+        let decompressor = try ZstdDecompressor()
+        var output: [UInt8] = []
+        try decompressor.process(compressed) { output += $0 }
+        try decompressor.finish { output += $0 }
+        #expect(output == input)
+    }
+
     /// 64 MiB of zeros compress to almost nothing; inflating must still come out in bounded pieces.
     @Test func inflationIsEmittedInBoundedPieces() throws {
         let zeros = [UInt8](repeating: 0, count: 64 << 20)

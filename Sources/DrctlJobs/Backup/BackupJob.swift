@@ -140,7 +140,8 @@ public struct BackupJob: Sendable {
         let compression = policy.repository.compression
         let digest = DigestFilter()
         let filters: [StreamFilter] = [
-            try ZstdCompressor(level: compression.level, threads: compression.threads),
+            try ZstdCompressor(level: compression.level, threads: compression.threads,
+                               jobSize: StreamMemory(policy.repository).compressionJobSize),
             FusedFilter([
                 SealFilter(dataKey: dataKey, context: StreamContext(backupID: id.rawValue, objectName: name)),
                 digest,

@@ -4,25 +4,17 @@ import DrctlStorage
 extension Repository {
     /// The policy's regions as stores, in policy order.
     public init(policy: RepositoryPolicy) throws {
-        let s3Regions = policy.regions.filter { if case .s3 = $0.location { true } else { false } }.count
+        let memory = StreamMemory(policy)
         self.init(regions: try policy.regions.map { region in
             switch region.location {
             case .directory(let path):
                 return Region(name: region.name, store: LocalDirectoryStore(root: path), timeout: region.timeout)
             case .s3(let bucket, let prefix):
                 var store = try Self.s3Store(region, bucket: bucket, prefix: prefix)
-                store.uploadMemory = Self.uploadMemory(s3Regions: s3Regions)
+                store.uploadMemory = memory.uploadMemoryPerRegion
                 return Region(name: region.name, store: store, timeout: region.timeout)
             }
         })
-    }
-
-    /// Part buffers per S3 region: 30 MiB shared among the S3 regions a backup writes at once,
-    /// 15 MiB at most (three 5 MiB parts: one filling, two in flight) and 10 MiB at least (one
-    /// in flight). scripts/bench-s3.sh: with 15 MiB each, three regions peaked at 133 MiB on a
-    /// 1 GiB stream; with 10 MiB at 109 MiB.
-    static func uploadMemory(s3Regions: Int) -> Int {
-        min(15 << 20, max(10 << 20, (30 << 20) / max(1, s3Regions)))
     }
 
     private static func s3Store(_ region: RegionPolicy, bucket: String, prefix: String) throws -> S3ObjectStore {

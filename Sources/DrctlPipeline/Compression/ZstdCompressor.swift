@@ -4,7 +4,8 @@ import CZstd
 /// its own worker threads; this stage's thread only feeds them.
 public final class ZstdCompressor: StreamFilter {
     public let name = "zstd"
-    static let jobSize: Int32 = 768 << 10
+    /// The job size of a backup that has no memory to spare for larger jobs (see `init`).
+    public static let defaultJobSize = 768 << 10
     /// zstd's overlapLog: 1 means none, 9 the whole window.
     static let overlapLog: Int32 = 1
     private let context: OpaquePointer
@@ -13,7 +14,8 @@ public final class ZstdCompressor: StreamFilter {
     /// - Parameters:
     ///   - level: zstd level (1...19).
     ///   - threads: worker threads; 0 means one per core.
-    public init(level: Int32, threads: Int) throws {
+    ///   - jobSize: bytes of input per job with more than one worker (zstd's minimum is 512 KiB).
+    public init(level: Int32, threads: Int, jobSize: Int = ZstdCompressor.defaultJobSize) throws {
         guard let context = ZSTD_createCCtx() else { throw ZstdError(operation: "create a compression context", code: 0) }
         self.context = context
         let workers = threads == 0 ? ProcessorCount.online : threads
@@ -30,8 +32,9 @@ public final class ZstdCompressor: StreamFilter {
             //   768 KiB  1.45 s  51 MB          1.0 s   56-63 MB
             //   1 MiB    1.35 s  52-53 MB       1.0 s   65-72 MB
             //   2 MiB    1.1 s   59-60 MB       0.95 s  84-86 MB
-            // (`cat FILE | zstd -3 -T0`: 1.2 s and 0.9 s). 768 KiB keeps a backup under 64 MiB.
-            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, ZstdCompressor.jobSize)
+            // (`cat FILE | zstd -3 -T0`: 1.2 s and 0.9 s). 768 KiB keeps a backup under 64 MiB;
+            // a backup with memory to spare asks for more (StreamMemory in DrctlJobs).
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Int32(jobSize))
             // No overlap: a job does not reload the end of the previous one (by default a
             // quarter of the 2 MiB window at level 3). Backup of the 1 GiB bench corpus, six
             // alternating runs each: 1.88 s and 3.08 CPU-s against 2.38 s and 3.96 CPU-s with

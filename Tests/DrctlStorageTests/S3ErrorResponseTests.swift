@@ -19,6 +19,7 @@ struct S3ErrorResponseTests {
         #expect(explain("RequestTimeTooSkewed").hasPrefix("clock skew"))
         #expect(explain("AuthorizationHeaderMalformed", status: 400).contains("not in region 'eu-west-3'"))
         #expect(explain("ExpiredToken", status: 400).contains("session token"))
+        #expect(explain("BadDigest", status: 400).hasPrefix("the body the endpoint received did not match its digest"))
         #expect(explain("SomethingNew", status: 400).contains("(S3 SomethingNew, HTTP 400"))
     }
 

@@ -13,19 +13,23 @@ import DrctlSources
 /// - `reset`: the connection is reset (RST) before any answer, not relayed;
 /// - `stall`: nothing is sent for 3 s, then the connection is closed, not relayed;
 /// - `applied-reset`: relayed to moto, then the connection is reset instead of answering
-///   (except CreateMultipartUpload, whose retry would leave an upload behind: see the report).
+///   (except CreateMultipartUpload, whose retry would leave an upload behind: see the report);
+/// - `corrupt`: one byte of the body is flipped, as by a faulty network or proxy on the way.
+/// Like AWS (and unlike moto), the relay checks every body against the digests its request
+/// carries before relaying it: 400 BadDigest when `x-amz-checksum-sha256` does not match,
+/// 400 XAmzContentSHA256Mismatch when `x-amz-content-sha256` does not.
 /// `every: 1, faults: ["503"]` answers every request with SlowDown.
-/// `GET /__stats` returns "requests faults most-parts-at-once". With `holdParts`, every UploadPart
+/// `GET /__stats` returns "requests faults most-parts-at-once checksums-verified". With `holdParts`, every UploadPart
 /// is held that many seconds before it is relayed (to see parts in flight together).
 final class FaultProxy {
     private let relay: RelayProcess
     var port: Int { relay.port }
 
     static let script = #"""
-import http.client, json, os, socket, struct, sys, threading, time
+import base64, hashlib, http.client, json, os, socket, struct, sys, threading, time
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
-state = {"n": 0, "faults": 0, "parts": 0, "most": 0}; lock = threading.Lock()
+state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
 
 def xml(code, message):
@@ -48,6 +52,17 @@ class Relay(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
+    def digest_refusal(self, data):
+        body = data or b""
+        checksum = self.headers.get("x-amz-checksum-sha256")
+        if checksum is not None:
+            if base64.b64encode(hashlib.sha256(body).digest()).decode() != checksum:
+                return xml("BadDigest", "The SHA256 you specified did not match the calculated checksum.")
+            with lock: state["verified"] += 1
+        content = self.headers.get("x-amz-content-sha256", "")
+        if len(content) == 64 and hashlib.sha256(body).hexdigest() != content:
+            return xml("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        return None
     def forward(self, data):
         conn = http.client.HTTPConnection("127.0.0.1", upstream)
         conn.request(self.command, self.path, body=data, headers={k: v for k, v in self.headers.items()})
@@ -55,7 +70,7 @@ class Relay(BaseHTTPRequestHandler):
         return reply, body
     def relay(self):
         if self.path == "/__stats":
-            body = ("%d %d %d" % (state["n"], state["faults"], state["most"])).encode()
+            body = ("%d %d %d %d" % (state["n"], state["faults"], state["most"], state["verified"])).encode()
             self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
             self.wfile.write(body); return
         n = int(self.headers.get("Content-Length", "0"))
@@ -72,6 +87,10 @@ class Relay(BaseHTTPRequestHandler):
         if fault == "reset": return self.reset()
         if fault == "stall":
             time.sleep(3); self.close_connection = True; return
+        if fault == "corrupt" and data:
+            data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0x20]) + data[len(data) // 2 + 1:]
+        refusal = self.digest_refusal(data)
+        if refusal: return self.answer(400, refusal)
         part = hold > 0 and self.command == "PUT" and "partNumber=" in self.path
         if part:
             with lock: state["parts"] += 1; state["most"] = max(state["most"], state["parts"])
@@ -101,10 +120,11 @@ server.serve_forever()
                                  environment: ["HOLD_PARTS": String(holdParts)])
     }
 
-    /// Requests relayed or faulted so far, faults injected, and the most UploadParts held at once.
-    func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int) {
+    /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and
+    /// the bodies whose `x-amz-checksum-sha256` was checked and matched.
+    func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int, checksumsVerified: Int) {
         let numbers = try relay.stats().split(separator: " ").compactMap { Int($0) }
-        return (numbers[0], numbers[1], numbers[2])
+        return (numbers[0], numbers[1], numbers[2], numbers[3])
     }
 }
 
@@ -144,6 +164,40 @@ func s3Store(through proxy: FaultProxy, bucket: String, credentials: S3Credentia
         #expect(store.retries >= stats.faults - 1, "retries \(store.retries), \(stats)")
         #expect(store.retries > 0)
         #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
+    }
+
+    /// A body that arrives corrupted is refused (BadDigest, as AWS does) and sent again from the
+    /// part's buffer; what is stored is what was written.
+    @Test func corruptedBodiesAreRefusedAndSentAgain() throws {
+        let proxy = try FaultProxy(upstream: moto.port, every: 2, faults: ["corrupt"])
+        let store = try s3Store(through: proxy, bucket: bucket)
+        let data = s3TestBytes(12 << 20, seed: 41)
+        try s3Write(store, "corrupt/big", data)
+        try store.put("corrupt/small", bytes: Array("small object".utf8))
+        #expect(try s3Read(moto.store(bucket: bucket), "corrupt/big") == data)
+        #expect(try moto.store(bucket: bucket).get("corrupt/small") == Array("small object".utf8))
+        let stats = try proxy.stats()
+        // Three parts and the small PUT carry checksums, each verified once it arrived intact.
+        #expect(stats.checksumsVerified == 4, "\(stats)")
+        #expect(stats.faults >= 2 && store.retries >= 2, "retries \(store.retries), \(stats)")
+        #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
+    }
+
+    @Test func aBodyThatKeepsArrivingCorruptedFailsClearly() throws {
+        let proxy = try FaultProxy(upstream: moto.port, every: 1, faults: ["corrupt"])
+        var store = try s3Store(through: proxy, bucket: bucket)
+        store.retryPolicy.maxAttempts = 3
+        let error = #expect(throws: StorageError.self) { try store.put("never-intact", bytes: s3TestBytes(1000, seed: 9)) }
+        let text = "\(error!)"
+        #expect(text.contains("did not match its digest") && text.contains("S3 BadDigest, HTTP 400"), "\(text)")
+        #expect(text.contains("gave up after 3 attempts"), "\(text)")
+        #expect(store.retries == 2)
+        // A multipart write too: its parts never get through, its upload is aborted.
+        let big = #expect(throws: StorageError.self) { try s3Write(store, "never-intact-big", s3TestBytes(6 << 20, seed: 10)) }
+        #expect("\(big!)".contains("BadDigest"), "\(big!)")
+        #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
+        #expect(try moto.store(bucket: bucket).stat("never-intact") == nil)
+        #expect(try moto.store(bucket: bucket).stat("never-intact-big") == nil)
     }
 
     @Test func aSinglePutWhoseAnswerIsLostIsNotAConflict() throws {

@@ -48,6 +48,8 @@ struct S3ErrorResponse: Sendable, Equatable {
             hint = "the session token is expired or invalid: renew the credentials"
         case "SlowDown", "ServiceUnavailable", "InternalError":
             hint = "the endpoint is overloaded or failing"
+        case "BadDigest", "XAmzContentSHA256Mismatch":
+            hint = "the body the endpoint received did not match its digest: damaged on the way (network, proxy)"
         default:
             hint = "S3 refused the request"
         }

@@ -25,10 +25,13 @@ public struct S3RetryPolicy: Sendable {
         [16, 18, 28, 52, 55, 56, 92].contains(curlCode)
     }
 
-    /// HTTP statuses and S3 codes worth another attempt.
+    /// HTTP statuses and S3 codes worth another attempt. A body the server received damaged
+    /// (BadDigest: not the `x-amz-checksum-sha256` sent; XAmzContentSHA256Mismatch: not the signed
+    /// payload hash) is sent again: the request's bytes are still in memory, and intact.
     static func isRetryable(status: Int, code: String?) -> Bool {
         if [500, 502, 503, 504, 429].contains(status) { return true }
-        if let code, ["SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable"].contains(code) { return true }
+        if let code, ["SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable",
+                      "BadDigest", "XAmzContentSHA256Mismatch"].contains(code) { return true }
         return false
     }
 }

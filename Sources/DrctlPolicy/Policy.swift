@@ -85,10 +85,14 @@ public struct S3Settings: Sendable, Equatable {
     public var caFile: String?
     /// Default false. Only for test endpoints.
     public var insecureSkipTLSVerify: Bool
+    /// Each body's SHA-256 as an S3 additional checksum (`x-amz-checksum-sha256`). Default true;
+    /// false for endpoints that refuse the headers (Backblaze B2, OVH, older S3-compatible servers).
+    public var checksums: Bool
 
     public init(endpoint: String? = nil, region: String? = nil, pathStyle: Bool = false,
                 accessKeyID: SecretReference? = nil, secretAccessKey: SecretReference? = nil,
-                sessionToken: SecretReference? = nil, caFile: String? = nil, insecureSkipTLSVerify: Bool = false) {
+                sessionToken: SecretReference? = nil, caFile: String? = nil, insecureSkipTLSVerify: Bool = false,
+                checksums: Bool = true) {
         self.endpoint = endpoint
         self.region = region
         self.pathStyle = pathStyle
@@ -97,6 +101,7 @@ public struct S3Settings: Sendable, Equatable {
         self.sessionToken = sessionToken
         self.caFile = caFile
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.checksums = checksums
     }
 }
 

@@ -389,7 +389,7 @@ final class PolicyValidator {
     }
 
     static let s3Keys = ["endpoint", "region", "path_style", "access_key_id", "secret_access_key", "session_token",
-                         "ca_file", "insecure_skip_tls_verify"]
+                         "ca_file", "insecure_skip_tls_verify", "checksums"]
 
     func regionPolicy(_ node: Node, _ path: String) -> (policy: RegionPolicy, name: (value: String, node: Node))? {
         guard let fields = mapping(node, path, known: ["name", "url", "timeout"] + Self.s3Keys) else { return nil }
@@ -499,6 +499,7 @@ final class PolicyValidator {
         settings.sessionToken = take("session_token") { secret($0, $1) }
         settings.caFile = take("ca_file") { filePath($0, $1) }
         settings.insecureSkipTLSVerify = take("insecure_skip_tls_verify") { bool($0, $1) } ?? false
+        settings.checksums = take("checksums") { bool($0, $1) } ?? true
         let hasKeyID = fields["access_key_id"] != nil, hasSecret = fields["secret_access_key"] != nil
         if hasKeyID != hasSecret {
             let given = hasKeyID ? "access_key_id" : "secret_access_key"

@@ -224,6 +224,15 @@ import Testing
         expectProblem(problems, line: 5, column: 12, path: "repository.regions[0].url", "it needs an absolute path")
     }
 
+    @Test func checksumsIsABoolOfS3Regions() throws {
+        let s3 = minimalPolicy.replacingOccurrences(of: "url: repo", with: "url: s3://bucket/drctl\n      checksums: sometimes")
+        expectProblem(try Workspace().problems(s3), line: 6, column: 18, path: "repository.regions[0].checksums", "expected true or false")
+        let file = minimalPolicy.replacingOccurrences(of: "url: repo", with: "url: repo\n      checksums: false")
+        expectProblem(try Workspace().problems(file), line: 6, column: 7, path: "repository.regions[0].checksums", "only valid for s3:// regions")
+        let off = try Workspace().load(minimalPolicy.replacingOccurrences(of: "url: repo", with: "url: s3://bucket/drctl\n      checksums: false"))
+        #expect(off.repository.regions[0].s3?.checksums == false)
+    }
+
     @Test func s3KeysOnAFileRegion() throws {
         let problems = try Workspace().problems(minimalPolicy.replacingOccurrences(of: "url: repo", with: "url: repo\n      path_style: true"))
         expectProblem(problems, line: 6, column: 7, path: "repository.regions[0].path_style", "only valid for s3:// regions")

@@ -63,6 +63,7 @@ import Testing
         #expect(s3.sessionToken == .env("AWS_SESSION_TOKEN"))
         #expect(s3.caFile == "/etc/ssl/certs/ca-certificates.crt")
         #expect(!s3.pathStyle && !s3.insecureSkipTLSVerify)
+        #expect(s3.checksums)
         #expect(repository.encryption.publicKeyFile == workspace.directory + "/keys/backup.pub")
         #expect(policy.targets.map(\.name) == ["app-files", "main-db", "cache"])
 

@@ -2,12 +2,12 @@ import Testing
 @testable import DrctlStorage
 
 struct S3ErrorResponseTests {
-    func explain(_ code: String, status: Int = 403) -> String {
-        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>the server's words</Message>"
+    func explain(_ code: String, status: Int = 403, message: String = "the server's words") -> String {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message>"
             + "<RequestId>1</RequestId></Error>"
         let error = S3ErrorResponse(status: status, body: Array(xml.utf8))
         #expect(error.code == code)
-        #expect(error.message == "the server's words")
+        #expect(error.message == message)
         return error.explanation(region: "eu-west-3", bucket: "backups")
     }
 
@@ -20,6 +20,11 @@ struct S3ErrorResponseTests {
         #expect(explain("AuthorizationHeaderMalformed", status: 400).contains("not in region 'eu-west-3'"))
         #expect(explain("ExpiredToken", status: 400).contains("session token"))
         #expect(explain("BadDigest", status: 400).hasPrefix("the body the endpoint received did not match its digest"))
+        #expect(explain("InvalidArgument", status: 400, message: "Unsupported header 'x-amz-checksum-sha256' received for this API call.")
+                    .hasPrefix("the endpoint refuses S3 additional checksums: set `checksums: false`"))
+        #expect(explain("InvalidRequest", status: 400, message: "Unsupported header 'x-amz-sdk-checksum-algorithm'")
+                    .contains("`checksums: false`"))
+        #expect(explain("InvalidArgument", status: 400).hasPrefix("S3 refused the request"))
         #expect(explain("SomethingNew", status: 400).contains("(S3 SomethingNew, HTTP 400"))
     }
 

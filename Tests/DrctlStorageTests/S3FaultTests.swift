@@ -19,6 +19,9 @@ import DrctlSources
 /// carries before relaying it: 400 BadDigest when `x-amz-checksum-sha256` does not match,
 /// 400 XAmzContentSHA256Mismatch when `x-amz-content-sha256` does not.
 /// `every: 1, faults: ["503"]` answers every request with SlowDown.
+/// With `refuseChecksums`, the relay is an endpoint without additional checksums, as Backblaze B2
+/// is: a request with an `x-amz-checksum-*` or `x-amz-sdk-checksum-*` header, or a part's
+/// `<ChecksumSHA256>`, gets 400 InvalidArgument "Unsupported header ... received for this API call."
 /// `GET /__stats` returns "requests faults most-parts-at-once checksums-verified". With `holdParts`, every UploadPart
 /// is held that many seconds before it is relayed (to see parts in flight together).
 final class FaultProxy {
@@ -31,6 +34,7 @@ from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
 state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
+refuse_checksums = os.environ.get("REFUSE_CHECKSUMS") == "1"
 
 def xml(code, message):
     return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
@@ -75,6 +79,11 @@ class Relay(BaseHTTPRequestHandler):
             self.wfile.write(body); return
         n = int(self.headers.get("Content-Length", "0"))
         data = self.rfile.read(n) if n else None
+        if refuse_checksums:
+            names = [k for k in self.headers.keys() if k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))]
+            if names or (data and b"<ChecksumSHA256>" in data):
+                header = names[0].lower() if names else "ChecksumSHA256"
+                return self.answer(400, xml("InvalidArgument", "Unsupported header '%s' received for this API call." % header))
         with lock:
             state["n"] += 1
             fault = None
@@ -114,10 +123,10 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 """#
 
-    init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0) throws {
+    init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0, refuseChecksums: Bool = false) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         relay = try RelayProcess(script: Self.script, arguments: [String(upstream), String(every), plan],
-                                 environment: ["HOLD_PARTS": String(holdParts)])
+                                 environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0"])
     }
 
     /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and
@@ -198,6 +207,27 @@ func s3Store(through proxy: FaultProxy, bucket: String, credentials: S3Credentia
         #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
         #expect(try moto.store(bucket: bucket).stat("never-intact") == nil)
         #expect(try moto.store(bucket: bucket).stat("never-intact-big") == nil)
+    }
+
+    /// Refused at once with the setting to change named; with `checksums: false` the same endpoint
+    /// takes single PUTs and multipart uploads.
+    @Test func anEndpointThatRefusesChecksumsIsNamedAndServedWithout() throws {
+        let proxy = try FaultProxy(upstream: moto.port, every: 1_000_000, faults: ["none"], refuseChecksums: true)
+        let store = try s3Store(through: proxy, bucket: bucket)
+        let error = #expect(throws: StorageError.self) { try store.put("b2/small", bytes: [1, 2, 3]) }
+        #expect("\(error!)".contains("set `checksums: false` on this region") && "\(error!)".contains("S3 InvalidArgument, HTTP 400"),
+                "\(error!)")
+        #expect(store.retries == 0)
+        let big = #expect(throws: StorageError.self) { try s3Write(store, "b2/big", s3TestBytes(6 << 20, seed: 12)) }
+        #expect("\(big!)".contains("`checksums: false`"), "\(big!)")
+        var plain = try s3Store(through: proxy, bucket: bucket)
+        plain.additionalChecksums = false
+        let data = s3TestBytes(12 << 20, seed: 13)
+        try s3Write(plain, "b2/big", data)
+        try plain.put("b2/small", bytes: [1, 2, 3])
+        #expect(try s3Read(plain, "b2/big") == data)
+        #expect(try plain.get("b2/small") == [1, 2, 3])
+        #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
     }
 
     @Test func aSinglePutWhoseAnswerIsLostIsNotAConflict() throws {

@@ -12,6 +12,7 @@ extension Repository {
             case .s3(let bucket, let prefix):
                 var store = try Self.s3Store(region, bucket: bucket, prefix: prefix)
                 store.uploadMemory = memory.uploadMemoryPerRegion
+                store.additionalChecksums = region.s3?.checksums ?? true
                 return Region(name: region.name, store: store, timeout: region.timeout)
             }
         })

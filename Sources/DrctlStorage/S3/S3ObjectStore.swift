@@ -42,6 +42,9 @@ public struct S3ObjectStore: ObjectStore {
     public var uploadMemory: Int = 15 << 20
     /// Bytes fetched per ranged GET when reading.
     public var readWindow: Int = 8 << 20
+    /// Whether bodies carry their SHA-256 as an S3 additional checksum (`S3BodyDigest`); off for
+    /// endpoints that refuse the headers.
+    public var additionalChecksums = true
     /// `max-keys` of each LIST page; nil: the server's default (1000). For tests.
     var listPageSize: Int?
     /// Retries of requests that failed transiently (5xx, 429, SlowDown, reset, stall, …).
@@ -121,6 +124,11 @@ public struct S3ObjectStore: ObjectStore {
 
     public var location: String {
         "s3://\(bucket)/\(prefix) (\(endpoint))"
+    }
+
+    /// A body's additional-checksum headers, or none when they are off.
+    func checksumHeaders(_ digest: S3BodyDigest) -> [(String, String)] {
+        additionalChecksums ? digest.headers : []
     }
 
     // MARK: ObjectStore
@@ -544,7 +552,7 @@ final class S3ObjectWriter: StallAwareWriter {
         if uploadID == nil {
             let digest = S3BodyDigest(buffer)
             let answer = try store.sendRetrying(client, method: "PUT", objectKey: objectKey,
-                                                headers: [("If-None-Match", "*")] + digest.headers,
+                                                headers: [("If-None-Match", "*")] + store.checksumHeaders(digest),
                                                 body: buffer, payloadSHA256: digest.hex, operation: "write", key: key)
             let size = UInt64(buffer.count)
             buffer = []
@@ -566,7 +574,7 @@ final class S3ObjectWriter: StallAwareWriter {
             var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             for part in parts {
                 xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XMLElement.escaped(part.etag))</ETag>"
-                    + "<ChecksumSHA256>\(part.checksumSHA256)</ChecksumSHA256></Part>"
+                    + (store.additionalChecksums ? "<ChecksumSHA256>\(part.checksumSHA256)</ChecksumSHA256>" : "") + "</Part>"
             }
             xml += "</CompleteMultipartUpload>"
             let full = try store.sendRetrying(client, method: "POST", objectKey: objectKey, query: [("uploadId", uploadID)],
@@ -622,7 +630,8 @@ final class S3ObjectWriter: StallAwareWriter {
             uploadRequested = true
             let answer = try store.expectSuccess(
                 store.send(client, method: "POST", objectKey: objectKey, query: [("uploads", nil)],
-                           headers: [("x-amz-checksum-algorithm", "SHA256")], operation: "start the upload of", key: key),
+                           headers: store.additionalChecksums ? [("x-amz-checksum-algorithm", "SHA256")] : [],
+                           operation: "start the upload of", key: key),
                 operation: "start the upload of", key: key)
             guard let root = S3XMLElement.parse(answer.1), let id = root.value("UploadId"), !id.isEmpty else {
                 throw StorageError.io(operation: "start the upload of", key: key, location: store.location,
@@ -650,7 +659,7 @@ final class S3ObjectWriter: StallAwareWriter {
             let digest = S3BodyDigest(parcel.current)
             let answer = try store.expectSuccess(
                 store.send(client, method: "PUT", objectKey: objectKey,
-                           query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: digest.headers,
+                           query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: store.checksumHeaders(digest),
                            body: parcel.current, payloadSHA256: digest.hex, operation: "upload part \(number) of", key: key),
                 operation: "upload part \(number) of", key: key)
             guard let etag = answer.0.header("ETag"), !etag.isEmpty else {

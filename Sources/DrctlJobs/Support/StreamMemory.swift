@@ -16,19 +16,11 @@ import DrctlPolicy
 /// Three regions were no faster with 2 MiB jobs (8.0–9.3 s against 8.1–8.8 s, three rounds) and
 /// peaked at 124 MiB on that stream, too near the 128 MiB bound. A repository of directories
 /// keeps 768 KiB: its bound is 64 MiB, and 2 MiB jobs took issue #2's 1 GiB corpus to 76 MiB.
-struct StreamMemory: Equatable {
+struct StreamMemory {
     static let sharedPartBuffers = 30 << 20
     static let largeJobSize = 2 << 20
 
     let s3Regions: Int
-
-    init(s3Regions: Int) {
-        self.s3Regions = s3Regions
-    }
-
-    init(_ policy: RepositoryPolicy) {
-        self.init(s3Regions: policy.regions.filter { if case .s3 = $0.location { true } else { false } }.count)
-    }
 
     /// Part buffers of each S3 region's writer (`S3ObjectStore.uploadMemory`).
     var uploadMemoryPerRegion: Int {
@@ -38,5 +30,11 @@ struct StreamMemory: Equatable {
     /// zstd's job size (`ZstdCompressor`, with more than one worker thread).
     var compressionJobSize: Int {
         s3Regions == 1 ? Self.largeJobSize : ZstdCompressor.defaultJobSize
+    }
+}
+
+extension StreamMemory {
+    init(_ policy: RepositoryPolicy) {
+        self.init(s3Regions: policy.regions.filter { if case .s3 = $0.location { true } else { false } }.count)
     }
 }

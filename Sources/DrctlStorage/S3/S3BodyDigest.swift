@@ -21,3 +21,16 @@ struct S3BodyDigest: Sendable {
         [("x-amz-sdk-checksum-algorithm", "SHA256"), ("x-amz-checksum-sha256", base64)]
     }
 }
+
+/// What the digests add to requests: nothing with `additionalChecksums` off (endpoints that refuse
+/// the headers), the checksum of each body and the upload's algorithm otherwise.
+extension S3ObjectStore {
+    func checksumHeaders(_ digest: S3BodyDigest) -> [(String, String)] {
+        additionalChecksums ? digest.headers : []
+    }
+
+    /// CreateMultipartUpload's: the parts' checksums make a composite SHA-256 of the object.
+    var uploadChecksumHeaders: [(String, String)] {
+        additionalChecksums ? [("x-amz-checksum-algorithm", "SHA256")] : []
+    }
+}

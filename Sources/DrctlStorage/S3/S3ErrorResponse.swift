@@ -48,9 +48,7 @@ struct S3ErrorResponse: Sendable, Equatable {
             hint = "the session token is expired or invalid: renew the credentials"
         case "SlowDown", "ServiceUnavailable", "InternalError":
             hint = "the endpoint is overloaded or failing"
-        case "InvalidArgument" where Self.refusesChecksums(message),
-             "InvalidRequest" where Self.refusesChecksums(message),
-             "NotImplemented" where Self.refusesChecksums(message):
+        case _ where Self.refusesChecksums(code: code, message: message):
             hint = "the endpoint refuses S3 additional checksums: set `checksums: false` on this region in the policy"
         case "BadDigest", "XAmzContentSHA256Mismatch":
             hint = "the body the endpoint received did not match its digest: damaged on the way (network, proxy)"
@@ -64,8 +62,9 @@ struct S3ErrorResponse: Sendable, Equatable {
 
     /// An answer like Backblaze B2's "Unsupported header 'x-amz-checksum-sha256' received for this
     /// API call." (or 'x-amz-sdk-checksum-algorithm', 'x-amz-checksum-algorithm').
-    static func refusesChecksums(_ message: String?) -> Bool {
-        guard let message = message?.lowercased() else { return false }
+    static func refusesChecksums(code: String, message: String?) -> Bool {
+        guard ["InvalidArgument", "InvalidRequest", "NotImplemented"].contains(code),
+              let message = message?.lowercased() else { return false }
         return message.contains("x-amz-checksum") || message.contains("x-amz-sdk-checksum")
     }
 

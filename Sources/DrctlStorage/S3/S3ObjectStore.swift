@@ -126,11 +126,6 @@ public struct S3ObjectStore: ObjectStore {
         "s3://\(bucket)/\(prefix) (\(endpoint))"
     }
 
-    /// A body's additional-checksum headers, or none when they are off.
-    func checksumHeaders(_ digest: S3BodyDigest) -> [(String, String)] {
-        additionalChecksums ? digest.headers : []
-    }
-
     // MARK: ObjectStore
 
     public func create(_ key: String) throws -> ObjectWriter {
@@ -476,8 +471,9 @@ public struct S3ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// bigger one as a multipart upload, each part signed with its SHA-256 and sent on a thread of its
 /// own while the next one fills: `partsInFlight` buffers at once (`S3PartUploads`).
 ///
-/// Every body also carries that SHA-256 as an additional checksum (`S3BodyDigest`; the multipart
-/// upload is created with `x-amz-checksum-algorithm: SHA256` and completed with each part's). It
+/// Every body also carries that SHA-256 as an additional checksum unless `additionalChecksums` is
+/// off (`S3BodyDigest`; the multipart upload is created with `x-amz-checksum-algorithm: SHA256` and
+/// completed with each part's). It
 /// costs nothing more here, and spares the server its default full-object checksum (moto 5
 /// copies and hashes the whole object in CompleteMultipartUpload: scripts/bench-s3.sh).
 final class S3ObjectWriter: StallAwareWriter {
@@ -573,8 +569,7 @@ final class S3ObjectWriter: StallAwareWriter {
             let parts = try uploads.finish()
             var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             for part in parts {
-                xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XMLElement.escaped(part.etag))</ETag>"
-                    + (store.additionalChecksums ? "<ChecksumSHA256>\(part.checksumSHA256)</ChecksumSHA256>" : "") + "</Part>"
+                xml += part.element(withChecksum: store.additionalChecksums)
             }
             xml += "</CompleteMultipartUpload>"
             let full = try store.sendRetrying(client, method: "POST", objectKey: objectKey, query: [("uploadId", uploadID)],
@@ -630,8 +625,7 @@ final class S3ObjectWriter: StallAwareWriter {
             uploadRequested = true
             let answer = try store.expectSuccess(
                 store.send(client, method: "POST", objectKey: objectKey, query: [("uploads", nil)],
-                           headers: store.additionalChecksums ? [("x-amz-checksum-algorithm", "SHA256")] : [],
-                           operation: "start the upload of", key: key),
+                           headers: store.uploadChecksumHeaders, operation: "start the upload of", key: key),
                 operation: "start the upload of", key: key)
             guard let root = S3XMLElement.parse(answer.1), let id = root.value("UploadId"), !id.isEmpty else {
                 throw StorageError.io(operation: "start the upload of", key: key, location: store.location,

@@ -64,4 +64,10 @@ struct S3UploadedPart: Sendable {
     let etag: String
     /// The part's SHA-256, base64 (`S3BodyDigest.base64`), as its UploadPart sent it.
     let checksumSHA256: String
+
+    /// The part's `<Part>` in CompleteMultipartUpload; its checksum only if its UploadPart sent one.
+    func element(withChecksum: Bool) -> String {
+        "<Part><PartNumber>\(number)</PartNumber><ETag>\(S3XMLElement.escaped(etag))</ETag>"
+            + (withChecksum ? "<ChecksumSHA256>\(checksumSHA256)</ChecksumSHA256>" : "") + "</Part>"
+    }
 }

@@ -15,10 +15,7 @@ public struct Repository: Sendable {
 
     /// Writes `repository.json` into a region that has none; checks the version of one that has.
     public func prepare(_ region: Region, toolVersion: String) throws {
-        if try region.store.stat(RepositoryLayout.marker) != nil {
-            _ = try marker(in: region)
-            return
-        }
+        if try marker(in: region) != nil { return }
         let marker = RepositoryMarker(createdAt: Date(), createdBy: "drctl \(toolVersion)")
         do {
             try region.store.put(RepositoryLayout.marker, bytes: try marker.encoded())
@@ -28,8 +25,12 @@ public struct Repository: Sendable {
     }
 
     public func marker(in region: Region) throws -> RepositoryMarker? {
-        guard try region.store.stat(RepositoryLayout.marker) != nil else { return nil }
-        let bytes = try region.store.get(RepositoryLayout.marker)
+        let bytes: [UInt8]
+        do {
+            bytes = try region.store.get(RepositoryLayout.marker)
+        } catch StorageError.notFound {
+            return nil
+        }
         let marker: RepositoryMarker
         do {
             marker = try ManifestCoding.decoder.decode(RepositoryMarker.self, from: Data(bytes))

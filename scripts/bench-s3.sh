@@ -9,6 +9,10 @@
 #                  command target (incompressible: every byte reaches the three regions)
 #                                                               (target <= 128 MiB, flat 1 → 8 GiB)
 #
+#   moto's completes: the CompleteMultipartUploads that end a backup of that size into one and into
+#                  three regions, timed alone (scripts/s3-complete-timer.py): nothing overlaps
+#                  them, so with the rest of the run's CPU they bound three/one from below
+#
 #   peak RSS from 1 to SINK_GIB GiB: the same stream, three regions on scripts/s3-sink-server.py,
 #                  an endpoint that discards what it gets (moto cannot hold 8 GiB, see below)
 #
@@ -109,7 +113,13 @@ for run in $(seq "$runs"); do
   measure one-region "$drctl" backup --policy "$work/one.yaml" --target pg
   measure three-regions "$drctl" backup --policy "$work/three.yaml" --target pg
 done
+dump_bytes=$(aws s3 ls --recursive s3://bench-r1/drctl/data/ | awk '/\.dump$/ {size = $3} END {print size}')
 empty_buckets
+echo "moto's completes of $dump_bytes-byte uploads..." >&2
+for run in $(seq "$runs"); do
+  python3 scripts/s3-complete-timer.py "$endpoint" "$moto_pid" "$dump_bytes" tail-one bench-r1 >> "$work/results"
+  python3 scripts/s3-complete-timer.py "$endpoint" "$moto_pid" "$dump_bytes" tail-three bench-r1 bench-r2 bench-r3 >> "$work/results"
+done
 echo "generated stream: $large_gib GiB into three regions..." >&2
 measure "three-regions-${large_gib}GiB" "$drctl" backup --policy "$work/three.yaml" --target large
 empty_buckets
@@ -137,5 +147,6 @@ scripts/bench-summary.py "$work/results" \
   'three-regions/one-region;three regions / one region;1.2' \
   --serial 'three-regions/one-region;three regions / one region, moto alone;1.2' \
            'one-region/baseline;one region / baseline, moto alone;0.85' \
+  --tail 'three-regions/one-region;tail-three;three regions / one region, moto completes last;1.2' \
   --rss 'three-regions;three regions, database;128 MiB' \
         "three-regions-${large_gib}GiB;three regions, ${large_gib} GiB stream;128 MiB, flat" "${sink_rss[@]}"

@@ -4,7 +4,8 @@
 peak RSS and median machine CPU, then each ratio asked for.
 
   bench-summary.py RESULTS 'A/B;what;target' ... [--floor 'X+Y/B;what;target' ...]
-                           [--serial 'A/B;what;target' ...] [--rss 'LABEL;what;target' ...]
+                           [--serial 'A/B;what;target' ...] [--tail 'A/B;TAIL;what;target' ...]
+                           [--rss 'LABEL;what;target' ...]
 
 Next to each ratio A/B comes its CPU floor: A's machine CPU over the core count, over B's wall
 time, the ratio A would reach if no core were ever idle. A --floor ask is the same for work
@@ -12,6 +13,10 @@ measured in parts (X+Y: e.g. the source alone plus zstd alone on the same bytes)
 no program doing that work could beat on this machine. A --serial ask divides the CPU seconds
 of the watched server (bench-lib.sh's $watch_pid) during A by B's wall time: a server that works
 on one core at a time bounds A's ratio from below by that much, however many cores there are.
+A --tail ask takes TAIL for work that can only begin once all of A's other work is done (the
+server's CompleteMultipartUpload after the last byte, scripts/s3-complete-timer.py): A's wall time
+is at least its other CPU spread over every core, then TAIL's wall time,
+((A's CPU - TAIL's CPU) / cores + TAIL's wall) / B's wall.
 """
 import os
 import statistics
@@ -54,7 +59,8 @@ def goal(target):
 
 first_option = next((i for i, a in enumerate(args) if a.startswith("--")), len(args))
 ratios, floors, serials, rss_asks = args[:first_option], section("--floor"), section("--serial"), section("--rss")
-what_width = max([len(r.split(";")[1]) for r in ratios + floors + serials] + [0])
+tails = section("--tail")
+what_width = max([len(r.split(";")[1]) for r in ratios + floors + serials] + [len(t.split(";")[2]) for t in tails] + [0])
 for ask in ratios:
     pair, what, target = ask.split(";")
     a, b = pair.split("/")
@@ -75,6 +81,15 @@ for ask in serials:
         print(f"{what:{what_width}s}: no server CPU figures")
         continue
     print(f"{what:{what_width}s}: server floor {watched[a] / med[b]:.3f} ({watched[a]:.2f} server CPU s)  {goal(target)}")
+for ask in tails:
+    pair, tail, what, target = ask.split(";")
+    a, b = pair.split("/")
+    if a not in cpu or tail not in cpu:
+        print(f"{what:{what_width}s}: no CPU figures")
+        continue
+    bound = (cpu[a] - cpu[tail]) / cores + med[tail]
+    print(f"{what:{what_width}s}: tail floor {bound / med[b]:.3f} ({med[tail]:.2f} s of {tail} after "
+          f"{cpu[a] - cpu[tail]:.2f} CPU s on {cores} cores)  {goal(target)}")
 for ask in rss_asks:
     label, what, target = ask.split(";")
     print(f"peak RSS, {what}: {rss[label] / 1024:.1f} MiB (target <= {target})")

@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport"]),
         // Throwaway servers shared by the test targets.
         .target(name: "DrctlTestSupport", dependencies: ["DrctlSources", "DrctlPipeline"], path: "Tests/DrctlTestSupport"),
-        .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
+        .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources", "DrctlTestSupport"]),
         // The agent's scheduler and loop.
         .testTarget(name: "DrctlAgentTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto", "DrctlTestSupport", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `drctl` binary against real files and processes.

@@ -44,6 +44,12 @@ public struct RepositoryPolicy: Sendable {
     public func region(named name: String) -> RegionPolicy? {
         regions.first { $0.name == name }
     }
+
+    /// Regions whose endpoint's TLS certificate is not checked (`insecure_skip_tls_verify`): every
+    /// command that reads the policy says so, loudly.
+    public var unverifiedTLSRegions: [RegionPolicy] {
+        regions.filter { $0.s3?.insecureSkipTLSVerify == true }
+    }
 }
 
 public enum RegionLocation: Sendable, Equatable {
@@ -83,7 +89,7 @@ public struct S3Settings: Sendable, Equatable {
     public var sessionToken: SecretReference?
     /// Absolute path of a PEM CA bundle to trust for this endpoint.
     public var caFile: String?
-    /// Default false. Only for test endpoints.
+    /// Default false. Only for test endpoints: anyone on the path can pose as the endpoint.
     public var insecureSkipTLSVerify: Bool
     /// Each body's SHA-256 as an S3 additional checksum (`x-amz-checksum-sha256`). Default true;
     /// false for endpoints that refuse the headers (Backblaze B2, OVH, older S3-compatible servers).

@@ -3,13 +3,13 @@ import Testing
 import DrctlCrypto
 import DrctlPipeline
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// A real HTTP server (Python's http.server) on a loopback port, for the libcurl transport.
 final class EchoServer {
-    let child: ChildProcess
-    let port: Int
-    private let directory: URL
+    private let server: LoopbackScript
+    var port: Int { server.port }
 
     static let script = #"""
 import hashlib, json, socket, sys, time
@@ -55,26 +55,10 @@ server.serve_forever()
 """#
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let script = directory.appendingPathComponent("server.py")
-        try Self.script.write(to: script, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(argv: ["python3", script.path])
-        self.child = child
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw TestServerError()
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
-        try? FileManager.default.removeItem(at: directory)
+        server = try LoopbackScript("the echo server", script: Self.script)
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-    struct TestServerError: Error {}
 }
 
 @Suite(.serialized) struct HTTPClientTests {

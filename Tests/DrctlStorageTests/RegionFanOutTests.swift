@@ -2,13 +2,14 @@ import Foundation
 import Glibc
 import Testing
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// A TCP server on a loopback port that accepts connections and reads requests but never answers:
 /// a region whose endpoint is alive and stuck.
 final class SilentServer {
-    let child: ChildProcess
-    let port: Int
+    private let server: LoopbackScript
+    var port: Int { server.port }
 
     static let script = #"""
 import socket, sys, threading
@@ -23,16 +24,7 @@ while True:
 """#
 
     init() throws {
-        child = try ChildProcess(argv: ["python3", "-c", Self.script])
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw MotoServer.MotoError("silent server did not start: \(child.stderr)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
+        server = try LoopbackScript("the silent server", script: Self.script)
     }
 }
 

@@ -1,24 +1,14 @@
-import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// A small Python HTTP relay in front of moto (the tests' fault, drop and paging proxies): the
 /// script prints its port on its first line and answers `GET /__stats` with what it counted.
 final class RelayProcess {
-    let child: ChildProcess
-    let port: Int
+    private let server: LoopbackScript
+    var port: Int { server.port }
 
     init(script: String, arguments: [String], environment: [String: String] = [:]) throws {
-        let child = try ChildProcess(argv: ["python3", "-c", script] + arguments, environment: environment)
-        self.child = child
-        guard let line = child.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
-            throw MotoServer.MotoError("proxy did not start: \(child.stderr)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        child.terminate(grace: 1)
-        child.wait()
+        server = try LoopbackScript("the relay", script: script, arguments: arguments, environment: environment)
     }
 
     /// The body of `GET /__stats`.

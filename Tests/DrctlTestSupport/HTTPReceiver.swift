@@ -6,9 +6,9 @@ import DrctlSources
 /// records every request it gets — method, path, headers, body — and answers the first
 /// `failFirst` of them with 500, the rest with 200. Stopped when released.
 public final class HTTPReceiver: Sendable {
-    public let port: Int
+    public var port: Int { server.port }
     private let log: String
-    private let process: ChildProcess
+    private let server: LoopbackScript
 
     static let script = #"""
     import http.server, json, sys
@@ -36,18 +36,10 @@ public final class HTTPReceiver: Sendable {
 
     public init(failFirst: Int = 0) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-http-\(UUID().uuidString).jsonl").path
-        process = try ChildProcess(argv: ["python3", "-c", Self.script, log, "\(failFirst)"])
-        guard let line = process.readLine(), let port = Int(line) else {
-            throw TestFailure("the HTTP receiver did not start: \(process.stderr)")
-        }
-        self.port = port
+        server = try LoopbackScript("the HTTP receiver", script: Self.script, arguments: [log, "\(failFirst)"])
     }
 
-    deinit {
-        kill(process.pid, SIGKILL)
-        process.wait()
-        unlink(log)
-    }
+    deinit { unlink(log) }
 
     public var url: String { "http://127.0.0.1:\(port)" }
 

@@ -8,6 +8,9 @@ import Foundation
 /// Not thread-safe; a client keeps its connection open between requests.
 public final class HTTPClient {
     private let handle: UnsafeMutableRawPointer
+    /// libcurl's account of a failed transfer (CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE bytes): which
+    /// certificate check failed, which host refused, where `curl_easy_strerror` only names the code.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: 256)
     public let settings: HTTPSettings
     /// When set and cancelled, a running or later transfer fails with `HTTPError.cancelled`.
     public let cancellation: HTTPCancellation?
@@ -20,7 +23,10 @@ public final class HTTPClient {
         self.cancellation = cancellation
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
 
     /// Sends `request`; the response body is handed to `onBody` piece by piece (a throw there
     /// aborts the transfer and is rethrown).
@@ -50,8 +56,9 @@ public final class HTTPClient {
                 throw HTTPError.cancelled(url: request.url)
             }
             guard code == CURLE_OK else {
+                let detail = String(cString: errorBuffer)
                 throw HTTPError.transport(url: request.url, code: Int(code.rawValue),
-                                          message: String(cString: curl_easy_strerror(code)))
+                                          message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
             }
             var status = 0
             _ = drctl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -80,6 +87,8 @@ public final class HTTPClient {
             }
         }
         try check(drctl_curl_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        errorBuffer[0] = 0
+        try check(drctl_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         // The path goes out as given (and as signed): no squashing of `.`/`..` segments.
         try check(drctl_curl_setopt_long(handle, CURLOPT_PATH_AS_IS, 1), "PATH_AS_IS")
         try check(drctl_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")

@@ -27,7 +27,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let settings = policy.agent
             let plan = AgentPlan(policy: policy)
             guard !plan.tasks.isEmpty else { throw AgentError.nothingScheduled }

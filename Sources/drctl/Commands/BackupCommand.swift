@@ -21,7 +21,7 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let targets = try policy.targets(selecting: target)
             let keys = try KeyRing(policy: policy.repository.encryption)
             let interruption = Interruption()

@@ -31,7 +31,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = log.bootstrap()
         let outcome = Result { () throws -> CheckJob.Report in
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             return try CheckJob(policy: policy, targets: try policy.targets(selecting: target), now: try clock.date(),
                                 grace: try durationOption(grace, "--grace"), logger: logger).run()
         }

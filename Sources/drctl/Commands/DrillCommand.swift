@@ -42,7 +42,7 @@ struct DrillCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             let targets = try policy.targets(selecting: target).filter { target == nil ? ($0.drill?.enabled ?? true) : true }
             guard backup == nil || targets.count == 1 else { throw ValidationError("--backup needs --target") }

@@ -19,7 +19,7 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             if let target { _ = try policy.targets(selecting: target) }
             let listing = try ListJob(policy: policy, target: target, logger: logger).run()
             // Status as the regions hold the backup now (a sync may have completed a degraded one).

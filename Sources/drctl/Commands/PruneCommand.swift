@@ -34,7 +34,7 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let targets = try policy.targets(selecting: target)
             let now = try clock.date()
             let grace = try durationOption(leftoverGrace, "--leftover-grace")

@@ -32,7 +32,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let chosen = month.flatMap(ReportMonth.init) ?? ReportMonth.previous(to: Date())
             let report = try ReportJob(policy: policy, month: chosen, target: target, logger: logger).run()
             let bytes = try format.render(report)

@@ -57,7 +57,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             let target = try policy.targets(selecting: self.target)[0]
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             var parallel: ParallelRestore?

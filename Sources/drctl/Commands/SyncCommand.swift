@@ -47,7 +47,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             if let target { _ = try policy.targets(selecting: target) }
             if let from, from == to {
                 throw ValidationError("--from and --to both name region '\(from)': nothing to copy")

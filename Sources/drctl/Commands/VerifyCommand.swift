@@ -36,7 +36,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load()
+            let policy = try policyOptions.load(warningOn: logger)
             if let target { _ = try policy.targets(selecting: target) }
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()

@@ -17,8 +17,14 @@ struct PolicyOptions: ParsableArguments {
         return "/etc/drctl/policy.yaml"
     }
 
-    func load() throws -> Policy {
-        try PolicyLoader.load(path: policyPath)
+    /// The policy, with a warning on `logger` for each region whose TLS certificate goes unchecked.
+    func load(warningOn logger: Logger) throws -> Policy {
+        let policy = try PolicyLoader.load(path: policyPath)
+        for region in policy.repository.unverifiedTLSRegions {
+            logger.warning("TLS certificate verification is OFF for this region (insecure_skip_tls_verify): anyone on the network path can pose as its endpoint and read or alter what is sent", metadata: [
+                "region": "\(region.name)", "endpoint": "\(region.s3?.endpoint ?? "AWS")"])
+        }
+        return policy
     }
 }
 

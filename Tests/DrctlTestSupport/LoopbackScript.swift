@@ -1,0 +1,25 @@
+import Glibc
+import DrctlSources
+
+/// A Python server the tests write themselves (`python3 -c script arguments...`) on a free
+/// loopback port: the script binds port 0 and prints the port it got on its first line. Killed
+/// when released.
+public final class LoopbackScript: Sendable {
+    public let port: Int
+    private let process: ChildProcess
+
+    public init(_ name: String, script: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        process = try ChildProcess(argv: ["python3", "-c", script] + arguments, environment: environment)
+        guard let line = process.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            kill(process.pid, SIGKILL)
+            process.wait()
+            throw TestFailure("\(name) did not start: \(process.stderr)")
+        }
+        self.port = port
+    }
+
+    deinit {
+        kill(process.pid, SIGKILL)
+        process.wait()
+    }
+}

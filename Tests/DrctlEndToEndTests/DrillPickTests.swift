@@ -10,7 +10,7 @@ import Testing
               - name: files
                 kind: command
                 command: ["date", "+%s%N"]
-                drill: {pick: random, window: 6s}
+                drill: {pick: random, window: 15s}
             """)
         func backup() throws -> String {
             let result = try sandbox.drctl(["backup", "--json"])
@@ -18,7 +18,9 @@ import Testing
             return try #require(listed.first?["backup_id"] as? String)
         }
         let old = try backup()
-        sleep(7)
+        // `old` is out of the window from the first drill on; `older` stays in it as long as the
+        // 12 drills take less than ~13 s, a margin for a loaded machine (a 6 s window left 4 s).
+        sleep(16)
         // 1.5 s apart, so an RPO taken from the drawn backup instead of the newest shows.
         let older = try backup()
         usleep(1_500_000)

@@ -3,23 +3,27 @@ import Glibc
 import Testing
 import DrctlSources
 
-/// A moto S3 server on a loopback port (no signature checks: the store's own tests cover those).
+/// A moto S3 server on a loopback port; with `noAuthActions` it checks Signature V4 (and IAM)
+/// after that many unauthenticated requests (`INITIAL_NO_AUTH_ACTION_COUNT`), otherwise not at all.
 final class MotoProcess {
     let child: ChildProcess
     let port: Int
 
     /// On `port` (a restart where an earlier one was), else on a random free one.
-    init(port: Int? = nil) throws {
-        (self.port, child) = try Self.start(port: port)
+    init(port: Int? = nil, noAuthActions: Int? = nil) throws {
+        (self.port, child) = try Self.start(port: port, noAuthActions: noAuthActions)
     }
 
-    /// A few random ports, in case one is taken.
-    private static func start(port wanted: Int? = nil) throws -> (Int, ChildProcess) {
+    /// A few random ports, in case one is taken. Ready once the port accepts a connection (a
+    /// request would be an action moto counts).
+    private static func start(port wanted: Int?, noAuthActions: Int?) throws -> (Int, ChildProcess) {
+        let environment = noAuthActions.map { ["INITIAL_NO_AUTH_ACTION_COUNT": "\($0)"] } ?? [:]
         for _ in 0..<3 {
             let port = wanted ?? Int.random(in: 20000...60000)
-            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"])
+            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
+                                         environment: environment)
             for _ in 0..<200 {
-                if (try? ChildProcess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.exit.succeeded == true {
+                if (try? ChildProcess.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]))?.exit.succeeded == true {
                     return (port, child)
                 }
                 if child.poll() != nil { break }

@@ -109,22 +109,7 @@ final class MotoProcess {
 
     @Test func missingCredentialsAreNamed() throws {
         let sandbox = try Sandbox()
-        try """
-            version: 1
-            repository:
-              regions:
-                - name: s3
-                  url: s3://backups/prod
-                  endpoint: http://127.0.0.1:9
-                  path_style: true
-              encryption:
-                key_file: \(sandbox.keyPath)
-            targets:
-              - name: files
-                kind: command
-                command: ["echo"]
-
-            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:9", command: ["echo"])
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
                                    environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "HOME": sandbox.root])
         #expect(backup.status == 2 && backup.stderr.contains("no S3 credentials"), "\(backup)")

@@ -34,22 +34,7 @@ import DrctlSources
 
         let input = "\(sandbox.root)/input"
         try Command.shell("head -c 12000000 /dev/urandom > '\(input)'")
-        try """
-            version: 1
-            repository:
-              regions:
-                - name: s3
-                  url: s3://backups/prod
-                  endpoint: \(endpoint)
-                  path_style: true
-              encryption:
-                key_file: \(sandbox.keyPath)
-            targets:
-              - name: files
-                kind: command
-                command: ["cat", "\(input)"]
-
-            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        try sandbox.writeS3Policy(endpoint: endpoint, command: ["cat", input])
         var wrong = key
         wrong["AWS_SECRET_ACCESS_KEY"] = "wrong" + key["AWS_SECRET_ACCESS_KEY"]!
         for command in ["backup", "list"] {

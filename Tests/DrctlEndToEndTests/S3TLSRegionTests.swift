@@ -9,26 +9,6 @@ import DrctlTestSupport
 @Suite struct S3TLSRegionTests {
     static let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
 
-    func policy(_ sandbox: Sandbox, endpoint: String, tls: String, input: String) throws {
-        try """
-            version: 1
-            repository:
-              regions:
-                - name: private
-                  url: s3://backups/prod
-                  endpoint: \(endpoint)
-                  path_style: true
-                  \(tls)
-              encryption:
-                key_file: \(sandbox.keyPath)
-            targets:
-              - name: files
-                kind: command
-                command: ["cat", "\(input)"]
-
-            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
-    }
-
     @Test func aPrivateAuthorityInCAFileIsTrustedAndItsAbsenceNamed() throws {
         let sandbox = try Sandbox()
         let moto = try MotoProcess()
@@ -38,13 +18,13 @@ import DrctlTestSupport
         let input = "\(sandbox.root)/input"
         try Command.shell("head -c 7000000 /dev/urandom > '\(input)'")
 
-        try policy(sandbox, endpoint: proxy.endpoint, tls: "", input: input)
+        try sandbox.writeS3Policy(endpoint: proxy.endpoint, command: ["cat", input])
         let refused = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
         #expect(refused.status != 0 && refused.stderr.contains("TLS certificate not accepted")
                 && refused.stderr.contains("ca_file"), "\(refused)")
         #expect(try proxy.relayed().isEmpty)
 
-        try policy(sandbox, endpoint: proxy.endpoint, tls: "ca_file: \(certificates.authority)", input: input)
+        try sandbox.writeS3Policy(endpoint: proxy.endpoint, settings: ["ca_file: \(certificates.authority)"], command: ["cat", input])
         let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
         #expect(backup.status == 0, "\(backup)")
         #expect(!backup.stderr.contains("insecure_skip_tls_verify"), "\(backup)")
@@ -63,15 +43,15 @@ import DrctlTestSupport
         let proxy = try TLSProxy(upstream: moto.port, certificate: certificates.server("s3", names: ["DNS:elsewhere.example"]))
         let input = "\(sandbox.root)/input"
         try Command.shell("head -c 100000 /dev/urandom > '\(input)'")
-        try policy(sandbox, endpoint: proxy.endpoint, tls: "insecure_skip_tls_verify: true", input: input)
+        try sandbox.writeS3Policy(endpoint: proxy.endpoint, settings: ["insecure_skip_tls_verify: true"], command: ["cat", input])
 
         let validate = try Drctl.run(["policy", "validate", sandbox.policyPath])
-        #expect(validate.status == 0 && validate.stderr.contains("warning: region 'private': insecure_skip_tls_verify"),
+        #expect(validate.status == 0 && validate.stderr.contains("warning: region 's3': insecure_skip_tls_verify"),
                 "\(validate)")
         for arguments in [["backup"], ["list"], ["verify"]] {
             let run = try Drctl.run(arguments + ["--policy", sandbox.policyPath], environment: Self.credentials)
             #expect(run.status == 0, "\(run)")
-            #expect(run.stderr.contains("TLS certificate verification is OFF") && run.stderr.contains("region=private"),
+            #expect(run.stderr.contains("TLS certificate verification is OFF") && run.stderr.contains("region=s3"),
                     "\(arguments): \(run.stderr)")
         }
     }

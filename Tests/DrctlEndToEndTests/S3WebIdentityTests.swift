@@ -10,22 +10,7 @@ import Testing
         try moto.createBucket("backups")
         let token = "\(sandbox.root)/token"
         try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkcmN0bCJ9.c2ln".write(toFile: token, atomically: true, encoding: .utf8)
-        try """
-            version: 1
-            repository:
-              regions:
-                - name: s3
-                  url: s3://backups/prod
-                  endpoint: http://127.0.0.1:\(moto.port)
-                  path_style: true
-              encryption:
-                key_file: \(sandbox.keyPath)
-            targets:
-              - name: files
-                kind: command
-                command: ["echo", "hello"]
-
-            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", command: ["echo", "hello"])
         var environment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
                            "HOME": sandbox.root, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/drctl",
                            "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:\(moto.port)"]

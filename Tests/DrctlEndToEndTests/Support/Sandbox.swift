@@ -32,8 +32,7 @@ final class Sandbox {
         }.joined(separator: "\n")
         let keyLines = (encryption ?? ["key_file: \(keyPath)"]).map { "    \($0)" }.joined(separator: "\n")
         let targetLines = targets.map { name, argv in
-            let list = argv.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }
-            return "  - name: \(name)\n    kind: command\n    command: [\(list.joined(separator: ", "))]"
+            "  - name: \(name)\n    kind: command\n    command: \(Self.flowList(argv))"
         }.joined(separator: "\n")
         let yaml = """
             version: 1
@@ -50,6 +49,33 @@ final class Sandbox {
             \(rawTargets)
             """
         try yaml.write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// A policy with one S3 region, `s3` (`s3://backups/prod` on `endpoint`, path-style, more of
+    /// its keys in `settings`), and one command target, `files`.
+    func writeS3Policy(endpoint: String, settings: [String] = [], command: [String]) throws {
+        let regionLines = (["url: s3://backups/prod", "endpoint: \(endpoint)", "path_style: true"] + settings)
+            .map { "      \($0)" }.joined(separator: "\n")
+        try """
+            version: 1
+            repository:
+              regions:
+                - name: s3
+            \(regionLines)
+              encryption:
+                key_file: \(keyPath)
+            targets:
+              - name: files
+                kind: command
+                command: \(Self.flowList(command))
+
+            """.write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// `["a", "b"]`: strings as a YAML flow sequence, quoted.
+    static func flowList(_ strings: [String]) -> String {
+        let quoted = strings.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }
+        return "[\(quoted.joined(separator: ", "))]"
     }
 
     /// Runs drctl with `--policy` of this sandbox appended.

@@ -32,8 +32,9 @@ enum S3CredentialChain {
     /// A key pair the policy's secret references or the environment give.
     private static func given(_ settings: S3Settings, _ environment: [String: String]) throws -> S3Credentials? {
         if let keyID = settings.accessKeyID, let secret = settings.secretAccessKey {
-            return S3Credentials(accessKeyID: try keyID.resolve(), secretAccessKey: try secret.resolve(),
-                                 sessionToken: try settings.sessionToken?.resolve())
+            return S3Credentials(accessKeyID: try keyID.resolve(environment: environment),
+                                 secretAccessKey: try secret.resolve(environment: environment),
+                                 sessionToken: try settings.sessionToken?.resolve(environment: environment))
         }
         if let keyID = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
            !keyID.isEmpty, !secret.isEmpty {

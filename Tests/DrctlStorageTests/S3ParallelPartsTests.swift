@@ -1,4 +1,5 @@
 import Testing
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// Parts go up in parallel, as many at once as the writer's part memory allows.

@@ -1,0 +1,135 @@
+import DrctlSources
+
+/// A relay in front of moto that injects faults, deterministically by request number: request n
+/// (1-based, `/__stats` not counted) is faulted when `n % every == 0`, with the next fault of
+/// `faults`, in turn:
+/// - `500`: 500 InternalError (S3's XML), not relayed;
+/// - `503`: 503 SlowDown (S3's XML), not relayed;
+/// - `reset`: the connection is reset (RST) before any answer, not relayed;
+/// - `stall`: nothing is sent for 3 s, then the connection is closed, not relayed;
+/// - `applied-reset`: relayed to moto, then the connection is reset instead of answering
+///   (except CreateMultipartUpload, whose retry would leave an upload behind: see the report);
+/// - `corrupt`: one byte of the body is flipped, as by a faulty network or proxy on the way.
+/// Like AWS (and unlike moto), the relay checks every body against the digests its request
+/// carries before relaying it: 400 BadDigest when `x-amz-checksum-sha256` does not match,
+/// 400 XAmzContentSHA256Mismatch when `x-amz-content-sha256` does not.
+/// `every: 1, faults: ["503"]` answers every request with SlowDown.
+/// With `refuseChecksums`, the relay is an endpoint without additional checksums, as Backblaze B2
+/// is: a request with an `x-amz-checksum-*` or `x-amz-sdk-checksum-*` header, or a part's
+/// `<ChecksumSHA256>`, gets 400 InvalidArgument "Unsupported header ... received for this API call."
+/// `GET /__stats` returns "requests faults most-parts-at-once checksums-verified". With `holdParts`, every UploadPart
+/// is held that many seconds before it is relayed (to see parts in flight together).
+public final class FaultProxy: Sendable {
+    private let server: LoopbackScript
+    public var port: Int { server.port }
+
+    static let script = #"""
+import base64, hashlib, http.client, json, os, socket, struct, sys, threading, time
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
+state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
+hold = float(os.environ.get("HOLD_PARTS", "0"))
+refuse_checksums = os.environ.get("REFUSE_CHECKSUMS") == "1"
+
+def xml(code, message):
+    return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
+            '<RequestId>fault</RequestId></Error>' % (code, message)).encode()
+
+class Relay(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args): pass
+    def answer(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(body)
+        self.close_connection = True
+    def reset(self):
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+    def digest_refusal(self, data):
+        body = data or b""
+        checksum = self.headers.get("x-amz-checksum-sha256")
+        if checksum is not None:
+            if base64.b64encode(hashlib.sha256(body).digest()).decode() != checksum:
+                return xml("BadDigest", "The SHA256 you specified did not match the calculated checksum.")
+            with lock: state["verified"] += 1
+        content = self.headers.get("x-amz-content-sha256", "")
+        if len(content) == 64 and hashlib.sha256(body).hexdigest() != content:
+            return xml("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        return None
+    def forward(self, data):
+        conn = http.client.HTTPConnection("127.0.0.1", upstream)
+        conn.request(self.command, self.path, body=data, headers={k: v for k, v in self.headers.items()})
+        reply = conn.getresponse(); body = reply.read(); conn.close()
+        return reply, body
+    def relay(self):
+        if self.path == "/__stats":
+            body = ("%d %d %d %d" % (state["n"], state["faults"], state["most"], state["verified"])).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+            self.wfile.write(body); return
+        n = int(self.headers.get("Content-Length", "0"))
+        data = self.rfile.read(n) if n else None
+        if refuse_checksums:
+            names = [k for k in self.headers.keys() if k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))]
+            if names or (data and b"<ChecksumSHA256>" in data):
+                header = names[0].lower() if names else "ChecksumSHA256"
+                return self.answer(400, xml("InvalidArgument", "Unsupported header '%s' received for this API call." % header))
+        with lock:
+            state["n"] += 1
+            fault = None
+            if state["n"] % every == 0:
+                fault = faults[state["faults"] % len(faults)]; state["faults"] += 1
+        if fault == "applied-reset" and self.command == "POST" and self.path.endswith("?uploads"):
+            fault = "reset"
+        if fault == "500": return self.answer(500, xml("InternalError", "We encountered an internal error. Please try again."))
+        if fault == "503": return self.answer(503, xml("SlowDown", "Please reduce your request rate."))
+        if fault == "reset": return self.reset()
+        if fault == "stall":
+            time.sleep(3); self.close_connection = True; return
+        if fault == "corrupt" and data:
+            data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0x20]) + data[len(data) // 2 + 1:]
+        refusal = self.digest_refusal(data)
+        if refusal: return self.answer(400, refusal)
+        part = hold > 0 and self.command == "PUT" and "partNumber=" in self.path
+        if part:
+            with lock: state["parts"] += 1; state["most"] = max(state["most"], state["parts"])
+            time.sleep(hold)
+        reply, body = self.forward(data)
+        if part:
+            with lock: state["parts"] -= 1
+        if fault == "applied-reset": return self.reset()
+        self.send_response(reply.status)
+        for k, v in reply.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "server", "date"): self.send_header(k, v)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(body)
+        self.close_connection = True
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+
+    public init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0, refuseChecksums: Bool = false) throws {
+        let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        server = try LoopbackScript("the fault proxy", script: Self.script, arguments: [String(upstream), String(every), plan],
+                                    environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0"])
+    }
+
+    /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and
+    /// the bodies whose `x-amz-checksum-sha256` was checked and matched.
+    public func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int, checksumsVerified: Int) {
+        let run = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(port)/__stats"])
+        let numbers = run.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard run.exit.succeeded, numbers.count == 4 else { throw TestFailure("fault proxy stats: '\(run.stdout)' \(run.stderr)") }
+        return (numbers[0], numbers[1], numbers[2], numbers[3])
+    }
+}

@@ -46,10 +46,13 @@ public struct RepositoryPolicy: Sendable {
     }
 
     /// Regions whose endpoint's TLS certificate is not checked (`insecure_skip_tls_verify`): every
-    /// command that reads the policy says so, loudly.
+    /// command that reads the policy says so, loudly, in these words.
     public var unverifiedTLSRegions: [RegionPolicy] {
         regions.filter { $0.s3?.insecureSkipTLSVerify == true }
     }
+
+    public static let unverifiedTLSWarning = "insecure_skip_tls_verify: TLS certificate verification is OFF; "
+        + "anyone on the network path can pose as the region's endpoint and read or alter what is sent"
 }
 
 public enum RegionLocation: Sendable, Equatable {

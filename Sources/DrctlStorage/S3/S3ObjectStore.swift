@@ -407,27 +407,24 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     func transportFailure(_ operation: String, _ key: String, _ error: HTTPError) -> StorageError {
-        var what = "cannot reach the S3 endpoint"
+        var code: Int?
+        if case .transport(_, let transportCode, _) = error { code = transportCode }
+        let what: String
         var advice = ""
-        if case .transport(_, let code, _) = error {
-            switch code {
-            case 1, 3, 5, 6, 7:   // CURLE_UNSUPPORTED_PROTOCOL, _URL_MALFORMAT, _COULDNT_RESOLVE_PROXY/_HOST, _COULDNT_CONNECT
-                break
-            case 60, 83, 90, 91:  // CURLE_PEER_FAILED_VERIFICATION, _SSL_ISSUER_ERROR, _SSL_PINNEDPUBKEYNOTMATCH, _SSL_INVALIDCERTSTATUS
-                what = "TLS certificate not accepted from the S3 endpoint"
-                if let caFile = settings.caFile {
-                    advice = " (checked against the region's ca_file \(caFile))"
-                } else {
-                    advice = "; if a private authority signed it, name that authority's PEM file in the region's ca_file"
-                }
-            case 77:              // CURLE_SSL_CACERT_BADFILE
-                what = "cannot load the CA certificates (the region's ca_file \(settings.caFile ?? "unset")) for the S3 endpoint"
-            case 35:              // CURLE_SSL_CONNECT_ERROR
-                what = "no TLS connection to the S3 endpoint"
-                advice = "; an endpoint without TLS takes an http:// URL"
-            default:
-                what = "transfer failed with the S3 endpoint"
-            }
+        switch code {
+        case nil, 1, 3, 5, 6, 7:  // not a transfer; CURLE_UNSUPPORTED_PROTOCOL, _URL_MALFORMAT, _COULDNT_RESOLVE_PROXY/_HOST, _COULDNT_CONNECT
+            what = "cannot reach the S3 endpoint"
+        case 60, 83, 90, 91:      // CURLE_PEER_FAILED_VERIFICATION, _SSL_ISSUER_ERROR, _SSL_PINNEDPUBKEYNOTMATCH, _SSL_INVALIDCERTSTATUS
+            what = "TLS certificate not accepted from the S3 endpoint"
+            advice = settings.caFile.map { " (checked against the region's ca_file \($0))" }
+                ?? "; if a private authority signed it, name that authority's PEM file in the region's ca_file"
+        case 77:                  // CURLE_SSL_CACERT_BADFILE
+            what = "cannot load the CA certificates (the region's ca_file \(settings.caFile ?? "unset")) for the S3 endpoint"
+        case 35:                  // CURLE_SSL_CONNECT_ERROR
+            what = "no TLS connection to the S3 endpoint"
+            advice = "; an endpoint without TLS takes an http:// URL"
+        default:
+            what = "transfer failed with the S3 endpoint"
         }
         return .io(operation: operation, key: key, location: location,
                    reason: "\(what) \(endpoint) (region \(region)): \(error)\(advice)")

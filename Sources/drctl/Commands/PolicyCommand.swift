@@ -23,7 +23,7 @@ struct PolicyCommand: AsyncParsableCommand {
                     let policy = try PolicyLoader.load(path: path)
                     Output.line("\(path): valid (\(policy.targets.count) target(s), \(policy.repository.regions.count) region(s))")
                     for region in policy.repository.unverifiedTLSRegions {
-                        TerminalLine.write("drctl: warning: region '\(region.name)': insecure_skip_tls_verify turns TLS certificate verification off; anyone on the network path can pose as its endpoint\n")
+                        TerminalLine.write("drctl: warning: region '\(region.name)': \(RepositoryPolicy.unverifiedTLSWarning)\n")
                     }
                 } catch let error as PolicyError {
                     for problem in error.problems { Output.line("\(problem)") }

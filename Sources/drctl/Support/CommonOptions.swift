@@ -21,7 +21,7 @@ struct PolicyOptions: ParsableArguments {
     func load(warningOn logger: Logger) throws -> Policy {
         let policy = try PolicyLoader.load(path: policyPath)
         for region in policy.repository.unverifiedTLSRegions {
-            logger.warning("TLS certificate verification is OFF for this region (insecure_skip_tls_verify): anyone on the network path can pose as its endpoint and read or alter what is sent", metadata: [
+            logger.warning("\(RepositoryPolicy.unverifiedTLSWarning)", metadata: [
                 "region": "\(region.name)", "endpoint": "\(region.s3?.endpoint ?? "AWS")"])
         }
         return policy

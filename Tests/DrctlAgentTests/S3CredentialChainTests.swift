@@ -6,12 +6,13 @@ import DrctlPolicy
 
 /// Where a region's credentials come from, first match wins: the policy's secret references, the
 /// environment, a web identity (S3WebIdentityTests), the shared credentials file.
-@Suite struct S3CredentialChainTests {
+@Suite final class S3CredentialChainTests {
     let root: String
     init() throws {
         root = NSTemporaryDirectory() + "drctl-credentials-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
+    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func resolve(_ environment: [String: String], settings: S3Settings = S3Settings()) throws -> S3Credentials {
         try S3CredentialChain.resolve(settings, region: "r1", environment: ["HOME": root].merging(environment) { $1 }).current()

@@ -14,8 +14,7 @@ import DrctlStorage
     }
 
     static func pendingUploads(_ moto: MotoProcess, bucket: String) throws -> [String] {
-        let result = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(moto.port)/\(bucket)?uploads"])
-        return matches(of: "<Key>([^<]+)</Key>", in: result.stdout)
+        try moto.store(bucket: bucket).pendingUploads().map(\.key)
     }
 
     static func matches(of pattern: String, in text: String) -> [String] {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import DrctlSources
+import DrctlStorage
 
 /// A moto S3 server on a loopback port; with `noAuthActions` it checks Signature V4 (and IAM)
 /// after that many unauthenticated requests (`INITIAL_NO_AUTH_ACTION_COUNT`), otherwise not at all.
@@ -38,6 +39,12 @@ final class MotoProcess {
     deinit {
         child.terminate(grace: 2)
         child.wait()
+    }
+
+    /// A store on `bucket` (moto takes any key), to look at what the binary left there.
+    func store(bucket: String, prefix: String = "") throws -> S3ObjectStore {
+        try S3ObjectStore(endpoint: "http://127.0.0.1:\(port)", region: "us-east-1", bucket: bucket, prefix: prefix, pathStyle: true,
+                          credentials: S3Credentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "moto-does-not-check"))
     }
 
     func createBucket(_ name: String) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// moto answers ListMultipartUploads in one page whatever `max-uploads` says. This relay in
@@ -8,13 +9,12 @@ import DrctlSources
 /// `upload-id-marker` to continue, `IsTruncated`, `NextKeyMarker` and `NextUploadIdMarker`.
 /// `GET /__stats` returns how many listings it answered.
 final class PagingProxy {
-    private let relay: RelayProcess
+    private let relay: LoopbackScript
     var port: Int { relay.port }
 
     static let script = #"""
-import http.client, re, sys, threading
+import re, sys, threading
 from urllib.parse import urlsplit, parse_qs
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 upstream = int(sys.argv[1]); listings = [0]; lock = threading.Lock()
 
 def field(upload, name):
@@ -39,41 +39,25 @@ class Relay(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *args): pass
     def relay(self):
-        if self.path == "/__stats":
-            body = str(listings[0]).encode()
-            self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-            self.wfile.write(body); return
-        n = int(self.headers.get("Content-Length", "0"))
-        data = self.rfile.read(n) if n else None
-        conn = http.client.HTTPConnection("127.0.0.1", upstream)
-        conn.request(self.command, self.path, body=data, headers={k: v for k, v in self.headers.items()})
-        reply = conn.getresponse(); body = reply.read(); conn.close()
+        if self.path == "/__stats": return send_text(self, str(listings[0]))
+        reply, body = forward(self, upstream, request_body(self))
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
         if self.command == "GET" and "uploads" in query and reply.status == 200:
             with lock: listings[0] += 1
             body = page(body.decode(), query)
-        self.send_response(reply.status)
-        for k, v in reply.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "server", "date", "content-length"): self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD": self.wfile.write(body)
-        self.close_connection = True
+        send_on(self, reply, body)
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Relay)
 """#
 
     init(upstream: Int) throws {
-        relay = try RelayProcess(script: Self.script, arguments: [String(upstream)])
+        relay = try LoopbackScript("the paging proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream)])
     }
 
     /// ListMultipartUploads answered so far.
     func listings() throws -> Int {
-        Int(try relay.stats()) ?? -1
+        Int(try relay.get("/__stats")) ?? -1
     }
 }
 

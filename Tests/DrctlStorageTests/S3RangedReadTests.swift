@@ -3,18 +3,18 @@ import Testing
 import DrctlCrypto
 import DrctlPipeline
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// A relay in front of moto that cuts ranged GETs short: for a range starting at offset `o`, the
 /// first `drops[o]` answers send their headers and half the body, then close the connection.
 /// `GET /__stats` returns the ranges requested, one per line.
 final class DroppingProxy {
-    private let relay: RelayProcess
+    private let relay: LoopbackScript
     var port: Int { relay.port }
 
     static let script = #"""
-import http.client, json, sys, threading
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+import json, sys, threading
 upstream = int(sys.argv[1]); drops = {int(k): v for k, v in json.loads(sys.argv[2]).items()}
 ranges = []; lock = threading.Lock()
 
@@ -22,15 +22,8 @@ class Relay(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *args): pass
     def relay(self):
-        if self.path == "/__stats":
-            body = "\n".join(ranges).encode()
-            self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-            self.wfile.write(body); return
-        n = int(self.headers.get("Content-Length", "0"))
-        data = self.rfile.read(n) if n else None
-        conn = http.client.HTTPConnection("127.0.0.1", upstream)
-        conn.request(self.command, self.path, body=data, headers={k: v for k, v in self.headers.items()})
-        reply = conn.getresponse(); body = reply.read(); conn.close()
+        if self.path == "/__stats": return send_text(self, "\n".join(ranges))
+        reply, body = forward(self, upstream, request_body(self))
         rng = self.headers.get("Range")
         cut = False
         if self.command == "GET" and rng:
@@ -39,33 +32,20 @@ class Relay(BaseHTTPRequestHandler):
                 ranges.append(rng)
                 if drops.get(start, 0) > 0 and len(body) > 1:
                     drops[start] -= 1; cut = True
-        self.send_response(reply.status)
-        for k, v in reply.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "server", "date"): self.send_header(k, v)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command == "HEAD": return
-        if cut:
-            self.wfile.write(body[: len(body) // 2]); self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-        self.close_connection = True
+        send_on(self, reply, body, sent=body[: len(body) // 2] if cut else None)
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Relay)
 """#
 
     init(upstream: Int, drops: [UInt64: Int]) throws {
         let plan = "{" + drops.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
-        relay = try RelayProcess(script: Self.script, arguments: [String(upstream), plan])
+        relay = try LoopbackScript("the dropping proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream), plan])
     }
 
     /// The `Range` headers of the GETs relayed so far.
     func ranges() throws -> [String] {
-        try relay.stats().split(separator: "\n").map(String.init)
+        try relay.get("/__stats").split(separator: "\n").map(String.init)
     }
 }
 

@@ -1,5 +1,3 @@
-import DrctlSources
-
 /// A relay in front of moto that injects faults, deterministically by request number: request n
 /// (1-based, `/__stats` not counted) is faulted when `n % every == 0`, with the next fault of
 /// `faults`, in turn:
@@ -24,8 +22,7 @@ public final class FaultProxy: Sendable {
     public var port: Int { server.port }
 
     static let script = #"""
-import base64, hashlib, http.client, json, os, socket, struct, sys, threading, time
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+import base64, hashlib, json, os, socket, struct, sys, threading, time
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
 state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
@@ -62,18 +59,10 @@ class Relay(BaseHTTPRequestHandler):
         if len(content) == 64 and hashlib.sha256(body).hexdigest() != content:
             return xml("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
         return None
-    def forward(self, data):
-        conn = http.client.HTTPConnection("127.0.0.1", upstream)
-        conn.request(self.command, self.path, body=data, headers={k: v for k, v in self.headers.items()})
-        reply = conn.getresponse(); body = reply.read(); conn.close()
-        return reply, body
     def relay(self):
         if self.path == "/__stats":
-            body = ("%d %d %d %d" % (state["n"], state["faults"], state["most"], state["verified"])).encode()
-            self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-            self.wfile.write(body); return
-        n = int(self.headers.get("Content-Length", "0"))
-        data = self.rfile.read(n) if n else None
+            return send_text(self, "%d %d %d %d" % (state["n"], state["faults"], state["most"], state["verified"]))
+        data = request_body(self)
         if refuse_checksums:
             names = [k for k in self.headers.keys() if k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))]
             if names or (data and b"<ChecksumSHA256>" in data):
@@ -99,37 +88,28 @@ class Relay(BaseHTTPRequestHandler):
         if part:
             with lock: state["parts"] += 1; state["most"] = max(state["most"], state["parts"])
             time.sleep(hold)
-        reply, body = self.forward(data)
+        reply, body = forward(self, upstream, data)
         if part:
             with lock: state["parts"] -= 1
         if fault == "applied-reset": return self.reset()
-        self.send_response(reply.status)
-        for k, v in reply.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "server", "date"): self.send_header(k, v)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD": self.wfile.write(body)
-        self.close_connection = True
+        send_on(self, reply, body)
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-server.daemon_threads = True
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Relay)
 """#
 
     public init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0, refuseChecksums: Bool = false) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        server = try LoopbackScript("the fault proxy", script: Self.script, arguments: [String(upstream), String(every), plan],
+        server = try LoopbackScript("the fault proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream), String(every), plan],
                                     environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0"])
     }
 
     /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and
     /// the bodies whose `x-amz-checksum-sha256` was checked and matched.
     public func stats() throws -> (requests: Int, faults: Int, partsAtOnce: Int, checksumsVerified: Int) {
-        let run = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(port)/__stats"])
-        let numbers = run.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard run.exit.succeeded, numbers.count == 4 else { throw TestFailure("fault proxy stats: '\(run.stdout)' \(run.stderr)") }
+        let text = try server.get("/__stats")
+        let numbers = text.split(separator: " ").compactMap { Int($0) }
+        guard numbers.count == 4 else { throw TestFailure("fault proxy stats: '\(text)'") }
         return (numbers[0], numbers[1], numbers[2], numbers[3])
     }
 }

@@ -18,6 +18,13 @@ public final class LoopbackScript: Sendable {
         self.port = port
     }
 
+    /// The body of `GET path` (a relay's `/__stats`).
+    public func get(_ path: String) throws -> String {
+        let run = try ChildProcess.run(["curl", "-sf", "http://127.0.0.1:\(port)\(path)"])
+        guard run.exit.succeeded else { throw TestFailure("GET \(path) on port \(port): \(run.stderr)") }
+        return run.stdout
+    }
+
     deinit {
         kill(process.pid, SIGKILL)
         process.wait()

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import DrctlSources
 import DrctlStorage
+import DrctlTestSupport
 
 /// A moto S3 server on a loopback port; with `noAuthActions` it checks Signature V4 (and IAM)
 /// after that many unauthenticated requests (`INITIAL_NO_AUTH_ACTION_COUNT`), otherwise not at all.
@@ -15,8 +16,9 @@ final class MotoProcess {
         (self.port, child) = try Self.start(port: port, noAuthActions: noAuthActions)
     }
 
-    /// A few random ports, in case one is taken. Ready once the port accepts a connection (a
-    /// request would be an action moto counts).
+    /// A few random ports, in case one is taken. Ready once moto holds the port's listening
+    /// socket (`PortOwner`: a request would be an action moto counts, a connect could reach
+    /// another server).
     private static func start(port wanted: Int?, noAuthActions: Int?) throws -> (Int, ChildProcess) {
         let environment = noAuthActions.map { ["INITIAL_NO_AUTH_ACTION_COUNT": "\($0)"] } ?? [:]
         for _ in 0..<3 {
@@ -24,7 +26,7 @@ final class MotoProcess {
             let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
                                          environment: environment)
             for _ in 0..<200 {
-                if (try? ChildProcess.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]))?.exit.succeeded == true {
+                if PortOwner.listens(pid: child.pid, on: port) {
                     return (port, child)
                 }
                 if child.poll() != nil { break }

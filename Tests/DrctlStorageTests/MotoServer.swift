@@ -3,6 +3,7 @@ import Glibc
 import DrctlCrypto
 import DrctlPipeline
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// A moto S3 server (`python3 -m moto.server`, from `moto[server]`) on a free loopback port, for
@@ -17,21 +18,27 @@ final class MotoServer: @unchecked Sendable {
     static let anyCredentials = S3Credentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "not-checked")
 
     init(noAuthActions: Int? = nil) throws {
-        port = try Self.freePort()
         var environment: [String: String] = [:]
         if let noAuthActions { environment["INITIAL_NO_AUTH_ACTION_COUNT"] = String(noAuthActions) }
-        // moto logs every request; its output goes nowhere so no pipe can fill up.
-        child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
-                                 environment: environment)
-        // Wait for the port to accept connections (a TCP connect is not an action moto counts).
-        for _ in 0..<200 {
-            if Self.canConnect(port) { return }
-            if let exit = child.poll() { throw MotoError("moto exited at startup: \(exit)") }
-            usleep(100_000)
+        // A free port can be taken between our choice and moto's bind: then moto exits, and
+        // another port is tried.
+        for _ in 0..<3 {
+            let port = try LoopbackPort.free()
+            // moto logs every request; its output goes nowhere so no pipe can fill up.
+            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
+                                         environment: environment)
+            for _ in 0..<200 {
+                if PortOwner.listens(pid: child.pid, on: port) {
+                    (self.port, self.child) = (port, child)
+                    return
+                }
+                if child.poll() != nil { break }
+                usleep(100_000)
+            }
+            child.terminate(grace: 1)
+            child.wait()
         }
-        child.terminate(grace: 1)
-        child.wait()
-        throw MotoError("moto did not start on port \(port) within 20 s")
+        throw MotoError("moto did not start within 20 s on any of three ports")
     }
 
     deinit {
@@ -94,43 +101,6 @@ final class MotoServer: @unchecked Sendable {
             if let found = find(child, name) { return found }
         }
         return nil
-    }
-
-    // MARK: Sockets
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw MotoError("socket: \(errno)") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw MotoError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func canConnect(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        return address
     }
 
     struct MotoError: Error, CustomStringConvertible {

@@ -162,7 +162,7 @@ func s3Store(through proxy: FaultProxy, bucket: String, credentials: S3Credentia
     }
 
     @Test func aRefusedConnectionIsNotRetried() throws {
-        let port = try MotoServer.freePort()
+        let port = try LoopbackPort.free()
         var store = try S3ObjectStore(endpoint: "http://127.0.0.1:\(port)", region: MotoServer.region, bucket: bucket,
                                       prefix: "", pathStyle: true, credentials: MotoServer.anyCredentials)
         store.retryDeadline = 30

@@ -227,7 +227,7 @@ let boto3Client = """
     }
 
     @Test func unreachableEndpointIsNamed() throws {
-        let port = try MotoServer.freePort()   // nothing listens there
+        let port = try LoopbackPort.free()   // nothing listens there
         let store = try S3ObjectStore(endpoint: "http://127.0.0.1:\(port)", region: "eu-west-3", bucket: "b", prefix: "",
                                       pathStyle: true, credentials: MotoServer.anyCredentials)
         let error = #expect(throws: StorageError.self) { _ = try store.stat("k") }

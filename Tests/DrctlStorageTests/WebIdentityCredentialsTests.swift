@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import DrctlSources
 @testable import DrctlStorage
 
 /// STS AssumeRoleWithWebIdentity against moto's STS.
@@ -64,7 +65,7 @@ import Testing
     }
 
     @Test func anUnreachableSTSIsNamed() throws {
-        let port = try MotoServer.freePort()
+        let port = try LoopbackPort.free()
         let error = #expect(throws: WebIdentityError.self) { _ = try self.identity(endpoint: "http://127.0.0.1:\(port)").fetch() }
         #expect("\(error!)".contains("cannot reach STS at http://127.0.0.1:\(port)"), "\(error!)")
     }

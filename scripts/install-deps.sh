@@ -8,6 +8,7 @@ packages=(
   libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev   # the C libraries drctl links
   zstd openssl curl                                       # used by tests and benchmarks
   postgresql postgresql-contrib redis-server redis-tools  # real servers the tests start themselves
+  locales                                                 # localedef: a locale only one test cluster has
   util-linux procps strace gdb                            # mount (tmpfs disk-full test), ps; strace: which syscalls a restore makes; gdb: backtraces of a crashed drctl in tests
   prometheus systemd                                      # promtool and systemd-analyze check deploy/
   chromium fonts-dejavu-core poppler-utils                # the HTML drill report rendered headless; pdftotext checks its pages

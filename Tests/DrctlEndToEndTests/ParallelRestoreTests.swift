@@ -20,6 +20,14 @@ import DrctlTestSupport
         #expect(backup.status == 0, "\(backup)")
     }
 
+    /// Runs `sql` in the destination's template0, which restored databases are created from
+    /// (it accepts connections only meanwhile).
+    func inTemplate0(_ cluster: PostgresCluster, _ sql: String) throws {
+        try cluster.sql("ALTER DATABASE template0 ALLOW_CONNECTIONS true")
+        try cluster.sql(sql, database: "template0")
+        try cluster.sql("ALTER DATABASE template0 ALLOW_CONNECTIONS false")
+    }
+
     func restoreWithJobs(_ sandbox: Sandbox, into destination: PostgresCluster, staging: String) throws -> Drctl.Result {
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         return try Drctl.run(["restore", "--policy", sandbox.policyPath, "--target", "db",
@@ -32,9 +40,10 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         try backedUpShop(sandbox)
 
-        // Every table created in a database made from template1 refuses every row.
+        // Every table created in a database made from template0 (restored databases are, as
+        // pg_dump's CREATE DATABASE asks) refuses every row.
         let destination = try PostgresCluster.start(superuserPassword: "other pass")
-        try destination.sql("""
+        try inTemplate0(destination, """
             CREATE FUNCTION refuse_rows() RETURNS event_trigger LANGUAGE plpgsql AS $$
             DECLARE created record;
             BEGIN
@@ -43,7 +52,7 @@ import DrctlTestSupport
               END LOOP;
             END $$;
             CREATE EVENT TRIGGER refuse_rows ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION refuse_rows();
-            """, database: "template1")
+            """)
         let staging = "\(sandbox.root)/staging"
         let restore = try restoreWithJobs(sandbox, into: destination, staging: staging)
         #expect(restore.status == 1, "\(restore)")
@@ -62,9 +71,9 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         try backedUpShop(sandbox, regions: [("r1", "\(sandbox.root)/r1"), ("r2", "\(sandbox.root)/r2")])
 
-        // A table of the same name in template1: pre-data's CREATE TABLE fails.
+        // A table of the same name in template0: pre-data's CREATE TABLE fails.
         let destination = try PostgresCluster.start(superuserPassword: "other pass")
-        try destination.sql("CREATE TABLE orders (id int)", database: "template1")
+        try inTemplate0(destination, "CREATE TABLE orders (id int)")
         let staging = "\(sandbox.root)/staging"
         let restore = try restoreWithJobs(sandbox, into: destination, staging: staging)
         #expect(restore.status == 1, "\(restore)")

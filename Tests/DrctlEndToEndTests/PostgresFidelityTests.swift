@@ -8,38 +8,26 @@ import DrctlTestSupport
 /// copy are identical (schema and data, large objects, sequences, an extension, a non-default
 /// schema), every table has the same rows, and the roles (with their passwords) are there.
 @Suite struct PostgresFidelityTests {
-    static func target(_ pg: PostgresCluster) -> String {
+    /// A `kind: postgres` target on `pg` as the superuser (password in DRCTL_TEST_PG_PASSWORD),
+    /// of every database or of `databases`.
+    static func target(_ pg: PostgresCluster, name: String = "db", databases: [String]? = nil) -> String {
         """
-          - name: db
+          - name: \(name)
             kind: postgres
             connection:
               host: 127.0.0.1
               port: \(pg.port)
               user: postgres
               password: {env: DRCTL_TEST_PG_PASSWORD}
-
+        \(databases.map { "      databases: [\($0.joined(separator: ", "))]\n" } ?? "")
         """
     }
 
-    /// `pg_dump` of one database as plain SQL, without the per-run `\restrict` keys newer
-    /// pg_dump releases add (random on every run), and with each table's rows sorted: COPY
-    /// writes rows in physical order, which an UPDATE on the source changes and a reload does
-    /// not reproduce; a table's rows are a set.
+    /// `pg_dump` of one database as plain SQL, comparable across clusters (`comparableDump`).
     func plainDump(_ pg: PostgresCluster, _ database: String) throws -> String {
         let dump = try pg.client(["\(PostgresCluster.binDir)/pg_dump", "--no-sync", "-d", database])
         guard dump.exit.succeeded else { throw TestFailure("pg_dump \(database): \(dump.stderr)") }
-        var lines: [Substring] = []
-        var rows: [Substring]?
-        for line in dump.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("\\restrict") || line.hasPrefix("\\unrestrict") { continue }
-            if rows != nil, line == "\\." {
-                lines += rows!.sorted()
-                rows = nil
-            }
-            if rows != nil { rows!.append(line) } else { lines.append(line) }
-            if line.hasPrefix("COPY ") && line.hasSuffix("FROM stdin;") { rows = [] }
-        }
-        return lines.joined(separator: "\n")
+        return comparableDump(dump.stdout)
     }
 
     func rowCounts(_ pg: PostgresCluster, _ database: String) throws -> String {
@@ -189,8 +177,7 @@ import DrctlTestSupport
         try pg.sql("CREATE DATABASE alpha")
         try pg.sql("CREATE DATABASE omega")
         try pg.sql("CREATE TABLE t AS SELECT generate_series(1, 1000) i", database: "omega")
-        try sandbox.writePolicy(targets: [], rawTargets: PostgresFidelityTests.target(pg).replacingOccurrences(
-            of: "      password:", with: "      databases: [alpha, omega]\n      password:"))
+        try sandbox.writePolicy(targets: [], rawTargets: PostgresFidelityTests.target(pg, databases: ["alpha", "omega"]))
         let path = try wrapPgDump(sandbox, #"if [ ! -e "$MARK" ]; then touch "$MARK"; sleep 2; fi; exec "$REAL" "$@""#)
         let run = try RunningDrctl(["backup", "--policy", sandbox.policyPath],
                                    environment: ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!, "PATH": path])

@@ -46,6 +46,8 @@ final class DrillServer: @unchecked Sendable {
         guard !created.isEmpty, let connection = try? DrctlSources.PostgresConnection(endpoint(database: "postgres")) else { return }
         defer { connection.close() }
         for database in created {
+            // A restored template (IS_TEMPLATE) cannot be dropped as one.
+            _ = try? connection.query("ALTER DATABASE \(quoteIdentifier(database)) IS_TEMPLATE = false")
             _ = try? connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database)) WITH (FORCE)")
         }
         created = []

@@ -45,31 +45,69 @@ struct PostgresDestination {
         ["--host", host, "--port", "\(port)", "--no-password"] + (user.map { ["--username", $0] } ?? [])
     }
 
-    /// Makes every database ready to receive its archive: a missing one is created, an empty
-    /// one kept, a non-empty one refused unless `force` (then dropped and created anew).
-    func prepare(_ databases: [String], force: Bool) throws {
+    /// Before anything is written: which of `databases` exist here. A non-empty one is
+    /// refused unless `force`; an empty one (no tables, views, sequences or functions) holds
+    /// nothing to lose and is made anew with the backup's properties.
+    func existing(_ databases: [String], force: Bool) throws -> Set<String> {
         let admin = try PostgresConnection(endpoint("template1"))
         defer { admin.close() }
-        for database in databases {
-            let exists = try !admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).isEmpty
-            if exists {
-                guard try !isEmpty(database) else { continue }
-                guard force else {
-                    throw JobError.destinationExists("\(display)/\(database) (the database is not empty)")
-                }
-                try admin.query("DROP DATABASE \(quoteIdentifier(database)) WITH (FORCE)")
+        var found: Set<String> = []
+        for database in databases where try !admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).isEmpty {
+            found.insert(database)
+            if !force, try !isEmpty(database) {
+                throw JobError.destinationExists("\(display)/\(database) (the database is not empty)")
             }
-            try admin.query("CREATE DATABASE \(quoteIdentifier(database))")
         }
+        return found
     }
 
-    /// Drops and creates anew a database this restore has already made its own (`prepare`),
-    /// after an attempt that loaded part of an archive.
-    func recreate(_ database: String) throws {
-        let admin = try PostgresConnection(endpoint("template1"))
+    /// A database to connect to for statements about `database` (one cannot drop the
+    /// database one is connected to).
+    private func maintenance(for database: String) -> String {
+        database == "postgres" ? "template1" : "postgres"
+    }
+
+    func administering(_ database: String) throws -> PostgresConnection {
+        try PostgresConnection(endpoint(maintenance(for: database)))
+    }
+
+    /// Drops `database` to make it anew: with `force`, sessions connected to it are ended; a
+    /// template database (IS_TEMPLATE) is made an ordinary one first, as DROP requires.
+    func drop(_ database: String, force: Bool) throws {
+        let admin = try administering(database)
         defer { admin.close() }
-        try admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database)) WITH (FORCE)")
-        try admin.query("CREATE DATABASE \(quoteIdentifier(database))")
+        try admin.query("ALTER DATABASE \(quoteIdentifier(database)) IS_TEMPLATE = false")
+        try admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database))" + (force ? " WITH (FORCE)" : ""))
+    }
+
+    /// Creates `database` with its properties. pg_restore writes the script of the archive's
+    /// database-level entries (`--create` on its head: CREATE DATABASE, owner, settings,
+    /// comment, security labels, privileges; `list` names them), `statement` takes the place of
+    /// its CREATE DATABASE (the same, or with the user's maps applied: pg_restore runs a
+    /// DATABASE entry in --create mode whatever the list says), and psql runs it, stopping at
+    /// the first error. The script stays bytes: a comment is in the database's own encoding.
+    func create(_ database: String, head: [UInt8], list: String, statement: String) throws {
+        let archive = try TemporaryFile(contents: head, prefix: "drctl-archive-head")
+        defer { archive.remove() }
+        let listFile = try TemporaryFile(contents: Array(list.utf8), prefix: "drctl-use-list")
+        defer { listFile.remove() }
+        let written = try ChildProcess.output(of: [pgRestore, "--create", "--use-list", listFile.path, "--file", "-", archive.path])
+        guard written.exit.succeeded else {
+            throw RestoreProgramError(program: "pg_restore", exit: written.exit, stderr: written.stderr, detail: nil)
+        }
+        guard let script = DatabaseScript(written.stdout).replacingCreate(with: statement) else {
+            throw RestoreProgramError(program: "pg_restore", exit: written.exit, stderr: written.stderr,
+                                      detail: "its script for database '\(database)' has no CREATE DATABASE statement")
+        }
+        let sink = try ProgramSink(argv: [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", maintenance(for: database)]
+                                   + clientArguments, environment: environment)
+        do {
+            try script.withUnsafeBytes { try sink.write($0) }
+            try sink.finish()
+        } catch {
+            sink.abort()
+            throw error
+        }
     }
 
     /// No tables, views, sequences or functions of its own.
@@ -94,10 +132,11 @@ struct PostgresDestination {
     }
 
     /// `globals.sql` (roles, tablespaces) through psql; roles that already exist are not an
-    /// error.
+    /// error, nor is a tablespace this server cannot create (its directory is missing or taken
+    /// here): the databases' check then names each database and object that needs it.
     func globalsSink() throws -> ByteSink {
         try ProgramSink(argv: [psql, "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
-                        tolerating: { $0.contains("already exists") })
+                        tolerating: { $0.contains("already exists") || $0.contains("tablespace") || $0.contains("directory") })
     }
 
     /// A staged archive file through `pg_restore --jobs` (parallel restore needs a seekable file);

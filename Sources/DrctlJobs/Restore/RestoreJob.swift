@@ -4,6 +4,7 @@ import Logging
 import DrctlCrypto
 import DrctlPipeline
 import DrctlPolicy
+import DrctlSources
 import DrctlStorage
 
 /// Restores one backup of a target to a file (or standard output), reading from the first
@@ -24,6 +25,9 @@ public struct RestoreJob: Sendable {
     public let interruption: Interruption
     /// postgres:// only: stage each archive in a local directory, then `pg_restore --jobs`.
     public let parallel: ParallelRestore?
+    /// postgres:// only: the locales and tablespaces to use instead of ones the destination
+    /// lacks (`--locale-map`, `--tablespace-map`).
+    public var databaseMap = DatabasePropertyMap()
     /// Drills: how long each streaming stage was busy.
     public var timing: RestoreTiming?
     /// A restored file is synced before it is reported restored; false (`--no-sync`) leaves
@@ -140,20 +144,32 @@ public struct RestoreJob: Sendable {
         throw RegionsExhausted(operation: "restore of \(object.name) of backup \(manifest.backupID)", failures: failures)
     }
 
-    /// A PostgreSQL backup into a running server: globals first, then each database.
+    /// A PostgreSQL backup into a running server. Before anything is written: which databases
+    /// exist (non-empty ones refused without --force) and each database's archive head. Then
+    /// the globals (roles, tablespaces); then every database is checked against this server
+    /// and made anew with its properties (`DatabaseRecreation`); only then is data loaded.
     private func restoreIntoPostgres(_ manifest: BackupManifest, regions: [Region]) async throws -> Outcome {
         guard manifest.kind == "postgres" else {
             throw JobError.invalidDestination(url: destination, reason: "backup \(manifest.backupID) is of kind \(manifest.kind), not postgres")
         }
         let server = try PostgresDestination(url: destination)
         let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
-        try server.prepare(manifest.objects.compactMap(\.database), force: force)
+        let databases = manifest.objects.filter { $0.database != nil }
+        let existing = try await OffPool.run { [force] in try server.existing(databases.compactMap(\.database), force: force) }
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
         logger[metadataKey: "backup"] = "\(manifest.backupID)"
+        let recreation = DatabaseRecreation(server: server, map: databaseMap, force: force)
+        var plans: [String: DatabaseRecreation.Plan] = [:]
+        for object in databases {
+            let database = object.database!
+            let head = try await readHead(object, of: manifest, from: regions, dataKey: dataKey, logger: logger)
+            plans[database] = try recreation.plan(database, head: head, exists: existing.contains(database))
+        }
+
         var served: [String] = []
         var skipped: [String] = []
-        for object in manifest.objects {
+        func load(_ object: StoredObject) async throws {
             let place = object.database.map { "\(server.display)/\($0)" } ?? server.display
             // The globals carry the source's password for every role, the one this restore
             // logs in as included: keep that one, or the next archive could not log in.
@@ -165,13 +181,12 @@ public struct RestoreJob: Sendable {
             let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
                                                        dataKey: dataKey, logger: logger) {
                 attempts += 1
-                guard let database = object.database else { return try server.globalsSink() }
+                guard let database = object.database, let plan = plans[database] else { return try server.globalsSink() }
                 // An attempt that failed part way left some of the archive loaded: the next
-                // region's copy goes into the database made empty again (prepare made it
-                // ours: created, empty, or dropped under --force).
+                // region's copy goes into the database made anew.
                 if attempts > 1 {
                     logger.info("recreating the partially restored database for the next region", metadata: ["database": "\(database)"])
-                    try server.recreate(database)
+                    try recreation.recreate(plan)
                 }
                 if let staged, let parallel {
                     let archive = try StagedArchive(at: staged, into: server, database: database, jobs: parallel.jobs, logger: logger)
@@ -187,8 +202,49 @@ public struct RestoreJob: Sendable {
             served.append(region)
             skipped += failures.map { "\($0)" }
         }
+
+        for object in manifest.objects where object.database == nil {
+            try await load(object)
+        }
+        let ordered = databases.compactMap { $0.database.flatMap { plans[$0] } }
+        try await OffPool.run { try recreation.check(ordered) }
+        for plan in ordered {
+            try await OffPool.run { try recreation.create(plan) }
+            logger.info("created the database with its properties", metadata: [
+                "database": "\(plan.database)", "properties": "\(plan.definition.summary)",
+            ])
+        }
+        for object in databases {
+            try await load(object)
+        }
         return Outcome(manifest: manifest, region: Set(served).sorted().joined(separator: ","),
                        destination: server.display, skipped: skipped)
+    }
+
+    /// The head (header and table of contents) of a database's archive, from the first region
+    /// that can serve it: what the destination is checked against before anything is loaded.
+    private func readHead(_ object: StoredObject, of manifest: BackupManifest, from regions: [Region],
+                          dataKey: DataKey, logger: Logger) async throws -> ArchiveHead {
+        var failures: [RegionFailure] = []
+        for region in regions {
+            let head = ArchiveHead()
+            do {
+                try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
+                    .run(into: head, progress: nil, label: "", interruption: interruption)
+            } catch is ArchiveHead.Complete {
+                return head
+            } catch let error as JobError {
+                if case .interrupted = error { throw error }
+                failures.append(RegionFailure(region: region.name, error: error))
+            } catch {
+                failures.append(RegionFailure(region: region.name, error: error))
+            }
+            logger.warning("reading the archive's table of contents failed; trying the next region", metadata: [
+                "object": "\(object.name)", "region": "\(region.name)", "error": "\(failures.last!)",
+            ])
+        }
+        throw RegionsExhausted(operation: "reading the table of contents of \(object.name) of backup \(manifest.backupID)",
+                               failures: failures)
     }
 
     private func access(_ path: String) -> Bool {

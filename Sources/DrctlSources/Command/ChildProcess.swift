@@ -269,6 +269,13 @@ extension ChildProcess {
     /// Foundation.Process, whose waitUntilExit can hang when called from Swift concurrency
     /// threads on Linux.
     public static func run(_ argv: [String], environment: [String: String] = [:]) throws -> Completed {
+        let output = try output(of: argv, environment: environment)
+        return Completed(exit: output.exit, stdout: String(decoding: output.stdout, as: UTF8.self), stderr: output.stderr)
+    }
+
+    /// Runs `argv` to completion; its stdout as bytes (a script in a database's own encoding).
+    public static func output(of argv: [String], environment: [String: String] = [:]) throws
+        -> (exit: ChildExit, stdout: [UInt8], stderr: String) {
         let child = try ChildProcess(argv: argv, environment: environment)
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
@@ -278,6 +285,6 @@ extension ChildProcess {
             output += buffer[..<count]
         }
         let exit = child.wait()
-        return Completed(exit: exit, stdout: String(decoding: output, as: UTF8.self), stderr: child.stderr)
+        return (exit, output, child.stderr)
     }
 }

@@ -36,14 +36,42 @@ public final class CustomArchiveScanner {
         public let tag: String?
         /// TABLE DATA: the statement its data block feeds, e.g. `COPY s.t (a, b) FROM stdin;`.
         public let copyStatement: String?
-        /// ENCODING, STDSTRINGS, SEARCHPATH: the statement that sets a session up as pg_dump's was.
+        /// ENCODING, STDSTRINGS, SEARCHPATH: the statement that sets a session up as pg_dump's
+        /// was; DATABASE: its `CREATE DATABASE` statement.
         public let definition: String?
+        /// The tablespace the object is created in; nil or empty for the database's default.
+        public let tablespace: String?
+        public let owner: String?
+
+        public init(id: Int, desc: String, schema: String?, tag: String?, copyStatement: String?, definition: String?,
+                    tablespace: String? = nil, owner: String? = nil) {
+            self.id = id
+            self.desc = desc
+            self.schema = schema
+            self.tag = tag
+            self.copyStatement = copyStatement
+            self.definition = definition
+            self.tablespace = tablespace
+            self.owner = owner
+        }
 
         static let tableData = "TABLE DATA"
+        static let database = "DATABASE"
         static let sessionSettings: Set<String> = ["ENCODING", "STDSTRINGS", "SEARCHPATH"]
 
         public var isTableData: Bool { desc == Self.tableData }
         public var isSessionSetting: Bool { Self.sessionSettings.contains(desc) }
+        /// The `CREATE DATABASE` entry (pg_dump writes it into every archive; pg_restore runs it
+        /// only with `--create`).
+        public var isDatabase: Bool { desc == Self.database }
+        /// What belongs to the database itself rather than to its contents: its creation, its
+        /// settings (`DATABASE PROPERTIES`: ALTER DATABASE … SET, CONNECTION LIMIT, IS_TEMPLATE,
+        /// ALTER ROLE … IN DATABASE … SET), and its comment, security labels and privileges.
+        /// pg_restore restores these only with `--create`.
+        public var isDatabaseLevel: Bool {
+            if desc == Self.database || desc == "DATABASE PROPERTIES" { return true }
+            return ["COMMENT", "SECURITY LABEL", "ACL"].contains(desc) && (tag?.hasPrefix("DATABASE ") ?? false)
+        }
     }
 
     /// Called once, when the table of contents has been read: its entries and the archive's
@@ -91,6 +119,9 @@ public final class CustomArchiveScanner {
     private var linePrefix = LinePrefix()
     private var copyEnded = false
     public private(set) var failure: Failure?
+    /// The size of the header and table of contents, once they were read: a prefix of the
+    /// archive that pg_restore can read on its own for entries that have no data.
+    public private(set) var headSize: Int?
     /// Bytes consumed before the current piece: stream positions, for `offsetFixes`.
     private var consumed = 0
     private var offsetSize = 8
@@ -221,19 +252,21 @@ public final class CustomArchiveScanner {
                 _ = try reader.string()                      // drop statement
                 let copyStatement = try reader.string()
                 let namespace = try reader.string()
-                _ = try reader.string()                      // tablespace
+                let tablespace = try reader.string()
                 if version.1 >= 14 { _ = try reader.string() }   // table access method
                 if version.1 >= 16 { _ = try reader.int() }      // relkind
-                _ = try reader.string()                      // owner
+                let owner = try reader.string()
                 _ = try reader.string()                      // "false": with OIDs
                 while try reader.string() != nil {}          // dependencies, ending with NULL
                 let offsetAt = reader.position
                 let flag = try reader.byte()                 // data offset flag
                 _ = try reader.bytes(offsetSize)             // and the offset
                 offsetFields[id] = (offsetAt, flag)
+                let keepsDefinition = Entry.sessionSettings.contains(desc) || desc == Entry.database
                 let entry = Entry(id: id, desc: desc, schema: namespace, tag: tag,
                                   copyStatement: desc == Entry.tableData ? copyStatement : nil,
-                                  definition: Entry.sessionSettings.contains(desc) ? definition : nil)
+                                  definition: keepsDefinition ? definition : nil,
+                                  tablespace: tablespace, owner: owner)
                 entries.append(entry)
                 if entry.isTableData, let tag, let namespace {
                     tables[id] = (namespace, tag)
@@ -245,6 +278,7 @@ public final class CustomArchiveScanner {
             self.offsetFields = offsetFields
             self.offsetSize = offsetSize
             state = .blockType
+            headSize = reader.position
             onTableOfContents?(entries, intSize)
             return reader.position
         } catch is NeedMore {

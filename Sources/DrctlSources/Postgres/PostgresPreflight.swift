@@ -6,8 +6,11 @@ public enum PostgresPreflight {
     /// - Parameters:
     ///   - endpoint: the server; `endpoint.database` is the maintenance database used for the
     ///     server-wide facts (e.g. "postgres").
-    ///   - databases: the databases to cover; empty means every non-template database that
-    ///     accepts connections. A named database that does not exist is an error.
+    ///   - databases: the databases to cover; empty means every database that accepts
+    ///     connections, templates made by users (IS_TEMPLATE) included, as pg_dumpall covers,
+    ///     but not template1: a destination's template1 is that cluster's own set-up (often
+    ///     holding extensions), which a restore would have to replace. (template0 accepts no
+    ///     connections.) A named database that does not exist is an error.
     /// Row counts are not taken here: `CustomArchiveScanner` reads them from the dump
     /// itself, in the dump's own snapshot.
     public static func gather(_ endpoint: PostgresEndpoint, databases: [String]) throws -> PostgresFacts {
@@ -21,7 +24,7 @@ public enum PostgresPreflight {
         let inRecovery = row[1] == "t"
 
         let available = try main.query(
-            "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname"
+            "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template1' ORDER BY datname"
         ).compactMap { $0[0] }
         let selected: [String]
         if databases.isEmpty {
@@ -31,7 +34,7 @@ public enum PostgresPreflight {
             if !missing.isEmpty {
                 let list = missing.map { "\"\($0)\"" }.joined(separator: ", ")
                 throw PostgresError(.databaseDoesNotExist,
-                    "database\(missing.count == 1 ? "" : "s") \(list) \(missing.count == 1 ? "does" : "do") not exist (or \(missing.count == 1 ? "is a template or does" : "are templates or do") not accept connections) on \(endpoint.address); available: \(available.joined(separator: ", "))")
+                    "database\(missing.count == 1 ? "" : "s") \(list) \(missing.count == 1 ? "does" : "do") not exist (or \(missing.count == 1 ? "does" : "do") not accept connections) on \(endpoint.address); available: \(available.joined(separator: ", "))")
             }
             var seen = Set<String>()
             selected = databases.filter { seen.insert($0).inserted }

@@ -40,6 +40,17 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where --jobs stages archives (deleted after loading).", valueName: "DIR"))
     var stagingDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "postgres:// only: create databases whose locale OLD this server lacks with locale NEW instead (repeatable).",
+        discussion: "Applies to LOCALE, LC_COLLATE, LC_CTYPE and ICU_LOCALE. Without it a missing locale stops the restore before anything is loaded.",
+        valueName: "OLD=NEW"))
+    var localeMap: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "postgres:// only: create databases whose tablespace OLD this server lacks in tablespace NEW instead (repeatable; pg_default for the default).",
+        valueName: "OLD=NEW"))
+    var tablespaceMap: [String] = []
+
     @Flag(name: .long, help: "Replace the destination if it exists.")
     var force = false
 
@@ -81,6 +92,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 preferredRegion: region, keys: keys, logger: logger,
                 progress: TerminalProgress.forStandardError(), interruption: interruption, parallel: parallel)
             job.syncFiles = !noSync
+            job.databaseMap = try databaseMap()
             let outcome = try await job.run()
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
@@ -93,5 +105,14 @@ struct RestoreCommand: AsyncParsableCommand {
             // With --to - standard output carries the data itself.
             if to == "-" { TerminalLine.write(message + "\n") } else { Output.line(message) }
         }
+    }
+
+    private func databaseMap() throws -> DatabasePropertyMap {
+        guard localeMap.isEmpty && tablespaceMap.isEmpty || RestoreJob.isPostgresServer(to) else {
+            throw ValidationError("--locale-map and --tablespace-map apply to postgres:// destinations")
+        }
+        guard let locales = DatabasePropertyMap.pairs(localeMap) else { throw ValidationError("--locale-map takes OLD=NEW") }
+        guard let tablespaces = DatabasePropertyMap.pairs(tablespaceMap) else { throw ValidationError("--tablespace-map takes OLD=NEW") }
+        return DatabasePropertyMap(locales: locales, tablespaces: tablespaces)
     }
 }

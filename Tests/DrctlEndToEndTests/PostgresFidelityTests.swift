@@ -8,14 +8,14 @@ import DrctlTestSupport
 /// copy are identical (schema and data, large objects, sequences, an extension, a non-default
 /// schema), every table has the same rows, and the roles (with their passwords) are there.
 @Suite struct PostgresFidelityTests {
-    static func target(_ pg: PostgresCluster) -> String {
+    static func target(_ pg: PostgresCluster, user: String = "postgres") -> String {
         """
           - name: db
             kind: postgres
             connection:
               host: 127.0.0.1
               port: \(pg.port)
-              user: postgres
+              user: \(user)
               password: {env: DRCTL_TEST_PG_PASSWORD}
 
         """

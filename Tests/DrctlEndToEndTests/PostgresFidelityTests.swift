@@ -8,16 +8,16 @@ import DrctlTestSupport
 /// copy are identical (schema and data, large objects, sequences, an extension, a non-default
 /// schema), every table has the same rows, and the roles (with their passwords) are there.
 @Suite struct PostgresFidelityTests {
-    /// A `kind: postgres` target on `pg` as the superuser (password in DRCTL_TEST_PG_PASSWORD),
-    /// of every database or of `databases`.
-    static func target(_ pg: PostgresCluster, name: String = "db", databases: [String]? = nil) -> String {
+    /// A `kind: postgres` target on `pg` as `user` (password in DRCTL_TEST_PG_PASSWORD), of
+    /// every database or of `databases`.
+    static func target(_ pg: PostgresCluster, name: String = "db", user: String = "postgres", databases: [String]? = nil) -> String {
         """
           - name: \(name)
             kind: postgres
             connection:
               host: 127.0.0.1
               port: \(pg.port)
-              user: postgres
+              user: \(user)
               password: {env: DRCTL_TEST_PG_PASSWORD}
         \(databases.map { "      databases: [\($0.joined(separator: ", "))]\n" } ?? "")
         """

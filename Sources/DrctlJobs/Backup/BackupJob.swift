@@ -12,13 +12,20 @@ import DrctlStorage
 public struct BackupJob: Sendable {
     public let policy: Policy
     public let target: TargetPolicy
-    public let keys: KeyRing
+    /// The keys, or why the caller could not load them: a run without its keys fails at its
+    /// start, recorded like any other failure.
+    public let keys: Result<KeyRing, Error>
     public let logger: Logger
     public let progress: ProgressObserver?
     /// Lets a signal handler stop the pipeline that is running.
     public let interruption: Interruption
 
     public init(policy: Policy, target: TargetPolicy, keys: KeyRing, logger: Logger,
+                progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
+        self.init(policy: policy, target: target, keys: .success(keys), logger: logger, progress: progress, interruption: interruption)
+    }
+
+    public init(policy: Policy, target: TargetPolicy, keys: Result<KeyRing, Error>, logger: Logger,
                 progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
         self.policy = policy
         self.target = target
@@ -28,50 +35,86 @@ public struct BackupJob: Sendable {
         self.interruption = interruption
     }
 
-    /// What one run holds from its start to its end. Made on the thread that prepared it and
-    /// then used by the job's task, one at a time.
-    private struct Run: @unchecked Sendable {
-        let plan: BackupPlan
+    /// Who a run is: known before anything that can fail, so every failure has a run to record.
+    private struct Attempt: @unchecked Sendable {
         let repository: Repository
         let id: BackupID
         let startedAt: Date
+        /// Every region at first; those that refuse are dropped as the run goes.
         let roster: RegionRoster
-        let lock: HeldLock
         let logger: Logger
     }
 
-    /// The blocking steps (the target's pre-flight over libpq, region checks, the lock, the
-    /// manifest's commit, cleanup after a failure) run off Swift's cooperative pool: under the
+    /// What one run holds from its start to its end. Made on the thread that prepared it and
+    /// then used by the job's task, one at a time.
+    private struct Run: @unchecked Sendable {
+        let attempt: Attempt
+        let plan: BackupPlan
+        let keys: KeyRing
+        let lock: HeldLock
+    }
+
+    /// The blocking steps (opening the repository, the target's pre-flight over libpq, region
+    /// checks, the lock, the manifest's commit, cleanup after a failure) run off Swift's cooperative pool: under the
     /// agent, several backups at once must not starve its scheduler. The pipeline itself runs
     /// on threads of its own.
+    ///
+    /// Every failure is logged (one error line) and, once the repository is open, recorded in
+    /// every region that takes it: a secret that does not resolve, a pre-flight refused, a dump
+    /// that breaks off, a commit short of its quorum alike (check, report and metrics count
+    /// them). Except a refusal because another run holds the target (`TargetLockedError`): no
+    /// backup failed, the other run is this one's; the caller says so.
     public func run() async throws -> BackupManifest {
-        let run = try await OffPool.run { [self] in try begin() }
+        let attempt = try await OffPool.run { [self] in try open() }
+        let run: Run
+        do {
+            run = try await OffPool.run { [self] in try begin(attempt) }
+        } catch let locked as TargetLockedError {
+            throw locked
+        } catch {
+            _ = try? await OffPool.run { [self] in failed(attempt, error) }
+            throw error
+        }
         do {
             let manifest = try await stream(run)
             _ = try? await OffPool.run { run.lock.release() }
             return manifest
         } catch {
             _ = try? await OffPool.run { [self] in
-                failed(run, error)
+                removeLeftovers(of: attempt.id, in: attempt.repository.regions, logger: attempt.logger)
+                failed(attempt, error)
                 run.lock.release()
             }
             throw error
         }
     }
 
-    /// Resolves secrets and checks the target before anything is written, prepares the
-    /// regions (dropping those that refuse) and takes the target's lock.
-    private func begin() throws -> Run {
-        let plan = try makeBackupPlan(for: target)
-        let repository = try Repository(policy: policy.repository)
+    /// The run's identity and its repository. Nothing can record a failure before the
+    /// repository is open (the policy names no usable region): that one is only logged.
+    private func open() throws -> Attempt {
         let startedAt = Date()
         let id = BackupID(startedAt: startedAt)
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
         logger[metadataKey: "backup"] = "\(id)"
-        logger.info("backup started", metadata: ["regions": "\(repository.regions.map(\.name))"])
+        do {
+            let repository = try Repository(policy: policy.repository)
+            logger.info("backup started", metadata: ["regions": "\(repository.regions.map(\.name))"])
+            return Attempt(repository: repository, id: id, startedAt: startedAt,
+                           roster: RegionRoster(regions: repository.regions, minRegions: policy.repository.minRegions),
+                           logger: logger)
+        } catch {
+            logger.error("backup failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
 
-        let roster = RegionRoster(regions: repository.regions, minRegions: policy.repository.minRegions)
+    /// Resolves secrets and checks the target before any backup data is written, prepares the
+    /// regions (dropping those that refuse) and takes the target's lock.
+    private func begin(_ attempt: Attempt) throws -> Run {
+        let keys = try self.keys.get()
+        let plan = try makeBackupPlan(for: target)
+        let (repository, roster, logger) = (attempt.repository, attempt.roster, attempt.logger)
         for region in repository.regions {
             do {
                 try repository.prepare(region, toolVersion: DrctlVersion.current)
@@ -81,27 +124,27 @@ public struct BackupJob: Sendable {
             }
         }
         // One backup or prune of a target at a time, across hosts (Locks/HeldLock.swift).
-        let lock = try HeldLock.take(target: target.name, operation: "backup", runID: id.rawValue,
+        let lock = try HeldLock.take(target: target.name, operation: "backup", runID: attempt.id.rawValue,
                                      regions: roster.alive, required: policy.repository.minRegions, logger: logger)
-        return Run(plan: plan, repository: repository, id: id, startedAt: startedAt, roster: roster, lock: lock, logger: logger)
+        return Run(attempt: attempt, plan: plan, keys: keys, lock: lock)
     }
 
     /// Every object through the pipeline into the live regions, then the manifest.
     private func stream(_ run: Run) async throws -> BackupManifest {
-        let (plan, id, roster, logger) = (run.plan, run.id, run.roster, run.logger)
+        let (plan, id, roster, logger) = (run.plan, run.attempt.id, run.attempt.roster, run.attempt.logger)
         try roster.checkQuorum()
         let dataKey = DataKey.random()
-        let wrapped = try keys.wrap(dataKey, backupID: id.rawValue)
+        let wrapped = try run.keys.wrap(dataKey, backupID: id.rawValue)
         var objects: [StoredObject] = []
         for name in plan.objectNames {
             objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
         }
         try await OffPool.run { [self] in try confirmLock(of: run) }
-        let (point, facts) = plan.finished(startedAt: run.startedAt)
+        let (point, facts) = plan.finished(startedAt: run.attempt.startedAt)
         for warning in plan.warnings { logger.warning("\(warning)") }
         let manifest = BackupManifest(
             backupID: id.rawValue, target: target.name, kind: plan.kind,
-            tool: ToolInfo(version: DrctlVersion.current), startedAt: run.startedAt, finishedAt: Date(),
+            tool: ToolInfo(version: DrctlVersion.current), startedAt: run.attempt.startedAt, finishedAt: Date(),
             consistentPoint: point,
             compression: CompressionInfo(level: policy.repository.compression.level),
             encryption: EncryptionInfo(chunkSize: StreamSealer.defaultChunkSize, dataKey: wrapped),
@@ -119,17 +162,15 @@ public struct BackupJob: Sendable {
         return manifest
     }
 
-    /// After a failure: the objects written are removed, and a failure record says what
-    /// happened (best effort: a run that committed nothing leaves no manifest, and check,
-    /// report, metrics and notifications need its history).
-    private func failed(_ run: Run, _ error: Error) {
-        removeLeftovers(of: run.id, in: run.repository.regions, logger: run.logger)
-        run.logger.error("backup failed", metadata: ["error": "\(error)"])
-        let record = FailureRecord(runID: run.id.rawValue, target: target.name, kind: run.plan.kind,
-                                   tool: ToolInfo(version: DrctlVersion.current), startedAt: run.startedAt, finishedAt: Date(),
-                                   error: "\(error)", regions: run.roster.alive.map(\.name))
-        for (region, refusal) in run.repository.write(record) {
-            run.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
+    /// After a failure: a failure record says what happened (best effort: a run that committed
+    /// nothing leaves no manifest, and check, report, metrics and notifications need its history).
+    private func failed(_ attempt: Attempt, _ error: Error) {
+        attempt.logger.error("backup failed", metadata: ["error": "\(error)"])
+        let record = FailureRecord(runID: attempt.id.rawValue, target: target.name, kind: target.kind.rawValue,
+                                   tool: ToolInfo(version: DrctlVersion.current), startedAt: attempt.startedAt, finishedAt: Date(),
+                                   error: "\(error)", regions: attempt.roster.alive.map(\.name))
+        for (region, refusal) in attempt.repository.write(record) {
+            attempt.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
         }
     }
 
@@ -168,10 +209,10 @@ public struct BackupJob: Sendable {
     /// there as leftovers), then checks that enough regions remain to commit.
     private func confirmLock(of run: Run) throws {
         for lost in run.lock.confirm() {
-            guard let region = run.roster.alive.first(where: { $0.name == lost.region }) else { continue }
-            run.roster.drop(region, because: LockLostError(target: target.name, region: lost.region, reason: lost.reason))
+            guard let region = run.attempt.roster.alive.first(where: { $0.name == lost.region }) else { continue }
+            run.attempt.roster.drop(region, because: LockLostError(target: target.name, region: lost.region, reason: lost.reason))
         }
-        try run.roster.checkQuorum()
+        try run.attempt.roster.checkQuorum()
     }
 
     /// Writes the manifest to every region that holds all the data: the commit point.

@@ -14,13 +14,22 @@ public struct DrillJob: Sendable {
     public let target: TargetPolicy
     public let backupID: String?
     public let pointInTime: Date?
-    public let keys: KeyRing
+    /// The keys, or why the caller could not load them: the drill then fails before its
+    /// restore, recorded like any other failed drill.
+    public let keys: Result<KeyRing, Error>
     public let scratchRoot: ScratchRoot
     public let logger: Logger
     public let interruption: Interruption
 
     public init(policy: Policy, target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil, keys: KeyRing,
                 scratchRoot: ScratchRoot = ScratchRoot(), logger: Logger, interruption: Interruption = Interruption()) {
+        self.init(policy: policy, target: target, backupID: backupID, pointInTime: pointInTime, keys: .success(keys),
+                  scratchRoot: scratchRoot, logger: logger, interruption: interruption)
+    }
+
+    public init(policy: Policy, target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil,
+                keys: Result<KeyRing, Error>, scratchRoot: ScratchRoot = ScratchRoot(), logger: Logger,
+                interruption: Interruption = Interruption()) {
         self.policy = policy
         self.target = target
         self.backupID = backupID
@@ -77,7 +86,11 @@ public struct DrillJob: Sendable {
                 logger.warning("drill record not written to a region", metadata: ["region": "\(failure.region)", "error": "\(failure.error)"])
             }
         }
-        logger.info("drill finished", metadata: ["result": "\(result.rawValue)", "rto_seconds": "\(record.rtoSeconds ?? -1)"])
+        // A failed drill is an error line (with its reasons), as a failed backup is.
+        logger.log(level: result == .failed ? .error : .info, "drill finished", metadata: [
+            "result": "\(result.rawValue)", "rto_seconds": "\(record.rtoSeconds ?? -1)",
+            "reasons": .array(reasons.map { .string($0) }),
+        ])
         return record
     }
 
@@ -119,6 +132,13 @@ public struct DrillJob: Sendable {
             seen.error = DrillError.unsupported("backup \(manifest.backupID) is of kind \(manifest.kind) but target '\(target.name)' is of kind \(target.kind.rawValue)")
             return
         }
+        let keys: KeyRing
+        do {
+            keys = try self.keys.get()
+        } catch {
+            seen.error = error
+            return
+        }
         let scratch: ScratchDirectory
         do {
             scratch = try root.create(drillID)
@@ -128,7 +148,7 @@ public struct DrillJob: Sendable {
         }
         var instance: ScratchInstance?
         do {
-            instance = try await restoreAndVerify(manifest, scratch: scratch, clock: clock, logger: logger, into: &seen)
+            instance = try await restoreAndVerify(manifest, keys: keys, scratch: scratch, clock: clock, logger: logger, into: &seen)
         } catch {
             seen.error = error
         }
@@ -159,8 +179,8 @@ public struct DrillJob: Sendable {
     /// A failure after the instance started is kept in `seen` so the instance is still
     /// returned; one while starting it throws, and teardown stops whatever pids the scratch
     /// directory records.
-    private func restoreAndVerify(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, logger: Logger,
-                                  into seen: inout Observation) async throws -> ScratchInstance? {
+    private func restoreAndVerify(_ manifest: BackupManifest, keys: KeyRing, scratch: ScratchDirectory, clock: PhaseClock,
+                                  logger: Logger, into seen: inout Observation) async throws -> ScratchInstance? {
         let timing = RestoreTiming()
         func verifyPostgres(_ manifest: BackupManifest,
                             connect: @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult] {

@@ -32,8 +32,10 @@ public struct BackupMetrics: Sendable {
         let labels = [("target", target)]
         var byID = Dictionary(manifests.map { ($0.backupID, $0) }, uniquingKeysWith: { first, _ in first })
         if let manifest { byID[manifest.backupID] = manifest }
-        // A failed run that left no failure record (none could be written) still counts.
-        let unrecorded = manifest == nil && !failures.contains { $0.startedAt >= runStartedAt } ? 1 : 0
+        // A failed run that left no failure record (none could be written) still counts. Its
+        // record's start is at or after the run's, but stored to the millisecond: allow for that.
+        let runStart = runStartedAt.addingTimeInterval(-0.001)
+        let unrecorded = manifest == nil && !failures.contains { $0.startedAt >= runStart } ? 1 : 0
         let counts: [(String, Int)] = [
             ("complete", byID.values.filter { $0.status == .complete }.count),
             ("degraded", byID.values.filter { $0.status == .degraded }.count),

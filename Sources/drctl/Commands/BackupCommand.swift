@@ -23,7 +23,8 @@ struct BackupCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load(warningOn: logger)
             let targets = try policy.targets(selecting: target)
-            let keys = try KeyRing(policy: policy.repository.encryption)
+            // Keys that cannot be loaded fail each target's run, recorded, and exit as a key problem.
+            let keys = Result { try KeyRing(policy: policy.repository.encryption) }
             let interruption = Interruption()
             Signals.route(to: interruption)
             var summaries: [BackupSummary] = []
@@ -44,15 +45,15 @@ struct BackupCommand: AsyncParsableCommand {
                             + "\(ByteFormat.human(manifest.rawSize)) read, \(ByteFormat.human(manifest.storedSize)) stored "
                             + "in \(manifest.regions.joined(separator: ", "))")
                     }
-                } catch let error as JobError {
-                    if case .interrupted = error { throw error }
-                    failure = error
-                    firstError = firstError ?? error
-                    TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
                 } catch {
+                    if case JobError.interrupted = error { throw error }
                     failure = error
                     firstError = firstError ?? error
-                    TerminalLine.write("drctl: error: backup of '\(target.name)' failed: \(error)\n")
+                    // The job logged its failure; JSON logs need no second line for it, except for
+                    // the refusal it leaves to its caller (another run holds the target).
+                    if log.logFormat == .text || error is TargetLockedError {
+                        ErrorLine.write("backup of '\(target.name)' failed: \(error)", metadata: ["target": "\(target.name)"])
+                    }
                 }
                 await BackupAftermath.report(policy: policy, target: target.name, manifest: committed, error: failure,
                                              startedAt: startedAt, logger: logger)

@@ -39,7 +39,7 @@ struct CheckCommand: AsyncParsableCommand {
             // Nagios: a check that cannot run is UNKNOWN, never OK.
             if case .failure(let error) = outcome {
                 Output.line("DRCTL UNKNOWN - \(error)")
-                TerminalLine.write("drctl: error: \(error)\n")
+                ErrorLine.write("\(error)")
             }
             throw ExitCode(HealthStatus.unknown.rawValue)
         }

@@ -46,7 +46,8 @@ struct DrillCommand: AsyncParsableCommand {
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             let targets = try policy.targets(selecting: target).filter { target == nil ? ($0.drill?.enabled ?? true) : true }
             guard backup == nil || targets.count == 1 else { throw ValidationError("--backup needs --target") }
-            let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
+            // Keys that cannot be loaded fail each drill before its restore, recorded, and exit as a key problem.
+            let keys = Result { try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key) }
             let interruption = Interruption()
             Signals.route(to: interruption)
             var records: [DrillRecord] = []
@@ -62,6 +63,7 @@ struct DrillCommand: AsyncParsableCommand {
             if json { try Output.json(records) }
             // The interrupted drill was torn down and recorded as failed; exit as interrupted.
             if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
+            if case .failure(let error) = keys { throw error }
             if records.contains(where: { $0.result == .failed }) { throw ExitCode(ExitStatus.failed.rawValue) }
             if records.contains(where: { $0.result == .objectivesMissed }) { throw ExitCode(ExitStatus.objectivesMissed.rawValue) }
         }

@@ -59,7 +59,7 @@ struct PruneCommand: AsyncParsableCommand {
         let would = report.dryRun ? "would remove" : "removed"
         if let holder = report.lockedBy {
             Output.line("\(report.target): skipped, locked by \(holder)")
-            for error in report.errors { TerminalLine.write("drctl: error: \(error)\n") }
+            for error in report.errors { ErrorLine.write("\(error)") }
             return
         }
         Output.line("\(report.target): \(report.kept.count) kept, \(report.removed.count) \(would), "
@@ -75,6 +75,6 @@ struct PruneCommand: AsyncParsableCommand {
         for leftover in report.leftovers {
             Output.line("  remove  \(leftover.region): \(leftover.key)  (\(leftover.kind.rawValue), \(DurationText.short(leftover.ageSeconds)) old)")
         }
-        for error in report.errors { TerminalLine.write("drctl: error: \(report.target): \(error)\n") }
+        for error in report.errors { ErrorLine.write("\(report.target): \(error)", metadata: ["target": "\(report.target)"]) }
     }
 }

@@ -85,7 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             let failures = results.filter { $0.outcome == .failed }
             if !failures.isEmpty {
-                TerminalLine.write("drctl: error: \(failures.count) of \(results.count) backup copies could not be synced\n")
+                ErrorLine.write("\(failures.count) of \(results.count) backup copies could not be synced")
                 let integrity = failures.contains { $0.integrity }
                 throw ExitCode(integrity ? ExitStatus.integrity.rawValue : ExitStatus.failed.rawValue)
             }

@@ -58,7 +58,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             let failures = results.compactMap(\.error)
             if let first = failures.first {
-                TerminalLine.write("drctl: error: \(failures.count) of \(results.count) backup copies failed verification\n")
+                ErrorLine.write("\(failures.count) of \(results.count) backup copies failed verification")
                 throw ExitCode(ExitStatus.of(first).rawValue)
             }
         }

@@ -71,10 +71,11 @@ extension ExitStatus {
     }
 }
 
-/// Ends a command: prints `drctl: error: …` naming the cause, exits with its code.
+/// Ends a command: prints `drctl: error: …` naming the cause (a JSON line when logs are JSON),
+/// exits with its code.
 func fail(_ error: Error) -> ExitCode {
     let status = ExitStatus.of(error)
-    TerminalLine.write("drctl: error: \(error)\n")
+    ErrorLine.write("\(error)")
     return ExitCode(status.rawValue)
 }
 

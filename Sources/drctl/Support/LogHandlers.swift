@@ -3,12 +3,13 @@ import Logging
 import Synchronization
 
 enum LoggingBootstrap {
-    private static let done = Mutex(false)
+    /// The format chosen by the first bootstrap; nil before it.
+    private static let chosen = Mutex<LogFormat?>(nil)
 
     static func once(format: LogFormat, level: Logger.Level) {
-        let first = done.withLock { done -> Bool in
-            defer { done = true }
-            return !done
+        let first = chosen.withLock { chosen -> Bool in
+            defer { chosen = chosen ?? format }
+            return chosen == nil
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in
@@ -16,6 +17,21 @@ enum LoggingBootstrap {
             case .text: return StandardErrorLogHandler(label: label, level: level, json: false)
             case .json: return StandardErrorLogHandler(label: label, level: level, json: true)
             }
+        }
+    }
+
+    /// The format of standard error's lines: JSON once a command asked for JSON logs.
+    static var format: LogFormat { chosen.withLock { $0 } ?? .text }
+}
+
+/// A command's own error line on standard error: `drctl: error: …` for people, or, when logs
+/// are JSON, a JSON object like every log line (`level` error), so that a log collector reading
+/// standard error never meets a line it cannot parse.
+enum ErrorLine {
+    static func write(_ message: String, metadata: Logger.Metadata = [:]) {
+        switch LoggingBootstrap.format {
+        case .text: TerminalLine.write("drctl: error: \(message)\n")
+        case .json: TerminalLine.write(LogLine.json(level: .error, message: message, metadata: metadata) + "\n")
         }
     }
 }
@@ -44,10 +60,7 @@ struct StandardErrorLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let line: String
         if json {
-            var object: [String: String] = ["ts": LogClock.now(), "level": "\(event.level)", "msg": "\(event.message)"]
-            for (key, value) in merged { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            line = LogLine.json(level: event.level, message: "\(event.message)", metadata: merged)
         } else {
             let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted("\($0.value)"))" }
             line = (["\(event.level)".uppercased(), "\(event.message)"] + fields).joined(separator: " ")
@@ -60,8 +73,16 @@ struct StandardErrorLogHandler: LogHandler {
     }
 }
 
-private enum LogClock {
-    static func now() -> String {
+/// One JSON log line (without its newline): `ts`, `level`, `msg` and the metadata, as strings.
+enum LogLine {
+    static func json(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var object: [String: String] = ["ts": now(), "level": "\(level)", "msg": message]
+        for (key, value) in metadata { object[key] = "\(value)" }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func now() -> String {
         Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

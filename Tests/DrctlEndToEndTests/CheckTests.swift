@@ -154,11 +154,23 @@ import DrctlStorage
         #expect(degraded.stdout.contains("  region local: ok, 2 backup(s), newest ")
                 && degraded.stdout.contains("  region second: degraded, 1 backup(s), newest "), "\(degraded)")
 
-        // A region that cannot be read is a warning while another can; none readable is critical.
+        // A manifest that is not one is a warning naming it; the region's other backups still count.
         try "garbage".write(toFile: "\(second)/manifests/db/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)
+        let damaged = try Self.check(sandbox)
+        #expect(damaged.status == 1, "\(damaged)")
+        #expect(damaged.stdout.contains("cannot read 'manifests/db/20200101T000000.000Z-abcdef.json' in region 'second'")
+                && damaged.stdout.contains("  region second: degraded, 1 backup(s), newest "), "\(damaged)")
+
+        // A region that cannot be listed (its directory a symbolic link to itself) is a warning
+        // while another can; none listable is critical.
+        func unlistable(_ region: String) throws {
+            try FileManager.default.removeItem(atPath: "\(region)/manifests/db")
+            try FileManager.default.createSymbolicLink(atPath: "\(region)/manifests/db", withDestinationPath: "db")
+        }
+        try unlistable(second)
         let unreadable = try Self.check(sandbox)
         #expect(unreadable.status == 1 && unreadable.stdout.contains("region second unreadable"), "\(unreadable)")
-        try "garbage".write(toFile: "\(sandbox.repository)/manifests/db/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)
+        try unlistable(sandbox.repository)
         let blind = try Self.check(sandbox)
         #expect(blind.status == 2 && blind.stdout.hasPrefix("DRCTL CRITICAL - db: no region could be read"), "\(blind)")
     }

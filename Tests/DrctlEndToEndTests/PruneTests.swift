@@ -146,16 +146,28 @@ import DrctlStorage
 
     /// A sandbox whose target `t` has two backups and keeps the last one.
     static func twoBackupsKeepingOne() throws -> Sandbox {
+        try backupsKeepingOne(2)
+    }
+
+    /// `count` backups of target `t` (retention: keep the last one) in the given regions
+    /// (default: the sandbox's one).
+    static func backupsKeepingOne(_ count: Int, regions: ((Sandbox) -> [(String, String)])? = nil) throws -> Sandbox {
         let sandbox = try Sandbox()
-        try sandbox.writePolicy(targets: [], rawTargets: """
+        try sandbox.writePolicy(targets: [], regions: regions?(sandbox), rawTargets: """
               - name: t
                 kind: command
                 command: ["echo", "hello"]
                 retention: {keep_last: 1}
 
             """)
-        for _ in 0..<2 { #expect(try sandbox.drctl(["backup"]).status == 0) }
+        for _ in 0..<count { #expect(try sandbox.drctl(["backup"]).status == 0) }
         return sandbox
+    }
+
+    /// `count` backups kept one in two regions, `local` (the sandbox's) and `second`.
+    static func backupsKeepingOneInTwoRegions(_ count: Int) throws -> (Sandbox, second: String) {
+        let sandbox = try backupsKeepingOne(count) { [("local", $0.repository), ("second", "\($0.root)/second")] }
+        return (sandbox, "\(sandbox.root)/second")
     }
 
     @Test func aLockedTargetIsNotPruned() throws {
@@ -194,22 +206,33 @@ import DrctlStorage
     }
 
     @Test func aRegionThatCannotBeReadStopsTheRemovals() throws {
-        let sandbox = try Sandbox()
-        let second = "\(sandbox.root)/second"
-        try sandbox.writePolicy(targets: [], regions: [("local", sandbox.repository), ("second", second)], rawTargets: """
-              - name: t
-                kind: command
-                command: ["echo", "hello"]
-                retention: {keep_last: 1}
-
-            """)
-        for _ in 0..<2 { #expect(try sandbox.drctl(["backup"]).status == 0) }
-        // A manifest that is not one: the region's view cannot be trusted.
-        try "garbage".write(toFile: "\(second)/manifests/t/20200101T000000.000Z-abcdef.json", atomically: true, encoding: .utf8)
+        let (sandbox, second) = try Self.backupsKeepingOneInTwoRegions(2)
+        // The region's manifests cannot be listed (a symbolic link to itself): its view cannot be trusted.
+        let manifests = "\(second)/manifests/t"
+        try FileManager.default.moveItem(atPath: manifests, toPath: "\(second)/moved")
+        try FileManager.default.createSymbolicLink(atPath: manifests, withDestinationPath: "t")
         let prune = try sandbox.drctl(["prune"])
         #expect(prune.status == 1, "\(prune)")
         #expect(prune.stderr.contains("region 'second'") && prune.stderr.contains("nothing removed"), "\(prune)")
         #expect(sandbox.files(under: "\(sandbox.repository)/manifests").count == 2)
+    }
+
+    /// A manifest that cannot be read keeps its backup (manifest and data), named; the other
+    /// backups are pruned as usual.
+    @Test func anUnreadableManifestKeepsOnlyItsOwnBackup() throws {
+        let (sandbox, second) = try Self.backupsKeepingOneInTwoRegions(3)
+        let ids = sandbox.files(under: "\(second)/manifests/t").map { String($0.dropLast(".json".count)) }
+        try #require(ids.count == 3)
+        try "garbage".write(toFile: "\(second)/manifests/t/\(ids[0]).json", atomically: false, encoding: .utf8)
+        let prune = try sandbox.drctl(["prune"])
+        #expect(prune.status == 1, "\(prune)")
+        #expect(prune.stderr.contains("manifests/t/\(ids[0]).json") && prune.stderr.contains("backup \(ids[0]) kept"), "\(prune)")
+        // The damaged backup and the newest stay in both regions; the middle one is gone.
+        for region in [sandbox.repository, second] {
+            #expect(sandbox.files(under: "\(region)/manifests/t") == [ids[0] + ".json", ids[2] + ".json"], "\(region)")
+            #expect(!sandbox.files(under: "\(region)/data/t/\(ids[0])").isEmpty, "\(region)")
+            #expect(sandbox.files(under: "\(region)/data/t/\(ids[1])").isEmpty, "\(region)")
+        }
     }
 
     /// A manifest that cannot be deleted (immutable: not even root may unlink it) keeps its

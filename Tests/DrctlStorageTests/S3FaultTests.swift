@@ -123,6 +123,54 @@ func s3Store(through proxy: FaultProxy, bucket: String, credentials: S3Credentia
         #expect(try moto.store(bucket: bucket).pendingUploads().isEmpty)
     }
 
+    /// A ranged read goes through the writes' retry policy: one window answered by SlowDown, a
+    /// reset and bodies cut in the middle five times in a row is fetched a sixth time (a reader of
+    /// its own retried 3 times, under a second apart).
+    @Test func aRangedReadRetriesAsAWriteDoes() throws {
+        let data = s3TestBytes(7 << 20, seed: 21)
+        try s3Write(moto.store(bucket: bucket), "ranged/big", data)
+        // Request 1 is the reader's HEAD; 2-6 the first window's attempts; the rest pass.
+        let proxy = try FaultProxy(upstream: moto.port, every: 1,
+                                   faults: ["none", "503", "cut", "reset", "cut", "503"] + Array(repeating: "none", count: 30))
+        let store = try s3Store(through: proxy, bucket: bucket)
+        #expect(try s3Read(store, "ranged/big") == data)
+        #expect(store.retries == 5, "\(store.retries)")
+        // The HEAD, six attempts at the first window, one at each of the other two.
+        #expect(try proxy.stats().requests == 9)
+    }
+
+    /// The same policy bounds reads: with 3 attempts a window that fails 3 times is given up,
+    /// saying so; a body cut in the middle is named as the transfer that failed.
+    @Test func aRangedReadGivesUpWithinThePolicy() throws {
+        let data = s3TestBytes(4 << 20, seed: 22)
+        try s3Write(moto.store(bucket: bucket), "ranged/bounded", data)
+        let proxy = try FaultProxy(upstream: moto.port, every: 1,
+                                   faults: ["none", "503", "503", "cut"] + Array(repeating: "none", count: 30))
+        var store = try s3Store(through: proxy, bucket: bucket)
+        store.retryPolicy.maxAttempts = 3
+        let error = #expect(throws: StorageError.self) { _ = try s3Read(store, "ranged/bounded") }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("gave up after 3 attempts") && text.contains("transfer failed"), "\(text)")
+        #expect(store.retries == 2)
+    }
+
+    /// A storm (SlowDown on a fifth of requests, resets and cut bodies on a tenth each, a few
+    /// stalls), seeded: a 20 MiB object read back three times through each, intact each time. A
+    /// single reader's requests come one at a time, so a seed gives the same faults every run;
+    /// with these two a reader that tried a window 4 times gave up.
+    @Test(arguments: [2, 4] as [UInt64]) func readsSurviveASeededStorm(seed: UInt64) throws {
+        let data = s3TestBytes(20 << 20, seed: 23)
+        let key = "storm/\(seed)"
+        try s3Write(moto.store(bucket: bucket), key, data)
+        let proxy = try FaultProxy(upstream: moto.port, seed: seed, rates: ["503": 0.2, "reset": 0.1, "cut": 0.1, "stall": 0.02])
+        let store = try s3Store(through: proxy, bucket: bucket)
+        for _ in 0..<3 {
+            #expect(try s3Read(store, key) == data)
+        }
+        let stats = try proxy.stats()
+        #expect(stats.faults >= 5 && store.retries == stats.faults, "retries \(store.retries), \(stats)")
+    }
+
     @Test func aServerThatKeepsSlowingDownFailsAtTheDeadline() throws {
         let proxy = try FaultProxy(upstream: moto.port, every: 1, faults: ["503"])
         let store = try s3Store(through: proxy, bucket: bucket, deadline: 2)

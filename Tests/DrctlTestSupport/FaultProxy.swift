@@ -1,12 +1,17 @@
 /// A relay in front of moto that injects faults, deterministically by request number: request n
 /// (1-based, `/__stats` not counted) is faulted when `n % every == 0`, with the next fault of
-/// `faults`, in turn:
+/// `faults`, in turn. Or at random (`init(upstream:seed:rates:)`): each request draws its fault
+/// from a generator seeded with `seed`, fault `f` with probability `rates[f]`, as a storm on a
+/// busy S3 would (the draws are in the order requests arrive, so threads make runs differ). Faults:
 /// - `500`: 500 InternalError (S3's XML), not relayed;
 /// - `503`: 503 SlowDown (S3's XML), not relayed;
 /// - `reset`: the connection is reset (RST) before any answer, not relayed;
 /// - `stall`: nothing is sent for 3 s, then the connection is closed, not relayed;
 /// - `applied-reset`: relayed to moto, then the connection is reset instead of answering
 ///   (except CreateMultipartUpload, whose retry would leave an upload behind: see the report);
+/// - `cut`: relayed to moto, then the answer's headers (its full Content-Length) and half its body
+///   are sent and the connection is closed: a body cut in the middle (an answer without a body,
+///   and CreateMultipartUpload as for `applied-reset`, is reset instead);
 /// - `corrupt`: one byte of the body is flipped, as by a faulty network or proxy on the way.
 /// Like AWS (and unlike moto), the relay checks every body against the digests its request
 /// carries before relaying it: 400 BadDigest when `x-amz-checksum-sha256` does not match,
@@ -23,7 +28,9 @@ public final class FaultProxy: Sendable {
 
     static let script = #"""
 import base64, hashlib, json, os, socket, struct, sys, threading, time
+import random
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
+rates = json.loads(os.environ.get("FAULT_RATES", "{}")); draw = random.Random(int(os.environ.get("FAULT_SEED", "0")))
 state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
 refuse_checksums = os.environ.get("REFUSE_CHECKSUMS") == "1"
@@ -71,9 +78,15 @@ class Relay(BaseHTTPRequestHandler):
         with lock:
             state["n"] += 1
             fault = None
-            if state["n"] % every == 0:
+            if rates:
+                x = draw.random()
+                for name, rate in sorted(rates.items()):
+                    if x < rate: fault = name; break
+                    x -= rate
+                if fault: state["faults"] += 1
+            elif state["n"] % every == 0:
                 fault = faults[state["faults"] % len(faults)]; state["faults"] += 1
-        if fault == "applied-reset" and self.command == "POST" and self.path.endswith("?uploads"):
+        if fault in ("applied-reset", "cut") and self.command == "POST" and self.path.endswith("?uploads"):
             fault = "reset"
         if fault == "500": return self.answer(500, xml("InternalError", "We encountered an internal error. Please try again."))
         if fault == "503": return self.answer(503, xml("SlowDown", "Please reduce your request rate."))
@@ -91,17 +104,34 @@ class Relay(BaseHTTPRequestHandler):
         reply, body = forward(self, upstream, data)
         if part:
             with lock: state["parts"] -= 1
-        if fault == "applied-reset": return self.reset()
+        if fault == "applied-reset" or (fault == "cut" and (self.command == "HEAD" or len(body) < 2)): return self.reset()
+        if fault == "cut":
+            return send_on(self, reply, body, sent=body[:len(body) // 2])   # then closed: curl sees a partial file
         send_on(self, reply, body)
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
 serve(Relay)
 """#
 
-    public init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0, refuseChecksums: Bool = false) throws {
+    public convenience init(upstream: Int, every: Int, faults: [String], holdParts: Double = 0, refuseChecksums: Bool = false) throws {
+        try self.init(upstream: upstream, every: every, faults: faults, rates: [:], seed: 0,
+                      holdParts: holdParts, refuseChecksums: refuseChecksums)
+    }
+
+    /// Faults at random: each request gets fault `f` with probability `rates[f]` (their sum at
+    /// most 1), drawn from a generator seeded with `seed`.
+    public convenience init(upstream: Int, seed: UInt64, rates: [String: Double]) throws {
+        try self.init(upstream: upstream, every: 1, faults: ["none"], rates: rates, seed: seed,
+                      holdParts: 0, refuseChecksums: false)
+    }
+
+    private init(upstream: Int, every: Int, faults: [String], rates: [String: Double], seed: UInt64,
+                 holdParts: Double, refuseChecksums: Bool) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let rateTable = "{" + rates.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
         server = try LoopbackScript("the fault proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream), String(every), plan],
-                                    environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0"])
+                                    environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0",
+                                                  "FAULT_RATES": rateTable, "FAULT_SEED": String(seed)])
     }
 
     /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and

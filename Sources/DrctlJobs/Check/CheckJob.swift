@@ -50,7 +50,8 @@ public struct CheckJob: Sendable {
         for target in targets {
             let views = repository.regions.map { region in
                 do {
-                    return TargetHealth.RegionView(region: region.name, manifests: try repository.manifests(in: region, target: target.name))
+                    let listed = try repository.manifests(in: region, target: target.name)
+                    return TargetHealth.RegionView(region: region.name, manifests: listed.manifests, unreadable: listed.unreadable)
                 } catch {
                     logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
                     return TargetHealth.RegionView(region: region.name, error: "\(error)")

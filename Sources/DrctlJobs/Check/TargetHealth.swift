@@ -91,15 +91,18 @@ public struct TargetHealth: Sendable, Encodable {
         case rpoSeconds = "rpo_seconds", lastDrill = "last_drill", lastFailure = "last_failure"
     }
 
-    /// What one region showed: its manifests of the target, or why it could not be read.
+    /// What one region showed: its manifests of the target (and those it holds that could not
+    /// be read), or why it could not be listed.
     public struct RegionView: Sendable {
         public var region: String
         public var manifests: [BackupManifest]?
+        public var unreadable: [UnreadableManifest]
         public var error: String?
 
-        public init(region: String, manifests: [BackupManifest]? = nil, error: String? = nil) {
+        public init(region: String, manifests: [BackupManifest]? = nil, unreadable: [UnreadableManifest] = [], error: String? = nil) {
             self.region = region
             self.manifests = manifests
+            self.unreadable = unreadable
             self.error = error
         }
     }
@@ -118,6 +121,9 @@ public struct TargetHealth: Sendable, Encodable {
                 health.regions.append(RegionHealth(region: view.region, state: "unreadable", backups: 0, error: error))
                 find(.warning, "region \(view.region) unreadable: \(error)")
                 continue
+            }
+            for damaged in view.unreadable {
+                find(.warning, "\(damaged)")
             }
             let manifests = view.manifests ?? []
             let holdsNewest = newest.map { newest in manifests.contains { $0.backupID == newest.backupID } } ?? true

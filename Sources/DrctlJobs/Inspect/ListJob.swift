@@ -3,7 +3,8 @@ import DrctlPolicy
 import DrctlStorage
 
 /// The backups the regions hold, merged: one entry per backup with the regions that have
-/// its manifest. Reads only the regions, never local state.
+/// its manifest. Reads only the regions, never local state. A manifest that cannot be read is
+/// reported by name (`unreadable`) and leaves its region's other backups listed.
 public struct ListJob: Sendable {
     public let policy: Policy
     public let target: String?
@@ -16,27 +17,40 @@ public struct ListJob: Sendable {
     }
 
     public struct Entry: Sendable {
-        public let manifest: BackupManifest
+        /// The first region's copy.
+        public var manifest: BackupManifest { copies[0] }
+        /// The regions holding a readable copy of the manifest, in policy order.
         public let regions: [String]
+        /// Each of those regions' own copy (a copy may differ when it was altered).
+        public let copies: [BackupManifest]
     }
 
     public struct Listing: Sendable {
         public let entries: [Entry]
-        /// Regions that could not be read, with the reason.
+        /// Regions that could not be listed, with the reason.
         public let unreachable: [RegionFailure]
+        /// Manifests that could not be read; each affects only its own backup in its region.
+        public let unreadable: [UnreadableManifest]
     }
 
     public func run() throws -> Listing {
         let repository = try Repository(policy: policy.repository)
         var entries: [String: Entry] = [:]
         var unreachable: [RegionFailure] = []
+        var unreadable: [UnreadableManifest] = []
         for region in repository.regions {
             do {
-                for manifest in try repository.manifests(in: region, target: target) {
+                let listed = try repository.manifests(in: region, target: target)
+                for manifest in listed.manifests {
                     let key = "\(manifest.target)/\(manifest.backupID)"
-                    let regions = (entries[key]?.regions ?? []) + [region.name]
-                    entries[key] = Entry(manifest: entries[key]?.manifest ?? manifest, regions: regions)
+                    entries[key] = Entry(regions: (entries[key]?.regions ?? []) + [region.name],
+                                         copies: (entries[key]?.copies ?? []) + [manifest])
                 }
+                for damaged in listed.unreadable {
+                    logger.warning("manifest unreadable", metadata: ["region": "\(region.name)", "key": "\(damaged.key)",
+                                                                     "error": "\(damaged)"])
+                }
+                unreadable += listed.unreadable
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
                 unreachable.append(RegionFailure(region: region.name, error: error))
@@ -48,6 +62,6 @@ public struct ListJob: Sendable {
         let sorted = entries.values.sorted {
             ($0.manifest.target, $0.manifest.backupID) < ($1.manifest.target, $1.manifest.backupID)
         }
-        return Listing(entries: sorted, unreachable: unreachable)
+        return Listing(entries: sorted, unreachable: unreachable, unreadable: unreadable)
     }
 }

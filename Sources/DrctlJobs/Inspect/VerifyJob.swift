@@ -1,3 +1,4 @@
+import DrctlCrypto
 import Logging
 import DrctlPolicy
 import DrctlStorage
@@ -36,28 +37,44 @@ public struct VerifyJob: Sendable {
 
     public func run() async throws -> [Result] {
         let repository = try Repository(policy: policy.repository)
-        var selected = try ListJob(policy: policy, target: target, logger: logger).run().entries
+        let listing = try ListJob(policy: policy, target: target, logger: logger).run()
+        var selected = listing.entries
+        var unreadable = listing.unreadable
         if let backupID {
             guard BackupID(backupID) != nil else { throw JobError.invalidBackupID(backupID) }
             selected = selected.filter { $0.manifest.backupID == backupID }
-            if selected.isEmpty {
+            unreadable = unreadable.filter { $0.backupID == backupID }
+            if selected.isEmpty && unreadable.isEmpty {
                 throw JobError.backupNotFound(target: target ?? "any", backup: backupID)
             }
         }
-        if selected.isEmpty, let target { throw JobError.noBackups(target: target) }
+        if selected.isEmpty && unreadable.isEmpty, let target { throw JobError.noBackups(target: target) }
 
-        var results: [Result] = []
+        // What cannot be read is a failed verification, never a silent skip: a region that
+        // cannot be listed, and each manifest that cannot be read (its region's other backups
+        // are verified).
+        var results = listing.unreachable.map {
+            Result(target: target ?? "*", backupID: backupID ?? "*", region: $0.region,
+                   problem: "cannot list the region's backups: \($0.error)", error: $0.error)
+        }
+        results += unreadable.map {
+            Result(target: $0.target, backupID: $0.backupID, region: $0.region, problem: "\($0)", error: $0)
+        }
         for entry in selected {
-            let manifest = entry.manifest
-            let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
-            for regionName in entry.regions {
+            for (regionName, manifest) in zip(entry.regions, entry.copies) {
                 guard let region = repository.region(named: regionName) else { continue }
+                // Each region is checked against its own copy of the manifest: an intact copy
+                // never fails because another region's differs. A copy whose data key does not
+                // authenticate fails its region; a problem of this host's key fails the run.
+                let copy = ManifestCopy(region: region, manifest: manifest)
+                let dataKey: Swift.Result<DataKey, Error>
                 do {
-                    // Each region's copy of the manifest is checked against the one listed.
-                    let copy = try repository.manifest(target: manifest.target, backup: manifest.id!, in: region)
-                    guard copy.objects == manifest.objects else {
-                        throw VerifyMismatch()
-                    }
+                    dataKey = .success(try copy.dataKey(keys))
+                } catch where IntegrityFailure.describes(error) {
+                    dataKey = .failure(error)
+                }
+                do {
+                    let dataKey = try dataKey.get()
                     for object in manifest.objects {
                         try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region, checksDigest: true)
                             .run(into: DiscardingSink(), progress: progress,
@@ -79,10 +96,10 @@ public struct VerifyJob: Sendable {
                 }
             }
         }
-        return results
+        // By backup, then region in policy order.
+        let order = Dictionary(uniqueKeysWithValues: repository.regions.enumerated().map { ($1.name, $0) })
+        return results.sorted {
+            ($0.target, $0.backupID, order[$0.region] ?? 0) < ($1.target, $1.backupID, order[$1.region] ?? 0)
+        }
     }
-}
-
-struct VerifyMismatch: Error, CustomStringConvertible {
-    var description: String { "its manifest differs from the other regions' copies" }
 }

@@ -61,11 +61,18 @@ public struct PruneJob: Sendable {
         var holders: [String: [Region]] = [:]
         var manifests: [String: BackupManifest] = [:]
         var unreadable = false
+        // Backups with a manifest that cannot be read: kept, with their data, and named.
+        var damaged: Set<String> = []
         for region in repository.regions {
             do {
-                for manifest in try repository.manifests(in: region, target: target.name) {
+                let listed = try repository.manifests(in: region, target: target.name)
+                for manifest in listed.manifests {
                     holders[manifest.backupID, default: []].append(region)
                     manifests[manifest.backupID] = manifests[manifest.backupID] ?? manifest
+                }
+                for manifest in listed.unreadable {
+                    damaged.insert(manifest.backupID)
+                    report.errors.append("\(manifest); backup \(manifest.backupID) kept")
                 }
             } catch {
                 unreadable = true
@@ -79,7 +86,7 @@ public struct PruneJob: Sendable {
             return report
         }
 
-        let candidates = manifests.values.map { manifest in
+        let candidates = manifests.values.filter { !damaged.contains($0.backupID) }.map { manifest in
             RetentionCandidate(id: manifest.backupID, time: manifest.id?.startedAt ?? manifest.startedAt,
                                complete: holders[manifest.backupID]?.count == repository.regions.count)
         }
@@ -127,7 +134,7 @@ public struct PruneJob: Sendable {
             }
             return report
         }
-        let remaining = Set(decision.kept.map(\.id))
+        let remaining = Set(decision.kept.map(\.id)).union(damaged)
         let grace = Double((leftoverGrace ?? target.retention?.leftoverGrace ?? Retention.defaultLeftoverGrace).components.seconds)
         for (region, objects) in listings {
             if stopped(&report) { return report }

@@ -8,9 +8,13 @@ struct BackupLocator {
     let logger: Logger
 
     struct Located {
-        let manifest: BackupManifest
-        /// Regions holding the manifest, in read order.
-        let regions: [Region]
+        /// Each region's own copy of the manifest, in read order: a copy damaged in one region
+        /// (which may read as valid JSON) must not decide how the others are read.
+        let copies: [ManifestCopy]
+        /// The first region's copy: what the backup is (id, time, kind, objects).
+        var manifest: BackupManifest { copies[0].manifest }
+        /// Regions holding a readable copy of the manifest, in read order.
+        var regions: [Region] { copies.map(\.region) }
     }
 
     /// Every backup of `target` that `regions` list, each with the regions that hold it: read
@@ -19,6 +23,8 @@ struct BackupLocator {
     struct Catalog {
         let target: String
         let backups: [String: Located]
+        /// Manifests that could not be read, by backup id: only their own backups are affected.
+        let unreadable: [String: [UnreadableManifest]]
 
         var manifests: [BackupManifest] { backups.values.map(\.manifest) }
 
@@ -29,7 +35,12 @@ struct BackupLocator {
 
         func backup(_ id: String) throws -> Located {
             guard BackupID(id) != nil else { throw JobError.invalidBackupID(id) }
-            guard let located = backups[id] else { throw JobError.backupNotFound(target: target, backup: id) }
+            guard let located = backups[id] else {
+                if let failures = unreadable[id] {
+                    throw RegionsExhausted(operation: "reading the manifest of backup \(id)", failures: failures)
+                }
+                throw JobError.backupNotFound(target: target, backup: id)
+            }
             return located
         }
 
@@ -61,21 +72,32 @@ struct BackupLocator {
         // One backup: a stat and a read per region instead of a listing.
         let key = RepositoryLayout.manifestKey(target: target, backup: wanted)
         return try read(target: target, regions: regions) { region in
-            guard try region.store.stat(key) != nil else { return [] }
-            return [try repository.manifest(target: target, backup: wanted, in: region)]
+            guard try region.store.stat(key) != nil else { return RegionManifests() }
+            do {
+                return RegionManifests(manifests: [try repository.manifest(at: key, in: region)])
+            } catch {
+                return RegionManifests(unreadable: [UnreadableManifest(key: key, region: region.name, error: error)])
+            }
         }.backup(id)
     }
 
-    /// The manifests `manifests` finds in each region, merged; a region that cannot be read is
-    /// skipped with a warning unless none can.
-    private func read(target: String, regions: [Region], _ manifests: (Region) throws -> [BackupManifest]) throws -> Catalog {
+    /// The manifests `manifests` finds in each region, merged; a region that cannot be listed is
+    /// skipped with a warning unless none can, and so is a manifest that cannot be read.
+    private func read(target: String, regions: [Region], _ manifests: (Region) throws -> RegionManifests) throws -> Catalog {
         var found: [String: Located] = [:]
+        var unreadable: [String: [UnreadableManifest]] = [:]
         var failures: [Error] = []
         for region in regions {
             do {
-                for manifest in try manifests(region) {
-                    let held = found[manifest.backupID]
-                    found[manifest.backupID] = Located(manifest: held?.manifest ?? manifest, regions: (held?.regions ?? []) + [region])
+                let listed = try manifests(region)
+                for manifest in listed.manifests {
+                    let copy = ManifestCopy(region: region, manifest: manifest)
+                    found[manifest.backupID] = Located(copies: (found[manifest.backupID]?.copies ?? []) + [copy])
+                }
+                for damaged in listed.unreadable {
+                    logger.warning("manifest unreadable; its backup is read from the other regions",
+                                   metadata: ["region": "\(region.name)", "key": "\(damaged.key)", "error": "\(damaged)"])
+                    unreadable[damaged.backupID, default: []].append(damaged)
                 }
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
@@ -85,6 +107,6 @@ struct BackupLocator {
         if !failures.isEmpty && failures.count == regions.count {
             throw RegionsExhausted(operation: "reading the manifests", failures: failures)
         }
-        return Catalog(target: target, backups: found)
+        return Catalog(target: target, backups: found, unreadable: unreadable)
     }
 }

@@ -8,7 +8,9 @@ import DrctlSources
 import DrctlStorage
 
 /// Restores one backup of a target to a file (or standard output), reading from the first
-/// region that holds it and falling back to the next on any storage or integrity failure.
+/// region that holds it and falling back to the next on any storage or integrity failure. Each
+/// region is read with its own copy of the manifest (`ManifestCopy`): a copy altered in one
+/// region is that region's failure, named, not the restore's.
 public struct RestoreJob: Sendable {
     public let policy: Policy
     public let target: TargetPolicy
@@ -70,8 +72,9 @@ public struct RestoreJob: Sendable {
         let located = try BackupLocator(repository: repository, logger: logger)
             .locate(target: target.name, id: backupID, notAfter: pointInTime, regions: regions)
         let manifest = located.manifest
+        let sources = try RestoreSource.unwrapping(located.copies, keys: keys, logger: logger)
         if Self.isPostgresServer(destination) {
-            return try await restoreIntoPostgres(manifest, regions: located.regions)
+            return try await restoreIntoPostgres(manifest, from: sources)
         }
         if parallel != nil {
             throw JobError.invalidDestination(url: destination, reason: "--jobs restores into a PostgreSQL server (postgres://...) only")
@@ -89,7 +92,6 @@ public struct RestoreJob: Sendable {
         for (_, path) in destinations where path != "-" && !force && access(path) {
             throw JobError.destinationExists(path)
         }
-        let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
         logger[metadataKey: "backup"] = "\(manifest.backupID)"
@@ -97,8 +99,7 @@ public struct RestoreJob: Sendable {
         var served: [String] = []
         var skipped: [String] = []
         for (object, path) in destinations {
-            let (region, failures) = try await restore(object, of: manifest, to: path, from: located.regions,
-                                                       dataKey: dataKey, logger: logger) {
+            let (region, failures) = try await restore(object, of: manifest, to: path, from: sources, logger: logger) {
                 path == "-" ? StandardOutputSink() as ByteSink : try FileSink(path: path, replace: force, durable: syncFiles)
             }
             served.append(region)
@@ -108,17 +109,27 @@ public struct RestoreJob: Sendable {
                        destination: destination, skipped: skipped)
     }
 
-    /// One object from the first region that can serve it; returns that region and the
-    /// failures of the regions tried before.
-    private func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from regions: [Region],
-                         dataKey: DataKey, logger: Logger,
+    /// One object from the first region that can serve it, read with that region's copy of the
+    /// manifest; returns that region and the failures of the regions tried before.
+    private func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from sources: [RestoreSource],
+                         logger: Logger,
                          makeSink: () throws -> ByteSink) async throws -> (String, [RegionFailure]) {
         var failures: [RegionFailure] = []
-        for region in regions {
+        for source in sources {
+            let region = source.copy.region
+            let dataKey: DataKey, stored: StoredObject
+            do {
+                // A damaged copy of the manifest: this region is skipped before any byte goes out.
+                dataKey = try source.dataKey.get()
+                stored = try source.copy.object(named: object.name)
+            } catch {
+                failures.append(RegionFailure(region: region.name, error: error))
+                continue
+            }
             let sink = try makeSink()
             let standardOutput = sink as? StandardOutputSink
             do {
-                try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region, timing: timing)
+                try await ObjectRestore(manifest: source.copy.manifest, object: stored, dataKey: dataKey, region: region, timing: timing)
                     .run(into: sink, progress: progress, label: "restore \(target.name) \(object.name)",
                          interruption: interruption)
                 logger.info("restored", metadata: ["object": "\(object.name)", "region": "\(region.name)", "to": "\(path)"])
@@ -148,12 +159,11 @@ public struct RestoreJob: Sendable {
     /// exist (non-empty ones refused without --force) and each database's archive head. Then
     /// the globals (roles, tablespaces); then every database is checked against this server
     /// and made anew with its properties (`DatabaseRecreation`); only then is data loaded.
-    private func restoreIntoPostgres(_ manifest: BackupManifest, regions: [Region]) async throws -> Outcome {
+    private func restoreIntoPostgres(_ manifest: BackupManifest, from sources: [RestoreSource]) async throws -> Outcome {
         guard manifest.kind == "postgres" else {
             throw JobError.invalidDestination(url: destination, reason: "backup \(manifest.backupID) is of kind \(manifest.kind), not postgres")
         }
         let server = try PostgresDestination(url: destination)
-        let dataKey = try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
         let databases = manifest.objects.filter { $0.database != nil }
         let existing = try await OffPool.run { [force] in try server.existing(databases.compactMap(\.database), force: force) }
         var logger = self.logger
@@ -163,7 +173,7 @@ public struct RestoreJob: Sendable {
         var plans: [String: DatabaseRecreation.Plan] = [:]
         for object in databases {
             let database = object.database!
-            let head = try await readHead(object, of: manifest, from: regions, dataKey: dataKey, logger: logger)
+            let head = try await readHead(object, of: manifest, from: sources, logger: logger)
             plans[database] = try recreation.plan(database, head: head, exists: existing.contains(database))
         }
 
@@ -178,8 +188,8 @@ public struct RestoreJob: Sendable {
             defer { if let staged { unlink(staged) } }
             var attempts = 0
             var stagedArchive: StagedArchive?
-            let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: regions,
-                                                       dataKey: dataKey, logger: logger) {
+            let (region, failures) = try await restore(object, of: manifest, to: staged ?? place, from: sources,
+                                                       logger: logger) {
                 attempts += 1
                 guard let database = object.database, let plan = plans[database] else { return try server.globalsSink() }
                 // An attempt that failed part way left some of the archive loaded: the next
@@ -223,13 +233,15 @@ public struct RestoreJob: Sendable {
 
     /// The head (header and table of contents) of a database's archive, from the first region
     /// that can serve it: what the destination is checked against before anything is loaded.
-    private func readHead(_ object: StoredObject, of manifest: BackupManifest, from regions: [Region],
-                          dataKey: DataKey, logger: Logger) async throws -> ArchiveHead {
+    private func readHead(_ object: StoredObject, of manifest: BackupManifest, from sources: [RestoreSource],
+                          logger: Logger) async throws -> ArchiveHead {
         var failures: [RegionFailure] = []
-        for region in regions {
+        for source in sources {
+            let region = source.copy.region
             let head = ArchiveHead()
             do {
-                try await ObjectRestore(manifest: manifest, object: object, dataKey: dataKey, region: region)
+                try await ObjectRestore(manifest: source.copy.manifest, object: try source.copy.object(named: object.name),
+                                        dataKey: try source.dataKey.get(), region: region)
                     .run(into: head, progress: nil, label: "", interruption: interruption)
             } catch is ArchiveHead.Complete {
                 return head

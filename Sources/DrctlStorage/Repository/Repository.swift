@@ -48,13 +48,21 @@ public struct Repository: Sendable {
         return marker
     }
 
-    /// The manifests in one region, oldest first; `target` nil means every target.
-    public func manifests(in region: Region, target: String? = nil) throws -> [BackupManifest] {
+    /// The manifests in one region, oldest first; `target` nil means every target. Throws only
+    /// when the region cannot be listed: a manifest that cannot be read (damaged, or its read
+    /// failed) is returned in `unreadable` and affects only its own backup.
+    public func manifests(in region: Region, target: String? = nil) throws -> RegionManifests {
         let prefix = target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/"
-        return try region.store.list(prefix: prefix)
-            .filter { $0.key.hasSuffix(".json") }
-            .map { try manifest(at: $0.key, in: region) }
-            .sorted { ($0.target, $0.backupID) < ($1.target, $1.backupID) }
+        var found = RegionManifests()
+        for object in try region.store.list(prefix: prefix) where object.key.hasSuffix(".json") {
+            do {
+                found.manifests.append(try manifest(at: object.key, in: region))
+            } catch {
+                found.unreadable.append(UnreadableManifest(key: object.key, region: region.name, error: error))
+            }
+        }
+        found.manifests.sort { ($0.target, $0.backupID) < ($1.target, $1.backupID) }
+        return found
     }
 
     public func manifest(target: String, backup: BackupID, in region: Region) throws -> BackupManifest {
@@ -84,6 +92,40 @@ public struct Repository: Sendable {
                                              reason: "it describes backup '\(manifest.backupID)' of target '\(manifest.target)', which belongs elsewhere")
         }
         return manifest
+    }
+}
+
+/// What one region's manifests are: those read, and those that could not be.
+public struct RegionManifests: Sendable {
+    public var manifests: [BackupManifest] = []
+    public var unreadable: [UnreadableManifest] = []
+
+    public init(manifests: [BackupManifest] = [], unreadable: [UnreadableManifest] = []) {
+        self.manifests = manifests
+        self.unreadable = unreadable
+    }
+}
+
+/// A manifest that could not be read from a region (not a valid manifest, or its read failed):
+/// the backup its key names is affected there, the region's other backups are not.
+public struct UnreadableManifest: Error, CustomStringConvertible, Sendable {
+    public let key: String
+    public let region: String
+    public let error: any Error
+
+    public init(key: String, region: String, error: any Error) {
+        self.key = key
+        self.region = region
+        self.error = error
+    }
+
+    /// The target and backup id the key names (`manifests/<target>/<backup-id>.json`).
+    public var target: String { String(key.split(separator: "/").dropFirst().dropLast().joined(separator: "/")) }
+    public var backupID: String { String((key.split(separator: "/").last ?? "").dropLast(".json".count)) }
+
+    public var description: String {
+        if error is RepositoryError { return "\(error)" }
+        return "cannot read '\(key)' in region '\(region)': \(error)"
     }
 }
 

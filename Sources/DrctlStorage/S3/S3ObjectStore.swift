@@ -16,13 +16,14 @@ import Synchronization
 ///
 /// Retries: every request is replayable (bodies are in memory) and is retried on 5xx/429, S3's
 /// SlowDown/InternalError/RequestTimeout and broken transfers (reset, stall, empty reply), with
-/// exponential backoff and full jitter, within `retryPolicy` (8 attempts, 60 s per request). A
+/// exponential backoff and full jitter, within `retryPolicy` (12 attempts, 60 s per request). A
 /// write-once commit retried after a broken transfer may meet its own first attempt (412, or
 /// NoSuchUpload for a multipart upload): the object is then taken as ours when its size is the
 /// one written (no MD5 at hand to compare the ETag; the residual risk is a concurrent writer of
 /// the same key with the same size). A CreateMultipartUpload whose answer was lost after the
 /// server acted on it leaves an upload behind, for prune (`pendingUploads`, `abortUpload`).
-/// Readers refetch a failed window up to 3 more times (their own loop), counted in `retries`.
+/// Reads go through the same loop: a reader's ranged GET whose body was cut short is fetched again
+/// like any broken transfer, so a restore survives what a backup survives.
 public struct S3ObjectStore: ObjectStore {
     public let endpoint: String
     public let region: String
@@ -135,11 +136,12 @@ public struct S3ObjectStore: ObjectStore {
 
     public func open(_ key: String) throws -> ObjectReader {
         try validate(key)
-        let client = HTTPClient(settings: settings)
+        let cancellation = HTTPCancellation()
+        let client = HTTPClient(settings: settings, cancellation: cancellation)
         guard let info = try head(key, client: client, operation: "open") else {
             throw StorageError.notFound(key: key, location: location)
         }
-        return S3ObjectReader(store: self, key: key, size: info.size, client: client)
+        return S3ObjectReader(store: self, key: key, size: info.size, client: client, cancellation: cancellation)
     }
 
     public func list(prefix listPrefix: String) throws -> [ObjectInfo] {
@@ -290,10 +292,16 @@ public struct S3ObjectStore: ObjectStore {
     ///
     /// `uncertain` is true when an earlier attempt broke in transit: the server may have carried it
     /// out (a 412 or NoSuchUpload that follows may be caused by our own first attempt).
+    ///
+    /// `incomplete` says why a 2xx answer is not whole (a ranged GET's body shorter than the range,
+    /// from a server that closed early without a Content-Length), or nil: such an answer is
+    /// retried as a broken transfer. `reserve` is the body's expected size, allocated once.
     func sendRetrying(_ client: HTTPClient, method: String, objectKey: String?,
                       query: [(name: String, value: String?)] = [], headers: [(String, String)] = [],
-                      body: [UInt8] = [], payloadSHA256: String? = nil, limit: Int = 16 << 20,
-                      operation: String, key: String) throws -> (response: HTTPResponse, body: [UInt8], uncertain: Bool) {
+                      body: [UInt8] = [], payloadSHA256: String? = nil, limit: Int = 16 << 20, reserve: Int = 0,
+                      operation: String, key: String,
+                      incomplete: (HTTPResponse, [UInt8]) -> String? = { _, _ in nil })
+        throws -> (response: HTTPResponse, body: [UInt8], uncertain: Bool) {
         let started = Date()
         var attempt = 0
         var uncertain = false
@@ -303,18 +311,20 @@ public struct S3ObjectStore: ObjectStore {
             do {
                 let (response, answer) = try sendOnce(client, method: method, objectKey: objectKey, query: query,
                                                       headers: headers, body: body, payloadSHA256: payloadSHA256,
-                                                      limit: limit, operation: operation, key: key)
+                                                      limit: limit, reserve: reserve, operation: operation, key: key)
                 let error = S3ErrorResponse(status: response.status, body: answer)
                 // CompleteMultipartUpload can fail with a 200 answer holding an Error document
                 // (InternalError: retried like a 500).
                 if (200..<300).contains(response.status) && !(method == "POST" && error.code != nil) {
-                    return (response, answer, uncertain)
+                    guard let reason = incomplete(response, answer) else { return (response, answer, uncertain) }
+                    failure = .io(operation: operation, key: key, location: location, reason: reason)
+                } else {
+                    guard S3RetryPolicy.isRetryable(status: response.status, code: error.code) else {
+                        return (response, answer, uncertain)
+                    }
+                    failure = self.failure(operation, key, error)
                 }
-                guard S3RetryPolicy.isRetryable(status: response.status, code: error.code) else {
-                    return (response, answer, uncertain)
-                }
-                failure = self.failure(operation, key, error)
-                if attempt >= retryPolicy.maxAttempts || !canWait(started, attempt) {
+                if attempt >= retryPolicy.maxAttempts || !canWait(started, client) {
                     throw exhausted(failure, attempt, started)
                 }
             } catch let error as HTTPError {
@@ -323,7 +333,7 @@ public struct S3ObjectStore: ObjectStore {
                 }
                 uncertain = true
                 failure = transportFailure(operation, key, error)
-                if attempt >= retryPolicy.maxAttempts || !canWait(started, attempt) {
+                if attempt >= retryPolicy.maxAttempts || !canWait(started, client) {
                     throw exhausted(failure, attempt, started)
                 }
             }
@@ -334,9 +344,10 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    /// Whether another attempt may start: the deadline is not reached.
-    private func canWait(_ started: Date, _ attempt: Int) -> Bool {
-        Date().timeIntervalSince(started) < retryPolicy.deadline
+    /// Whether another attempt may start: the deadline is not reached and the client's transfers
+    /// are not cancelled.
+    private func canWait(_ started: Date, _ client: HTTPClient) -> Bool {
+        Date().timeIntervalSince(started) < retryPolicy.deadline && client.cancellation?.isCancelled != true
     }
 
     /// The last failure, saying how many attempts were made.
@@ -352,9 +363,10 @@ public struct S3ObjectStore: ObjectStore {
     /// One attempt of `send`, without retries; transport errors are thrown as `HTTPError`.
     private func sendOnce(_ client: HTTPClient, method: String, objectKey: String?,
                           query: [(name: String, value: String?)], headers: [(String, String)],
-                          body: [UInt8], payloadSHA256: String?, limit: Int,
+                          body: [UInt8], payloadSHA256: String?, limit: Int, reserve: Int,
                           operation: String, key: String) throws -> (HTTPResponse, [UInt8]) {
         var collected: [UInt8] = []
+        collected.reserveCapacity(reserve)
         let response = try send(client, method: method, objectKey: objectKey, query: query, headers: headers,
                                 body: body, payloadSHA256: payloadSHA256, operation: operation, key: key,
                                 wrapTransportErrors: false) { piece in
@@ -710,31 +722,30 @@ final class S3ObjectWriter: StallAwareWriter {
 
 // MARK: - Reader
 
-/// Sequential ranged GETs of `readWindow` bytes into one buffer: pull-based and bounded. A window
-/// that fails in transit (dropped connection, short body, 5xx) is fetched again, up to 3 more times;
-/// earlier windows are never re-read.
+/// Sequential ranged GETs of `readWindow` bytes into one buffer: pull-based and bounded. Each
+/// window is one request of the store's retry loop (`sendRetrying`, the writes' `retryPolicy`): a
+/// window that fails in transit (reset, stall, a body cut short, 5xx, SlowDown) is fetched again
+/// whole, with backoff; earlier windows are never re-read.
 final class S3ObjectReader: ObjectReader {
     let size: UInt64
     private let store: S3ObjectStore
     private let key: String
-    private var client: HTTPClient
+    private let client: HTTPClient
+    /// The client's: `cancel()` cuts the window in flight short and stops its retries.
+    private let cancellation: HTTPCancellation
     private var buffer: [UInt8] = []
     private var position = 0          // in buffer
     private var nextOffset: UInt64 = 0 // of the object, first byte not yet fetched
-    private let cancelled = Atomic<Bool>(false)
-    static let retries = 3
 
-    init(store: S3ObjectStore, key: String, size: UInt64, client: HTTPClient) {
+    init(store: S3ObjectStore, key: String, size: UInt64, client: HTTPClient, cancellation: HTTPCancellation) {
         self.store = store
         self.key = key
         self.size = size
         self.client = client
+        self.cancellation = cancellation
     }
 
     func read(into target: UnsafeMutableRawBufferPointer) throws -> Int {
-        if cancelled.load(ordering: .relaxed) {
-            throw StorageError.io(operation: "read", key: key, location: store.location, reason: "cancelled")
-        }
         if position == buffer.count {
             guard nextOffset < size else { return 0 }
             try fetchWindow()
@@ -749,71 +760,46 @@ final class S3ObjectReader: ObjectReader {
 
     func finish() throws {}
 
-    func cancel() { cancelled.store(true, ordering: .relaxed) }
+    func cancel() { cancellation.cancel() }
 
     private func fetchWindow() throws {
         let first = nextOffset
         let last = min(first + UInt64(max(store.readWindow, 1)), size) - 1
         let expected = Int(last - first + 1)
-        var lastError: Error?
-        for attempt in 0...Self.retries {
-            if cancelled.load(ordering: .relaxed) { break }
-            if attempt > 0 {
-                store.retryCounter.increment()
-                client = HTTPClient(settings: store.settings)   // a fresh connection
-                usleep(UInt32(min(200_000 * attempt, 1_000_000)))
-            }
-            buffer.removeAll(keepingCapacity: true)
-            position = 0
-            let response: HTTPResponse
-            do {
-                response = try store.send(client, method: "GET", objectKey: store.objectKey(key),
-                                          headers: [("Range", "bytes=\(first)-\(last)")],
-                                          operation: "read", key: key, wrapTransportErrors: false) { [self] piece in
-                    // An error document is small; a body beyond the window means the range was ignored.
-                    guard buffer.count + piece.count <= max(expected, 1 << 16) else {
-                        throw StorageError.io(operation: "read", key: key, location: store.location,
-                                              reason: "the endpoint sent more than the requested range")
-                    }
-                    buffer.append(contentsOf: piece)
-                }
-            } catch let error as HTTPError {
-                // A dropped connection, a stall, a reset: fetch this window again.
-                lastError = store.transportFailure("read", key, error)
-                continue
-            }
-            switch response.status {
-            case 206, 200:
-                if response.status == 200 && !(first == 0 && UInt64(expected) == size) {
-                    throw StorageError.io(operation: "read", key: key, location: store.location,
-                                          reason: "the endpoint ignored the Range header")
-                }
-                if let range = response.header("Content-Range"), let total = range.split(separator: "/").last,
-                   let totalSize = UInt64(total), totalSize != size {
-                    throw StorageError.io(operation: "read", key: key, location: store.location,
-                                          reason: "the object changed while being read (\(size) bytes, now \(totalSize))")
-                }
-                guard buffer.count == expected else {
-                    lastError = StorageError.io(operation: "read", key: key, location: store.location,
-                                                reason: "short answer: \(buffer.count) of \(expected) bytes at offset \(first)")
-                    continue
-                }
-                nextOffset = last + 1
-                return
-            case 500, 502, 503, 504:
-                lastError = store.failure("read", key, S3ErrorResponse(status: response.status, body: buffer))
-                continue
-            default:
-                let error = S3ErrorResponse(status: response.status, body: buffer)
-                buffer.removeAll(keepingCapacity: true)
-                throw store.failure("read", key, error)
-            }
-        }
-        buffer.removeAll(keepingCapacity: true)
+        // The last window's memory goes before the next one's arrives.
+        buffer = []
         position = 0
-        if cancelled.load(ordering: .relaxed) {
+        let answer: (response: HTTPResponse, body: [UInt8], uncertain: Bool)
+        do {
+            if cancellation.isCancelled { throw HTTPError.cancelled(url: key) }
+            // An error document is small; a body beyond the window means the range was ignored.
+            answer = try store.sendRetrying(client, method: "GET", objectKey: store.objectKey(key),
+                                            headers: [("Range", "bytes=\(first)-\(last)")],
+                                            limit: max(expected, 1 << 16), reserve: expected,
+                                            operation: "read", key: key) { _, body in
+                body.count < expected ? "short answer: \(body.count) of \(expected) bytes at offset \(first)" : nil
+            }
+        } catch where cancellation.isCancelled {
             throw StorageError.io(operation: "read", key: key, location: store.location, reason: "cancelled")
         }
-        throw lastError ?? StorageError.io(operation: "read", key: key, location: store.location, reason: "failed")
+        let response = answer.response
+        guard response.status == 206 || response.status == 200 else {
+            throw store.failure("read", key, S3ErrorResponse(status: response.status, body: answer.body))
+        }
+        if response.status == 200 && !(first == 0 && UInt64(expected) == size) {
+            throw StorageError.io(operation: "read", key: key, location: store.location,
+                                  reason: "the endpoint ignored the Range header")
+        }
+        if let range = response.header("Content-Range"), let total = range.split(separator: "/").last,
+           let totalSize = UInt64(total), totalSize != size {
+            throw StorageError.io(operation: "read", key: key, location: store.location,
+                                  reason: "the object changed while being read (\(size) bytes, now \(totalSize))")
+        }
+        guard answer.body.count == expected else {
+            throw StorageError.io(operation: "read", key: key, location: store.location,
+                                  reason: "the endpoint sent more than the requested range")
+        }
+        buffer = answer.body
+        nextOffset = last + 1
     }
 }

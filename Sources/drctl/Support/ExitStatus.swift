@@ -29,6 +29,7 @@ enum ExitStatus: Int32 {
         case is TargetLockedError: return .locked
         case let error as CryptoError: return of(error.code)
         case let error as RegionFailure: return of(error.error)
+        case let error as UnreadableManifest: return of(error.error)
         case let error as RegionsExhausted:
             // Every region failed the same way (e.g. all corrupt): report that way.
             let codes = Set(error.failures.map { of($0) })

@@ -6,6 +6,9 @@ import Glibc
 /// one's `/proc/PID/cmdline` and `/proc/PID/environ` again and again on a thread of its own
 /// until `stop()`. After reading a process it creates `<seen>/<pid>`, so a wrapper script can
 /// hold a short-lived program until it has been read (`SecretExposureTests`).
+///
+/// A child that still runs the root's program is not read: between posix_spawn's clone and
+/// the exec it shares the root's memory, so its environ is the root's own.
 final class DescendantSampler: @unchecked Sendable {
     /// One process as read once.
     struct Sample: Hashable {
@@ -22,6 +25,8 @@ final class DescendantSampler: @unchecked Sendable {
 
     let seen: String
     private let root: pid_t
+    /// The root's program (`/proc/PID/exe`).
+    private let rootImage: String?
     private let extraRoots: () -> [pid_t]
     private let lock = NSLock()
     private var collected = Set<Sample>()
@@ -30,6 +35,7 @@ final class DescendantSampler: @unchecked Sendable {
 
     init(root: pid_t, seen: String, extraRoots: @escaping () -> [pid_t] = { [] }) throws {
         self.root = root
+        rootImage = Self.image(of: root)
         self.seen = seen
         self.extraRoots = extraRoots
         // Marks of an earlier run would let a program whose pid was reused pass unread.
@@ -70,27 +76,34 @@ final class DescendantSampler: @unchecked Sendable {
         var samples = Set<Sample>()
         func walk(_ pid: pid_t, lineage: [String], detached: Bool) {
             for child in children[pid] ?? [] {
-                guard let sample = Self.sample(child, lineage: lineage, detached: detached) else { continue }
+                guard let sample = sample(child, lineage: lineage, detached: detached) else { continue }
                 samples.insert(sample)
                 walk(child, lineage: lineage + [sample.cmdline], detached: detached)
             }
         }
         walk(root, lineage: [], detached: false)
         for server in extraRoots() {
-            guard let sample = Self.sample(server, lineage: [], detached: true) else { continue }
+            guard let sample = sample(server, lineage: [], detached: true) else { continue }
             samples.insert(sample)
             walk(server, lineage: [sample.cmdline], detached: true)
         }
         return samples
     }
 
-    private static func sample(_ pid: pid_t, lineage: [String], detached: Bool) -> Sample? {
+    private func sample(_ pid: pid_t, lineage: [String], detached: Bool) -> Sample? {
+        // Not a child that has yet to exec; nor one that exec'd while being read.
+        guard let image = Self.image(of: pid), image != rootImage else { return nil }
         // A process whose environ cannot be read (gone, or a kernel thread) is skipped.
-        guard let cmdline = read("/proc/\(pid)/cmdline"), let environ = read("/proc/\(pid)/environ") else { return nil }
+        guard let cmdline = Self.read("/proc/\(pid)/cmdline"), let environ = Self.read("/proc/\(pid)/environ"),
+              Self.image(of: pid) == image else { return nil }
         let argv = String(decoding: cmdline.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
         let environment = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return Sample(pid: pid, cmdline: argv.trimmingCharacters(in: .whitespaces), lineage: lineage,
                       environment: environment, detached: detached)
+    }
+
+    private static func image(of pid: pid_t) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
     }
 
     private static func read(_ path: String) -> [UInt8]? {

@@ -163,7 +163,7 @@ import DrctlTestSupport
         let fixture = try PostgresFixture()
         // Started and reaped with posix_spawn/waitpid (ChildProcess): this test SIGKILLs it.
         let running = try ChildProcess(argv: [Drctl.binary, "drill", "--policy", fixture.sandbox.policyPath,
-                                              "--scratch-dir", fixture.scratch], environment: fixture.environment)
+                                              "--scratch-dir", fixture.scratch], environment: .inherited(adding: fixture.environment))
         // Kill drctl as soon as its scratch server runs.
         var postmaster: pid_t?
         let started = eventually(within: 60) {
@@ -191,7 +191,7 @@ import DrctlTestSupport
     @Test func aTerminatedDrillTearsDownAndIsRecordedAsFailed() throws {
         let fixture = try PostgresFixture()
         let running = try ChildProcess(argv: [Drctl.binary, "drill", "--policy", fixture.sandbox.policyPath,
-                                              "--scratch-dir", fixture.scratch, "--json"], environment: fixture.environment)
+                                              "--scratch-dir", fixture.scratch, "--json"], environment: .inherited(adding: fixture.environment))
         let started = eventually(within: 60) {
             guard let drill = drillDirectories(fixture.scratch).first else { return false }
             return FileManager.default.fileExists(atPath: "\(fixture.scratch)/\(drill)/postgres/data/postmaster.pid")

@@ -130,9 +130,10 @@ import DrctlTestSupport
         #expect(try fresh.sql("SELECT count(*) FROM t", database: "app") == "3000")
     }
 
-    /// The password reaches pg_dump and pg_dumpall through their environment only: wrappers
-    /// first on PATH record each child's argv (/proc/self/cmdline) and whether PGPASSWORD was
-    /// set; neither the argv nor drctl's own output (logs included) contain the password.
+    /// The password reaches pg_dump and pg_dumpall by a password file only: wrappers first on
+    /// PATH record each child's argv (/proc/self/cmdline), whether PGPASSWORD was set and the
+    /// password file it was given; neither the argv nor drctl's own output (logs included)
+    /// contain the password.
     @Test func passwordNeverOnArgvOrInLogs() throws {
         let sandbox = try Sandbox()
         let pg = try PostgresCluster.start(superuserPassword: "pg pass 42")
@@ -145,6 +146,7 @@ import DrctlTestSupport
                 #!/bin/sh
                 tr '\\0' ' ' < /proc/$$/cmdline >> '\(sandbox.root)/argv.log'
                 echo " PGPASSWORD=${PGPASSWORD:+set}" >> '\(sandbox.root)/argv.log'
+                [ -n "$PGPASSFILE" ] && cat "$PGPASSFILE" >> '\(sandbox.root)/passfile.log'
                 exec \(real)/\(program) "$@"
 
                 """
@@ -159,9 +161,12 @@ import DrctlTestSupport
         let log = try String(contentsOfFile: "\(sandbox.root)/argv.log", encoding: .utf8)
         #expect(log.contains("pg_dumpall") && log.contains("pg_dump --format=custom"), "\(log)")
         #expect(!log.contains(pg.superuserPassword!), "a password on an argv: \(log)")
-        // Every dumping invocation (not `pg_dump --version`) had the password in its environment.
+        // No invocation had the password in its environment; the two dumping ones (not
+        // `pg_dump --version`) had it in their password file.
         let dumps = log.split(separator: "\n").filter { $0.contains("--format=custom") || $0.contains("--globals-only") }
-        #expect(dumps.count == 2 && dumps.allSatisfy { $0.hasSuffix("PGPASSWORD=set") }, "\(log)")
+        #expect(dumps.count == 2 && log.split(separator: "\n").allSatisfy { $0.hasSuffix("PGPASSWORD=") }, "\(log)")
+        let passwordFiles = try String(contentsOfFile: "\(sandbox.root)/passfile.log", encoding: .utf8)
+        #expect(passwordFiles == "*:*:*:*:pg pass 42\n*:*:*:*:pg pass 42\n", "\(passwordFiles)")
         #expect(!backup.stdout.contains(pg.superuserPassword!) && !backup.stderr.contains(pg.superuserPassword!))
     }
 }

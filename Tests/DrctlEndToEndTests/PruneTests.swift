@@ -88,7 +88,7 @@ import DrctlStorage
         try FileManager.default.removeItem(atPath: "\(local)/manifests/t/\(ids[1]).json")
         let deleted = try ChildProcess.run(["aws", "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "rm",
                                             "s3://backups/prod/manifests/t/\(ids[1]).json"],
-                                           environment: env.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 })
+                                           environment: .inherited(adding: env.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 }))
         #expect(deleted.exit.succeeded, "\(deleted.stderr)")
         #expect(try Self.backupIDs(sandbox, "t", environment: env) == [ids[0], ids[2], ids[3]])
         // Temporary files of interrupted writes: one old, one young.

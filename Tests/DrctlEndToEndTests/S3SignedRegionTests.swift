@@ -15,7 +15,7 @@ import DrctlSources
         let endpoint = "http://127.0.0.1:\(moto.port)"
         func aws(_ arguments: [String], key: [String: String]) throws -> String {
             let run = try ChildProcess.run(["aws", "--endpoint-url", endpoint, "--output", "json"] + arguments,
-                                           environment: key.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 })
+                                           environment: .inherited(adding: key.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 }))
             guard run.exit.succeeded else { throw MotoProcess.Failure(message: "aws \(arguments): \(run.stderr)") }
             return run.stdout
         }

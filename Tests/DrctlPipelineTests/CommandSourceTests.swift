@@ -33,9 +33,29 @@ import DrctlPipeline
 
     @Test func passesEnvironmentNotArgv() throws {
         let source = try CommandSource(argv: ["sh", "-c", "printf %s \"$DRCTL_TEST_SECRET\""],
-                                       environment: ["DRCTL_TEST_SECRET": "s3cret"])
+                                       environment: .minimal().adding(["DRCTL_TEST_SECRET": "s3cret"]))
         #expect(try drain(source) == Array("s3cret".utf8))
         try source.finish()
+    }
+
+    /// A child gets none of drctl's variables but the minimal ones: not one set in drctl's
+    /// environment (as a policy's `{env: NAME}` secret is).
+    @Test func inheritsOnlyTheMinimalEnvironment() throws {
+        setenv("DRCTL_TEST_NOT_FOR_CHILDREN", "secret value", 1)
+        defer { unsetenv("DRCTL_TEST_NOT_FOR_CHILDREN") }
+        let source = try CommandSource(argv: ["env"])
+        let names = String(decoding: try drain(source), as: UTF8.self).split(separator: "\n").map { String($0.prefix { $0 != "=" }) }
+        try source.finish()
+        #expect(names.contains("PATH"), "\(names)")
+        #expect(names.allSatisfy { ChildEnvironment.minimalNames.contains($0) || $0.hasPrefix("LC_") }, "\(names)")
+    }
+
+    @Test func minimalTakesOnlyItsNames() {
+        let given = ["PATH": "/bin", "HOME": "/root", "LC_ALL": "C.UTF-8", "TZ": "UTC", "DB_PASSWORD": "x", "AWS_SECRET_ACCESS_KEY": "y",
+                     "PGPASSWORD": "z"]
+        #expect(ChildEnvironment.minimal(from: given).variables == ["PATH": "/bin", "HOME": "/root", "LC_ALL": "C.UTF-8", "TZ": "UTC"])
+        #expect(ChildEnvironment.minimal(from: given).adding(["TOKEN": "t", "TZ": "Europe/Paris"]).variables
+                == ["PATH": "/bin", "HOME": "/root", "LC_ALL": "C.UTF-8", "TZ": "Europe/Paris", "TOKEN": "t"])
     }
 
     @Test func missingProgram() throws {

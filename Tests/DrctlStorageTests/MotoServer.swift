@@ -26,7 +26,7 @@ final class MotoServer: @unchecked Sendable {
             let port = try LoopbackPort.free()
             // moto logs every request; its output goes nowhere so no pipe can fill up.
             let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
-                                         environment: environment)
+                                         environment: .inherited(adding: environment))
             for _ in 0..<200 {
                 if PortOwner.listens(pid: child.pid, on: port) {
                     (self.port, self.child) = (port, child)

@@ -9,7 +9,7 @@ public final class LoopbackScript: Sendable {
     private let process: ChildProcess
 
     public init(_ name: String, script: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        process = try ChildProcess(argv: ["python3", "-c", script] + arguments, environment: environment)
+        process = try ChildProcess(argv: ["python3", "-c", script] + arguments, environment: .inherited(adding: environment))
         guard let line = process.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
             kill(process.pid, SIGKILL)
             process.wait()

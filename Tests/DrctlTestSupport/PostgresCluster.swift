@@ -104,7 +104,7 @@ public final class PostgresCluster: Sendable {
     /// Runs a program and returns its output (stdout and stderr together); throws on a non-zero exit.
     @discardableResult
     public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let outcome = try ChildProcess.run([path] + arguments, environment: environment)
+        let outcome = try ChildProcess.run([path] + arguments, environment: .inherited(adding: environment))
         guard outcome.exit.succeeded else {
             throw ClusterError(message: "\(path) \(arguments.joined(separator: " ")) \(outcome.exit): \(outcome.stdout)\(outcome.stderr)")
         }

@@ -69,7 +69,7 @@ public final class RedisServer: @unchecked Sendable {
         var environment: [String: String] = [:]
         if let password { environment["REDISCLI_AUTH"] = password }
         let result = try ChildProcess.run([Self.cliPath, "-h", "127.0.0.1", "-p", "\(port)", "-n", "\(db)"] + arguments,
-                                          environment: environment)
+                                          environment: .inherited(adding: environment))
         return (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -18,8 +18,9 @@ final class CommandPlan: BackupPlan {
         environment = try target.environment.mapValues { try $0.resolve() }
     }
 
+    /// The program gets the minimal environment and its own variables, nothing else of drctl's.
     func source(for object: String) throws -> ByteSource {
-        try CommandSource(argv: argv, environment: environment)
+        try CommandSource(argv: argv, environment: .minimal().adding(environment))
     }
 
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {

@@ -11,15 +11,18 @@ import DrctlStorage
 /// row count is read from its archive as it streams (`CustomArchiveScanner`), so the counts
 /// are those of the dumped snapshot.
 ///
-/// The password reaches the client programs through their environment (PGPASSWORD), never
-/// their argv; the database name too (PGDATABASE), so no name can be read as an option.
+/// The password reaches the client programs by a password file in memory (`ChildEnvironment
+/// .postgresClient`), never their argv or environment; the database name by their environment
+/// (PGDATABASE), so no name can be read as an option.
 final class PostgresLogicalPlan: BackupPlan {
     let kind = "postgres"
     let objectNames: [String]
 
     private let facts: PostgresFacts
     private let databaseOfObject: [String: String]
-    private let environment: [String: String]
+    /// The password, for each client program's environment (`ChildEnvironment.postgresClient`).
+    private let password: String?
+    private let settings: [String: String]
     private let connectionArguments: [String]
     /// The client programs, found once (`PostgresClientProgram`).
     private let pgDump: String
@@ -51,9 +54,8 @@ final class PostgresLogicalPlan: BackupPlan {
         objectNames = objects
         databaseOfObject = databases
 
-        var environment = ["PGSSLMODE": connection.sslmode.rawValue, "PGCONNECT_TIMEOUT": "10"]
-        if let password { environment["PGPASSWORD"] = password }
-        self.environment = environment
+        self.password = password
+        settings = ["PGSSLMODE": connection.sslmode.rawValue, "PGCONNECT_TIMEOUT": "10"]
         connectionArguments = ["--host", connection.host, "--port", "\(connection.port)", "--no-password"]
             + (connection.user.map { ["--username", $0] } ?? [])
     }
@@ -62,16 +64,17 @@ final class PostgresLogicalPlan: BackupPlan {
 
     func source(for object: String) throws -> ByteSource {
         if let database = databaseOfObject[object] {
-            var environment = self.environment
-            environment["PGDATABASE"] = database
             let source = RowCountingSource(try CommandSource(argv: [pgDump, "--format=custom", "--compress=0"] + connectionArguments,
-                                                             environment: environment))
+                                                             environment: clientEnvironment(database: database)))
             counters.append((database, source.counter))
             return source
         }
-        var environment = self.environment
-        environment["PGDATABASE"] = "postgres"
-        return try CommandSource(argv: [pgDumpAll, "--globals-only"] + connectionArguments, environment: environment)
+        return try CommandSource(argv: [pgDumpAll, "--globals-only"] + connectionArguments,
+                                 environment: clientEnvironment(database: "postgres"))
+    }
+
+    private func clientEnvironment(database: String) throws -> ChildEnvironment {
+        try ChildEnvironment.postgresClient(password: password).adding(settings).adding(["PGDATABASE": database])
     }
 
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {

@@ -27,7 +27,7 @@ final class ScratchRedis: @unchecked Sendable {
         process = try ChildProcess(argv: [
             "redis-server", config, "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", scratch.path, "--dbfilename", rdbName, "--daemonize", "no", "--logfile", log,
-        ])
+        ], environment: .minimal())   // a server: none of drctl's variables, no secret
         if let identity = ProcessIdentity.of(process.pid) {
             try? identity.text.write(toFile: scratch.redisPIDFile, atomically: true, encoding: .utf8)
         }

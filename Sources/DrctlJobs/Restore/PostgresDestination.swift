@@ -6,7 +6,8 @@ import DrctlStorage
 /// A running PostgreSQL server that a logical backup is restored into:
 /// `postgres://[user@]host[:port]` (the database part, if any, is ignored: each archive goes
 /// to the database it came from). The password comes from `PGPASSWORD` or `~/.pgpass` (a
-/// password in the URL is accepted too); it reaches the client programs by their environment.
+/// password in the URL is accepted too); it reaches the client programs by a password file in
+/// memory (`ChildEnvironment.postgresClient`), never by their environment or argv.
 struct PostgresDestination {
     let host: String
     let port: Int
@@ -37,8 +38,9 @@ struct PostgresDestination {
         PostgresEndpoint(host: host, port: port, user: user, password: password, database: database)
     }
 
-    private var environment: [String: String] {
-        password.map { ["PGPASSWORD": $0] } ?? [:]
+    /// A client program's environment: `database` (PGDATABASE), the password by file.
+    private func clientEnvironment(database: String) throws -> ChildEnvironment {
+        try ChildEnvironment.postgresClient(password: password).adding(["PGDATABASE": database])
     }
 
     private var clientArguments: [String] {
@@ -100,7 +102,7 @@ struct PostgresDestination {
                                       detail: "its script for database '\(database)' has no CREATE DATABASE statement")
         }
         let sink = try ProgramSink(argv: [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", maintenance(for: database)]
-                                   + clientArguments, environment: environment)
+                                   + clientArguments, environment: clientEnvironment(database: maintenance(for: database)))
         do {
             try script.withUnsafeBytes { try sink.write($0) }
             try sink.finish()
@@ -135,17 +137,16 @@ struct PostgresDestination {
     /// error, nor is a tablespace this server cannot create (its directory is missing or taken
     /// here): the databases' check then names each database and object that needs it.
     func globalsSink() throws -> ByteSink {
-        try ProgramSink(argv: [psql, "-X", "-q", "--dbname", "postgres"] + clientArguments, environment: environment,
+        try ProgramSink(argv: [psql, "-X", "-q", "--dbname", "postgres"] + clientArguments,
+                        environment: clientEnvironment(database: "postgres"),
                         tolerating: { $0.contains("already exists") || $0.contains("tablespace") || $0.contains("directory") })
     }
 
     /// A staged archive file through `pg_restore --jobs` (parallel restore needs a seekable file);
     /// `selecting` narrows it (`--section`, `--use-list`).
     func restoreArchive(at path: String, database: String, jobs: Int, selecting: [String] = []) throws {
-        var environment = self.environment
-        environment["PGDATABASE"] = database
         let result = try ChildProcess.run([pgRestore, "--exit-on-error", "--jobs", "\(jobs)", "--dbname", database]
-                                          + selecting + clientArguments + [path], environment: environment)
+                                          + selecting + clientArguments + [path], environment: clientEnvironment(database: database))
         guard result.exit.succeeded else {
             throw RestoreProgramError(program: "pg_restore", exit: result.exit, stderr: result.stderr, detail: nil)
         }
@@ -153,10 +154,8 @@ struct PostgresDestination {
 
     /// A database's custom-format archive through pg_restore, streamed (no local copy).
     func archiveSink(database: String) throws -> ByteSink {
-        var environment = self.environment
-        environment["PGDATABASE"] = database
-        return try ProgramSink(argv: [pgRestore, "--exit-on-error", "--dbname", database] + clientArguments,
-                               environment: environment)
+        try ProgramSink(argv: [pgRestore, "--exit-on-error", "--dbname", database] + clientArguments,
+                        environment: clientEnvironment(database: database))
     }
 }
 

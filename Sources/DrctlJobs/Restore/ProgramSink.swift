@@ -11,7 +11,7 @@ final class ProgramSink: ByteSink {
     /// Lines of the program's stderr that do not count as failure (e.g. "already exists").
     private let tolerated: (String) -> Bool
 
-    init(argv: [String], environment: [String: String], tolerating tolerated: @escaping (String) -> Bool = { _ in false }) throws {
+    init(argv: [String], environment: ChildEnvironment, tolerating tolerated: @escaping (String) -> Bool = { _ in false }) throws {
         child = try ChildProcess(argv: argv, environment: environment, input: true)
         self.tolerated = tolerated
         let child = self.child

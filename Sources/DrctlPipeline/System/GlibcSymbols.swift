@@ -18,6 +18,9 @@ public enum GlibcSymbols {
     /// range of a file; 0 on success.
     public static let fallocate: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32)? = symbol("fallocate")
 
+    /// `memfd_create(name, flags)` (glibc 2.27): a file that lives only in memory; a descriptor, or -1.
+    public static let memfdCreate: (@convention(c) (UnsafePointer<CChar>, UInt32) -> Int32)? = symbol("memfd_create")
+
     private static func symbol<Function>(_ name: String) -> Function? {
         dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: Function.self) }
     }

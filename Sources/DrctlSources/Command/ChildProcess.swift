@@ -15,9 +15,10 @@ public final class ChildProcess: Sendable {
     private let stderrTail: StderrTail
     private let exit = Mutex<ChildExit?>(nil)
 
-    /// Starts `argv` (looked up in PATH) with the parent's environment plus `environment`.
+    /// Starts `argv` (looked up in drctl's PATH) with exactly `environment` (never drctl's own:
+    /// see `ChildEnvironment`).
     /// - Parameter input: give the child a pipe as stdin (`stdin`) instead of /dev/null.
-    public init(argv: [String], environment: [String: String] = [:], input: Bool = false) throws {
+    public init(argv: [String], environment: ChildEnvironment = .minimal(), input: Bool = false) throws {
         precondition(!argv.isEmpty)
         self.argv = argv
         // Pipes are created and the child spawned under one lock: without pipe2(O_CLOEXEC)
@@ -46,9 +47,15 @@ public final class ChildProcess: Sendable {
         }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The environment's file as descriptor 3 (dup2 clears its close-on-exec in the child).
+        var firstClosed: Int32 = 3
+        if let file = environment.file {
+            posix_spawn_file_actions_adddup2(&actions, file.descriptor, ChildEnvironment.fileDescriptor)
+            firstClosed = ChildEnvironment.fileDescriptor + 1
+        }
         // Nothing else: not a descriptor drctl inherited without close-on-exec, nor one a library
         // opened without it. (Our own are close-on-exec.)
-        _ = GlibcSymbols.addCloseFrom?(&actions, 3)
+        _ = GlibcSymbols.addCloseFrom?(&actions, firstClosed)
 
         // The child starts with default signal handling even though drctl ignores SIGPIPE, and
         // routes SIGINT/SIGTERM through a dispatch source (which sets them to SIG_IGN): ignored
@@ -68,10 +75,8 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        var merged = ProcessInfo.processInfo.environment
-        for (name, value) in environment { merged[name] = value }
         let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let cEnv = environment.entries.map { strdup($0) } + [nil]
         defer {
             cArgv.forEach { free($0) }
             cEnv.forEach { free($0) }
@@ -268,13 +273,13 @@ extension ChildProcess {
     /// Runs `argv` to completion and collects its output. Use this rather than
     /// Foundation.Process, whose waitUntilExit can hang when called from Swift concurrency
     /// threads on Linux.
-    public static func run(_ argv: [String], environment: [String: String] = [:]) throws -> Completed {
+    public static func run(_ argv: [String], environment: ChildEnvironment = .minimal()) throws -> Completed {
         let output = try output(of: argv, environment: environment)
         return Completed(exit: output.exit, stdout: String(decoding: output.stdout, as: UTF8.self), stderr: output.stderr)
     }
 
     /// Runs `argv` to completion; its stdout as bytes (a script in a database's own encoding).
-    public static func output(of argv: [String], environment: [String: String] = [:]) throws
+    public static func output(of argv: [String], environment: ChildEnvironment = .minimal()) throws
         -> (exit: ChildExit, stdout: [UInt8], stderr: String) {
         let child = try ChildProcess(argv: argv, environment: environment)
         var output: [UInt8] = []

@@ -5,7 +5,8 @@ import DrctlPipeline
 public final class CommandSource: ByteSource {
     public let child: ChildProcess
 
-    public init(argv: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter environment: all the program gets (`ChildEnvironment`).
+    public init(argv: [String], environment: ChildEnvironment = .minimal()) throws {
         guard !argv.isEmpty else { throw SourceError.cannotStart(program: "", reason: "the command is empty") }
         child = try ChildProcess(argv: argv, environment: environment)
     }

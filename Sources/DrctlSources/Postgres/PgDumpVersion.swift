@@ -9,7 +9,7 @@ public func checkPgDumpVersion(pgDumpPath: String, serverVersionNumber: Int) thr
         throw PostgresError(.pgDumpUnusable,
             "pg_dump not found or not executable at \(pgDumpPath); install the PostgreSQL \(postgresMajorString(serverVersionNumber)) client tools (or newer) or set the path to pg_dump")
     }
-    let outcome = try ChildProcess.run([pgDumpPath, "--version"])
+    let outcome = try ChildProcess.run([pgDumpPath, "--version"], environment: .postgresClientSettings())
     let text = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard outcome.exit.succeeded, let number = parsePgDumpVersion(text) else {
         throw PostgresError(.pgDumpUnusable,

@@ -179,7 +179,10 @@ import DrctlTestSupport
     // MARK: The agent
 
     /// A scheduled backup fails its pre-flight just as a one-shot one does: the agent's catch-up
-    /// run (the last backup is two hours old, the schedule hourly) meets a wrong password.
+    /// run (the last backup is 90 minutes old, the schedule hourly) meets a wrong password. 90
+    /// minutes: one tick was missed, never two (with two hours, the hour after the missed tick
+    /// plus the grace had passed whenever the test ran in the second half of an hour, and
+    /// `check` was CRITICAL for the missed backups rather than WARNING for the failed run).
     @Test func scheduledBackupFailingItsPreflight() throws {
         let pg = try PostgresCluster.start(superuserPassword: "pg pass 42")
         let fixture = try Fixture(rawTarget: PostgresFidelityTests.target(pg) + """
@@ -189,7 +192,7 @@ import DrctlTestSupport
 
             """)
         try fixture.goodBackup(environment: ["DRCTL_TEST_PG_PASSWORD": pg.superuserPassword!])
-        try CheckTests.moveBackupBack(fixture.sandbox, target: "db", to: Date().addingTimeInterval(-2 * 3600),
+        try CheckTests.moveBackupBack(fixture.sandbox, target: "db", to: Date().addingTimeInterval(-90 * 60),
                                       regions: [fixture.sandbox.repository])
         let agent = try RunningDrctl(["agent", "--policy", fixture.sandbox.policyPath, "--log-format", "json"],
                                      environment: ["DRCTL_TEST_PG_PASSWORD": "not the password"])

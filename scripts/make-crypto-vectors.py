@@ -12,6 +12,7 @@ import json
 import struct
 
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -105,7 +106,29 @@ def main() -> None:
         "ciphertext": base64.b64encode(AESGCM(x_kek).encrypt(x_nonce, wrap_data_key, aad)).decode(),
     }
 
+    # Version 2 (docs/FORMAT.md, "Version 2"): a manifest's MAC and signature over its exact
+    # stored bytes, the values zeroed in place; the signing seed derived from the secret key.
+    repository_id, target, v2_id = "00112233445566778899aabbccddeeff", "app", "20260101T000000.000Z-0a1b2c"
+    seed = hkdf(secret, b"", b"drctl v2 signing key")
+    signer = Ed25519PrivateKey.from_private_bytes(seed)
+    signer_public = signer.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signer_id = hashlib.sha256(b"drctl signer id v2" + signer_public).hexdigest()[:16]
+    zeroed = ('{\n  "authentication" : {\n    "mac" : "' + "0" * 64 + '",\n    "signature" : "' + "0" * 128
+              + '",\n    "signer" : "' + signer_id + '"\n  },\n  "backup_id" : "' + v2_id
+              + '",\n  "target" : "' + target + '"\n}\n').encode()
+    context = f"drctl v2 manifest\0{repository_id}\0{target}\0{v2_id}\0".encode()
+    mac = hmac.new(hkdf(data_key, b"", b"drctl v2 manifest mac"), context + zeroed, hashlib.sha256).hexdigest()
+    signature = signer.sign(context + zeroed).hex()
+    stored = zeroed.replace(b"0" * 128, signature.encode(), 1).replace(b'"mac" : "' + b"0" * 64, b'"mac" : "' + mac.encode(), 1)
+    v2 = {
+        "repository_id": repository_id, "target": target, "backup_id": v2_id,
+        "signing_seed_hex": seed.hex(), "signer_public_hex": signer_public.hex(), "signer_id": signer_id,
+        "zeroed_manifest": zeroed.decode(), "mac": mac, "signature": signature,
+        "stored_sha256": hashlib.sha256(stored).hexdigest(),
+    }
+
     print(json.dumps({
+        "v2_manifest": v2,
         "inputs": {
             "data_key_hex": data_key.hex(), "salt_hex": salt.hex(), "backup_id": backup_id,
             "object_name": name, "chunk_log2": 10, "plaintext_2500": "byte i = i % 251",

@@ -5,8 +5,9 @@ import DrctlStorage
 /// `drctl check`: Nagios-style health from the repository alone, judged at `--now`.
 @Suite struct CheckTests {
     /// Moves a target's only backup back in time to `startedAt` (as if the agent had stopped
-    /// then): its manifest is rewritten under the older id; the data stays where it is, which
-    /// `check` never reads.
+    /// then): its manifest is rewritten under the older id, its objects' keys with it (readers
+    /// refuse keys outside the backup's own folder); the data stays where it is, which `check`
+    /// never reads.
     static func moveBackupBack(_ sandbox: Sandbox, target: String, to startedAt: Date, regions: [String]) throws {
         let id = BackupID(startedAt: startedAt).rawValue
         for region in regions {
@@ -15,6 +16,9 @@ import DrctlStorage
             var manifest = try BackupManifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))))
             let took = manifest.finishedAt.timeIntervalSince(manifest.startedAt)
             manifest.backupID = id
+            for index in manifest.objects.indices {
+                manifest.objects[index].key = "data/\(target)/\(id)/\(manifest.objects[index].name)"
+            }
             manifest.startedAt = startedAt
             manifest.finishedAt = startedAt.addingTimeInterval(took)
             manifest.consistentPoint.time = startedAt
@@ -125,7 +129,10 @@ import DrctlStorage
                 drillID: BackupID(startedAt: started).rawValue, target: "db", kind: "command", tool: ToolInfo(version: "test"),
                 backupID: nil, region: "local", startedAt: started, finishedAt: started.addingTimeInterval(30), result: result,
                 reasons: reasons, rtoSeconds: 30, rpoSeconds: 60, recoveryPoint: started, restoredBytes: 6,
-                throughputBytesPerSecond: nil, phases: [], checks: [], objectives: DrillObjectives())
+                throughputBytesPerSecond: nil, phases: [],
+                // A drill that did not fail checked something (readers refuse one that did not).
+                checks: result == .failed ? [] : [DrillCheckResult(name: "size stdout", expected: "6", actual: "6", passed: true)],
+                objectives: DrillObjectives())
             _ = Repository(regions: [Region(name: "local", store: LocalDirectoryStore(root: sandbox.repository))]).write(record)
         }
         /// The check's exit status and the start of its first line.

@@ -62,9 +62,26 @@ public struct CheckJob: Sendable {
             for (region, error) in drills.unreadable + failures.unreadable {
                 logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
             }
+            let refused = drills.refused + failures.refused
+            for error in refused {
+                logger.warning("record refused", metadata: ["error": "\(error)"])
+            }
             results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
+                                              refused: refused.map { "\($0)" }, problems: lockProblems(target.name, repository),
                                               now: now, grace: grace))
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
+    }
+
+    /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules"): the next
+    /// run takes such a lock over, but someone wrote it. A lock that cannot be read is left to
+    /// the run that needs it.
+    private func lockProblems(_ target: String, _ repository: Repository) -> [String] {
+        repository.regions.compactMap { region in
+            guard let (key, lock) = try? TargetLock.newest(target: target, in: region),
+                  let refusal = lock.refusal(at: Date()) else { return nil }
+            return "lock '\(key)' in region '\(region.name)' is not honoured: \(refusal) (held by \(lock.owner); "
+                + "the next backup or prune takes it over)"
+        }
     }
 }

@@ -108,11 +108,16 @@ public struct TargetHealth: Sendable, Encodable {
     }
 
     /// Judges a target from what the regions showed. Pure: everything comes in as arguments.
+    /// `refused`: records the readers' rules refused (each a warning: someone wrote them, and
+    /// drctl did not), and `problems`: anything else found wrong in the target's repository
+    /// objects (a lock that is not honoured), each a warning too.
     public static func judge(_ target: TargetPolicy, regions views: [RegionView], drills: [DrillRecord],
-                             failures: [FailureRecord], now: Date, grace: Duration? = nil) -> TargetHealth {
+                             failures: [FailureRecord], refused: [String] = [], problems: [String] = [],
+                             now: Date, grace: Duration? = nil) -> TargetHealth {
         var health = TargetHealth(target: target.name)
         health.rpoSeconds = target.objectives?.rpo.map { Double($0.components.seconds) }
         func find(_ status: HealthStatus, _ message: String) { health.findings.append(HealthFinding(status, message)) }
+        for message in refused + problems { find(.warning, message) }
 
         let readable = views.filter { $0.manifests != nil }
         let newest = readable.flatMap { $0.manifests! }.max { $0.backupID < $1.backupID }

@@ -1,8 +1,8 @@
 import Foundation
 import DrctlStorage
 
-/// Turns what a drill saw into its result: `failed` when the backup could not be restored or
-/// a check failed; else `objectives_missed` when RTO or RPO is over its objective; else `passed`.
+/// Turns what a drill saw into its result: `failed` when the backup could not be restored, a
+/// check failed or there was nothing to check; else `objectives_missed` when RTO or RPO is over its objective; else `passed`.
 struct DrillAssessment {
     let error: Error?
     let checks: [DrillCheckResult]
@@ -13,6 +13,11 @@ struct DrillAssessment {
     var outcome: (result: DrillResult, reasons: [String]) {
         var failures: [String] = []
         if let error { failures.append("\(error)") }
+        // A restore that nothing was compared against proves only that bytes came back.
+        if error == nil && checks.isEmpty {
+            failures.append("nothing was checked: the backup's manifest records no row or key counts to compare "
+                + "and the policy's drill has no checks")
+        }
         for check in checks where !check.passed {
             if let error = check.error {
                 failures.append("check '\(check.name)' could not run: \(error)")

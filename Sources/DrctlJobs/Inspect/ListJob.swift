@@ -47,7 +47,7 @@ public struct ListJob: Sendable {
                                          copies: (entries[key]?.copies ?? []) + [manifest])
                 }
                 for damaged in listed.unreadable {
-                    logger.warning("manifest unreadable", metadata: ["region": "\(region.name)", "key": "\(damaged.key)",
+                    logger.warning("manifest unreadable or refused", metadata: ["region": "\(region.name)", "key": "\(damaged.key)",
                                                                      "error": "\(damaged)"])
                 }
                 unreadable += listed.unreadable

@@ -17,7 +17,7 @@ public final class HeldLock: Sendable {
 
     /// How long a lock generation is valid unless renewed. A crashed holder blocks its target
     /// for at most this long.
-    public static let lifetime: TimeInterval = 600
+    public static let lifetime: TimeInterval = LockRecord.maximumLifetime
 
     /// Takes `target`'s lock in `regions` (at least `required` of them), or throws
     /// `TargetLockedError` naming the holder.
@@ -26,6 +26,13 @@ public final class HeldLock: Sendable {
         let owner = LockOwner(host: hostName(), pid: getpid(), runID: runID, operation: operation)
         let lock = try TargetLock.acquire(target: target, owner: owner, regions: regions, required: required, ttl: lifetime)
         for (region, previous) in lock.takenOver {
+            if let refusal = previous.refusal(at: lock.acquiredAt) {
+                logger.warning("took over a lock that is not honoured", metadata: [
+                    "region": "\(region)", "lock": "\(RepositoryLayout.lockKey(target: target, generation: previous.generation))",
+                    "previous_holder": "\(previous.owner)", "reason": "\(refusal)",
+                ])
+                continue
+            }
             logger.warning("took over an expired lock", metadata: [
                 "region": "\(region)", "previous_holder": "\(previous.owner)",
                 "expired_at": "\(Timestamp.format(previous.expiresAt))",

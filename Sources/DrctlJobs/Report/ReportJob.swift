@@ -30,6 +30,9 @@ public struct ReportJob: Sendable {
         var unreadable: [UnreadableRegion] = []
         let reports = try targets.map { target in
             let history = try reader.read(target: target.name)
+            for refused in history.refused {
+                logger.warning("left out of the report", metadata: ["target": "\(target.name)", "error": "\(refused)"])
+            }
             for holding in history.holdings where holding.backupIDs == nil && !unreadable.contains(where: { $0.region == holding.region }) {
                 logger.warning("region unreadable: the report may be incomplete",
                                metadata: ["region": "\(holding.region)", "error": "\(holding.error ?? "")"])

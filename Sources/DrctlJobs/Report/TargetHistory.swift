@@ -10,6 +10,9 @@ public struct TargetHistory: Sendable {
     public var backups: [BackupManifest]
     /// Which backups each region holds (nil when the region could not be listed).
     public var holdings: [RegionHoldings]
+    /// Manifests and records the readers' rules refused (docs/FORMAT.md, "Readers' rules"):
+    /// left out of the history, each named here for a warning.
+    public var refused: [RepositoryError] = []
 }
 
 public struct RegionHoldings: Sendable {
@@ -22,7 +25,8 @@ public struct RegionHoldings: Sendable {
 /// Reads `TargetHistory` from a repository. Any region that answers is enough; a region that
 /// cannot be listed is reported in `holdings`, never silently. A record or manifest that
 /// cannot be decoded is an error naming it (`RepositoryError.unreadable`): a report must not
-/// quietly leave out history.
+/// quietly leave out history. One the readers' rules refuse is not history (drctl never wrote
+/// it): it is left out and named in `refused`, so planting one cannot stop the report.
 struct TargetHistoryReader {
     let repository: Repository
     /// Ids (time-ordered strings) of the records to read: `from <= id < to`.
@@ -55,16 +59,17 @@ struct TargetHistoryReader {
             throw RegionsExhausted(operation: "reading the history of target '\(target)'", failures: failures)
         }
 
-        let drills = try merged(listings.map { ($0.region, $0.drills.filter { $0 >= from && $0 < to }) }) { id, region in
+        var refused: [RepositoryError] = []
+        let drills = try merged(listings.map { ($0.region, $0.drills.filter { $0 >= from && $0 < to }) }, refused: &refused) { id, region in
             try repository.record(DrillRecord.self, at: drillsPrefix + id + ".json", in: region)
         }
-        let failed = try merged(listings.map { ($0.region, $0.failures.filter { $0 >= from && $0 < to }) }) { id, region in
+        let failed = try merged(listings.map { ($0.region, $0.failures.filter { $0 >= from && $0 < to }) }, refused: &refused) { id, region in
             try repository.record(FailureRecord.self, at: failuresPrefix + id + ".json", in: region)
         }
-        let backups = try merged(listings.map { ($0.region, $0.manifests.filter { $0 < to }) }) { id, region in
+        let backups = try merged(listings.map { ($0.region, $0.manifests.filter { $0 < to }) }, refused: &refused) { id, region in
             try repository.manifest(at: manifestsPrefix + id + ".json", in: region)
         }
-        return TargetHistory(drills: drills, failures: failed, backups: backups, holdings: holdings)
+        return TargetHistory(drills: drills, failures: failed, backups: backups, holdings: holdings, refused: refused)
     }
 
     /// The ids of the `.json` objects under `prefix`. A name that is not an id is a misplaced
@@ -82,23 +87,32 @@ struct TargetHistoryReader {
     }
 
     /// Each id once, read from the first region listing it; a region whose copy cannot be
-    /// fetched (storage error) gives way to the next. Oldest first.
-    private func merged<T>(_ listed: [(Region, [String])], read: (String, Region) throws -> T) throws -> [T] {
+    /// fetched (storage error) gives way to the next, and so does one the readers' rules refuse
+    /// (named in `refused`; refused everywhere, the id is left out). Oldest first.
+    private func merged<T>(_ listed: [(Region, [String])], refused: inout [RepositoryError],
+                           read: (String, Region) throws -> T) throws -> [T] {
         var holders: [String: [Region]] = [:]
         for (region, ids) in listed {
             for id in ids { holders[id, default: []].append(region) }
         }
-        return try holders.keys.sorted().map { id in
+        return try holders.keys.sorted().compactMap { id in
             var errors: [Error] = []
+            var refusedEverywhere = true
             for region in holders[id]! {
                 do {
                     return try read(id, region)
                 } catch let error as RepositoryError {
+                    if case .refused = error {
+                        refused.append(error)
+                        continue
+                    }
                     throw error
                 } catch {
+                    refusedEverywhere = false
                     errors.append(RegionFailure(region: region.name, error: error))
                 }
             }
+            if refusedEverywhere { return nil }
             throw RegionsExhausted(operation: "reading '\(id)'", failures: errors)
         }
     }

@@ -95,7 +95,7 @@ struct BackupLocator {
                     found[manifest.backupID] = Located(copies: (found[manifest.backupID]?.copies ?? []) + [copy])
                 }
                 for damaged in listed.unreadable {
-                    logger.warning("manifest unreadable; its backup is read from the other regions",
+                    logger.warning("manifest unreadable or refused; its backup is read from the other regions",
                                    metadata: ["region": "\(region.name)", "key": "\(damaged.key)", "error": "\(damaged)"])
                     unreadable[damaged.backupID, default: []].append(damaged)
                 }

@@ -18,6 +18,9 @@ enum RepositoryHistory {
         for (region, error) in merged.unreadable {
             warnUnreadable(region, error, what: R.formatName, target: target, logger: logger)
         }
+        for error in merged.refused {
+            logger.warning("record refused: left out of the history", metadata: ["target": "\(target)", "error": "\(error)"])
+        }
         return merged.records
     }
 

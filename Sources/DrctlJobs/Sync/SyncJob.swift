@@ -87,12 +87,17 @@ public struct SyncJob: Sendable {
                     .filter { $0.key.hasSuffix(".json") }.map(\.key)
                 var names = Set<String>()
                 for key in keys {
-                    guard let manifest = try? repository.manifest(at: key, in: region) else {
-                        // An unreadable manifest: the backup still exists there; `verify` reports it.
-                        names.insert(key)
+                    names.insert(key)
+                    let manifest: BackupManifest
+                    do {
+                        manifest = try repository.manifest(at: key, in: region)
+                    } catch {
+                        // Unreadable or refused: the backup is not copied from here; `verify` reports it.
+                        logger.warning("manifest unreadable or refused: not copied from this region", metadata: [
+                            "region": "\(region.name)", "key": "\(key)", "error": "\(UnreadableManifest(key: key, region: region.name, error: error))",
+                        ])
                         continue
                     }
-                    names.insert(key)
                     if entries[key] == nil { entries[key] = manifest }
                 }
                 held[region.name] = names
@@ -161,7 +166,7 @@ public struct SyncJob: Sendable {
         for source in sources {
             do {
                 let bytes = try source.store.get(manifestKey)
-                let manifest = try repository.manifest(at: manifestKey, in: source)
+                let manifest = try repository.manifest(decoding: bytes, at: manifestKey, in: source)
                 if let first = usable.first {
                     let firstManifest = try BackupManifest.decode(first.bytes)
                     guard firstManifest.objects == manifest.objects else {
@@ -285,8 +290,10 @@ public struct SyncJob: Sendable {
         switch error {
         case is IntegrityError: return true
         case let error as RepositoryError:
-            if case .unreadable = error { return true }
-            return false
+            switch error {
+            case .unreadable, .refused: return true
+            case .newerFormat: return false
+            }
         default: return false
         }
     }

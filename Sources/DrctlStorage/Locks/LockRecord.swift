@@ -32,8 +32,27 @@ public struct LockRecord: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    /// Whether someone holds the lock at `now`.
-    public func isHeld(at now: Date) -> Bool { state == .held && expiresAt > now }
+    /// The longest a generation is ever valid: drctl writes `expires_at` this long after
+    /// `written_at` (`HeldLock.lifetime`), and renews every third of it.
+    public static let maximumLifetime: TimeInterval = 600
+
+    /// Whether someone holds the lock at `now`: `held`, not expired, and not refused.
+    public func isHeld(at now: Date) -> Bool { state == .held && expiresAt > now && refusal(at: now) == nil }
+
+    /// Why a `held` generation is not honoured (docs/FORMAT.md, "Readers' rules"), or nil: one
+    /// written in the future, or valid for longer than `maximumLifetime` after it was written,
+    /// is no lock drctl wrote. Planted, it would block the target's backups until its expiry
+    /// (2099); instead it counts as expired, so the next run takes it over with a warning.
+    public func refusal(at now: Date) -> String? {
+        guard state == .held else { return nil }
+        if let future = ReaderRules.futureTime([("written_at", writtenAt)], now: now) { return future }
+        // Up to a second more: both times are stored to the millisecond, each rounded.
+        if expiresAt.timeIntervalSince(writtenAt) > Self.maximumLifetime + 1 {
+            return "its expires_at \(Timestamp.format(expiresAt)) is more than the longest lifetime of a lock "
+                + "(\(Int(Self.maximumLifetime)) s) after its written_at \(Timestamp.format(writtenAt))"
+        }
+        return nil
+    }
 
     enum CodingKeys: String, CodingKey {
         case format, version, target, generation, state, owner

@@ -58,7 +58,7 @@ public final class TargetLock: Sendable {
     /// Takes the lock or throws `TargetLockedError` (someone holds it), or the first region's
     /// error when fewer than `required` regions could be locked.
     public static func acquire(target: String, owner: LockOwner, regions: [Region], required: Int = 1,
-                               ttl: TimeInterval = 600, clock: @escaping @Sendable () -> Date = { Date() }) throws -> TargetLock {
+                               ttl: TimeInterval = LockRecord.maximumLifetime, clock: @escaping @Sendable () -> Date = { Date() }) throws -> TargetLock {
         let now = clock()
         var held: [HeldLink] = []
         var takenOver: [(region: String, previous: LockRecord)] = []
@@ -140,6 +140,15 @@ public final class TargetLock: Sendable {
             holding.links = kept
             return failures
         }
+    }
+}
+
+extension TargetLock {
+    /// The newest generation of `target`'s lock in `region` and its key, or nil when there is
+    /// none: for `check`, which names a lock that is not honoured.
+    public static func newest(target: String, in region: Region) throws -> (key: String, record: LockRecord)? {
+        let chain = LockChain(region: region, target: target)
+        return try chain.newest().map { (chain.key($0.generation), $0.record) }
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 /// A small JSON document stored beside the backups, under `records/<target>/<folder>/<id>.json`
 /// (docs/FORMAT.md, "Records"). Records are written once, to every region that takes them,
 /// and read from any one: they are history, not state, so a region missing one is not an error.
-public protocol RepositoryRecord: Codable, Sendable {
+public protocol RepositoryRecord: Codable, Sendable, RuledRecord {
     static var formatName: String { get }
     static var currentVersion: Int { get }
     /// The folder under `records/<target>/`: `drills`, `failures`.
@@ -55,31 +55,45 @@ extension Repository {
         return failures
     }
 
-    /// One target's records of one type in one region, oldest first. A record that cannot be
-    /// read (corrupt, newer format, misplaced) is an error: reports must not silently skip history.
-    public func records<R: RepositoryRecord>(_ type: R.Type, target: String, in region: Region) throws -> [R] {
-        try region.store.list(prefix: RepositoryLayout.recordsPrefix(R.self, target: target))
-            .filter { $0.key.hasSuffix(".json") }
-            .map { try record(R.self, at: $0.key, in: region) }
-            .sorted { $0.recordID < $1.recordID }
+    /// One target's records of one type in one region, oldest first, and those the readers'
+    /// rules refused (each affects only itself). A record that cannot be read (corrupt, newer
+    /// format, misplaced) is an error: reports must not silently skip history.
+    public func records<R: RepositoryRecord>(_ type: R.Type, target: String, in region: Region) throws
+        -> (records: [R], refused: [RepositoryError]) {
+        var records: [R] = []
+        var refused: [RepositoryError] = []
+        for object in try region.store.list(prefix: RepositoryLayout.recordsPrefix(R.self, target: target))
+            where object.key.hasSuffix(".json") {
+            do {
+                records.append(try record(R.self, at: object.key, in: region))
+            } catch let error as RepositoryError {
+                guard case .refused = error else { throw error }
+                refused.append(error)
+            }
+        }
+        return (records.sorted { $0.recordID < $1.recordID }, refused)
     }
 
     /// One target's records of one type merged over every readable region (a record lost in
     /// one region is found in another), oldest first. Regions that cannot be listed are
-    /// returned beside the records so callers can say the history may be incomplete.
-    public func mergedRecords<R: RepositoryRecord>(_ type: R.Type, target: String) -> (records: [R], unreadable: [(region: String, error: Error)]) {
+    /// returned beside the records so callers can say the history may be incomplete, and so
+    /// are the records the readers' rules refused, for a warning.
+    public func mergedRecords<R: RepositoryRecord>(_ type: R.Type, target: String) -> MergedRecords<R> {
         var byID: [String: R] = [:]
-        var unreadable: [(region: String, error: Error)] = []
+        var merged = MergedRecords<R>()
         for region in regions {
             do {
-                for record in try records(R.self, target: target, in: region) where byID[record.recordID] == nil {
+                let listed = try records(R.self, target: target, in: region)
+                for record in listed.records where byID[record.recordID] == nil {
                     byID[record.recordID] = record
                 }
+                merged.refused += listed.refused
             } catch {
-                unreadable.append((region.name, error))
+                merged.unreadable.append((region.name, error))
             }
         }
-        return (byID.values.sorted { $0.recordID < $1.recordID }, unreadable)
+        merged.records = byID.values.sorted { $0.recordID < $1.recordID }
+        return merged
     }
 
     public func record<R: RepositoryRecord>(_ type: R.Type, at key: String, in region: Region) throws -> R {
@@ -100,6 +114,17 @@ extension Repository {
             throw RepositoryError.unreadable(what: key, region: region.name,
                                              reason: "it is record '\(record.recordID)' of target '\(record.target)', which belongs elsewhere")
         }
+        if let violation = record.violation(now: Date()) {
+            throw RepositoryError.refused(what: key, region: region.name, reason: violation)
+        }
         return record
     }
+}
+
+/// One target's records of one type over every region: those read (oldest first), the regions
+/// that could not be listed, and the records the readers' rules refused.
+public struct MergedRecords<R: RepositoryRecord>: Sendable {
+    public var records: [R] = []
+    public var unreadable: [(region: String, error: Error)] = []
+    public var refused: [RepositoryError] = []
 }

@@ -69,10 +69,15 @@ public struct Repository: Sendable {
         try manifest(at: RepositoryLayout.manifestKey(target: target, backup: backup), in: region)
     }
 
-    /// A manifest read by its key and checked: format, version, and that it lies where its
-    /// own target and id say it should.
+    /// A manifest read by its key and checked: format, version, that it lies where its own
+    /// target and id say it should, and the readers' rules (`ManifestRules`).
     public func manifest(at key: String, in region: Region) throws -> BackupManifest {
-        let bytes = try region.store.get(key)
+        try manifest(decoding: try region.store.get(key), at: key, in: region)
+    }
+
+    /// The manifest `bytes` read from `key`, checked as `manifest(at:in:)` does: for a caller
+    /// that keeps the bytes (sync copies them), so what it checked is what it uses.
+    public func manifest(decoding bytes: [UInt8], at key: String, in region: Region) throws -> BackupManifest {
         let manifest: BackupManifest
         do {
             manifest = try BackupManifest.decode(bytes)
@@ -90,6 +95,9 @@ public struct Repository: Sendable {
               key == RepositoryLayout.manifestKey(target: manifest.target, backup: id) else {
             throw RepositoryError.unreadable(what: key, region: region.name,
                                              reason: "it describes backup '\(manifest.backupID)' of target '\(manifest.target)', which belongs elsewhere")
+        }
+        if let violation = ManifestRules.violation(in: manifest) {
+            throw RepositoryError.refused(what: key, region: region.name, reason: violation)
         }
         return manifest
     }
@@ -155,6 +163,9 @@ public struct RepositoryMarker: Codable, Sendable {
 public enum RepositoryError: Error, CustomStringConvertible {
     case unreadable(what: String, region: String, reason: String)
     case newerFormat(what: String, version: Int, supported: Int, region: String)
+    /// Read, but breaking a readers' rule (docs/FORMAT.md, "Readers' rules"): drctl never
+    /// writes it, so it is not believed.
+    case refused(what: String, region: String, reason: String)
 
     public var description: String {
         switch self {
@@ -162,6 +173,8 @@ public enum RepositoryError: Error, CustomStringConvertible {
             return "cannot read '\(what)' in region '\(region)': \(reason)"
         case .newerFormat(let what, let version, let supported, let region):
             return "'\(what)' in region '\(region)' has format version \(version); this drctl reads up to \(supported): upgrade drctl"
+        case .refused(let what, let region, let reason):
+            return "refused '\(what)' in region '\(region)': \(reason) (docs/FORMAT.md, \"Readers' rules\")"
         }
     }
 }

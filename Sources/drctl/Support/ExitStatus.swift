@@ -46,8 +46,10 @@ enum ExitStatus: Int32 {
             case .unsupportedKind: return .failed
             }
         case let error as RepositoryError:
-            if case .unreadable = error { return .integrity }
-            return .failed
+            switch error {
+            case .unreadable, .refused: return .integrity
+            case .newerFormat: return .failed
+            }
         case is ZstdError: return .integrity
         case let error as AgentError:
             if case .listenFailed = error { return .failed }

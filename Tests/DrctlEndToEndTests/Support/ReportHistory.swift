@@ -50,7 +50,9 @@ final class ReportSandbox {
             startedAt: started, finishedAt: started.addingTimeInterval((rto ?? 5) + 1), result: result, reasons: reasons,
             rtoSeconds: rto, rpoSeconds: rpo, recoveryPoint: started.addingTimeInterval(-(rpo ?? 60)),
             restoredBytes: 1 << 20, throughputBytesPerSecond: 50_000_000,
-            phases: [DrillPhase(name: "fetch", seconds: 1)], checks: [],
+            phases: [DrillPhase(name: "fetch", seconds: 1)],
+            // A drill that did not fail checked something (readers refuse one that did not).
+            checks: result == .failed ? [] : [DrillCheckResult(name: "size stdout", expected: "1048576", actual: "1048576", passed: true)],
             objectives: DrillObjectives(rpoSeconds: objectives.rpo, rtoSeconds: objectives.rto))
         let failures = repository(placement).write(record)
         guard failures.isEmpty else { throw Command.ShellFailed(script: "write \(record.drillID)", result: .init(status: 1, stdout: "", stderr: "\(failures)")) }

@@ -142,8 +142,9 @@ struct KeyFileAccess {
         let allowed: mode_t = owner == 0 ? 0o7740 : 0o7700
         guard permissions & ~allowed == 0 else {
             throw CryptoError(.keyFileTooOpen,
-                              "secret key file \(path) has mode 0\(String(permissions, radix: 8)): others than its owner can "
-                                  + "read it, and whoever reads it can read every backup: make it private with `chmod 600 \(path)`")
+                              "secret key file \(path) has mode 0\(String(permissions, radix: 8)): others than its owner may "
+                                  + "read or replace it, and whoever reads it can read every backup; make it private with "
+                                  + "`chmod 600 \(path)`")
         }
     }
 }

@@ -14,6 +14,8 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
         public static let keyFileMissing = Code("keyFileMissing")
         /// The key file exists but cannot be read (permissions, I/O error).
         public static let keyFileUnreadable = Code("keyFileUnreadable")
+        /// A secret key file that others than its owner may read (or write).
+        public static let keyFileTooOpen = Code("keyFileTooOpen")
         /// Writing a key file: a file already exists at that path (keys are never overwritten).
         public static let keyFileExists = Code("keyFileExists")
         /// Writing a key file failed (directory missing, disk full, …).

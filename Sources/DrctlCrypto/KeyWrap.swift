@@ -45,11 +45,11 @@ public enum KeyWrap {
         Array("drctl v1 wrap\0".utf8) + Array(backupID.utf8)
     }
 
-    static func symmetricKEK(_ key: SecretKey) -> [UInt8] {
-        HKDF.derive32(ikm: key.bytes, salt: [], info: symmetricInfo)
+    static func symmetricKEK(_ key: SecretKey) -> SecretBytes {
+        HKDF.derive32(ikm: key.secret, salt: [], info: symmetricInfo)
     }
 
-    static func x25519KEK(shared: [UInt8], ephemeralPublic: [UInt8], recipient: [UInt8]) -> [UInt8] {
+    static func x25519KEK(shared: SecretBytes, ephemeralPublic: [UInt8], recipient: [UInt8]) -> SecretBytes {
         HKDF.derive32(ikm: shared, salt: ephemeralPublic + recipient, info: x25519Info)
     }
 
@@ -60,7 +60,7 @@ public enum KeyWrap {
 
     static func wrapSymmetric(_ dataKey: DataKey, with key: SecretKey, backupID: String, nonce: [UInt8]) -> WrappedDataKey {
         let sealed = AESGCM.seal(key: symmetricKEK(key), nonce: nonce, aad: aad(backupID: backupID),
-                                 plaintext: dataKey.rawBytes)
+                                 plaintext: dataKey.secret)
         return WrappedDataKey(scheme: .symmetric, keyID: key.keyID, ephemeralPublicKey: nil,
                               nonce: base64(nonce), ciphertext: base64(sealed))
     }
@@ -74,12 +74,12 @@ public enum KeyWrap {
     static func wrapForRecipient(_ dataKey: DataKey, to recipient: PublicKey, backupID: String,
                                  ephemeral: SecretKey, nonce: [UInt8]) -> WrappedDataKey {
         // PublicKey's initializer refuses low-order points, so the exchange cannot fail.
-        guard let shared = X25519.sharedSecret(privateKey: ephemeral.bytes, peer: recipient.rawBytes) else {
+        guard let shared = X25519.sharedSecret(privateKey: ephemeral.secret, peer: recipient.rawBytes) else {
             preconditionFailure("X25519 with a validated public key failed")
         }
         let ephemeralPublic = ephemeral.publicKey.rawBytes
         let kek = x25519KEK(shared: shared, ephemeralPublic: ephemeralPublic, recipient: recipient.rawBytes)
-        let sealed = AESGCM.seal(key: kek, nonce: nonce, aad: aad(backupID: backupID), plaintext: dataKey.rawBytes)
+        let sealed = AESGCM.seal(key: kek, nonce: nonce, aad: aad(backupID: backupID), plaintext: dataKey.secret)
         return WrappedDataKey(scheme: .x25519, keyID: recipient.keyID, ephemeralPublicKey: base64(ephemeralPublic),
                               nonce: base64(nonce), ciphertext: base64(sealed))
     }
@@ -102,7 +102,7 @@ public enum KeyWrap {
         guard let sealed = decodeBase64(wrapped.ciphertext), sealed.count == 32 + AESGCM.tagSize else {
             throw malformed("its ciphertext is not base64 of 48 bytes")
         }
-        let kek: [UInt8]
+        let kek: SecretBytes
         switch wrapped.scheme {
         case .symmetric:
             kek = symmetricKEK(key)
@@ -110,7 +110,7 @@ public enum KeyWrap {
             guard let encoded = wrapped.ephemeralPublicKey, let ephemeral = decodeBase64(encoded), ephemeral.count == 32 else {
                 throw malformed("its ephemeral_public_key is missing or not base64 of 32 bytes")
             }
-            guard let shared = X25519.sharedSecret(privateKey: key.bytes, peer: ephemeral) else {
+            guard let shared = X25519.sharedSecret(privateKey: key.secret, peer: ephemeral) else {
                 throw tampered(backupID)
             }
             kek = x25519KEK(shared: shared, ephemeralPublic: ephemeral, recipient: key.publicKey.rawBytes)

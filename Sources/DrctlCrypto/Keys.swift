@@ -1,3 +1,4 @@
+import COpenSSL
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,27 +11,34 @@ import Darwin
 /// The repository's secret key: 32 random bytes, used both as the symmetric master key and
 /// as an X25519 private key. Whoever holds it can read every backup made for it.
 public struct SecretKey: Sendable {
-    let bytes: [UInt8]
+    /// Wiped when the last copy of the key is released.
+    let secret: SecretBytes
     public let publicKey: PublicKey
 
     public static func generate() -> SecretKey {
-        try! SecretKey(rawBytes: secureRandomBytes(32))
+        try! SecretKey(secret: randomSecret())
     }
 
+    /// A copy of `rawBytes`; wiping the caller's array is the caller's task.
     public init(rawBytes: [UInt8]) throws {
-        guard rawBytes.count == 32 else {
-            throw CryptoError(.invalidKeyLength, "a secret key is 32 bytes, not \(rawBytes.count)")
-        }
-        bytes = rawBytes
-        publicKey = PublicKey(unchecked: X25519.publicKey(ofPrivate: rawBytes))
+        try self.init(secret: SecretBytes(copying: rawBytes))
     }
 
-    /// Loads a secret key file (`drctl-secret-key-v1 <base64>`).
+    init(secret: SecretBytes) throws {
+        guard secret.count == 32 else {
+            throw CryptoError(.invalidKeyLength, "a secret key is 32 bytes, not \(secret.count)")
+        }
+        self.secret = secret
+        publicKey = PublicKey(unchecked: X25519.publicKey(ofPrivate: secret))
+    }
+
+    /// Loads a secret key file (`drctl-secret-key-v1 <base64>`), which only its owner may read.
     public static func load(path: String) throws -> SecretKey {
-        let (kind, raw) = try KeyFile.read(path: path)
+        let (kind, raw, access) = try KeyFile.read(path: path)
         switch kind {
         case .secret:
-            do { return try SecretKey(rawBytes: raw) } catch let error as CryptoError {
+            try access.checkPrivate(path: path)
+            do { return try SecretKey(secret: raw) } catch let error as CryptoError {
                 throw CryptoError(error.code, "key file \(path): \(error.message)")
             }
         case .public:
@@ -41,7 +49,7 @@ public struct SecretKey: Sendable {
 
     /// Writes the key to a new file with mode 0600; never overwrites an existing file.
     public func write(to path: String) throws {
-        try KeyFile.write(path: path, kind: .secret, raw: bytes)
+        try secret.withUnsafeBytes { try KeyFile.write(path: path, kind: .secret, raw: $0) }
     }
 
     public var keyID: String { publicKey.keyID }
@@ -65,7 +73,7 @@ public struct PublicKey: Sendable, Equatable {
             throw CryptoError(.invalidKeyLength, "a public key is 32 bytes, not \(rawBytes.count)")
         }
         // A low-order point would give every wrap the all-zero shared secret.
-        guard X25519.sharedSecret(privateKey: [UInt8](repeating: 0x5a, count: 32), peer: rawBytes) != nil else {
+        guard X25519.sharedSecret(privateKey: SecretBytes(copying: [UInt8](repeating: 0x5a, count: 32)), peer: rawBytes) != nil else {
             throw CryptoError(.invalidPublicKey,
                               "the public key is not a usable X25519 key (a low-order point); generate a new key pair")
         }
@@ -74,10 +82,10 @@ public struct PublicKey: Sendable, Equatable {
 
     /// Loads a public key file (`drctl-public-key-v1 <base64>`).
     public static func load(path: String) throws -> PublicKey {
-        let (kind, raw) = try KeyFile.read(path: path)
+        let (kind, raw, _) = try KeyFile.read(path: path)
         switch kind {
         case .public:
-            do { return try PublicKey(rawBytes: raw) } catch let error as CryptoError {
+            do { return try PublicKey(rawBytes: raw.withUnsafeBytes { Array($0) }) } catch let error as CryptoError {
                 throw CryptoError(error.code, "key file \(path): \(error.message)")
             }
         case .secret:
@@ -89,26 +97,56 @@ public struct PublicKey: Sendable, Equatable {
 
     /// Writes the key to a new file with mode 0600; never overwrites an existing file.
     public func write(to path: String) throws {
-        try KeyFile.write(path: path, kind: .public, raw: rawBytes)
+        try rawBytes.withUnsafeBytes { try KeyFile.write(path: path, kind: .public, raw: $0) }
     }
 }
 
 /// A backup's random data key: every object of the backup is sealed with it.
 public struct DataKey: Sendable, Equatable {
-    public let rawBytes: [UInt8]
+    /// Wiped when the last copy of the key (the job's, the sealers' or openers') is released.
+    let secret: SecretBytes
 
     public static func random() -> DataKey {
-        DataKey(unchecked: secureRandomBytes(32))
+        DataKey(unchecked: randomSecret())
     }
 
+    /// A copy of `rawBytes`; wiping the caller's array is the caller's task.
     public init(rawBytes: [UInt8]) throws {
         guard rawBytes.count == 32 else {
             throw CryptoError(.invalidKeyLength, "a data key is 32 bytes, not \(rawBytes.count)")
         }
-        self.rawBytes = rawBytes
+        secret = SecretBytes(copying: rawBytes)
     }
 
-    init(unchecked raw: [UInt8]) { rawBytes = raw }
+    init(unchecked secret: SecretBytes) { self.secret = secret }
+}
+
+/// 32 bytes from OpenSSL's CSPRNG, straight into key storage.
+func randomSecret() -> SecretBytes {
+    SecretBytes(count: 32) { out in
+        guard RAND_bytes(out.baseAddress?.assumingMemoryBound(to: UInt8.self), 32) == 1 else { opensslFailure("RAND_bytes") }
+    }
+}
+
+/// Who may read a key file, from the descriptor it was read through.
+struct KeyFileAccess {
+    let mode: mode_t
+    let owner: uid_t
+
+    /// A secret key file must be its owner's alone: no one else may read or write it. A file
+    /// owned by root may also be read by its group (0640 or less), the rule PostgreSQL applies to
+    /// its TLS key: an administrator who chose that group chose who reads it, and Kubernetes
+    /// mounts a Secret so (root:fsGroup, 0440) when the pod sets `fsGroup`.
+    func checkPrivate(path: String) throws {
+        let permissions = mode & 0o7777
+        let allowed: mode_t = owner == 0 ? 0o7740 : 0o7700
+        guard permissions & ~allowed == 0 else {
+            throw CryptoError(.keyFileTooOpen,
+                              "secret key file \(path) has mode 0\(String(permissions, radix: 8)): others than its owner may "
+                                  + "read or replace it, and whoever reads it can read every backup; make it private with "
+                                  + "`chmod 600 \(path)`")
+        }
+    }
 }
 
 /// The text key file format (docs/FORMAT.md, "Key files").
@@ -135,7 +173,8 @@ enum KeyFile {
 
     static let maximumSize = 64 * 1024
 
-    static func read(path: String) throws -> (Kind, [UInt8]) {
+    /// The key, and who may read the file. Every buffer that held the file's text is wiped.
+    static func read(path: String) throws -> (Kind, SecretBytes, KeyFileAccess) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let err = errno
@@ -146,63 +185,131 @@ enum KeyFile {
             throw CryptoError(.keyFileUnreadable, "key file \(path) cannot be opened: \(String(cString: strerror(err)))")
         }
         defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw CryptoError(.keyFileUnreadable, "key file \(path) cannot be examined: \(String(cString: strerror(errno)))")
+        }
+        let access = KeyFileAccess(mode: status.st_mode, owner: status.st_uid)
+        // Read into one buffer that never grows (growing would leave copies behind unwiped).
+        var data = [UInt8](repeating: 0, count: maximumSize + 1)
+        defer { wipe(&data) }
+        var count = 0
+        while count < data.count {
+            let n = data.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 let err = errno
                 if err == EINTR { continue }
                 throw CryptoError(.keyFileUnreadable, "key file \(path) cannot be read: \(String(cString: strerror(err)))")
             }
             if n == 0 { break }
-            data += buffer[0..<n]
-            if data.count > maximumSize {
-                throw CryptoError(.malformedKeyFile, "\(path) is not a drctl key file: it is larger than \(maximumSize) bytes")
-            }
+            count += n
         }
-        return try parse(data, path: path)
+        if count > maximumSize {
+            throw CryptoError(.malformedKeyFile, "\(path) is not a drctl key file: it is larger than \(maximumSize) bytes")
+        }
+        let (kind, key) = try data.withUnsafeBytes { try parse(UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: path) }
+        return (kind, key, access)
     }
 
-    static func parse(_ data: [UInt8], path: String) throws -> (Kind, [UInt8]) {
-        guard let text = String(validating: data, as: UTF8.self) else {
+    /// Works on the bytes themselves: a String of the key line would be a copy nothing can wipe.
+    static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> (Kind, SecretBytes) {
+        guard isUTF8(data) else {
             throw CryptoError(.malformedKeyFile, "\(path) is not a drctl key file: it is not text")
         }
-        var keyLines: [Substring] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces + "\r")
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            keyLines.append(Substring(trimmed))
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        var keyLines: [Range<Int>] = []
+        var lineStart = 0
+        for end in 0...data.count where end == data.count || data[end] == 0x0A {
+            var range = lineStart..<end
+            lineStart = end + 1
+            while let first = range.first, isBlank(data[first]) { range = range.dropFirst() }
+            while let last = range.last, isBlank(data[last]) { range = range.dropLast() }
+            if range.isEmpty || data[range.lowerBound] == UInt8(ascii: "#") { continue }
+            keyLines.append(range)
         }
         guard keyLines.count == 1 else {
             let what = keyLines.isEmpty ? "it holds no key line" : "it holds \(keyLines.count) non-comment lines, expected one"
             throw CryptoError(.malformedKeyFile,
                               "\(path) is not a drctl key file: \(what) (\"drctl-secret-key-v1 <base64>\" or \"drctl-public-key-v1 <base64>\")")
         }
-        let fields = keyLines[0].split(separator: " ", omittingEmptySubsequences: true)
+        let line = UnsafeRawBufferPointer(rebasing: data[keyLines[0]])
+        let label = line.prefix { !isBlank($0) }
         let kind: Kind
-        switch fields.first {
-        case "drctl-secret-key-v1": kind = .secret
-        case "drctl-public-key-v1": kind = .public
+        switch String(decoding: label, as: UTF8.self) {
+        case Kind.secret.label: kind = .secret
+        case Kind.public.label: kind = .public
         default:
             throw CryptoError(.malformedKeyFile,
                               "\(path) is not a drctl key file: its key line does not start with drctl-secret-key-v1 or drctl-public-key-v1")
         }
-        guard fields.count == 2, let decoded = Data(base64Encoded: String(fields[1])) else {
+        let rest = line.dropFirst(label.count)
+        let encoded = UnsafeRawBufferPointer(rebasing: rest.drop { isBlank($0) })
+        guard !encoded.isEmpty, !encoded.contains(where: isBlank), let key = decodeBase64Key(encoded) else {
             throw CryptoError(.malformedKeyFile, "\(path) is not a valid drctl key file: the key after \(kind.label) is not base64")
         }
-        guard decoded.count == 32 else {
-            throw CryptoError(.invalidKeyLength, "key file \(path) holds a key of \(decoded.count) bytes; drctl keys are 32 bytes")
+        guard key.count == 32 else {
+            throw CryptoError(.invalidKeyLength, "key file \(path) holds a key of \(key.count) bytes; drctl keys are 32 bytes")
         }
-        return (kind, [UInt8](decoded))
+        return (kind, key)
     }
 
-    static func render(kind: Kind, raw: [UInt8]) -> String {
-        "\(kind.comment)\n\(kind.label) \(Data(raw).base64EncodedString())\n"
+    /// Base64 straight into key storage (Foundation's decoder returns a Data nobody wipes);
+    /// nil if `text` is not canonical padded base64. Empty keys are refused by the caller.
+    static func decodeBase64Key(_ text: UnsafeRawBufferPointer) -> SecretBytes? {
+        guard text.count % 4 == 0, text.count > 0 else { return nil }
+        let padding = text.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+        guard padding <= 2 else { return nil }
+        func value(_ c: UInt8) -> UInt32? {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return UInt32(c - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): return UInt32(c - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): return 62
+            case UInt8(ascii: "/"): return 63
+            default: return nil
+            }
+        }
+        let count = text.count / 4 * 3 - padding
+        guard count > 0 else { return nil }
+        var valid = true
+        let key = SecretBytes(count: count) { out in
+            var written = 0
+            for group in stride(from: 0, to: text.count, by: 4) {
+                var bits: UInt32 = 0
+                for i in 0..<4 {
+                    let c = text[group + i]
+                    if c == UInt8(ascii: "=") && group + i >= text.count - padding {
+                        bits <<= 6
+                    } else if let v = value(c) {
+                        bits = bits << 6 | v
+                    } else {
+                        valid = false
+                        return
+                    }
+                }
+                for shift in [16, 8, 0] where written < count {
+                    out[written] = UInt8(truncatingIfNeeded: bits >> UInt32(shift))
+                    written += 1
+                }
+                bits = 0
+            }
+        }
+        return valid ? key : nil
+    }
+
+    /// The file's text; the caller wipes it.
+    static func render(kind: Kind, raw: UnsafeRawBufferPointer) -> [UInt8] {
+        var copy = Data(raw)
+        var encoded = copy.base64EncodedData()
+        defer {
+            copy.resetBytes(in: 0..<copy.count)
+            encoded.resetBytes(in: 0..<encoded.count)
+        }
+        return Array("\(kind.comment)\n\(kind.label) ".utf8) + encoded + [0x0A]
     }
 
     /// Creates the file exclusively with mode 0600, writes, fsyncs the file and its directory.
-    static func write(path: String, kind: Kind, raw: [UInt8]) throws {
+    static func write(path: String, kind: Kind, raw: UnsafeRawBufferPointer) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
             let err = errno
@@ -219,7 +326,8 @@ enum KeyFile {
         }
         // The umask may have cleared bits; 0600 is what the file must have, exactly.
         if fchmod(fd, 0o600) != 0 { throw fail("chmod", errno) }
-        let bytes = Array(render(kind: kind, raw: raw).utf8)
+        var bytes = render(kind: kind, raw: raw)
+        defer { wipe(&bytes) }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -245,8 +353,22 @@ enum KeyFile {
     }
 }
 
-private func + (set: CharacterSet, extra: String) -> CharacterSet {
-    set.union(CharacterSet(charactersIn: extra))
+/// Whether `data` is UTF-8 text, without making a String of it.
+private func isUTF8(_ data: UnsafeRawBufferPointer) -> Bool {
+    var parser = Unicode.UTF8.ForwardParser()
+    var input = data.makeIterator()
+    while true {
+        switch parser.parseScalar(from: &input) {
+        case .valid: continue
+        case .emptyInput: return true
+        case .error: return false
+        }
+    }
+}
+
+/// Overwrites a buffer that held key material, before it is freed.
+private func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
 }
 
 // The POSIX calls, under names that KeyFile's own read/write do not shadow.

@@ -94,32 +94,56 @@ public func hmacSHA256(key: [UInt8], data: UnsafeRawBufferPointer) -> [UInt8] {
     // An empty HMAC key is the same as 64 zero bytes; pass a real pointer either way.
     let key = key.isEmpty ? [UInt8](repeating: 0, count: 32) : key
     return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-        var length: UInt32 = 0
-        let result = key.withUnsafeBytes { k in
-            HMAC(EVP_sha256(), k.baseAddress, Int32(k.count),
-                 data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
-                 out.baseAddress, &length)
-        }
-        if result == nil || length != 32 { opensslFailure("HMAC") }
+        key.withUnsafeBytes { hmacSHA256(key: $0, data: data, to: UnsafeMutableRawBufferPointer(out)) }
         count = 32
     }
+}
+
+/// A MAC keyed with key material (a stream's header key).
+func hmacSHA256(key: SecretBytes, data: UnsafeRawBufferPointer) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+        key.withUnsafeBytes { hmacSHA256(key: $0, data: data, to: UnsafeMutableRawBufferPointer(out)) }
+        count = 32
+    }
+}
+
+func hmacSHA256(key: SecretBytes, data: [UInt8]) -> [UInt8] {
+    data.withUnsafeBytes { hmacSHA256(key: key, data: $0) }
+}
+
+/// HMAC-SHA256 of `data` into the first 32 bytes of `out`; `key` must not be empty.
+private func hmacSHA256(key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, to out: UnsafeMutableRawBufferPointer) {
+    precondition(key.count > 0 && out.count >= 32)
+    var length: UInt32 = 0
+    let result = HMAC(EVP_sha256(), key.baseAddress, Int32(key.count),
+                      data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
+                      out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+    if result == nil || length != 32 { opensslFailure("HMAC") }
 }
 
 public func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
     data.withUnsafeBytes { hmacSHA256(key: key, data: $0) }
 }
 
+/// Every key HKDF takes in or gives out is key material, so it stays in SecretBytes.
 enum HKDF {
-    static func extract(salt: [UInt8], ikm: [UInt8]) -> [UInt8] {
-        hmacSHA256(key: salt, data: ikm)
+    static func extract(salt: [UInt8], ikm: SecretBytes) -> SecretBytes {
+        // An empty salt is the same as 32 zero bytes (RFC 5869); HMAC needs a real pointer.
+        let salt = salt.isEmpty ? [UInt8](repeating: 0, count: 32) : salt
+        return SecretBytes(count: 32) { out in
+            salt.withUnsafeBytes { s in ikm.withUnsafeBytes { hmacSHA256(key: s, data: $0, to: out) } }
+        }
     }
 
     /// HKDF-Expand for one 32-byte block: HMAC(prk, info || 0x01).
-    static func expand32(prk: [UInt8], info: String) -> [UInt8] {
-        hmacSHA256(key: prk, data: Array(info.utf8) + [1])
+    static func expand32(prk: SecretBytes, info: String) -> SecretBytes {
+        let input = Array(info.utf8) + [1]
+        return SecretBytes(count: 32) { out in
+            prk.withUnsafeBytes { p in input.withUnsafeBytes { hmacSHA256(key: p, data: $0, to: out) } }
+        }
     }
 
-    static func derive32(ikm: [UInt8], salt: [UInt8], info: String) -> [UInt8] {
+    static func derive32(ikm: SecretBytes, salt: [UInt8], info: String) -> SecretBytes {
         expand32(prk: extract(salt: salt, ikm: ikm), info: info)
     }
 }
@@ -127,15 +151,17 @@ enum HKDF {
 // MARK: X25519
 
 enum X25519 {
-    private static func privateKey(_ raw: [UInt8]) -> OpaquePointer {
-        let key = raw.withUnsafeBufferPointer {
-            EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nil, $0.baseAddress, 32)
+    /// OpenSSL keeps its own copy of the private key, and wipes it when the key is freed.
+    private static func privateKey(_ raw: SecretBytes) -> OpaquePointer {
+        precondition(raw.count == 32)
+        let key = raw.withUnsafeBytes {
+            EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nil, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), 32)
         }
         guard let key else { opensslFailure("EVP_PKEY_new_raw_private_key") }
         return key
     }
 
-    static func publicKey(ofPrivate raw: [UInt8]) -> [UInt8] {
+    static func publicKey(ofPrivate raw: SecretBytes) -> [UInt8] {
         let key = privateKey(raw)
         defer { EVP_PKEY_free(key) }
         var length = 32
@@ -145,7 +171,7 @@ enum X25519 {
     }
 
     /// The shared secret, or nil if the peer key is a low-order point (all-zero result).
-    static func sharedSecret(privateKey raw: [UInt8], peer: [UInt8]) -> [UInt8]? {
+    static func sharedSecret(privateKey raw: SecretBytes, peer: [UInt8]) -> SecretBytes? {
         let key = privateKey(raw)
         defer { EVP_PKEY_free(key) }
         let peerKey = peer.withUnsafeBufferPointer {
@@ -157,12 +183,17 @@ enum X25519 {
         defer { EVP_PKEY_CTX_free(ctx) }
         check(EVP_PKEY_derive_init(ctx), "EVP_PKEY_derive_init")
         guard EVP_PKEY_derive_set_peer(ctx, peerKey) == 1 else { ERR_clear_error(); return nil }
-        var length = 32
-        var out = [UInt8](repeating: 0, count: 32)
-        guard EVP_PKEY_derive(ctx, &out, &length) == 1, length == 32 else { ERR_clear_error(); return nil }
-        if out.allSatisfy({ $0 == 0 }) { return nil }
-        return out
+        var derived = true
+        let shared = SecretBytes(count: 32) { out in
+            var length = 32
+            derived = EVP_PKEY_derive(ctx, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) == 1 && length == 32
+        }
+        guard derived else { ERR_clear_error(); return nil }
+        if shared == zeroSecret { return nil }
+        return shared
     }
+
+    private static let zeroSecret = SecretBytes(copying: [UInt8](repeating: 0, count: 32))
 }
 
 // MARK: AES-256-GCM with a cached key schedule
@@ -178,16 +209,18 @@ final class AESGCM {
     /// A second context for copies of `ctx` (searching for a final chunk's end).
     private var scratch: OpaquePointer?
 
-    init(key: [UInt8], encrypting: Bool) {
+    /// The context holds the key schedule; OpenSSL wipes it when the context is freed.
+    init(key: SecretBytes, encrypting: Bool) {
         precondition(key.count == 32)
         guard let ctx = EVP_CIPHER_CTX_new() else { opensslFailure("EVP_CIPHER_CTX_new") }
         self.ctx = ctx
         self.encrypting = encrypting
-        key.withUnsafeBufferPointer { k in
+        key.withUnsafeBytes { raw in
+            let k = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
             if encrypting {
-                check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, k.baseAddress, nil), "EVP_EncryptInit_ex")
+                check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, k, nil), "EVP_EncryptInit_ex")
             } else {
-                check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, k.baseAddress, nil), "EVP_DecryptInit_ex")
+                check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, k, nil), "EVP_DecryptInit_ex")
             }
         }
     }
@@ -292,8 +325,8 @@ final class AESGCM {
         return ok
     }
 
-    /// One-shot seal: ciphertext || tag.
-    static func seal(key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: [UInt8]) -> [UInt8] {
+    /// One-shot seal of key material (a wrapped data key): ciphertext || tag.
+    static func seal(key: SecretBytes, nonce: [UInt8], aad: [UInt8], plaintext: SecretBytes) -> [UInt8] {
         let gcm = AESGCM(key: key, encrypting: true)
         return [UInt8](unsafeUninitializedCapacity: plaintext.count + tagSize) { out, count in
             nonce.withUnsafeBytes { n in
@@ -307,20 +340,18 @@ final class AESGCM {
         }
     }
 
-    /// One-shot open of ciphertext || tag; nil if it does not authenticate.
-    static func open(key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: [UInt8]) -> [UInt8]? {
-        guard sealed.count >= tagSize else { return nil }
+    /// One-shot open of ciphertext || tag into key material; nil if it does not authenticate
+    /// (then what was decrypted is wiped with the rest).
+    static func open(key: SecretBytes, nonce: [UInt8], aad: [UInt8], sealed: [UInt8]) -> SecretBytes? {
+        guard sealed.count > tagSize else { return nil }
         let gcm = AESGCM(key: key, encrypting: false)
         var ok = false
-        let plaintext = [UInt8](unsafeUninitializedCapacity: max(sealed.count - tagSize, 1)) { out, count in
+        let plaintext = SecretBytes(count: sealed.count - tagSize) { out in
             ok = nonce.withUnsafeBytes { n in
                 aad.withUnsafeBytes { a in
-                    sealed.withUnsafeBytes { s in
-                        gcm.open(nonce: n, aad: a, input: s, output: UnsafeMutableRawPointer(out.baseAddress!))
-                    }
+                    sealed.withUnsafeBytes { s in gcm.open(nonce: n, aad: a, input: s, output: out.baseAddress!) }
                 }
             }
-            count = sealed.count - tagSize
         }
         return ok ? plaintext : nil
     }

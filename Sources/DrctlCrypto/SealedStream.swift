@@ -25,8 +25,8 @@ enum SealedStreamFormat {
     static let chunkInfo = "drctl v1 chunk"
     static let headerInfo = "drctl v1 header"
 
-    static func keys(dataKey: DataKey, salt: [UInt8]) -> (chunk: [UInt8], header: [UInt8]) {
-        let prk = HKDF.extract(salt: salt, ikm: dataKey.rawBytes)
+    static func keys(dataKey: DataKey, salt: [UInt8]) -> (chunk: SecretBytes, header: SecretBytes) {
+        let prk = HKDF.extract(salt: salt, ikm: dataKey.secret)
         return (HKDF.expand32(prk: prk, info: chunkInfo), HKDF.expand32(prk: prk, info: headerInfo))
     }
 

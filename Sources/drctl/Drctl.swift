@@ -23,6 +23,7 @@ struct Drctl: AsyncParsableCommand {
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input
     /// (README, "Exit codes"), not 64.
     static func main() async {
+        CoreDumps.forbidUnlessAllowed()
         MallocSettings.apply()
         do {
             var command = try parseAsRoot()

@@ -19,8 +19,10 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue
     }
 
+    /// A key file made by hand, private (0600) as a secret key file must be.
     func write(_ text: String, to name: String) throws -> String {
         try text.write(toFile: path(name), atomically: false, encoding: .utf8)
+        #expect(chmod(path(name), 0o600) == 0)
         return path(name)
     }
 
@@ -34,7 +36,7 @@ import Testing
         try key.write(to: path("repo.key"))
         #expect(try mode(path("repo.key")) == 0o600)
         let loaded = try SecretKey.load(path: path("repo.key"))
-        #expect(loaded.keyID == key.keyID && loaded.bytes == key.bytes)
+        #expect(loaded.keyID == key.keyID && loaded.secret == key.secret)
         let text = try String(contentsOfFile: path("repo.key"), encoding: .utf8)
         #expect(text.hasPrefix("# drctl secret key"))
         #expect(text.contains("\ndrctl-secret-key-v1 "))
@@ -111,6 +113,41 @@ import Testing
         let raw = [UInt8](1...32)
         let text = "# made by hand\r\n\r\n# second comment\r\ndrctl-secret-key-v1 \(Data(raw).base64EncodedString())\r\n\r\n"
         let file = try write(text, to: "crlf.key")
-        #expect(try SecretKey.load(path: file).bytes == raw)
+        #expect(try SecretKey.load(path: file).secret == SecretBytes(copying: raw))
+    }
+
+    /// A secret key file others may read is refused, naming the file, its mode and the fix;
+    /// a public key file is no secret. A root-owned file may be read by its group (mode 0640 or
+    /// less), as PostgreSQL allows for its TLS key: that is how Kubernetes mounts a Secret when
+    /// the pod sets `fsGroup` (root:fsGroup, 0440 whatever `defaultMode` says).
+    @Test func aSecretKeyFileOthersMayReadIsRefused() throws {
+        let key = SecretKey.generate()
+        let file = path("repo.key")
+        try key.write(to: file)
+        try key.publicKey.write(to: path("repo.pub"))
+        for mode: mode_t in [0o644, 0o604, 0o660, 0o620, 0o606, 0o700 | 0o044] {
+            #expect(chmod(file, mode) == 0)
+            let error = #expect(throws: CryptoError.self) { try SecretKey.load(path: file) }
+            #expect(error?.code == .keyFileTooOpen, "mode \(String(mode, radix: 8))")
+            let message = error?.description ?? ""
+            #expect(message.contains(file) && message.contains("mode 0\(String(mode, radix: 8))")
+                    && message.contains("chmod 600 \(file)"), "\(message)")
+        }
+        for mode: mode_t in [0o600, 0o400] {
+            #expect(chmod(file, mode) == 0)
+            #expect(try SecretKey.load(path: file).keyID == key.keyID, "mode \(String(mode, radix: 8))")
+        }
+        #expect(chmod(path("repo.pub"), 0o644) == 0)
+        #expect(try PublicKey.load(path: path("repo.pub")).keyID == key.keyID)
+
+        // Group-readable: only when root owns the file (these tests run as root; chown needs it).
+        guard getuid() == 0 else { return }
+        for mode: mode_t in [0o640, 0o440] {
+            #expect(chmod(file, mode) == 0)
+            #expect(try SecretKey.load(path: file).keyID == key.keyID, "root-owned, mode \(String(mode, radix: 8))")
+        }
+        #expect(chown(file, 10001, 10001) == 0)
+        let error = #expect(throws: CryptoError.self) { try SecretKey.load(path: file) }
+        #expect(error?.code == .keyFileTooOpen && error?.description.contains("mode 0440") == true, "\(String(describing: error))")
     }
 }

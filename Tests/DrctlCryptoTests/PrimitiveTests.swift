@@ -20,8 +20,8 @@ import Testing
         // RFC 5869, A.1 (first 32 of the 42 output bytes).
         let ikm = [UInt8](repeating: 0x0b, count: 22)
         let salt = Array(UInt8(0x00)...UInt8(0x0c))
-        let prk = HKDF.extract(salt: salt, ikm: ikm)
-        #expect(hex(prk) == "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
+        let prk = HKDF.extract(salt: salt, ikm: SecretBytes(copying: ikm))
+        #expect(prk.withUnsafeBytes { hex($0) } == "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
         let okm = hmacSHA256(key: prk, data: Array(UInt8(0xf0)...UInt8(0xf9)) + [1])
         #expect(hex(okm) == "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf")
     }

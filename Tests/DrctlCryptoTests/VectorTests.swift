@@ -60,8 +60,11 @@ import Testing
         #expect(hex(Self.secret.publicKey.rawBytes) == "07a37cbc142093c8b755dc1b10e86cb426374ad16aa853ed0bdfc0b2b86d1c7c")
         #expect(Self.secret.keyID == "aac74efcecae403d")
         #expect(Self.secret.publicKey.keyID == "aac74efcecae403d")
-        #expect(KeyFile.render(kind: .secret, raw: Self.secret.bytes).hasSuffix("\ndrctl-secret-key-v1 AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"))
-        #expect(KeyFile.render(kind: .public, raw: Self.secret.publicKey.rawBytes).hasSuffix("\ndrctl-public-key-v1 B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=\n"))
+        func render(_ kind: KeyFile.Kind, _ raw: SecretBytes) -> String {
+            String(decoding: raw.withUnsafeBytes { KeyFile.render(kind: kind, raw: $0) }, as: UTF8.self)
+        }
+        #expect(render(.secret, Self.secret.secret).hasSuffix("\ndrctl-secret-key-v1 AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"))
+        #expect(render(.public, SecretBytes(copying: Self.secret.publicKey.rawBytes)).hasSuffix("\ndrctl-public-key-v1 B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=\n"))
     }
 
     static let wrappedKey = try! DataKey(rawBytes: Array(0xa0...0xbf))

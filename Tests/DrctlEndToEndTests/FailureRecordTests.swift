@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import DrctlCrypto
 import DrctlTestSupport
 
 /// Every failed run leaves a trace monitoring sees, whatever the kind and whatever the stage
@@ -161,6 +162,34 @@ import DrctlTestSupport
         }
         let result = try fixture.run(["backup"], environment: environment)
         try FailureTrace.expectFailedBackup(result, fixture.sandbox, target: "files", textfiles: fixture.textfiles, error: expected)
+    }
+
+    /// A program's stderr can hold connection strings, passwords, data: the failure record, in
+    /// the repository for ever, keeps only the first line of the error, cut at 200 characters,
+    /// and the SHA-256 of the whole message, which the local log line shows in full (issue #22).
+    @Test func aProgramsStderrIsKeptOnlyToItsFirstLineInTheRecord() throws {
+        let firstLine = "dump-tool: cannot connect " + String(repeating: "=", count: 200) + " password=BEYOND-THE-BOUND"
+        let secondLine = "dump-tool: DSN postgres://admin:SECOND-LINE-SECRET@db.internal/prod"
+        let fixture = try Fixture(rawTarget: Self.commandTarget(["echo", "hello"]))
+        try fixture.goodBackup()
+        try fixture.write(rawTarget: Self.commandTarget(["sh", "-c", "echo 'some data'; printf '%s\\n%s\\n' '\(firstLine)' '\(secondLine)' >&2; exit 3"]))
+        let result = try fixture.run(["backup"])
+        let record = try FailureTrace.onlyRecord(of: result, fixture.sandbox, target: "files", folder: "failures", status: 1,
+                                                 sourceLocation: #_sourceLocation)
+        let error = try #require(record["error"] as? String)
+        #expect(error.contains("dump-tool: cannot connect ==") && error.count <= 200 && error.hasSuffix("…"), "\(error)")
+        let stored = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+        #expect(!stored.contains("BEYOND-THE-BOUND") && !stored.contains("SECOND-LINE-SECRET") && !error.contains("\n"), "\(stored)")
+
+        // The log line has the whole message, and the record its digest.
+        let logged = try #require(FailureTrace.jsonLines(result.stderr).first { $0["msg"] as? String == "backup failed" })
+        let full = try #require(logged["error"] as? String)
+        #expect(full.contains("BEYOND-THE-BOUND") && full.contains("SECOND-LINE-SECRET"), "\(full)")
+        #expect(record["error_sha256"] as? String == hex(sha256(Array(full.utf8))), "\(record)")
+
+        let check = try fixture.sandbox.drctl(["check"])
+        #expect(check.stdout.contains("WARNING: the last backup run failed") && check.stdout.contains("dump-tool: cannot connect")
+                && !check.stdout.contains("SECOND-LINE-SECRET") && !check.stdout.contains("BEYOND-THE-BOUND"), "\(check)")
     }
 
     /// The public key the backup encrypts to is not a key: a key problem (exit 4), recorded all

@@ -21,6 +21,10 @@ public enum GlibcSymbols {
     /// `memfd_create(name, flags)` (glibc 2.27): a file that lives only in memory; a descriptor, or -1.
     public static let memfdCreate: (@convention(c) (UnsafePointer<CChar>, UInt32) -> Int32)? = symbol("memfd_create")
 
+    /// `prctl(option, arg2, arg3, arg4, arg5)`: variadic in C, called with all five arguments
+    /// (integers, passed the same way either way on Linux's ABIs); 0 on success for the options used.
+    public static let prctl: (@convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32)? = symbol("prctl")
+
     private static func symbol<Function>(_ name: String) -> Function? {
         dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: Function.self) }
     }

@@ -1,3 +1,4 @@
+import DrctlCrypto
 import Foundation
 
 /// A backup that did not commit: no manifest exists for it, so without this record the
@@ -17,11 +18,21 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     public var tool: ToolInfo
     public var startedAt: Date
     public var finishedAt: Date
-    /// The message the operator saw.
+    /// The first line of the message the operator saw, at most `errorLimit` characters: the
+    /// message quotes a program's stderr, which may hold connection strings, passwords or data,
+    /// and the record is kept for as long as the repository. Records written before issue #22
+    /// hold the whole message.
     public var error: String
+    /// SHA-256 (hex) of the whole message, which drctl's log shows (its `backup failed` line), so
+    /// the two can be matched; nil in records written before issue #22.
+    public var errorSHA256: String?
     /// The regions that were still taking part when the run failed.
     public var regions: [String]
 
+    /// Characters `error` keeps, the `…` that marks a cut included.
+    public static let errorLimit = 200
+
+    /// - Parameter error: the whole message; the record keeps its first line and its digest.
     public init(runID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date, finishedAt: Date,
                 error: String, regions: [String]) {
         self.runID = runID
@@ -30,12 +41,23 @@ public struct FailureRecord: Codable, Sendable, Equatable {
         self.tool = tool
         self.startedAt = startedAt
         self.finishedAt = finishedAt
-        self.error = error
+        self.error = Self.firstLine(of: error)
+        errorSHA256 = hex(sha256(Array(error.utf8)))
         self.regions = regions
+    }
+
+    /// The first line of `message`, cut to `errorLimit` characters; `…` ends it when anything
+    /// was left out.
+    static func firstLine(of message: String) -> String {
+        let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = trimmed.prefix { !$0.isNewline }
+        let kept = line.count > errorLimit || (line.count == errorLimit && line.endIndex < trimmed.endIndex)
+            ? line.prefix(errorLimit - 1) : line
+        return kept.endIndex < trimmed.endIndex ? kept.trimmingCharacters(in: .whitespaces) + "…" : String(kept)
     }
 
     enum CodingKeys: String, CodingKey {
         case format, version, target, kind, tool, error, regions
-        case runID = "run_id", startedAt = "started_at", finishedAt = "finished_at"
+        case runID = "run_id", startedAt = "started_at", finishedAt = "finished_at", errorSHA256 = "error_sha256"
     }
 }

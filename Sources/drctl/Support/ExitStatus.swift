@@ -63,7 +63,7 @@ extension ExitStatus {
     /// Key files and wrong keys are key problems; everything about stored bytes is integrity.
     static func of(_ code: CryptoError.Code) -> ExitStatus {
         switch code {
-        case .keyFileMissing, .keyFileUnreadable, .secretKeyGivenForPublic, .publicKeyGivenForSecret,
+        case .keyFileMissing, .keyFileUnreadable, .keyFileTooOpen, .secretKeyGivenForPublic, .publicKeyGivenForSecret,
              .malformedKeyFile, .invalidKeyLength, .invalidPublicKey, .wrongKey:
             return .key
         case .keyFileExists, .keyFileWriteFailed:

@@ -25,12 +25,15 @@ enum Drctl {
 
     /// Runs drctl with `arguments`; returns its exit status and outputs.
     ///
-    /// drctl may dump core (the shell lifts the limit for it alone, then execs it), and a run
-    /// that crashed carries the core's backtrace in its stderr: a crash seen once in CI, after
-    /// drctl's work was done, left nothing else to go on.
+    /// drctl may dump core (the shell lifts the limit for it alone, then execs it, and
+    /// `DRCTL_ALLOW_CORE_DUMPS=1` keeps drctl from forbidding it), and a run that crashed
+    /// carries the core's backtrace in its stderr: a crash seen once in CI, after drctl's work
+    /// was done, left nothing else to go on. `allowCoreDumps: false` runs drctl as operators do.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], allowCoreDumps: Bool = true) throws -> Result {
         let started = Date()
+        var environment = environment
+        if environment["DRCTL_ALLOW_CORE_DUMPS"] == nil { environment["DRCTL_ALLOW_CORE_DUMPS"] = allowCoreDumps ? "1" : "" }
         let result = try Command.run(["/bin/sh", "-c", "ulimit -c unlimited 2>/dev/null; exec \"$0\" \"$@\"", binary] + arguments,
                                      environment: environment)
         guard crashSignals.contains(result.status - 128) else { return result }

@@ -53,19 +53,19 @@ public struct AuthenticatedBytes: Sendable, Equatable {
 
     /// The manifest MAC's key: derived from the backup's data key, so only a holder of the
     /// secret key (which unwraps it) can make or check the MAC.
-    public static func manifestMACKey(_ dataKey: DataKey) -> [UInt8] {
-        HKDF.derive32(ikm: dataKey.rawBytes, salt: [], info: "drctl v2 manifest mac")
+    public static func manifestMACKey(_ dataKey: DataKey) -> SecretBytes {
+        HKDF.derive32(ikm: dataKey.secret, salt: [], info: "drctl v2 manifest mac")
     }
 
     /// HMAC-SHA256 of the context and the zeroed bytes, as the manifest carries it.
-    public func manifestMAC(key: [UInt8], repositoryID: String, target: String, backupID: String) -> String {
+    public func manifestMAC(key: SecretBytes, repositoryID: String, target: String, backupID: String) -> String {
         hex(hmacSHA256(key: key, data: signedMessage(kind: "manifest", repositoryID: repositoryID, target: target, id: backupID)))
     }
 
     /// The seed of the repository's signing key in symmetric mode: derived from the secret key
     /// by its own HKDF label (the 32 bytes themselves stay the X25519 private key).
-    public static func signingSeed(of key: SecretKey) -> [UInt8] {
-        HKDF.derive32(ikm: key.bytes, salt: [], info: "drctl v2 signing key")
+    public static func signingSeed(of key: SecretKey) -> SecretBytes {
+        HKDF.derive32(ikm: key.secret, salt: [], info: "drctl v2 signing key")
     }
 
     /// A signing key's id: `hex(SHA-256("drctl signer id v2" || public key)[0..<8])`.

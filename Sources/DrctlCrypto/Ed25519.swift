@@ -8,17 +8,17 @@ public enum Ed25519 {
     public static let publicKeySize = 32
     public static let signatureSize = 64
 
-    private static func privateKey(_ seed: [UInt8]) -> OpaquePointer {
+    private static func privateKey(_ seed: SecretBytes) -> OpaquePointer {
         precondition(seed.count == seedSize, "an Ed25519 seed is 32 bytes")
-        let key = seed.withUnsafeBufferPointer {
-            EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, seedSize)
+        let key = seed.withUnsafeBytes {
+            EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), seedSize)
         }
         guard let key else { opensslFailure("EVP_PKEY_new_raw_private_key(ED25519)") }
         return key
     }
 
-    /// The public key of a 32-byte seed (the RFC's "secret key").
-    public static func publicKey(seed: [UInt8]) -> [UInt8] {
+    /// The public key of a 32-byte seed (the RFC's "secret key"), held in wiped storage.
+    public static func publicKey(seed: SecretBytes) -> [UInt8] {
         let key = privateKey(seed)
         defer { EVP_PKEY_free(key) }
         var length = publicKeySize
@@ -29,7 +29,7 @@ public enum Ed25519 {
 
     /// The 64-byte signature of `message` (deterministic: the same seed and message give the
     /// same signature).
-    public static func sign(_ message: [UInt8], seed: [UInt8]) -> [UInt8] {
+    public static func sign(_ message: [UInt8], seed: SecretBytes) -> [UInt8] {
         let key = privateKey(seed)
         defer { EVP_PKEY_free(key) }
         guard let context = EVP_MD_CTX_new() else { opensslFailure("EVP_MD_CTX_new") }

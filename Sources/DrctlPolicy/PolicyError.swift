@@ -10,12 +10,14 @@ public struct PolicyProblem: Sendable, Equatable, CustomStringConvertible {
     public var keyPath: String
     public var message: String
 
+    /// `file`, `keyPath` and `message` are kept with their control characters escaped
+    /// (`EchoedText`): they echo what the file holds.
     public init(file: String, line: Int, column: Int, keyPath: String, message: String) {
-        self.file = file
+        self.file = EchoedText.escaped(file)
         self.line = line
         self.column = column
-        self.keyPath = keyPath
-        self.message = message
+        self.keyPath = EchoedText.escaped(keyPath)
+        self.message = EchoedText.escaped(message)
     }
 
     /// `FILE:LINE:COLUMN: KEY.PATH: message` (parts that are unknown are left out).

@@ -16,11 +16,7 @@ public enum PolicyLoader {
             throw PolicyError(problems: [PolicyProblem(file: path, line: 0, column: 0, keyPath: "",
                                                        message: "cannot read policy \(path): \(error.reason)")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PolicyError(problems: [PolicyProblem(file: path, line: 0, column: 0, keyPath: "",
-                                                       message: "cannot read policy \(path): not UTF-8 text")])
-        }
-        return try load(yaml: text, sourcePath: path)
+        return try load(yaml: PolicyEncoding.text(of: data, file: path), sourcePath: path)
     }
 
     /// Loads a policy from text. `sourcePath` names it in problems, and relative paths inside it are

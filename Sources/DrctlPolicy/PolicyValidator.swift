@@ -227,6 +227,10 @@ final class PolicyValidator {
             report(node, path, "expected an http:// or https:// URL\(what.isEmpty ? "" : " of \(what)"), got \"\(text)\"")
             return nil
         }
+        if let problem = HTTPURLText.problem(text) {
+            report(node, path, "invalid URL\(what.isEmpty ? "" : " of \(what)") \"\(text)\": \(problem)")
+            return nil
+        }
         return text
     }
 
@@ -485,9 +489,13 @@ final class PolicyValidator {
         }
         settings.endpoint = take("endpoint") { node, path in
             guard let text = string(node, path) else { return nil }
-            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = url.host, !host.isEmpty else {
+            let scheme = text.range(of: "://").map { text[..<$0.lowerBound].lowercased() }
+            guard scheme == "http" || scheme == "https" else {
                 report(node, path, "invalid endpoint \"\(text)\": expected an http:// or https:// URL")
+                return nil
+            }
+            if let problem = HTTPURLText.problem(text) {
+                report(node, path, "invalid endpoint \"\(text)\": \(problem)")
                 return nil
             }
             return text

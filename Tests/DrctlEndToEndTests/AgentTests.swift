@@ -62,6 +62,8 @@ import Testing
         #expect(metrics.contains("drctl_backup_last_success_timestamp_seconds{target=\"fast\"}"), "\(metrics)")
         #expect(metrics.contains("drctl_objective_rpo_seconds{target=\"fast\"} 5400"), "\(metrics)")
         #expect(metrics.contains("drctl_backup_total{target=\"fast\",result=\"complete\"} 1"), "\(metrics)")
+        // The region the agent's backup used, as one-shot runs and pushes show it (DrctlRegionDown).
+        #expect(metrics.contains("drctl_region_up{target=\"fast\",region=\"local\"} 1"), "\(metrics)")
 
         // The slow backup is mid-stream: SIGTERM aborts it and the agent exits 0.
         #expect(eventually(within: 20) { !sandbox.files(under: "\(sandbox.repository)/data/slow").isEmpty }, "\(stderr)")

@@ -103,7 +103,8 @@ import DrctlTestSupport
         #expect((missedRecord["objectives"] as? [String: Any])?["rto_seconds"] as? Double == 1)
         // ... and in the metrics: the last RTO over the objective, the drill counted as objectives_missed.
         let metrics = parseExposition(try String(contentsOfFile: "\(fixture.textfiles)/drctl_db_drill.prom", encoding: .utf8))
-        #expect(metrics["drctl_objective_rto_seconds{target=\"db\"}"] == 1, "\(metrics)")
+        let objectives = parseExposition(try String(contentsOfFile: "\(fixture.textfiles)/drctl_db_objectives.prom", encoding: .utf8))
+        #expect(objectives["drctl_objective_rto_seconds{target=\"db\"}"] == 1, "\(objectives)")
         #expect((metrics["drctl_drill_last_rto_seconds{target=\"db\"}"] ?? 0) > 1)
         #expect(metrics["drctl_drill_total{target=\"db\",result=\"objectives_missed\"}"] == 1)
         #expect(metrics["drctl_drill_total{target=\"db\",result=\"passed\"}"] == 1)

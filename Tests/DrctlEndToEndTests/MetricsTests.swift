@@ -55,6 +55,63 @@ import DrctlSources
         #expect(drillPush.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
     }
 
+    /// Every output that carries a backup's last success carries the objectives it is judged
+    /// against (a host that never drills still gets DrctlBackupMissed on its RPO), and the health
+    /// of each region the backup used (DrctlRegionDown). A textfile directory never holds one
+    /// series twice: node_exporter would refuse it.
+    @Test func aBackupCarriesItsObjectivesAndRegionHealth() throws {
+        let sandbox = try Sandbox()
+        let gateway = try HTTPReceiver()
+        let textfiles = "\(sandbox.root)/textfiles"
+        let away = "\(sandbox.root)/eu-west"
+        try FileManager.default.createDirectory(atPath: textfiles, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: away, contents: Data("a file, not a region".utf8))
+        try sandbox.writePolicy(targets: [("files", ["echo", "x"])], regions: [("local", sandbox.repository), ("eu-west", away)],
+                                rawTargets: """
+            metrics:
+              textfile: \(textfiles)
+              pushgateway: \(gateway.url)
+            """)
+        var policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        policy = policy.replacingOccurrences(of: "    kind: command\n", with: "    kind: command\n    objectives: {rpo: 1h, rto: 10m}\n")
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let backup = try sandbox.drctl(["backup"])
+        #expect(backup.status == 0, "\(backup)")
+        func written() throws -> [String: Double] {
+            var all: [String: Double] = [:]
+            for file in try FileManager.default.contentsOfDirectory(atPath: textfiles) where file.hasSuffix(".prom") {
+                let samples = parseExposition(try String(contentsOfFile: "\(textfiles)/\(file)", encoding: .utf8))
+                #expect(Set(samples.keys).isDisjoint(with: all.keys), "\(file) repeats a series: \(samples)")
+                all.merge(samples) { first, _ in first }
+            }
+            return all
+        }
+        var textfile = try written()
+        let push = parseExposition(try #require(gateway.requests.last { $0.path == "/metrics/job/drctl_backup/target/files" }).body)
+        for output in [textfile, push] {
+            #expect(output["drctl_backup_last_success_timestamp_seconds{target=\"files\"}"] != nil, "\(output)")
+            #expect(output["drctl_objective_rpo_seconds{target=\"files\"}"] == 3600, "\(output)")
+            #expect(output["drctl_objective_rto_seconds{target=\"files\"}"] == 600, "\(output)")
+            #expect(output["drctl_region_up{target=\"files\",region=\"local\"}"] == 1, "\(output)")
+            #expect(output["drctl_region_up{target=\"files\",region=\"eu-west\"}"] == 0, "\(output)")
+        }
+
+        // A failed run still says which regions it could use; a drill beside it repeats no series.
+        try FileManager.default.removeItem(atPath: away)
+        try FileManager.default.createDirectory(atPath: away, withIntermediateDirectories: true)
+        let drill = try sandbox.drctl(["drill", "--scratch-dir", "\(sandbox.root)/scratch"])
+        #expect(drill.status == 0, "\(drill)")
+        policy = policy.replacingOccurrences(of: "[\"echo\", \"x\"]", with: "[\"false\"]")
+        try policy.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        #expect(try sandbox.drctl(["backup"]).status != 0)
+        textfile = try written()
+        #expect(textfile["drctl_backup_total{target=\"files\",result=\"failed\"}"] == 1, "\(textfile)")
+        #expect(textfile["drctl_region_up{target=\"files\",region=\"local\"}"] == 1, "\(textfile)")
+        #expect(textfile["drctl_region_up{target=\"files\",region=\"eu-west\"}"] == 1, "\(textfile)")
+        #expect(textfile["drctl_objective_rpo_seconds{target=\"files\"}"] == 3600, "\(textfile)")
+        #expect(textfile["drctl_drill_total{target=\"files\",result=\"passed\"}"] == 1, "\(textfile)")
+    }
+
     @Test func unreachablePushgatewayNeverFailsTheRun() throws {
         let sandbox = try Sandbox()
         let port = try LoopbackPort.free()

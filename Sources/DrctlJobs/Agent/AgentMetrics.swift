@@ -23,9 +23,7 @@ public final class AgentMetrics: Sendable {
         self.started = started
         for target in policy.targets {
             update(target: target.name, families: [BackupMetrics.lastSuccess(target: target.name, at: lastBackupSuccess[target.name])]
-                + DrillMetrics.objectives(target: target.name,
-                                          rpo: target.objectives?.rpo.map { Double(PolicyDuration.seconds($0)) },
-                                          rto: target.objectives?.rto.map { Double(PolicyDuration.seconds($0)) }))
+                + ObjectiveMetrics.families(of: target))
         }
     }
 

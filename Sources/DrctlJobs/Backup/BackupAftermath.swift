@@ -17,8 +17,10 @@ public enum BackupAftermath {
     public static func report(policy: Policy, target: String, manifest: BackupManifest?, error: Error?, startedAt: Date,
                               served: Bool = false, logger: Logger) async -> [MetricFamily] {
         guard served || policy.metrics != nil || !policy.notifications.isEmpty else { return [] }
+        guard let targetPolicy = policy.target(named: target) else { return [] }
         let history = await BackupHistory.read(policy.repository, target: target, logger: logger)
-        let families = MetricsPublisher.backupFamilies(target: target, manifest: manifest, startedAt: startedAt,
+        let families = MetricsPublisher.backupFamilies(target: targetPolicy, regions: policy.repository.regions.map(\.name),
+                                                       manifest: manifest, startedAt: startedAt,
                                                        durationSeconds: Date().timeIntervalSince(startedAt), history: history)
         await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "backup", target: target)
         await Notifier(channels: policy.notifications, logger: logger).backupFinished(

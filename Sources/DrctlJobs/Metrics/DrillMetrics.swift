@@ -31,15 +31,6 @@ public struct DrillMetrics: Sendable {
                              .init(labels: target + [("result", result.rawValue)],
                                    value: Double(all.values.filter { $0.result == result }.count))
                          }),
-        ] + Self.objectives(target: record.target, rpo: record.objectives.rpoSeconds, rto: record.objectives.rtoSeconds)
-    }
-
-    /// `drctl_objective_rpo_seconds` and `drctl_objective_rto_seconds` of one target (a family
-    /// without a value has no sample).
-    public static func objectives(target: String, rpo: Double?, rto: Double?) -> [MetricFamily] {
-        [("drctl_objective_rpo_seconds", "The target's recovery point objective.", rpo),
-         ("drctl_objective_rto_seconds", "The target's recovery time objective.", rto)].map { name, help, value in
-            MetricFamily(name, .gauge, help: help, samples: value.map { [.init(labels: [("target", target)], value: $0)] } ?? [])
-        }
+        ] + ObjectiveMetrics.families(target: record.target, rpo: record.objectives.rpoSeconds, rto: record.objectives.rtoSeconds)
     }
 }

@@ -14,14 +14,21 @@ public struct MetricsPublisher: Sendable {
         self.logger = logger
     }
 
+    /// The objectives among `families` go to a textfile of their own (`ObjectiveMetrics`);
+    /// a push carries everything in the command's group.
     public func publish(_ families: [MetricFamily], command: String, target: String) async {
         guard let policy else { return }
         let text = TextExposition.render(families)
+        let objectives = families.filter { ObjectiveMetrics.names.contains($0.name) }
+        let files = [(command, TextExposition.render(families.filter { !ObjectiveMetrics.names.contains($0.name) }))]
+            + (objectives.isEmpty ? [] : [(ObjectiveMetrics.textfileCommand, TextExposition.render(objectives))])
         let logger = self.logger
         _ = try? await OffPool.run {
             if let directory = policy.textfileDirectory {
                 do {
-                    try TextfileWriter(directory: directory).write(text, command: command, target: target)
+                    for (command, text) in files {
+                        try TextfileWriter(directory: directory).write(text, command: command, target: target)
+                    }
                 } catch {
                     logger.warning("metrics not written", metadata: ["error": "\(error)"])
                 }
@@ -52,10 +59,14 @@ extension MetricsPublisher {
         return DrillMetrics(record: record, history: history).families
     }
 
-    /// The families of a backup run (the agent serves them on /metrics too).
-    public static func backupFamilies(target: String, manifest: BackupManifest?, startedAt: Date, durationSeconds: Double,
-                                      history: BackupHistory?) -> [MetricFamily] {
-        BackupMetrics(target: target, manifest: manifest, durationSeconds: durationSeconds, runStartedAt: startedAt,
-                      manifests: history?.manifests ?? [], failures: history?.failures ?? []).families
+    /// The families of a backup run (the agent serves them on /metrics too), with the
+    /// target's objectives. Without a history (the repository could not be opened) no region
+    /// counts as usable.
+    public static func backupFamilies(target: TargetPolicy, regions: [String], manifest: BackupManifest?, startedAt: Date,
+                                      durationSeconds: Double, history: BackupHistory?) -> [MetricFamily] {
+        BackupMetrics(target: target.name, manifest: manifest, durationSeconds: durationSeconds, runStartedAt: startedAt,
+                      manifests: history?.manifests ?? [], failures: history?.failures ?? [],
+                      regions: regions, unreadableRegions: history?.unreadableRegions ?? Set(regions)).families
+            + ObjectiveMetrics.families(of: target)
     }
 }

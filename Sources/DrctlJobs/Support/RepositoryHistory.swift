@@ -14,6 +14,12 @@ enum RepositoryHistory {
     }
 
     static func records<R: RepositoryRecord>(_ type: R.Type, _ repository: Repository, target: String, logger: Logger) -> [R] {
+        listing(R.self, repository, target: target, logger: logger).records
+    }
+
+    /// The records, and the regions whose records could not be listed.
+    static func listing<R: RepositoryRecord>(_ type: R.Type, _ repository: Repository, target: String,
+                                             logger: Logger) -> (records: [R], unreadable: Set<String>) {
         let merged = repository.mergedRecords(R.self, target: target)
         for (region, error) in merged.unreadable {
             warnUnreadable(region, error, what: R.formatName, target: target, logger: logger)
@@ -21,7 +27,7 @@ enum RepositoryHistory {
         for error in merged.refused {
             logger.warning("record refused: left out of the history", metadata: ["target": "\(target)", "error": "\(error)"])
         }
-        return merged.records
+        return (merged.records, Set(merged.unreadable.map(\.region)))
     }
 
     private static func warnUnreadable(_ region: String, _ error: Error, what: String, target: String, logger: Logger) {
@@ -36,14 +42,17 @@ enum RepositoryHistory {
 public struct BackupHistory: Sendable {
     public var manifests: [BackupManifest]
     public var failures: [FailureRecord]
+    /// Regions that could not be listed when the history was read.
+    public var unreadableRegions: Set<String>
 
     /// nil, with a warning naming the cause, when the repository cannot be read.
     public static func read(_ policy: RepositoryPolicy, target: String, logger: Logger) async -> BackupHistory? {
         do {
             return try await OffPool.run {
                 let repository = try Repository(policy: policy)
+                let failures = RepositoryHistory.listing(FailureRecord.self, repository, target: target, logger: logger)
                 return BackupHistory(manifests: RepositoryHistory.manifests(repository, target: target, logger: logger),
-                                     failures: RepositoryHistory.records(FailureRecord.self, repository, target: target, logger: logger))
+                                     failures: failures.records, unreadableRegions: failures.unreadable)
             }
         } catch {
             logger.warning("repository history unreadable: metrics and notifications of this run may be incomplete",

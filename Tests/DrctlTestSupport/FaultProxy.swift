@@ -22,6 +22,7 @@
 /// `<ChecksumSHA256>`, gets 400 InvalidArgument "Unsupported header ... received for this API call."
 /// `GET /__stats` returns "requests faults most-parts-at-once checksums-verified". With `holdParts`, every UploadPart
 /// is held that many seconds before it is relayed (to see parts in flight together).
+/// `GET /__requests` returns every request relayed so far, one `METHOD /path?query` a line.
 public final class FaultProxy: Sendable {
     private let server: LoopbackScript
     public var port: Int { server.port }
@@ -31,7 +32,7 @@ import base64, hashlib, json, os, socket, struct, sys, threading, time
 import random
 upstream = int(sys.argv[1]); every = int(sys.argv[2]); faults = json.loads(sys.argv[3])
 rates = json.loads(os.environ.get("FAULT_RATES", "{}")); draw = random.Random(int(os.environ.get("FAULT_SEED", "0")))
-state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0}; lock = threading.Lock()
+state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0, "log": []}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
 refuse_checksums = os.environ.get("REFUSE_CHECKSUMS") == "1"
 
@@ -69,6 +70,8 @@ class Relay(BaseHTTPRequestHandler):
     def relay(self):
         if self.path == "/__stats":
             return send_text(self, "%d %d %d %d" % (state["n"], state["faults"], state["most"], state["verified"]))
+        if self.path == "/__requests":
+            with lock: return send_text(self, "\n".join(state["log"]))
         data = request_body(self)
         if refuse_checksums:
             names = [k for k in self.headers.keys() if k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))]
@@ -77,6 +80,7 @@ class Relay(BaseHTTPRequestHandler):
                 return self.answer(400, xml("InvalidArgument", "Unsupported header '%s' received for this API call." % header))
         with lock:
             state["n"] += 1
+            state["log"].append(self.command + " " + self.path)
             fault = None
             if rates:
                 x = draw.random()
@@ -141,5 +145,10 @@ serve(Relay)
         let numbers = text.split(separator: " ").compactMap { Int($0) }
         guard numbers.count == 4 else { throw TestFailure("fault proxy stats: '\(text)'") }
         return (numbers[0], numbers[1], numbers[2], numbers[3])
+    }
+
+    /// Every request relayed so far, oldest first: `METHOD /path?query`.
+    public func requests() throws -> [String] {
+        try server.get("/__requests").split(separator: "\n").map(String.init)
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import DrctlPolicy
 import DrctlStorage
 
@@ -15,6 +16,8 @@ extension Repository {
                 store.additionalChecksums = region.s3?.checksums ?? true
                 return Region(name: region.name, store: store, timeout: region.timeout)
             }
+        }, cache: ObjectCache.defaultDirectory().map { directory in
+            ObjectCache(directory: directory) { Logger(label: "drctl").warning("\($0)") }
         })
     }
 

@@ -62,10 +62,11 @@ extension Repository {
         -> (records: [R], refused: [RepositoryError]) {
         var records: [R] = []
         var refused: [RepositoryError] = []
-        for object in try region.store.list(prefix: RepositoryLayout.recordsPrefix(R.self, target: target))
-            where object.key.hasSuffix(".json") {
+        let prefix = RepositoryLayout.recordsPrefix(R.self, target: target)
+        let listed = try region.store.list(prefix: prefix).filter { $0.key.hasSuffix(".json") }
+        for (object, read) in zip(listed, readListed(listed, under: prefix, in: region, limit: Self.recordLimit)) {
             do {
-                records.append(try record(R.self, at: object.key, in: region))
+                records.append(try record(R.self, decoding: try read.get(), at: object.key, in: region))
             } catch let error as RepositoryError {
                 guard case .refused = error else { throw error }
                 refused.append(error)
@@ -96,8 +97,14 @@ extension Repository {
         return merged
     }
 
+    static let recordLimit: UInt64 = 4 << 20
+
     public func record<R: RepositoryRecord>(_ type: R.Type, at key: String, in region: Region) throws -> R {
-        let bytes = try region.store.get(key, limit: 4 << 20)
+        try record(R.self, decoding: try region.store.get(key, limit: Self.recordLimit), at: key, in: region)
+    }
+
+    /// The record `bytes` read from `key`, checked as `record(_:at:in:)` does.
+    func record<R: RepositoryRecord>(_ type: R.Type, decoding bytes: [UInt8], at key: String, in region: Region) throws -> R {
         let record: R
         do {
             record = try ManifestCoding.decoder.decode(R.self, from: Data(bytes))

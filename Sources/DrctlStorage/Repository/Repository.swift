@@ -1,12 +1,16 @@
 import Foundation
 
 /// The backups of one policy across its regions. Reads need no local state: everything is
-/// found by listing the regions (docs/FORMAT.md, "Layout").
+/// found by listing the regions (docs/FORMAT.md, "Layout"). The manifests and records read may
+/// be kept in `cache`, which only saves reading them again.
 public struct Repository: Sendable {
     public let regions: [Region]
+    /// Where manifests and records read from S3 are kept; nil: every read goes to the store.
+    public let cache: ObjectCache?
 
-    public init(regions: [Region]) {
+    public init(regions: [Region], cache: ObjectCache? = nil) {
         self.regions = regions
+        self.cache = cache
     }
 
     public func region(named name: String) -> Region? {
@@ -54,15 +58,35 @@ public struct Repository: Sendable {
     public func manifests(in region: Region, target: String? = nil) throws -> RegionManifests {
         let prefix = target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/"
         var found = RegionManifests()
-        for object in try region.store.list(prefix: prefix) where object.key.hasSuffix(".json") {
+        let listed = try region.store.list(prefix: prefix).filter { $0.key.hasSuffix(".json") }
+        for (object, read) in zip(listed, readListed(listed, under: prefix, in: region)) {
             do {
-                found.manifests.append(try manifest(at: object.key, in: region))
+                found.manifests.append(try manifest(decoding: try read.get(), at: object.key, in: region))
             } catch {
                 found.unreadable.append(UnreadableManifest(key: object.key, region: region.name, error: error))
             }
         }
         found.manifests.sort { ($0.target, $0.backupID) < ($1.target, $1.backupID) }
         return found
+    }
+
+    /// The bytes of objects a listing of `prefix` just returned, in its order: from the cache
+    /// where it holds them, else read (`BoundedReads.perRegion` at a time) and kept. Entries for
+    /// objects the listing no longer shows are dropped.
+    func readListed(_ listed: [ObjectInfo], under prefix: String, in region: Region,
+                    limit: UInt64 = 64 << 20) -> [Result<[UInt8], any Error>] {
+        let location = region.store.location
+        let cache = self.cache
+        let reads = BoundedReads.map(listed) { object -> Result<[UInt8], any Error> in
+            if let cached = cache?.bytes(of: object, at: location) { return .success(cached) }
+            return Result {
+                let bytes = try region.store.get(listed: object, limit: limit)
+                cache?.keep(bytes, of: object, at: location)
+                return bytes
+            }
+        }
+        cache?.forget(allBut: listed, under: prefix, at: location)
+        return reads
     }
 
     public func manifest(target: String, backup: BackupID, in region: Region) throws -> BackupManifest {

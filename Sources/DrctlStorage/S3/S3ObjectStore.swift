@@ -144,6 +144,14 @@ public struct S3ObjectStore: ObjectStore {
         return S3ObjectReader(store: self, key: key, size: info.size, client: client, cancellation: cancellation)
     }
 
+    /// No HEAD: the listing gave the size, and the reader's ranged GETs check it (`Content-Range`).
+    public func open(listed object: ObjectInfo) throws -> ObjectReader {
+        try validate(object.key)
+        let cancellation = HTTPCancellation()
+        let client = HTTPClient(settings: settings, cancellation: cancellation)
+        return S3ObjectReader(store: self, key: object.key, size: object.size, client: client, cancellation: cancellation)
+    }
+
     public func list(prefix listPrefix: String) throws -> [ObjectInfo] {
         let client = HTTPClient(settings: settings)
         let base = prefix.isEmpty ? "" : prefix + "/"
@@ -157,7 +165,7 @@ public struct S3ObjectStore: ObjectStore {
             for item in root.all("Contents") {
                 guard let full = item.value("Key"), full.hasPrefix(base),
                       let size = item.value("Size").flatMap({ UInt64($0) }) else { continue }
-                found.append(ObjectInfo(key: String(full.dropFirst(base.count)), size: size))
+                found.append(ObjectInfo(key: String(full.dropFirst(base.count)), size: size, etag: item.value("ETag")))
             }
             token = root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil
             if root.value("IsTruncated") == "true" && token == nil {

@@ -12,6 +12,9 @@ public protocol ObjectStore: Sendable {
     func create(_ key: String) throws -> ObjectWriter
     /// Opens an object for streaming reads.
     func open(_ key: String) throws -> ObjectReader
+    /// Opens an object a listing just returned: its size is known, so a store that would ask
+    /// for it first (S3's HEAD) need not. A changed or vanished object fails the read.
+    func open(listed object: ObjectInfo) throws -> ObjectReader
     /// Every object whose key starts with `prefix`, sorted by key.
     func list(prefix: String) throws -> [ObjectInfo]
     /// The object's size, or nil if it does not exist.
@@ -39,10 +42,14 @@ public protocol ObjectReader: ByteSource {
 public struct ObjectInfo: Sendable, Equatable {
     public var key: String
     public var size: UInt64
+    /// What the store says identifies this version of the object (S3's ETag, from LIST);
+    /// nil where the store gives none. With the size, it keys the read cache (`ObjectCache`).
+    public var etag: String?
 
-    public init(key: String, size: UInt64) {
+    public init(key: String, size: UInt64, etag: String? = nil) {
         self.key = key
         self.size = size
+        self.etag = etag
     }
 }
 
@@ -64,9 +71,22 @@ public extension ObjectStore {
         }
     }
 
+    func open(listed object: ObjectInfo) throws -> ObjectReader { try open(object.key) }
+
     /// Reads a small object whole; refuses objects above `limit` bytes.
     func get(_ key: String, limit: UInt64 = 64 << 20) throws -> [UInt8] {
-        let reader = try open(key)
+        try readWhole(try open(key), key: key, limit: limit)
+    }
+
+    /// Reads a small object a listing returned whole, without asking for its size again.
+    func get(listed object: ObjectInfo, limit: UInt64 = 64 << 20) throws -> [UInt8] {
+        guard object.size <= limit else {
+            throw StorageError.tooLarge(key: object.key, size: object.size, limit: limit, location: location)
+        }
+        return try readWhole(try open(listed: object), key: object.key, limit: limit)
+    }
+
+    private func readWhole(_ reader: ObjectReader, key: String, limit: UInt64) throws -> [UInt8] {
         guard reader.size <= limit else {
             throw StorageError.tooLarge(key: key, size: reader.size, limit: limit, location: location)
         }

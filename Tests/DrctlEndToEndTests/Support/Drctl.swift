@@ -40,6 +40,11 @@ enum Drctl {
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr + crashReport(since: started))
     }
 
+    /// The read cache of every drctl the tests run (unless a test names its own): one per test
+    /// process, so runs never touch the user's `~/.cache/drctl`, and the suite exercises it.
+    static let cacheDirectory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("drctl-test-cache-\(getpid())").path
+
     private static let crashSignals: Set<Int32> = [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV]
 
     /// The threads' backtraces from the core the crash left in the working directory (the
@@ -72,6 +77,7 @@ final class RunningDrctl {
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "DRCTL_POLICY")
+        merged["DRCTL_CACHE_DIR"] = Drctl.cacheDirectory
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         for name in ["stdout", "stderr"] {
@@ -122,6 +128,7 @@ enum Command {
         process.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "DRCTL_POLICY")
+        merged["DRCTL_CACHE_DIR"] = Drctl.cacheDirectory
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-out-\(UUID().uuidString)")

@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+
+/// Blocking reads (S3 GETs over libcurl) run side by side, at most `width` at a time, each on a
+/// dedicated thread, never on Swift's cooperative pool (docs/ARCHITECTURE.md, "Threads"). The
+/// caller's thread waits for them all; the results come back in the items' order.
+public enum BoundedReads {
+    /// Reads one region takes at a time: enough to hide a 20–40 ms round trip behind the others,
+    /// few enough that an endpoint does not answer SlowDown.
+    public static let perRegion = 8
+
+    public static func map<Item: Sendable, Answer: Sendable>(
+        _ items: [Item], width: Int = perRegion, _ read: @escaping @Sendable (Item) -> Answer
+    ) -> [Answer] {
+        let threads = min(max(width, 1), items.count)
+        if threads <= 1 { return items.map(read) }
+        let state = Mutex<(next: Int, answers: [Answer?])>((0, Array(repeating: nil, count: items.count)))
+        let finished = DispatchGroup()
+        for _ in 0..<threads {
+            finished.enter()
+            let thread = Thread {
+                while true {
+                    let index = state.withLock { state -> Int? in
+                        guard state.next < items.count else { return nil }
+                        defer { state.next += 1 }
+                        return state.next
+                    }
+                    guard let index else { break }
+                    let answer = read(items[index])
+                    state.withLock { $0.answers[index] = answer }
+                }
+                finished.leave()
+            }
+            thread.name = "drctl-read"
+            thread.start()
+        }
+        finished.wait()
+        return state.withLock { $0.answers.map { $0! } }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import DrctlStorage
+import DrctlTestSupport
+
+/// The read cache (`ObjectCache`): a repeat `check` reads only what is new since the last LIST,
+/// counted through a relay in front of moto; a damaged entry is read again.
+@Suite struct ReadCacheTests {
+    let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+
+    /// The requests one run made: those the relay saw after `before` of them.
+    static func requests(of proxy: FaultProxy, after before: Int) throws -> [String] {
+        Array(try proxy.requests().dropFirst(before))
+    }
+
+    /// Beside the listings, `check` reads each target's newest lock (`TargetLock`), uncached:
+    /// locks are not write-once history.
+    static func withoutLocks(_ requests: [String]) -> [String] {
+        requests.filter { !$0.contains("/locks/") }
+    }
+
+    static func manifestReads(_ requests: [String]) -> [String] {
+        requests.filter { $0.hasPrefix("GET /backups/prod/manifests/") }
+    }
+
+    @Test func aWarmCheckListsAndReadsOnlyNewManifestsAndRereadsADamagedEntry() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        let proxy = try FaultProxy(upstream: moto.port, every: 1_000_000_000, faults: ["500"])
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(proxy.port)", command: ["echo", "hello"])
+        let cache = "\(sandbox.root)/cache"
+        let environment = credentials.merging(["DRCTL_CACHE_DIR": cache]) { $1 }
+        for _ in 1...2 {
+            let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: environment)
+            try #require(backup.status == 0, "\(backup)")
+        }
+        let now = ["--now", Timestamp.format(Date().addingTimeInterval(60))]
+        func check() throws -> (result: Drctl.Result, requests: [String]) {
+            let before = try proxy.requests().count
+            let result = try Drctl.run(["check", "--policy", sandbox.policyPath] + now, environment: environment)
+            return (result, try Self.requests(of: proxy, after: before))
+        }
+
+        let cold = try check()
+        #expect(cold.result.stdout.contains("files"), "\(cold.result)")
+        #expect(Self.manifestReads(cold.requests).count == 2, "one GET for each manifest: \(cold.requests)")
+        #expect(!Self.withoutLocks(cold.requests).contains { $0.hasPrefix("HEAD ") }, "the LIST gave the sizes: \(cold.requests)")
+
+        let warm = try check()
+        #expect(warm.result.stdout == cold.result.stdout, "\(warm.result)")
+        #expect(Self.manifestReads(warm.requests).isEmpty, "\(warm.requests)")
+        #expect(Self.withoutLocks(warm.requests).allSatisfy { $0.contains("list-type=2") }, "only listings: \(warm.requests)")
+
+        let third = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: environment)
+        try #require(third.status == 0, "\(third)")
+        let afterBackup = try check()
+        #expect(Self.manifestReads(afterBackup.requests).count == 1, "the new manifest only: \(afterBackup.requests)")
+
+        // A damaged entry (a byte of the manifest flipped) is noticed, read again and rewritten.
+        let entries = try FileManager.default.subpathsOfDirectory(atPath: cache).filter { $0.hasSuffix(".json") }
+        #expect(entries.count == 3, "\(entries)")
+        let entry = try #require(entries.first)
+        let damaged = "\(cache)/\(entry)"
+        let damagedKey = entry.split(separator: "/").dropFirst().joined(separator: "/")
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: damaged)))
+        bytes[bytes.count - 10] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let reread = try check()
+        #expect(reread.result.stdout == afterBackup.result.stdout, "\(reread.result)")
+        #expect(Self.manifestReads(reread.requests) == ["GET /backups/prod/\(damagedKey)"],
+                "the damaged entry's manifest only: \(reread.requests)")
+        #expect(Self.manifestReads(try check().requests).isEmpty)
+
+        // Private: manifests carry wrapped data keys and database names.
+        let attributes = try FileManager.default.attributesOfItem(atPath: damaged)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let folder = try FileManager.default.attributesOfItem(atPath: cache)
+        #expect((folder[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test func aCacheThatCannotBeWrittenWarnsOnceAndTheCheckGoesOn() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", command: ["echo", "hello"])
+        let blocked = "\(sandbox.root)/not-a-directory"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocked))
+        let environment = credentials.merging(["DRCTL_CACHE_DIR": blocked + "/cache"]) { $1 }
+        for _ in 1...2 {
+            let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: environment)
+            try #require(backup.status == 0, "\(backup)")
+        }
+        let check = try Drctl.run(["check", "--policy", sandbox.policyPath, "--now", Timestamp.format(Date().addingTimeInterval(60))],
+                                  environment: environment)
+        #expect(check.stdout.contains("DRCTL OK"), "\(check)")
+        #expect(check.stderr.components(separatedBy: "cannot write the read cache").count == 2, "one warning: \(check.stderr)")
+    }
+}

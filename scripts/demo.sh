@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scripts/install-deps.sh
+scripts/install-deps.sh demo
 echo "building drctl (release)..." >&2
 drctl=$(scripts/build-release.sh)
 

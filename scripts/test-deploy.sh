@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 drctl=${DRCTL:-.build/debug/drctl}
 [ -x "$drctl" ] || { echo "test-deploy: $drctl not built (swift build)" >&2; exit 1; }
+source scripts/python-venv.sh   # PyYAML
 
 python3 - "${1:-}" <<'PY'
 import sys, yaml

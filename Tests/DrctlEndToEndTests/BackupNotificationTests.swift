@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlSources
 import DrctlTestSupport
 
 /// Backups tell the policy's channels when they fail, are degraded and recover, shaped for each
@@ -64,8 +65,7 @@ import DrctlTestSupport
 
     @Test func anUnreachableChannelNeverFailsABackup() throws {
         let sandbox = try Sandbox()
-        let port = try Command.shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try LoopbackPort.free()
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "exit 9"])],
                                 rawTargets: "notifications:\n  - {kind: slack, url: http://127.0.0.1:\(port)/nobody}\n")
         let started = Date()

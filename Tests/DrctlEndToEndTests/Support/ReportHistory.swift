@@ -42,7 +42,7 @@ final class ReportSandbox {
 
     @discardableResult
     func drill(_ target: String, at start: String, _ result: DrillResult, rto: Double?, rpo: Double?,
-               objectives: (rto: Double, rpo: Double), reasons: [String] = [], in placement: Placement = .both) throws -> DrillRecord {
+               objectives: (rto: Double, rpo: Double)?, reasons: [String] = [], in placement: Placement = .both) throws -> DrillRecord {
         let started = Self.date(start)
         let record = DrillRecord(
             drillID: BackupID(startedAt: started).rawValue, target: target, kind: "command", tool: ToolInfo(version: "0.1.0"),
@@ -51,7 +51,7 @@ final class ReportSandbox {
             rtoSeconds: rto, rpoSeconds: rpo, recoveryPoint: started.addingTimeInterval(-(rpo ?? 60)),
             restoredBytes: 1 << 20, throughputBytesPerSecond: 50_000_000,
             phases: [DrillPhase(name: "fetch", seconds: 1)], checks: [],
-            objectives: DrillObjectives(rpoSeconds: objectives.rpo, rtoSeconds: objectives.rto))
+            objectives: DrillObjectives(rpoSeconds: objectives?.rpo, rtoSeconds: objectives?.rto))
         let failures = repository(placement).write(record)
         guard failures.isEmpty else { throw Command.ShellFailed(script: "write \(record.drillID)", result: .init(status: 1, stdout: "", stderr: "\(failures)")) }
         return record

@@ -61,6 +61,17 @@ import Testing
         #expect(try Drctl.run(["--help"]).status == 0)
     }
 
+    /// `restore --help` names every kind of destination, each with the targets it is for.
+    @Test func restoreHelpNamesEveryDestination() throws {
+        let help = try Drctl.run(["restore", "--help"])
+        #expect(help.status == 0, "\(help)")
+        let text = help.stdout.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+        for form in ["--to FILE", "--to -", "--to DIR", "--to postgres://USER@HOST:PORT"] {
+            #expect(text.contains(form), "\(form) in \(help.stdout)")
+        }
+        #expect(text.contains("PGPASSWORD"), "where the server password comes from: \(help.stdout)")
+    }
+
     @Test func versionListsTheCLibraries() throws {
         let version = try Drctl.run(["version", "--json"])
         #expect(version.status == 0)

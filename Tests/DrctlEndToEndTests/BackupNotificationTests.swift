@@ -12,7 +12,7 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         let receiver = try HTTPReceiver()
         let flag = "\(sandbox.root)/fail"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        try #require(FileManager.default.createFile(atPath: flag, contents: nil))
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "test -e '\(flag)' && { echo 'disk on fire' >&2; exit 3; }; echo ok"])],
                                 rawTargets: """
             notifications:
@@ -54,7 +54,7 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         let receiver = try HTTPReceiver()
         let broken = "\(sandbox.root)/not-a-dir"
-        FileManager.default.createFile(atPath: broken, contents: Data("x".utf8))
+        try #require(FileManager.default.createFile(atPath: broken, contents: Data("x".utf8)))
         try sandbox.writePolicy(targets: [("t", ["echo", "hello"])], regions: [("good", sandbox.repository), ("broken", "\(broken)/repo")],
                                 rawTargets: "notifications:\n  - {kind: webhook, url: \(receiver.url)/hook}\n")
         let backup = try sandbox.drctl(["backup"])

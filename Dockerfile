@@ -1,14 +1,13 @@
 # drctl image: built with the Swift toolchain, run as a non-root user on a slim Debian with only
-# the runtime libraries and client tools drctl uses. Keep the package lists in step with
-# scripts/install-deps.sh (build: the -dev packages; runtime: their library packages).
+# the runtime libraries and client tools drctl uses. The package lists are scripts/install-deps.sh's
+# (`build` for the build stage, `host` for the runtime stage): one list for the image, a production
+# host and the tests.
 # postgresql-15 and redis-server are here for `drctl drill`, which starts scratch instances
 # (initdb + pg_ctl, redis-server) on loopback ports; no server runs in the image otherwise.
 
 FROM swift:6.3-bookworm AS build
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      pkg-config libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev \
- && rm -rf /var/lib/apt/lists/*
+COPY scripts/install-deps.sh /tmp/install-deps.sh
+RUN /tmp/install-deps.sh build && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -17,12 +16,9 @@ RUN swift build -c release --product drctl --static-swift-stdlib \
  && install -m 0755 "$(swift build -c release --show-bin-path)/drctl" /usr/local/bin/drctl
 
 FROM debian:bookworm-slim
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libzstd1 libssl3 libcurl4 libpq5 libstdc++6 ca-certificates tzdata \
-      postgresql-client-15 \
-      postgresql-15 redis-server \
- && rm -rf /var/lib/apt/lists/* \
+COPY scripts/install-deps.sh /tmp/install-deps.sh
+RUN /tmp/install-deps.sh host \
+ && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh \
  && useradd --system --uid 10001 --home-dir /var/lib/drctl --create-home drctl
 COPY --from=build /usr/local/bin/drctl /usr/local/bin/drctl
 COPY policies/example.yaml /etc/drctl/policy.example.yaml

@@ -37,6 +37,7 @@ large_gib=${LARGE_GIB:-1}
 sink_gib=${SINK_GIB:-8}
 rm -rf "$bench"; mkdir -p "$bench"
 scripts/install-deps.sh >/dev/null
+source scripts/python-venv.sh   # moto, boto3 and aws-cli
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 # DRCTL=path skips the release build (e.g. a debug binary for a quick check of the script).

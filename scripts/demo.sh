@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scripts/install-deps.sh
+scripts/install-deps.sh demo
 echo "building drctl (release)..." >&2
 drctl=$(scripts/build-release.sh)
 
@@ -72,9 +72,11 @@ targets:
   - name: cache
     kind: redis
     connection: {host: 127.0.0.1, port: $redis_port, password: {env: DEMO_REDIS_PASSWORD}}
+    objectives: {rpo: 1h, rto: 5m}
   - name: drctl-source
     kind: command
     command: ["tar", "-C", "$root", "-cf", "-", "--sort=name", "--mtime=2026-01-01", "Sources", "docs", "policies"]
+    objectives: {rpo: 7d, rto: 5m}
 YAML
 export DRCTL_POLICY=$demo/policy.yaml
 "$drctl" policy validate

@@ -4,6 +4,8 @@ Python's `cryptography` package: an implementation independent of drctl's Swift/
 
 Prints the vectors as JSON. Tests/DrctlCryptoTests/VectorTests.swift and
 docs/FORMAT.md ("Test vectors") carry the same values; rerun this after any format change and compare.
+Run it with the test tools' interpreter, where `cryptography` is installed (scripts/install-deps.sh):
+    .venv/bin/python3 scripts/make-crypto-vectors.py
 """
 import base64
 import hashlib

@@ -7,13 +7,16 @@
 #     drctl (any warning fails);
 #   - deploy/kubernetes: every manifest parses; CronJobs never overlap and have a start deadline;
 #     the agent Deployment has probes on /healthz; prometheusrule.yaml is alerts.yaml;
-#     the example policy validates.
+#     the example policy validates;
+#   - Dockerfile: its stages install scripts/install-deps.sh's `build` and `host` packages, and
+#     neither those nor `demo` holds a package only the tests use.
 #   scripts/test-deploy.sh           # check
 #   scripts/test-deploy.sh --write   # regenerate deploy/kubernetes/prometheusrule.yaml first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 drctl=${DRCTL:-.build/debug/drctl}
 [ -x "$drctl" ] || { echo "test-deploy: $drctl not built (swift build)" >&2; exit 1; }
+source scripts/python-venv.sh   # PyYAML
 
 python3 - "${1:-}" <<'PY'
 import sys, yaml
@@ -111,4 +114,18 @@ scratch=$(mktemp -d)
 sed "s#/etc/drctl/keys/#$scratch/#" deploy/kubernetes/policy.yaml > "$scratch/policy.yaml"
 "$drctl" policy validate "$scratch/policy.yaml" >&2
 rm -rf "$scratch"
+
+echo "package split:" >&2
+for stage in build host; do
+  grep -q "install-deps.sh $stage" Dockerfile || { echo "Dockerfile does not install the '$stage' packages" >&2; exit 1; }
+done
+for purpose in build host demo; do
+  for test_only in chromium prometheus gdb strace poppler-utils python3-venv locales; do
+    if scripts/install-deps.sh --list "$purpose" | grep -qx "$test_only"; then
+      echo "install-deps.sh: '$purpose' holds $test_only, which only the tests use" >&2
+      exit 1
+    fi
+  done
+done
+echo "  build, host and demo hold no test-only package; the Dockerfile installs build and host" >&2
 echo "deploy files: OK" >&2

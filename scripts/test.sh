@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+source scripts/python-venv.sh   # the tests find it themselves; the scripts after them use PATH
 swift build --build-tests
 swift test --skip-build "$@"
 # The deployment files (alert rules, systemd units, Kubernetes manifests), and 10 restores of

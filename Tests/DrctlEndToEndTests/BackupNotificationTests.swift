@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlSources
 import DrctlTestSupport
 
 /// Backups tell the policy's channels when they fail, are degraded and recover, shaped for each
@@ -11,7 +12,7 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         let receiver = try HTTPReceiver()
         let flag = "\(sandbox.root)/fail"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        try #require(FileManager.default.createFile(atPath: flag, contents: nil))
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "test -e '\(flag)' && { echo 'disk on fire' >&2; exit 3; }; echo ok"])],
                                 rawTargets: """
             notifications:
@@ -53,7 +54,7 @@ import DrctlTestSupport
         let sandbox = try Sandbox()
         let receiver = try HTTPReceiver()
         let broken = "\(sandbox.root)/not-a-dir"
-        FileManager.default.createFile(atPath: broken, contents: Data("x".utf8))
+        try #require(FileManager.default.createFile(atPath: broken, contents: Data("x".utf8)))
         try sandbox.writePolicy(targets: [("t", ["echo", "hello"])], regions: [("good", sandbox.repository), ("broken", "\(broken)/repo")],
                                 rawTargets: "notifications:\n  - {kind: webhook, url: \(receiver.url)/hook}\n")
         let backup = try sandbox.drctl(["backup"])
@@ -64,8 +65,7 @@ import DrctlTestSupport
 
     @Test func anUnreachableChannelNeverFailsABackup() throws {
         let sandbox = try Sandbox()
-        let port = try Command.shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try LoopbackPort.free()
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "exit 9"])],
                                 rawTargets: "notifications:\n  - {kind: slack, url: http://127.0.0.1:\(port)/nobody}\n")
         let started = Date()

@@ -61,6 +61,50 @@ import Testing
         #expect(try Drctl.run(["--help"]).status == 0)
     }
 
+    /// A fresh clone has no keys: validating the example policy names the exact `drctl keygen`
+    /// command that creates them (quoted for the shell), and that command works as printed.
+    @Test func validatingWithoutKeysNamesTheKeygenCommand() throws {
+        let sandbox = try Sandbox()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = "\(sandbox.root)/fresh clone/policies"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root.appendingPathComponent("policies/example.yaml").path, toPath: "\(directory)/example.yaml")
+
+        let missing = try Drctl.run(["policy", "validate", "\(directory)/example.yaml"])
+        #expect(missing.status == 2, "\(missing)")
+        let expected = "drctl keygen --out '\(directory)/keys/backup.key' --public-out '\(directory)/keys/backup.pub'"
+        let line = try #require(missing.stderr.split(separator: "\n").first { $0.contains("drctl keygen") }, "\(missing)")
+        #expect(line.hasSuffix(expected), "\(line)")
+
+        // As printed, it creates both files (and their directory); then the policy is valid.
+        let keygen = try Command.run(["/bin/sh", "-c", "drctl() { \"$0\" \"$@\"; }; " + expected, Drctl.binary])
+        #expect(keygen.status == 0, "\(keygen)")
+        let keys = try FileManager.default.attributesOfItem(atPath: "\(directory)/keys")
+        #expect(keys[.posixPermissions] as? Int == 0o700, "the directory of a secret key is private")
+        let underAFile = try Drctl.run(["keygen", "--out", "\(directory)/example.yaml/keys/backup.key"])
+        #expect(underAFile.status == 1 && underAFile.stderr.contains("cannot create the directory \(directory)/example.yaml/keys")
+                && underAFile.stderr.contains("Not a directory"), "\(underAFile)")
+        let valid = try Drctl.run(["policy", "validate", "\(directory)/example.yaml"])
+        #expect(valid.status == 0 && valid.stdout.contains("valid"), "\(valid)")
+        #expect(!valid.stderr.contains("keygen"), "\(valid)")
+
+        // A secret key that exists is never offered to be made again (keygen would refuse).
+        try FileManager.default.removeItem(atPath: "\(directory)/keys/backup.pub")
+        let onlyPublic = try Drctl.run(["policy", "validate", "\(directory)/example.yaml"])
+        #expect(onlyPublic.status == 2 && !onlyPublic.stderr.contains("--out"), "\(onlyPublic)")
+    }
+
+    /// `restore --help` names every kind of destination, each with the targets it is for.
+    @Test func restoreHelpNamesEveryDestination() throws {
+        let help = try Drctl.run(["restore", "--help"])
+        #expect(help.status == 0, "\(help)")
+        let text = help.stdout.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+        for form in ["--to FILE", "--to -", "--to DIR", "--to postgres://USER@HOST:PORT"] {
+            #expect(text.contains(form), "\(form) in \(help.stdout)")
+        }
+        #expect(text.contains("PGPASSWORD"), "where the server password comes from: \(help.stdout)")
+    }
+
     @Test func versionListsTheCLibraries() throws {
         let version = try Drctl.run(["version", "--json"])
         #expect(version.status == 0)

@@ -106,7 +106,7 @@ import DrctlStorage
 
     static func sha256Hex(_ data: Data) -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("planted-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: data)
+        #expect(FileManager.default.createFile(atPath: path, contents: data))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return String((try? Command.shell("sha256sum '\(path)'"))?.prefix(64) ?? "")
     }

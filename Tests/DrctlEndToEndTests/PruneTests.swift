@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DrctlSources
+import DrctlTestSupport
 import DrctlStorage
 
 /// `drctl prune` against a real directory region and a real (moto) S3 region.
@@ -86,7 +87,7 @@ import DrctlStorage
         }
         // A prune that crashed after removing ids[1]'s manifests, before its data.
         try FileManager.default.removeItem(atPath: "\(local)/manifests/t/\(ids[1]).json")
-        let deleted = try ChildProcess.run(["aws", "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "rm",
+        let deleted = try ChildProcess.run([try PythonTools.aws, "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "rm",
                                             "s3://backups/prod/manifests/t/\(ids[1]).json"],
                                            environment: .inherited(adding: env.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 }))
         #expect(deleted.exit.succeeded, "\(deleted.stderr)")

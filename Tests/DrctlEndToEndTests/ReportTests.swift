@@ -226,6 +226,46 @@ import DrctlStorage
         #expect(logs.stdout.contains("Objectives: RTO not set, RPO not set. Drills are disabled in the policy."), "\(logs)")
     }
 
+    /// Drills that passed with no objective to measure them against prove the backup restores,
+    /// not that it restores in time: the report says so and never that such a target met its
+    /// objectives (it did, vacuously, until issue #23).
+    @Test func aTargetWithoutObjectivesIsNeverSaidToMeetThem() throws {
+        let box = try ReportSandbox(extraPolicy: """
+              - name: files
+                kind: command
+                command: ["true"]
+            """)
+        try box.drill("app-db", at: "2026-09-03T04:30:00.000Z", .passed, rto: 40, rpo: 3000, objectives: (rto: 60, rpo: 7200))
+        try box.drill("cache", at: "2026-09-04T05:00:00.000Z", .passed, rto: 3, rpo: 40_000, objectives: (rto: 30, rpo: 86_400))
+        for day in ["05", "06"] {
+            try box.drill("files", at: "2026-09-\(day)T05:00:00.000Z", .passed, rto: 2, rpo: 600, objectives: nil)
+        }
+        let only = try ReportJSON(try box.report(["--month", "2026-09", "--format", "json", "--target", "files"]).stdout)
+        #expect(only.string("verdict") == "No objectives set in 2026-09 for files: its drills passed, but RTO and RPO were not judged")
+        #expect(try only.target("files").string("standing") == "no_objectives")
+        #expect(try only.target("files").string("verdict") == "has no objectives set (2 drills passed; RTO and RPO not judged)")
+        #expect(only.bool("ok") == false)
+
+        let all = try ReportJSON(try box.report(["--month", "2026-09", "--format", "json"]).stdout)
+        #expect(all.string("verdict") == "2 of 3 targets met their objectives in 2026-09; no objectives set for files: "
+            + "its drills passed, but RTO and RPO were not judged")
+        #expect(all.array("targets").map { $0.string("standing") } == ["met", "met", "no_objectives"])
+        #expect(all.bool("ok") == false)
+
+        // Beside a target that missed, the line still names the one without objectives.
+        try box.drill("cache", at: "2026-09-07T05:00:00.000Z", .objectivesMissed, rto: 45, rpo: 40_000, objectives: (rto: 30, rpo: 86_400))
+        let missed = try ReportJSON(try box.report(["--month", "2026-09", "--format", "json"]).stdout)
+        #expect(missed.string("verdict") == "1 of 3 targets did not meet its objectives in 2026-09: cache missed its RTO objective "
+            + "(worst 45.0 s against 30.0 s); no objectives set for files: its drills passed, but RTO and RPO were not judged")
+
+        let markdown = try box.report(["--month", "2026-09", "--target", "files"])
+        #expect(markdown.stdout.contains("**ATTENTION: No objectives set in 2026-09 for files"), "\(markdown)")
+        #expect(markdown.stdout.contains("**no objectives set**: files has no objectives set"), "\(markdown)")
+        #expect(!markdown.stdout.contains("met its objectives"), "\(markdown)")
+        let html = try box.report(["--month", "2026-09", "--target", "files", "--format", "html"])
+        #expect(html.stdout.contains("standing-no_objectives") && !html.stdout.contains("met its objectives"), "\(html)")
+    }
+
     @Test func anEmptyMonthSaysNoDrillsInEveryForm() throws {
         let box = try ReportSandbox()
         try box.writeNovember()
@@ -359,6 +399,23 @@ import DrctlStorage
         // An output in a missing directory is a clear error.
         let missing = try box.report(["--month", "2026-10", "--output", "\(box.sandbox.root)/nowhere/report.md"])
         #expect(missing.status == 1 && missing.stderr.contains("nowhere/report.md"), "\(missing)")
+    }
+
+    /// A report is for sharing and holds no secret: its file is created like any ordinary file,
+    /// as the user's umask allows (0644 under 022), not 0600 like a restored backup.
+    @Test func reportFilesAreCreatedAsTheUmaskAllows() throws {
+        let box = try ReportSandbox()
+        try box.writeNovember()
+        for (umask, expected) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+            for format in ["md", "html", "json"] {
+                let path = "\(box.sandbox.root)/report-\(umask).\(format)"
+                let run = try Command.run(["/bin/sh", "-c", "umask \(umask); exec \"$0\" \"$@\"", Drctl.binary, "report",
+                                           "--policy", box.sandbox.policyPath, "--month", "2026-11", "--format", format, "--output", path])
+                #expect(run.status == 0, "\(run)")
+                let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+                #expect(mode == expected, "umask \(umask), \(format): \(String(mode, radix: 8))")
+            }
+        }
     }
 
     @Test func usageErrorsAndTheDefaultMonth() throws {

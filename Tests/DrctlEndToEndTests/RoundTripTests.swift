@@ -152,7 +152,11 @@ import Testing
         // At the first's point: the first; after both: the second; before both: none (exit 5).
         let first = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", times[0]])
         #expect(first.status == 0 && first.stdout == "first", "\(first)")
-        #expect(first.stderr.contains("0 s before the requested time"), "\(first)")
+        // In plain words: which backup, what moment its data is from, and what it lacks.
+        #expect(first.stderr.contains("restored backup ") && first.stderr.contains("the newest taken at or before it"), "\(first)")
+        #expect(first.stderr.contains("its data is from \(times[0]) or shortly after, when the backup began "
+            + "(0 s before the requested time); changes made after that are not in it"), "\(first)")
+        #expect(!first.stderr.contains("at-or-after"), "\(first)")
         let later = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", "2099-01-01T00:00:00Z"])
         #expect(later.stdout == "second", "\(later)")
         let before = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--point-in-time", "2000-01-01T00:00:00Z"])

@@ -23,7 +23,8 @@ final class MotoProcess {
         let environment = noAuthActions.map { ["INITIAL_NO_AUTH_ACTION_COUNT": "\($0)"] } ?? [:]
         for _ in 0..<3 {
             let port = wanted ?? Int.random(in: 20000...60000)
-            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
+            let child = try ChildProcess(argv: ["sh", "-c", "exec \"$0\" -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1",
+                                                try PythonTools.python],
                                          environment: .inherited(adding: environment))
             for _ in 0..<200 {
                 if PortOwner.listens(pid: child.pid, on: port) {
@@ -109,7 +110,7 @@ final class MotoProcess {
         }
 
         // A standard client lists the same objects drctl wrote.
-        let aws = try ChildProcess.run(["aws", "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "ls", "--recursive",
+        let aws = try ChildProcess.run([try PythonTools.aws, "--endpoint-url", "http://127.0.0.1:\(moto.port)", "s3", "ls", "--recursive",
                                         "s3://backups/prod/"], environment: .inherited(adding: credentials.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 }))
         #expect(aws.exit.succeeded, "\(aws.stderr)")
         #expect(aws.stdout.contains("prod/repository.json") && aws.stdout.contains("prod/manifests/files/")

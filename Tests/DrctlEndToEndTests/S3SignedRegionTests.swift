@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DrctlSources
+import DrctlTestSupport
 
 /// The binary against a moto that checks every signature (`INITIAL_NO_AUTH_ACTION_COUNT=3`: the
 /// first three requests, made by aws-cli, create an IAM user, its allow-all policy and its access
@@ -14,7 +15,7 @@ import DrctlSources
         let moto = try MotoProcess(noAuthActions: 3)
         let endpoint = "http://127.0.0.1:\(moto.port)"
         func aws(_ arguments: [String], key: [String: String]) throws -> String {
-            let run = try ChildProcess.run(["aws", "--endpoint-url", endpoint, "--output", "json"] + arguments,
+            let run = try ChildProcess.run([try PythonTools.aws, "--endpoint-url", endpoint, "--output", "json"] + arguments,
                                            environment: .inherited(adding: key.merging(["AWS_DEFAULT_REGION": "us-east-1"]) { $1 }))
             guard run.exit.succeeded else { throw MotoProcess.Failure(message: "aws \(arguments): \(run.stderr)") }
             return run.stdout

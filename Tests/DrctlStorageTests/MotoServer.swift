@@ -6,7 +6,7 @@ import DrctlSources
 import DrctlTestSupport
 @testable import DrctlStorage
 
-/// A moto S3 server (`python3 -m moto.server`, from `moto[server]`) on a free loopback port, for
+/// A moto S3 server (`python3 -m moto.server`, from `moto[server]` in `PythonTools`) on a free loopback port, for
 /// one test suite. With `noAuthActions` set, moto enforces Signature V4 and IAM after that many
 /// unauthenticated requests (`INITIAL_NO_AUTH_ACTION_COUNT`).
 final class MotoServer: @unchecked Sendable {
@@ -25,7 +25,8 @@ final class MotoServer: @unchecked Sendable {
         for _ in 0..<3 {
             let port = try LoopbackPort.free()
             // moto logs every request; its output goes nowhere so no pipe can fill up.
-            let child = try ChildProcess(argv: ["sh", "-c", "exec python3 -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1"],
+            let child = try ChildProcess(argv: ["sh", "-c", "exec \"$0\" -m moto.server -H 127.0.0.1 -p \(port) >/dev/null 2>&1",
+                                                try PythonTools.python],
                                          environment: .inherited(adding: environment))
             for _ in 0..<200 {
                 if PortOwner.listens(pid: child.pid, on: port) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DrctlCrypto
 import DrctlPipeline
+import DrctlTestSupport
 import DrctlSources
 @testable import DrctlStorage
 
@@ -109,7 +110,7 @@ let boto3Client = """
         c.put_object(Bucket=sys.argv[2], Key="interop/theirs", Body=bytes(range(256)) * 4096)
         print(" ".join(sorted(o["Key"] for o in c.list_objects_v2(Bucket=sys.argv[2], Prefix="interop/")["Contents"])))
         """
-        let run = try ChildProcess.run(["python3", "-c", script, moto.endpoint, bucket])
+        let run = try ChildProcess.run([try PythonTools.python, "-c", script, moto.endpoint, bucket])
         #expect(run.exit.succeeded, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == hex(sha256(data)))
@@ -130,7 +131,7 @@ let boto3Client = """
         for key in ("sums/small", "sums/big"):
             print(c.head_object(Bucket=sys.argv[2], Key=key, ChecksumMode="ENABLED").get("ChecksumSHA256"))
         """
-        let run = try ChildProcess.run(["python3", "-c", script, moto.endpoint, bucket])
+        let run = try ChildProcess.run([try PythonTools.python, "-c", script, moto.endpoint, bucket])
         #expect(run.exit.succeeded, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == Data(sha256(small)).base64EncodedString())

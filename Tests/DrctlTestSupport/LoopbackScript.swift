@@ -1,15 +1,15 @@
 import Glibc
 import DrctlSources
 
-/// A Python server the tests write themselves (`python3 -c script arguments...`) on a free
-/// loopback port: the script binds port 0 and prints the port it got on its first line. Killed
-/// when released.
+/// A Python server the tests write themselves (`PythonTools.python -c script arguments...`) on a
+/// free loopback port: the script binds port 0 and prints the port it got on its first line.
+/// Killed when released.
 public final class LoopbackScript: Sendable {
     public let port: Int
     private let process: ChildProcess
 
     public init(_ name: String, script: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        process = try ChildProcess(argv: ["python3", "-c", script] + arguments, environment: .inherited(adding: environment))
+        process = try ChildProcess(argv: [try PythonTools.python, "-c", script] + arguments, environment: .inherited(adding: environment))
         guard let line = process.readLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
             kill(process.pid, SIGKILL)
             process.wait()

@@ -19,7 +19,8 @@ public struct DrillReport: Codable, Sendable, Equatable {
     public var generatedAt: Date
     /// One line: all targets met their objectives, or which did not and why.
     public var verdict: String
-    /// True when every target met its objectives (and had drills) in the month.
+    /// True when every target met its objectives (and had drills, measured against objectives)
+    /// in the month.
     public var ok: Bool
     public var targets: [TargetReport]
     /// Regions that could not be read: the history may be incomplete.
@@ -45,7 +46,10 @@ public enum TargetStanding: String, Codable, Sendable, Comparable {
     case noDrills = "no_drills"
     /// Drills restored and verified, but RTO or RPO over its objective.
     case objectivesMissed = "objectives_missed"
-    /// Every drill passed.
+    /// Every drill passed, but none was measured against an RTO or RPO objective (none was set
+    /// when it ran): the backups restore, in a time nobody judged.
+    case noObjectives = "no_objectives"
+    /// Every drill passed, measured against the objectives set when it ran.
     case met
 
     private var rank: Int {
@@ -53,7 +57,8 @@ public enum TargetStanding: String, Codable, Sendable, Comparable {
         case .drillsFailed: 0
         case .noDrills: 1
         case .objectivesMissed: 2
-        case .met: 3
+        case .noObjectives: 3
+        case .met: 4
         }
     }
 

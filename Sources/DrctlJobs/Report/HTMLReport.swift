@@ -173,7 +173,7 @@ struct HTMLReport {
         .target-verdict { margin: 0 0 8px; }
         .badge { font-size: 12px; font-weight: 600; padding: 2px 8px; border-radius: 10px; color: #fff; white-space: nowrap; }
         .standing-met { background: var(--ok); }
-        .standing-objectives_missed { background: var(--warn); }
+        .standing-objectives_missed, .standing-no_objectives { background: var(--warn); }
         .standing-drills_failed, .standing-no_drills { background: var(--bad); }
         .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 6px 16px; margin: 8px 0 12px; }
         .facts div { border-left: 3px solid var(--line); padding-left: 8px; }

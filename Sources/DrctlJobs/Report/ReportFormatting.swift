@@ -40,6 +40,7 @@ enum ReportFormatting {
         switch standing {
         case .met: "met its objectives"
         case .objectivesMissed: "objectives missed"
+        case .noObjectives: "no objectives set"
         case .drillsFailed: "drills failed"
         case .noDrills: "no drills"
         }

@@ -58,10 +58,12 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 /// `--output FILE`: written beside FILE under a hidden name, fsynced, then renamed over it,
-/// so a reader (a web server, a mail job) never sees half a report.
+/// so a reader (a web server, a mail job) never sees half a report. Created like any ordinary
+/// file, 0666 less the umask (0644 under the usual 022): a report holds no secret and is made to
+/// be shared.
 public enum ReportOutput {
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let sink = try FileSink(path: path, replace: true)
+        let sink = try FileSink(path: path, replace: true, mode: 0o666)
         do {
             try bytes.withUnsafeBytes { try sink.write($0) }
             try sink.finish()

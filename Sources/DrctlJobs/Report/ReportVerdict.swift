@@ -23,8 +23,14 @@ struct TargetAssessment {
             parts.append(missed)
         }
         if failed.isEmpty && missed.isEmpty {
-            standing = .met
-            phrase = "met its objectives (\(ReportFormatting.plural(drills.count, "drill")) passed)"
+            let passed = ReportFormatting.plural(drills.count, "drill")
+            if drills.allSatisfy({ $0.rtoObjectiveSeconds == nil && $0.rpoObjectiveSeconds == nil }) {
+                standing = .noObjectives
+                phrase = "has no objectives set (\(passed) passed; RTO and RPO not judged)"
+            } else {
+                standing = .met
+                phrase = "met its objectives (\(passed) passed)"
+            }
         } else {
             standing = failed.isEmpty ? .objectivesMissed : .drillsFailed
             phrase = parts.joined(separator: "; ")
@@ -55,25 +61,40 @@ struct TargetAssessment {
     }
 }
 
-/// The report's one-line verdict.
+/// The report's one-line verdict: the targets that did not meet their objectives and why, then
+/// those that have none set (their drills passed, but nothing says whether in time), or that
+/// every target met its objectives.
 enum ReportVerdict {
     static func line(month: ReportMonth, targets: [TargetReport]) -> String {
         let total = targets.count
         // Worst first; policy order among equals.
-        let problems = targets.enumerated().filter { $0.element.standing != .met }
+        let problems = targets.enumerated().filter { $0.element.standing < .noObjectives }
             .sorted { ($0.element.standing, $0.offset) < ($1.element.standing, $1.offset) }.map(\.element)
+        let unjudged = targets.filter { $0.standing == .noObjectives }.map(\.name)
+        let met = total - problems.count - unjudged.count
         if targets.allSatisfy({ $0.drills.isEmpty }) {
             return "No drills in \(month): " + (total == 1
                 ? "target \(targets[0].name) was not drilled, so its recoverability is unproven"
                 : "none of the \(total) targets was drilled, so their recoverability is unproven")
         }
-        if problems.isEmpty {
+        let names = unjudged.joined(separator: ", ")
+        let notJudged = (unjudged.count == 1 ? "its" : "their") + " drills passed, but RTO and RPO were not judged"
+        let noObjectives = "no objectives set for \(names): \(notJudged)"
+        if !problems.isEmpty {
+            let verb = problems.count == 1 ? "did not meet its objectives" : "did not meet their objectives"
+            let details = problems.map { "\($0.name) \($0.verdict)" }.joined(separator: "; ")
+            return "\(problems.count) of \(ReportFormatting.plural(total, "target")) \(verb) in \(month): \(details)"
+                + (unjudged.isEmpty ? "" : "; " + noObjectives)
+        }
+        if unjudged.isEmpty {
             return total == 1
                 ? "Target \(targets[0].name) met its objectives in \(month)"
                 : "All \(total) targets met their objectives in \(month)"
         }
-        let verb = problems.count == 1 ? "did not meet its objectives" : "did not meet their objectives"
-        let details = problems.map { "\($0.name) \($0.verdict)" }.joined(separator: "; ")
-        return "\(problems.count) of \(ReportFormatting.plural(total, "target")) \(verb) in \(month): \(details)"
+        if met == 0 {
+            return "No objectives set in \(month) for \(names): \(notJudged)"
+        }
+        let verb = met == 1 ? "met its objectives" : "met their objectives"
+        return "\(met) of \(ReportFormatting.plural(total, "target")) \(verb) in \(month); " + noObjectives
     }
 }

@@ -3,7 +3,8 @@ import DrctlPipeline
 
 /// Restores into a file: written beside it under a hidden temporary name, fsynced, then put
 /// in place in one step, so a failed restore never leaves a half-written file at `path`.
-/// Without `replace` an existing file is never touched.
+/// Without `replace` an existing file is never touched. Created `mode` less the umask: 0600 by
+/// default, since a restored backup holds the data it protected.
 ///
 /// A scratch file (`durable: false`: the archive `restore --jobs` stages for pg_restore and
 /// removes after it, or any restore with `--no-sync`) skips the syncs: a crash means restoring
@@ -17,7 +18,7 @@ final class FileSink: ByteSink {
     /// May change the written file before it is put in place (the staged archive's offsets).
     var beforePlacing: ((Int32) throws -> Void)?
 
-    init(path: String, replace: Bool, durable: Bool = true) throws {
+    init(path: String, replace: Bool, durable: Bool = true, mode: mode_t = 0o600) throws {
         self.path = path
         self.replace = replace
         let slash = path.lastIndex(of: "/")
@@ -25,7 +26,7 @@ final class FileSink: ByteSink {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         temporary = "\(directory.isEmpty ? "" : directory)/.\(name).drctl-partial-\(UInt32.random(in: 0...UInt32.max))"
         if !replace && access(path, F_OK) == 0 { throw JobError.destinationExists(path) }
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
         writeBehind = durable ? WriteBehind(fd: fd) : nil
     }

@@ -28,6 +28,9 @@ struct PolicyCommand: AsyncParsableCommand {
                 } catch let error as PolicyError {
                     for problem in error.problems { Output.line("\(problem)") }
                     TerminalLine.write("drctl: error: \(path) has \(error.problems.count) problem(s)\n")
+                    if let keygen = KeygenHint.command(for: error.problems) {
+                        TerminalLine.write("drctl: create the missing key files with: \(keygen)\n")
+                    }
                     throw ExitCode(ExitStatus.invalid.rawValue)
                 }
             }

@@ -8,9 +8,18 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Restore a backup (default: the newest) of a target.",
         discussion: """
-            A command target restores to a file (--to PATH) or to standard output (--to -). The file \
-            is written beside PATH and moved into place only once every byte is authenticated; an \
-            existing PATH is never replaced without --force.
+            Where --to puts the backup:
+              --to FILE   a command or Redis target's backup as one file (Redis: an RDB
+                          file, to put in place of a stopped server's dump.rdb)
+              --to -      the same bytes to standard output, for a pipe
+              --to DIR    a PostgreSQL target's backup as files in DIR (created if
+                          missing): the globals and one pg_dump -Fc archive per database
+              --to postgres://USER@HOST:PORT
+                          a PostgreSQL target into a running server: roles, then each
+                          database (password: PGPASSWORD or ~/.pgpass)
+            A file is written beside its final name and moved into place only once every
+            byte is authenticated; an existing file, or a non-empty database, is never
+            replaced without --force.
             """)
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -24,11 +33,11 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "Restore the newest backup whose consistent point is at or before this time, and print the gap.",
-        discussion: "RFC 3339, e.g. 2026-11-22T03:00:00Z. (Logical backups: the data is that of the chosen backup.)",
+        discussion: "RFC 3339, e.g. 2026-11-22T03:00:00Z. Backups are restored whole, not replayed to a moment: the data is that of the backup chosen.",
         valueName: "TIME"))
     var pointInTime: String?
 
-    @Option(name: .long, help: ArgumentHelp("Where to restore to: a file path, or - for standard output.", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp("Where to restore to: FILE, - (standard output), DIR or postgres://USER@HOST:PORT (above).", valueName: "DEST"))
     var to: String
 
     @Option(name: .long, help: ArgumentHelp(
@@ -97,10 +106,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
             if let requested {
-                let point = outcome.manifest.consistentPoint.time
-                let gap = Int(requested.timeIntervalSince(point).rounded())
-                TerminalLine.write("point in time \(Timestamp.format(requested)): restored the backup whose consistent point is "
-                    + "\(Timestamp.format(point)) (\(outcome.manifest.consistentPoint.precision)), \(gap) s before the requested time\n")
+                TerminalLine.write(PointInTimeOption.outcome(requested: requested, manifest: outcome.manifest) + "\n")
             }
             // With --to - standard output carries the data itself.
             if to == "-" { TerminalLine.write(message + "\n") } else { Output.line(message) }

@@ -12,4 +12,18 @@ enum PointInTimeOption {
         }
         return time
     }
+
+    /// What a restore for `requested` gave, in plain words: which backup, the moment its data is
+    /// from (its consistent point, by its precision), and that later changes are not in it.
+    static func outcome(requested: Date, manifest: BackupManifest) -> String {
+        let point = manifest.consistentPoint
+        let gap = "\(Int(requested.timeIntervalSince(point.time).rounded())) s before the requested time"
+        let moment = switch point.precision {
+        case "snapshot": "its data is the server's state at \(Timestamp.format(point.time)), when the snapshot was taken (\(gap))"
+        case "at-or-after": "its data is from \(Timestamp.format(point.time)) or shortly after, when the backup began (\(gap))"
+        default: "its data is from about \(Timestamp.format(point.time)) (\(gap))"
+        }
+        return "point in time \(Timestamp.format(requested)): restored backup \(manifest.backupID), the newest taken at or "
+            + "before it; \(moment); changes made after that are not in it"
+    }
 }

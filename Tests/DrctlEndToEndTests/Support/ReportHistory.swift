@@ -42,7 +42,7 @@ final class ReportSandbox {
 
     @discardableResult
     func drill(_ target: String, at start: String, _ result: DrillResult, rto: Double?, rpo: Double?,
-               objectives: (rto: Double, rpo: Double), reasons: [String] = [], in placement: Placement = .both) throws -> DrillRecord {
+               objectives: (rto: Double, rpo: Double)?, reasons: [String] = [], in placement: Placement = .both) throws -> DrillRecord {
         let started = Self.date(start)
         let record = DrillRecord(
             drillID: BackupID(startedAt: started).rawValue, target: target, kind: "command", tool: ToolInfo(version: "0.1.0"),
@@ -53,7 +53,7 @@ final class ReportSandbox {
             phases: [DrillPhase(name: "fetch", seconds: 1)],
             // A drill that did not fail checked something (readers refuse one that did not).
             checks: result == .failed ? [] : [DrillCheckResult(name: "size stdout", expected: "1048576", actual: "1048576", passed: true)],
-            objectives: DrillObjectives(rpoSeconds: objectives.rpo, rtoSeconds: objectives.rto))
+            objectives: DrillObjectives(rpoSeconds: objectives?.rpo, rtoSeconds: objectives?.rto))
         let failures = repository(placement).write(record)
         guard failures.isEmpty else { throw Command.ShellFailed(script: "write \(record.drillID)", result: .init(status: 1, stdout: "", stderr: "\(failures)")) }
         return record

@@ -9,6 +9,25 @@ import DrctlTestSupport
 @Suite struct HungRegionTests {
     static let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
 
+    /// A backup to the S3 region on `moto` (`timeout: 5s`) and the sandbox's directory, with
+    /// the S3 region frozen (SIGSTOP) once the dump has started: its result and how long it
+    /// took. The caller's `moto` continues the server when it ends.
+    static func backupFreezingMidway(_ sandbox: Sandbox, _ moto: MotoProcess, minRegions: Int = 1) throws -> (Drctl.Result, Double) {
+        try moto.createBucket("backups")
+        let started = "\(sandbox.root)/dump-started"
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", settings: ["timeout: 5s"],
+                                  command: ["sh", "-c", "touch '\(started)'; sleep 3; head -c 12000000 /dev/urandom"], alsoLocal: true)
+        try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+            .replacingOccurrences(of: "  encryption:", with: "  min_regions: \(minRegions)\n  encryption:")
+            .write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let clock = Date()
+        let running = try RunningDrctl(["backup", "--policy", sandbox.policyPath], environment: credentials)
+        #expect(eventually(within: 30) { FileManager.default.fileExists(atPath: started) })
+        moto.freeze()
+        let result = running.wait()
+        return (result, Date().timeIntervalSince(clock))
+    }
+
     static func timed(_ arguments: [String]) throws -> (Drctl.Result, Double) {
         let started = Date()
         let result = try Drctl.run(arguments, environment: credentials)
@@ -46,16 +65,7 @@ import DrctlTestSupport
     @Test func aRegionFrozenMidBackupIsDroppedAndNothingWaitsOnIt() throws {
         let sandbox = try Sandbox()
         let moto = try MotoProcess()
-        try moto.createBucket("backups")
-        let started = "\(sandbox.root)/dump-started"
-        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", settings: ["timeout: 5s"],
-                                  command: ["sh", "-c", "touch '\(started)'; sleep 3; head -c 12000000 /dev/urandom"], alsoLocal: true)
-        let clock = Date()
-        let running = try RunningDrctl(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
-        #expect(eventually(within: 30) { FileManager.default.fileExists(atPath: started) })
-        moto.freeze()
-        let result = running.wait()
-        let seconds = Date().timeIntervalSince(clock)
+        let (result, seconds) = try Self.backupFreezingMidway(sandbox, moto)
         moto.thaw()
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.contains("region 's3' made no progress for 5 s"), "\(result)")
@@ -64,5 +74,22 @@ import DrctlTestSupport
         let next = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
         #expect(next.status == 0, "\(next)")
         #expect(next.stderr.contains("took over"), "\(next)")
+    }
+
+    /// With both regions required, a region frozen mid-backup fails the run; what follows a
+    /// failure (removing the run's objects, writing its failure record) gives the frozen region
+    /// up after its read deadline instead of waiting out minutes of retries. The 50 s bound is
+    /// functional: 3 s of dump, 5 s of stall, 5 s of abort grace, one 10 s read deadline and a
+    /// margin for a loaded machine; each wait on the frozen region was ≥ 60 s before.
+    @Test func aFailedBackupDoesNotWaitOnAFrozenRegionEither() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        let (result, seconds) = try Self.backupFreezingMidway(sandbox, moto, minRegions: 2)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("region 's3' made no progress for 5 s"), "\(result)")
+        #expect(seconds < 50, "the failed backup took \(seconds) s: \(result)")
+        // The other region has the failure record, and none of the run's objects.
+        #expect(sandbox.files(under: sandbox.repository).contains { $0.hasPrefix("records/") }, "\(result)")
+        #expect(sandbox.backupFiles(under: sandbox.repository).allSatisfy { !$0.hasPrefix("data/") })
     }
 }

@@ -43,6 +43,14 @@ public struct BackupJob: Sendable {
         /// Every region at first; those that refuse are dropped as the run goes.
         let roster: RegionRoster
         let logger: Logger
+
+        /// The same run with each region's requests bounded by its read deadline, for the
+        /// steps after a failure: a region that froze is given up after that, not waited on
+        /// for minutes of retries.
+        func bounded() -> Attempt {
+            Attempt(repository: Repository(regions: repository.regions.map { $0.bounded() }), id: id,
+                    startedAt: startedAt, roster: roster, logger: logger)
+        }
     }
 
     /// What one run holds from its start to its end. Made on the thread that prepared it and
@@ -80,7 +88,7 @@ public struct BackupJob: Sendable {
         } catch let locked as TargetLockedError {
             throw locked
         } catch {
-            _ = try? await OffPool.run { [self] in failed(attempt, error) }
+            _ = try? await OffPool.run { [self] in failed(attempt.bounded(), error) }
             throw error
         }
         do {
@@ -89,8 +97,9 @@ public struct BackupJob: Sendable {
             return manifest
         } catch {
             _ = try? await OffPool.run { [self] in
-                removeLeftovers(of: attempt.id, in: attempt.repository.regions, logger: attempt.logger)
-                failed(attempt, error)
+                let bounded = attempt.bounded()
+                removeLeftovers(of: attempt.id, in: bounded.repository.regions, logger: attempt.logger)
+                failed(bounded, error)
                 run.releaseLock()
             }
             throw error

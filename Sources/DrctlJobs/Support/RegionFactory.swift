@@ -39,9 +39,9 @@ extension Repository {
 
     /// The policy's regions for a read-only command (`check`, `list`, `report`, `verify`'s
     /// listing): each region's requests are bounded by its `read_deadline`, and a region that
-    /// passes it is reported unreadable and not asked again (`Region.boundedForReading`).
+    /// passes it is reported unreadable and not asked again (`Region.bounded`).
     public init(readingPolicy policy: RepositoryPolicy) throws {
-        self.init(regions: try Repository(policy: policy).regions.map { $0.boundedForReading() })
+        self.init(regions: try Repository(policy: policy).regions.map { $0.bounded() })
     }
 
     /// The regions to read from: the one named by `--region`, else all in policy order.

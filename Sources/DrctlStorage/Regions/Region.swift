@@ -26,9 +26,10 @@ public struct Region: Sendable {
                         region: name, latching: latching)
     }
 
-    /// The region for a read-only command: every request bounded by `readDeadline`, and once one
-    /// passes it, the region is not asked again in this run (it is reported unreadable).
-    public func boundedForReading() -> Region {
+    /// The region with every request bounded by `readDeadline`, and once one passes it, not
+    /// asked again in this run: for read-only commands (the region is reported unreadable) and
+    /// for what a failed backup leaves (its failure record, the removal of its objects).
+    public func bounded() -> Region {
         Region(name: name, store: store.bounded(by: deadline(latching: true)), timeout: timeout, readDeadline: readDeadline)
     }
 }

@@ -33,6 +33,14 @@ public struct RepositoryPolicy: Sendable {
     public var minRegions: Int
     public var compression: CompressionPolicy
     public var encryption: EncryptionPolicy
+    /// `lock_lifetime`: how long a target's lock stays valid unless renewed (renewed every third
+    /// of it). A run that died on another host blocks the target this long. 30 s…600 s.
+    public var lockLifetime: Duration = RepositoryPolicy.defaultLockLifetime
+
+    public static let defaultLockLifetime: Duration = .seconds(600)
+    /// The bounds of `lock_lifetime`: renewals every 10 s at most, and no longer than readers
+    /// honour (docs/FORMAT.md, "Readers' rules": 600 s).
+    public static let lockLifetimeRange: ClosedRange<Duration> = .seconds(30) ... .seconds(600)
 
     public init(regions: [RegionPolicy], minRegions: Int, compression: CompressionPolicy, encryption: EncryptionPolicy) {
         self.regions = regions
@@ -66,8 +74,17 @@ public struct RegionPolicy: Sendable {
     public var name: String
     public var location: RegionLocation
     /// A region that makes no progress for this long is dropped from the running backup.
-    /// nil: no stall limit.
+    /// nil: not set, `defaultTimeout` applies.
     public var timeout: Duration?
+    /// `read_deadline`: how long one request to the region (a listing, a lock, a record, with
+    /// its retries) may take before the region counts as not answering. nil: not set, 10 s.
+    public var readDeadline: Duration?
+
+    /// A backup drops a region that makes no progress for a minute (the transport's own stall
+    /// timeout): a frozen endpoint costs the backup one minute, not the minutes of retries.
+    public static let defaultTimeout: Duration = .seconds(60)
+    /// The bounds of `read_deadline`.
+    public static let readDeadlineRange: ClosedRange<Duration> = .seconds(1) ... .seconds(300)
     /// Connection settings; non-nil exactly when `location` is `.s3`.
     public var s3: S3Settings?
 

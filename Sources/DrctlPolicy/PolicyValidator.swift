@@ -200,6 +200,17 @@ final class PolicyValidator {
         }
     }
 
+    /// A duration within `range`, or nil (reported).
+    func duration(_ node: Node, _ path: String, within range: ClosedRange<Duration>) -> Duration? {
+        guard let value = duration(node, path) else { return nil }
+        guard range.contains(value) else {
+            report(node, path, "\(PolicyDuration.format(value)) is out of range: use \(PolicyDuration.format(range.lowerBound))"
+                   + "…\(PolicyDuration.format(range.upperBound))")
+            return nil
+        }
+        return value
+    }
+
     func cron(_ node: Node, _ path: String) -> CronExpression? {
         guard let text = string(node, path) else { return nil }
         do {
@@ -351,7 +362,7 @@ final class PolicyValidator {
     // MARK: - Repository
 
     func repositoryPolicy(_ node: Node, _ path: String) -> RepositoryPolicy? {
-        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption", "lock_lifetime"]) else { return nil }
         var regions: [RegionPolicy]?
         var regionCount: Int?
         if let node = required(fields, "regions"),
@@ -388,15 +399,21 @@ final class PolicyValidator {
             compression = compressionPolicy(node, fields.path("compression"))
         }
         let encryption = required(fields, "encryption").flatMap { encryptionPolicy($0, fields.path("encryption")) }
-        guard let regions, let minRegions, let compression, let encryption else { return nil }
-        return RepositoryPolicy(regions: regions, minRegions: minRegions, compression: compression, encryption: encryption)
+        var lockLifetime: Duration? = RepositoryPolicy.defaultLockLifetime
+        if let node = fields["lock_lifetime"] {
+            lockLifetime = duration(node, fields.path("lock_lifetime"), within: RepositoryPolicy.lockLifetimeRange)
+        }
+        guard let regions, let minRegions, let compression, let encryption, let lockLifetime else { return nil }
+        var policy = RepositoryPolicy(regions: regions, minRegions: minRegions, compression: compression, encryption: encryption)
+        policy.lockLifetime = lockLifetime
+        return policy
     }
 
     static let s3Keys = ["endpoint", "region", "path_style", "access_key_id", "secret_access_key", "session_token",
                          "ca_file", "insecure_skip_tls_verify", "checksums"]
 
     func regionPolicy(_ node: Node, _ path: String) -> (policy: RegionPolicy, name: (value: String, node: Node))? {
-        guard let fields = mapping(node, path, known: ["name", "url", "timeout"] + Self.s3Keys) else { return nil }
+        guard let fields = mapping(node, path, known: ["name", "url", "timeout", "read_deadline"] + Self.s3Keys) else { return nil }
         var name: String?
         let nameNode = required(fields, "name")
         if let nameNode, let text = string(nameNode, fields.path("name")) {
@@ -414,6 +431,11 @@ final class PolicyValidator {
             timeout = duration(node, fields.path("timeout"))
             ok = timeout != nil
         }
+        var readDeadline: Duration?
+        if let node = fields["read_deadline"] {
+            readDeadline = duration(node, fields.path("read_deadline"), within: RegionPolicy.readDeadlineRange)
+            ok = ok && readDeadline != nil
+        }
         var s3: S3Settings?
         if case .s3? = location {
             s3 = s3Settings(fields)
@@ -427,7 +449,9 @@ final class PolicyValidator {
             }
         }
         guard ok, let name, let nameNode, let location else { return nil }
-        return (RegionPolicy(name: name, location: location, timeout: timeout, s3: s3), (name, nameNode))
+        var region = RegionPolicy(name: name, location: location, timeout: timeout, s3: s3)
+        region.readDeadline = readDeadline
+        return (region, (name, nameNode))
     }
 
     func regionLocation(_ node: Node, _ path: String) -> RegionLocation? {

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 import DrctlStorage
 
@@ -71,6 +72,53 @@ import DrctlStorage
         #expect(sandbox.files(under: locks) == ["000000000004.json", "000000000005.json"])
         let released = try String(contentsOfFile: "\(locks)/000000000005.json", encoding: .utf8)
         #expect(released.contains("\"state\" : \"released\""), "\(released)")
+    }
+
+    /// A backup killed outright (SIGKILL: it cannot release) leaves its lock held; its owner
+    /// ran on this host and is gone, so the next backup takes the lock over at once, with a
+    /// warning, instead of refusing until the lock expires (600 s).
+    @Test func theLockOfAKilledBackupOnThisHostIsTakenOverAtOnce() throws {
+        let sandbox = try Sandbox()
+        let started = "\(sandbox.root)/dump-started"
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "touch '\(started)'; exec sleep 60"])])
+        let killed = try RunningDrctl(["backup", "--policy", sandbox.policyPath])
+        #expect(eventually(within: 30) { FileManager.default.fileExists(atPath: started) })
+        kill(killed.process.processIdentifier, SIGKILL)
+        _ = killed.wait()
+
+        try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
+        let next = try sandbox.drctl(["backup"])
+        #expect(next.status == 0, "\(next)")
+        #expect(next.stderr.contains("took over the lock of a run that is no longer alive")
+                && next.stderr.contains("pid \(killed.process.processIdentifier)"), "\(next)")
+    }
+
+    /// A pid of this host that is alive but started after the lock was taken is another process
+    /// (the pid was reused): the lock is taken over. Without a recorded start time (a lock from
+    /// an older drctl) a live pid cannot be told apart, and the lock is honoured.
+    @Test func aLockWhosePidWasReusedIsTakenOverAndOneWithoutStartTimeIsHonoured() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
+        let locks = "\(sandbox.repository)/locks/t"
+        try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
+        let host = ProcessInfo.processInfo.hostName
+        func plant(_ generation: Int, processStart: String?) throws {
+            var json = Self.lockJSON(generation: generation, state: "held", host: host, expires: Date().addingTimeInterval(300))
+                .replacingOccurrences(of: "\"pid\" : 777", with: "\"pid\" : \(getpid())")
+            if let processStart {
+                json = json.replacingOccurrences(of: "\"operation\" : \"backup\",",
+                                                 with: "\"operation\" : \"backup\",\n    \"process_start\" : \(processStart),")
+            }
+            try json.write(toFile: "\(locks)/" + String(format: "%012d", generation) + ".json", atomically: true, encoding: .utf8)
+        }
+        try plant(1, processStart: nil)
+        let honoured = try sandbox.drctl(["backup"])
+        #expect(honoured.status == 8, "\(honoured)")
+
+        try plant(2, processStart: "1")   // this test's pid, but not its start time
+        let taken = try sandbox.drctl(["backup"])
+        #expect(taken.status == 0, "\(taken)")
+        #expect(taken.stderr.contains("took over the lock of a run that is no longer alive"), "\(taken)")
     }
 
     /// A backup that lost its lock (it did not renew in time, and another run took the target

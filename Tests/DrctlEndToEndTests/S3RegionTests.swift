@@ -40,9 +40,17 @@ final class MotoProcess {
     }
 
     deinit {
+        thaw()   // a stopped server would not see SIGTERM until continued
         child.terminate(grace: 2)
         child.wait()
     }
+
+    /// Stops the server (SIGSTOP): it still accepts connections (the kernel queues them) but
+    /// answers nothing, as a frozen endpoint does. `deinit` continues it before ending it.
+    func freeze() { kill(child.pid, SIGSTOP) }
+
+    /// Continues a frozen server (SIGCONT).
+    func thaw() { kill(child.pid, SIGCONT) }
 
     /// A store on `bucket` (moto takes any key), to look at what the binary left there.
     func store(bucket: String, prefix: String = "") throws -> S3ObjectStore {

@@ -43,6 +43,9 @@ import DrctlTestSupport
             #expect(refused.status == 1, "\(refused)")
             #expect(refused.stderr.contains("signature mismatch: check the secret access key")
                     && refused.stderr.contains("SignatureDoesNotMatch"), "\(refused)")
+            // The last line, the one a cron mail or a monitor shows, names the cause itself.
+            let last = refused.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.contains("signature mismatch") && last.contains("'s3'"), "\(command): \(last)")
             // The wrong secret ends with the right one: neither is in the message.
             #expect(!refused.stderr.contains(key["AWS_SECRET_ACCESS_KEY"]!), "\(refused)")
         }

@@ -43,9 +43,17 @@ final class MotoServer: @unchecked Sendable {
     }
 
     deinit {
+        thaw()   // a stopped server would not see SIGTERM until continued
         child.terminate(grace: 2)
         child.wait()
     }
+
+    /// Stops the server (SIGSTOP): it still accepts connections (the kernel queues them) but
+    /// answers nothing, as a frozen endpoint does. `deinit` continues it before ending it.
+    func freeze() { kill(child.pid, SIGSTOP) }
+
+    /// Continues a frozen server (SIGCONT).
+    func thaw() { kill(child.pid, SIGCONT) }
 
     func store(bucket: String, prefix: String = "", pathStyle: Bool = true, credentials: S3Credentials = anyCredentials,
                partSize: Int = 5 << 20) throws -> S3ObjectStore {

@@ -43,6 +43,14 @@ public struct BackupJob: Sendable {
         /// Every region at first; those that refuse are dropped as the run goes.
         let roster: RegionRoster
         let logger: Logger
+
+        /// The same run with each region's requests bounded by its read deadline, for the
+        /// steps after a failure: a region that froze is given up after that, not waited on
+        /// for minutes of retries.
+        func bounded() -> Attempt {
+            Attempt(repository: Repository(regions: repository.regions.map { $0.bounded() }), id: id,
+                    startedAt: startedAt, roster: roster, logger: logger)
+        }
     }
 
     /// What one run holds from its start to its end. Made on the thread that prepared it and
@@ -52,6 +60,14 @@ public struct BackupJob: Sendable {
         let plan: BackupPlan
         let keys: KeyRing
         let lock: HeldLock
+
+        /// Releases the lock in the regions still in the run. A dropped region (it froze or
+        /// failed) is not waited on again: the lock there is abandoned, and the next run takes
+        /// it over, finding it released in the others (docs/FORMAT.md, "Lock").
+        func releaseLock() {
+            for (region, _) in attempt.roster.dropped { lock.abandon(region) }
+            lock.release()
+        }
     }
 
     /// The blocking steps (opening the repository, the target's pre-flight over libpq, region
@@ -72,18 +88,19 @@ public struct BackupJob: Sendable {
         } catch let locked as TargetLockedError {
             throw locked
         } catch {
-            _ = try? await OffPool.run { [self] in failed(attempt, error) }
+            _ = try? await OffPool.run { [self] in failed(attempt.bounded(), error) }
             throw error
         }
         do {
             let manifest = try await stream(run)
-            _ = try? await OffPool.run { run.lock.release() }
+            _ = try? await OffPool.run { run.releaseLock() }
             return manifest
         } catch {
             _ = try? await OffPool.run { [self] in
-                removeLeftovers(of: attempt.id, in: attempt.repository.regions, logger: attempt.logger)
-                failed(attempt, error)
-                run.lock.release()
+                let bounded = attempt.bounded()
+                removeLeftovers(of: attempt.id, in: bounded.repository.regions, logger: attempt.logger)
+                failed(bounded, error)
+                run.releaseLock()
             }
             throw error
         }
@@ -123,9 +140,13 @@ public struct BackupJob: Sendable {
                 roster.drop(region, because: error)
             }
         }
+        // Too few regions left: the error names each one's cause (a wrong secret, a frozen
+        // endpoint), not the lock that then has nowhere to go.
+        try roster.checkQuorum()
         // One backup or prune of a target at a time, across hosts (Locks/HeldLock.swift).
         let lock = try HeldLock.take(target: target.name, operation: "backup", runID: attempt.id.rawValue,
-                                     regions: roster.alive, required: policy.repository.minRegions, logger: logger)
+                                     regions: roster.alive, required: policy.repository.minRegions,
+                                     lifetime: policy.repository.lockLifetimeSeconds, logger: logger)
         return Run(attempt: attempt, plan: plan, keys: keys, lock: lock)
     }
 
@@ -208,6 +229,7 @@ public struct BackupJob: Sendable {
     /// Drops the regions where the lock was lost (another run may be pruning this run's objects
     /// there as leftovers), then checks that enough regions remain to commit.
     private func confirmLock(of run: Run) throws {
+        for (region, _) in run.attempt.roster.dropped { run.lock.abandon(region) }
         for lost in run.lock.confirm() {
             guard let region = run.attempt.roster.alive.first(where: { $0.name == lost.region }) else { continue }
             run.attempt.roster.drop(region, because: LockLostError(target: target.name, region: lost.region, reason: lost.reason))

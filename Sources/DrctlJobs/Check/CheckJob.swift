@@ -45,7 +45,7 @@ public struct CheckJob: Sendable {
     }
 
     public func run() throws -> Report {
-        let repository = try Repository(policy: policy.repository)
+        let repository = try Repository(readingPolicy: policy.repository)
         var results: [TargetHealth] = []
         for target in targets {
             let views = repository.regions.map { region in

@@ -34,7 +34,7 @@ public struct ListJob: Sendable {
     }
 
     public func run() throws -> Listing {
-        let repository = try Repository(policy: policy.repository)
+        let repository = try Repository(readingPolicy: policy.repository)
         var entries: [String: Entry] = [:]
         var unreachable: [RegionFailure] = []
         var unreadable: [UnreadableManifest] = []

@@ -15,17 +15,28 @@ public final class HeldLock: Sendable {
     private let stop = DispatchSemaphore(value: 0)
     private let logger: Logger
 
-    /// How long a lock generation is valid unless renewed. A crashed holder blocks its target
-    /// for at most this long.
+    /// How long a lock generation is valid unless renewed, by default (the policy's
+    /// `repository.lock_lifetime`). A holder that crashed on another host blocks its target for
+    /// at most this long; one of this host is taken over at once (`ownerGone`).
     public static let lifetime: TimeInterval = LockRecord.maximumLifetime
 
     /// Takes `target`'s lock in `regions` (at least `required` of them), or throws
     /// `TargetLockedError` naming the holder.
     public static func take(target: String, operation: String, runID: String, regions: [Region], required: Int,
-                            logger: Logger) throws -> HeldLock {
-        let owner = LockOwner(host: hostName(), pid: getpid(), runID: runID, operation: operation)
-        let lock = try TargetLock.acquire(target: target, owner: owner, regions: regions, required: required, ttl: lifetime)
+                            lifetime: TimeInterval = HeldLock.lifetime, logger: Logger) throws -> HeldLock {
+        let owner = LockOwner(host: hostName(), pid: getpid(), runID: runID, operation: operation,
+                              processStart: ProcessIdentity.of(getpid())?.startTime)
+        let lock = try TargetLock.acquire(target: target, owner: owner, regions: regions, required: required, ttl: lifetime,
+                                          ownerGone: ownerGone)
         for (region, previous) in lock.takenOver {
+            if previous.isHeld(at: lock.acquiredAt) {
+                logger.warning(ownerGone(previous.owner).map { _ in "took over the lock of a run that is no longer alive" }
+                                   ?? "took over a lock its run released in another region", metadata: [
+                    "region": "\(region)", "previous_holder": "\(previous.owner)",
+                    "reason": "\(ownerGone(previous.owner) ?? "the same run released it elsewhere; it dropped this region")",
+                ])
+                continue
+            }
             if let refusal = previous.refusal(at: lock.acquiredAt) {
                 logger.warning("took over a lock that is not honoured", metadata: [
                     "region": "\(region)", "lock": "\(RepositoryLayout.lockKey(target: target, generation: previous.generation))",
@@ -82,6 +93,28 @@ public final class HeldLock: Sendable {
             logger.warning("could not release the target lock; it expires by itself",
                            metadata: ["region": "\(region)", "error": "\(error)"])
         }
+    }
+
+    /// Why the owner of a lock is known to be gone, or nil: it ran on this host, and its pid is
+    /// not running, or runs another process (a start time other than the one recorded). A lock
+    /// without a start time whose pid runs is taken as alive; another host's owner is never
+    /// judged from here.
+    static func ownerGone(_ owner: LockOwner) -> String? {
+        guard owner.host == hostName(), owner.pid > 0 else { return nil }
+        if let recorded = owner.processStart {
+            if ProcessIdentity(pid: owner.pid, startTime: recorded).isAlive { return nil }
+            return ProcessIdentity.of(owner.pid) == nil ? "pid \(owner.pid) of this host is no longer running"
+                : "pid \(owner.pid) of this host is no longer the owner (another process, or ended)"
+        }
+        // An older lock: only a pid that is gone tells (a running one may be the owner; this
+        // process's own pid is, for a lock of the agent's other run).
+        guard owner.pid != getpid(), ProcessIdentity.of(owner.pid) == nil else { return nil }
+        return "pid \(owner.pid) of this host is no longer running"
+    }
+
+    /// Stops renewing and releasing the lock in a region dropped from the run (`TargetLock.abandon`).
+    public func abandon(_ region: String) {
+        lock.abandon(region)
     }
 
     private static func hostName() -> String {

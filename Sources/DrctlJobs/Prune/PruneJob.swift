@@ -48,7 +48,8 @@ public struct PruneJob: Sendable {
         if !dryRun {
             do {
                 lock = try HeldLock.take(target: target.name, operation: "prune", runID: BackupID(startedAt: now).rawValue,
-                                         regions: repository.regions, required: 1, logger: logger)
+                                         regions: repository.regions, required: 1,
+                                         lifetime: policy.repository.lockLifetimeSeconds, logger: logger)
             } catch let error as TargetLockedError {
                 report.lockedBy = "\(error.holder.owner)"
                 report.errors.append("\(error)")

@@ -22,7 +22,7 @@ public struct ReportJob: Sendable {
 
     public func run(now: Date = Date()) throws -> DrillReport {
         let targets = try policy.targets(selecting: target)
-        let repository = try Repository(policy: policy.repository)
+        let repository = try Repository(readingPolicy: policy.repository)
         let reader = TargetHistoryReader(repository: repository,
                                          from: month.adding(months: -(Self.trendMonths - 1)).idPrefix,
                                          to: month.adding(months: 1).idPrefix)

@@ -9,12 +9,14 @@ extension Repository {
         self.init(regions: try policy.regions.map { region in
             switch region.location {
             case .directory(let path):
-                return Region(name: region.name, store: LocalDirectoryStore(root: path), timeout: region.timeout)
+                return Region(name: region.name, store: LocalDirectoryStore(root: path), timeout: region.stallTimeout,
+                              readDeadline: region.readDeadline ?? Region.defaultReadDeadline)
             case .s3(let bucket, let prefix):
                 var store = try Self.s3Store(region, bucket: bucket, prefix: prefix)
                 store.uploadMemory = memory.uploadMemoryPerRegion
                 store.additionalChecksums = region.s3?.checksums ?? true
-                return Region(name: region.name, store: store, timeout: region.timeout)
+                return Region(name: region.name, store: store, timeout: region.stallTimeout,
+                              readDeadline: region.readDeadline ?? Region.defaultReadDeadline)
             }
         }, cache: ObjectCache.defaultDirectory().map { directory in
             ObjectCache(directory: directory) { Logger(label: "drctl").warning("\($0)") }
@@ -27,7 +29,7 @@ extension Repository {
         var http = HTTPSettings()
         http.caFile = settings.caFile
         http.insecureSkipTLSVerify = settings.insecureSkipTLSVerify
-        if let timeout = region.timeout { http.stallTimeout = Int(timeout.components.seconds) }
+        http.stallTimeout = max(1, Int(region.stallTimeout.components.seconds))
         do {
             return try S3ObjectStore(
                 endpoint: settings.endpoint ?? "https://s3.\(signingRegion).amazonaws.com", region: signingRegion,
@@ -38,6 +40,14 @@ extension Repository {
         }
     }
 
+    /// The policy's regions for a read-only command (`check`, `list`, `report`, `verify`'s
+    /// listing): each region's requests are bounded by its `read_deadline`, and a region that
+    /// passes it is reported unreadable and not asked again (`Region.bounded`).
+    public init(readingPolicy policy: RepositoryPolicy) throws {
+        let repository = try Repository(policy: policy)
+        self.init(regions: repository.regions.map { $0.bounded() }, cache: repository.cache)
+    }
+
     /// The regions to read from: the one named by `--region`, else all in policy order.
     func readOrder(preferring name: String?) throws -> [Region] {
         guard let name else { return regions }
@@ -46,4 +56,13 @@ extension Repository {
         }
         return [region]
     }
+}
+
+extension RegionPolicy {
+    /// The backup's stall timeout: the policy's `timeout`, else `defaultTimeout`.
+    var stallTimeout: Duration { timeout ?? RegionPolicy.defaultTimeout }
+}
+
+extension RepositoryPolicy {
+    var lockLifetimeSeconds: Double { Double(lockLifetime.components.seconds) }
 }

@@ -49,7 +49,7 @@ public struct BackupHistory: Sendable {
     public static func read(_ policy: RepositoryPolicy, target: String, logger: Logger) async -> BackupHistory? {
         do {
             return try await OffPool.run {
-                let repository = try Repository(policy: policy)
+                let repository = try Repository(readingPolicy: policy)
                 let failures = RepositoryHistory.listing(FailureRecord.self, repository, target: target, logger: logger)
                 return BackupHistory(manifests: RepositoryHistory.manifests(repository, target: target, logger: logger),
                                      failures: failures.records, unreadableRegions: failures.unreadable)

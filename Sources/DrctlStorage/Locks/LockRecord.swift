@@ -72,12 +72,17 @@ public struct LockOwner: Codable, Sendable, Equatable, CustomStringConvertible {
     public var runID: String
     /// `backup` or `prune`.
     public var operation: String
+    /// When the owner process started, in the kernel's clock ticks since boot (field 22 of
+    /// `/proc/<pid>/stat`), so that a pid reused by another process is not taken for the owner.
+    /// Absent in locks written before drctl recorded it (docs/FORMAT.md, "Lock").
+    public var processStart: UInt64?
 
-    public init(host: String, pid: Int32, runID: String, operation: String) {
+    public init(host: String, pid: Int32, runID: String, operation: String, processStart: UInt64? = nil) {
         self.host = host
         self.pid = pid
         self.runID = runID
         self.operation = operation
+        self.processStart = processStart
     }
 
     public var description: String { "\(operation) \(runID) on host \(host) (pid \(pid))" }
@@ -85,6 +90,7 @@ public struct LockOwner: Codable, Sendable, Equatable, CustomStringConvertible {
     enum CodingKeys: String, CodingKey {
         case host, pid, operation
         case runID = "run_id"
+        case processStart = "process_start"
     }
 }
 

@@ -19,7 +19,8 @@ public final class TargetLock: Sendable {
     /// How long a generation stays valid; the holder renews every third of it.
     public let ttl: TimeInterval
     public let acquiredAt: Date
-    /// Expired locks this run took over: the region and the abandoned generation.
+    /// Locks this run took over: the region and the abandoned generation (expired, not honoured,
+    /// or still valid but over: see `acquire`'s `isOver`).
     public let takenOver: [(region: String, previous: LockRecord)]
     /// Regions where the lock could not be taken because they could not be read or written.
     public let skipped: [(region: String, reason: String)]
@@ -55,11 +56,20 @@ public final class TargetLock: Sendable {
     /// objects as leftovers). Nothing may be committed into them.
     public var lost: [(region: String, reason: String)] { held.withLock { $0.lost } }
 
-    /// Takes the lock or throws `TargetLockedError` (someone holds it), or the first region's
-    /// error when fewer than `required` regions could be locked.
+    /// Takes the lock or throws `TargetLockedError` (someone holds it), or `LockUnavailable`
+    /// naming each region's failure when fewer than `required` regions could be locked.
+    ///
+    /// A lock that is held and valid is still taken over when its run is known to be over:
+    /// `ownerGone` says so for its owner (a process of this host that is no longer running), or
+    /// the same run released the lock in another region (it was dropped from a region that
+    /// froze, and could not release it there).
     public static func acquire(target: String, owner: LockOwner, regions: [Region], required: Int = 1,
-                               ttl: TimeInterval = LockRecord.maximumLifetime, clock: @escaping @Sendable () -> Date = { Date() }) throws -> TargetLock {
+                               ttl: TimeInterval = LockRecord.maximumLifetime, clock: @escaping @Sendable () -> Date = { Date() },
+                               ownerGone: (LockOwner) -> String? = { _ in nil }) throws -> TargetLock {
         let now = clock()
+        func isOver(_ holder: LockRecord, in region: Region) -> Bool {
+            ownerGone(holder.owner) != nil || releasedElsewhere(holder, target: target, regions: regions, except: region)
+        }
         var held: [HeldLink] = []
         var takenOver: [(region: String, previous: LockRecord)] = []
         var skipped: [(region: String, error: Error)] = []
@@ -69,7 +79,7 @@ public final class TargetLock: Sendable {
         for region in regions {
             let chain = LockChain(region: region, target: target)
             do {
-                let (generation, previous) = try chain.take(owner: owner, now: now, ttl: ttl)
+                let (generation, previous) = try chain.take(owner: owner, now: now, ttl: ttl) { isOver($0, in: region) }
                 held.append(HeldLink(chain: chain, generation: generation))
                 if let previous { takenOver.append((region.name, previous)) }
             } catch let error as TargetLockedError {
@@ -81,11 +91,19 @@ public final class TargetLock: Sendable {
         }
         guard held.count >= max(1, min(required, regions.count)) else {
             undo()
-            throw skipped.first?.error ?? StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target),
-                                                          location: "the repository", reason: "no region to hold the lock")
+            if skipped.count == 1 { throw skipped[0].error }   // its own message names region and cause
+            throw LockUnavailable(target: target, locked: held.count, required: max(1, min(required, regions.count)),
+                                  failures: skipped.map { ($0.region, "\($0.error)") })
         }
         return TargetLock(target: target, owner: owner, ttl: ttl, acquiredAt: now, takenOver: takenOver,
                           skipped: skipped.map { ($0.region, "\($0.error)") }, clock: clock, held: held)
+    }
+
+    /// Stops holding the lock in `region` (dropped from the run: it froze or failed): it is
+    /// neither renewed nor released there, so nothing waits on it again. What it holds there is
+    /// taken over by the next run, which finds it released in the other regions (`acquire`).
+    public func abandon(_ region: String) {
+        held.withLock { $0.links.removeAll { $0.chain.region.name == region } }
     }
 
     /// Writes the next `held` generation in every region, pushing the expiry out by `ttl`.
@@ -144,6 +162,16 @@ public final class TargetLock: Sendable {
 }
 
 extension TargetLock {
+    /// Whether the run holding `holder` released the lock in a region other than `except`: its
+    /// newest generation there is `released` by the same run id.
+    static func releasedElsewhere(_ holder: LockRecord, target: String, regions: [Region], except: Region) -> Bool {
+        regions.contains { other in
+            guard other.name != except.name, let newest = try? LockChain(region: other, target: target).newest() else { return false }
+            return newest.record.state == .released && newest.record.owner.runID == holder.owner.runID
+                && newest.record.owner.host == holder.owner.host
+        }
+    }
+
     /// The newest generation of `target`'s lock in `region` and its key, or nil when there is
     /// none: for `check`, which names a lock that is not honoured.
     public static func newest(target: String, in region: Region) throws -> (key: String, record: LockRecord)? {
@@ -152,16 +180,25 @@ extension TargetLock {
     }
 }
 
-/// The lock objects of one target in one region.
+/// The lock objects of one target in one region. Its requests are bounded by the region's read
+/// deadline (not latching): taking, renewing or releasing a lock never waits long on a frozen
+/// region, and a region that hung for a moment still gets its lock renewed.
 struct LockChain: Sendable {
     let region: Region
     let target: String
+    private let store: ObjectStore
+
+    init(region: Region, target: String) {
+        self.region = region
+        self.target = target
+        self.store = region.store.bounded(by: region.deadline(latching: false))
+    }
 
     func key(_ generation: Int) -> String { RepositoryLayout.lockKey(target: target, generation: generation) }
 
     /// Every generation present, oldest first.
     func generations() throws -> [Int] {
-        try region.store.list(prefix: RepositoryLayout.locksPrefix(target: target))
+        try store.list(prefix: RepositoryLayout.locksPrefix(target: target))
             .compactMap { RepositoryLayout.lockGeneration($0.key, target: target) }
             .sorted()
     }
@@ -173,7 +210,7 @@ struct LockChain: Sendable {
 
     func read(_ generation: Int) throws -> LockRecord {
         let key = key(generation)
-        let bytes = try region.store.get(key, limit: 1 << 20)
+        let bytes = try store.get(key, limit: 1 << 20)
         let record: LockRecord
         do {
             record = try ManifestCoding.decoder.decode(LockRecord.self, from: Data(bytes))
@@ -193,14 +230,15 @@ struct LockChain: Sendable {
     func write(_ state: LockState, generation: Int, owner: LockOwner, acquiredAt: Date, now: Date, ttl: TimeInterval) throws {
         let record = LockRecord(target: target, generation: generation, state: state, owner: owner, acquiredAt: acquiredAt,
                                 writtenAt: now, expiresAt: now.addingTimeInterval(ttl))
-        try region.store.put(key(generation), bytes: Array(try ManifestCoding.encoder.encode(record)) + [0x0a])
+        try store.put(key(generation), bytes: Array(try ManifestCoding.encoder.encode(record)) + [0x0a])
     }
 
-    /// Takes the lock: returns our generation and the expired lock taken over, if any.
-    func take(owner: LockOwner, now: Date, ttl: TimeInterval) throws -> (Int, LockRecord?) {
+    /// Takes the lock: returns our generation and the lock taken over, if any (expired, or held
+    /// by a run that `isOver`).
+    func take(owner: LockOwner, now: Date, ttl: TimeInterval, isOver: (LockRecord) -> Bool = { _ in false }) throws -> (Int, LockRecord?) {
         for _ in 0..<8 {
             let newest = try newest()
-            if let newest, newest.record.isHeld(at: now) {
+            if let newest, newest.record.isHeld(at: now), !isOver(newest.record) {
                 throw TargetLockedError(target: target, holder: newest.record, region: region.name)
             }
             let generation = (newest?.generation ?? 0) + 1
@@ -215,7 +253,7 @@ struct LockChain: Sendable {
             let abandoned = newest.flatMap { $0.record.state == .held ? $0.record : nil }
             return (generation, abandoned)
         }
-        throw StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target), location: region.store.location,
+        throw StorageError.io(operation: "lock", key: RepositoryLayout.locksPrefix(target: target), location: store.location,
                               reason: "the lock kept changing under us (8 attempts)")
     }
 
@@ -226,14 +264,29 @@ struct LockChain: Sendable {
     func confirm(_ generation: Int) throws -> [Int] {
         let present = try generations()
         guard let top = present.last, top > generation else { return present }
-        try? region.store.delete(key(generation))
-        throw StorageError.alreadyExists(key: key(top), location: region.store.location)
+        try? store.delete(key(generation))
+        throw StorageError.alreadyExists(key: key(top), location: store.location)
     }
 
     /// Deletes the generations below `generation` (best effort: they are history only), from
     /// `present` when the caller has just listed them.
     func cleanUp(below generation: Int, among present: [Int]? = nil) {
         guard let all = present ?? (try? generations()) else { return }
-        for old in all where old < generation { try? region.store.delete(key(old)) }
+        for old in all where old < generation { try? store.delete(key(old)) }
+    }
+}
+
+/// Fewer regions than required could be locked, each for its own reason (a wrong secret, a
+/// frozen endpoint): the message names every one, so the last line of a failed run says why.
+public struct LockUnavailable: Error, CustomStringConvertible {
+    public let target: String
+    public let locked: Int
+    public let required: Int
+    public let failures: [(region: String, reason: String)]
+
+    public var description: String {
+        let causes = failures.isEmpty ? "no region to hold it"
+            : failures.map { "region '\($0.region)': \($0.reason)" }.joined(separator: "; ")
+        return "cannot lock target '\(target)' in \(required) region(s) (locked \(locked)): \(causes)"
     }
 }

@@ -5,11 +5,32 @@ public struct Region: Sendable {
     /// A region whose writer makes no progress this long is dropped from the running backup;
     /// nil: no limit of its own (the transport's stall timeout and retries still apply).
     public let timeout: Duration?
+    /// How long one of the region's small requests (a listing, a lock, a record) may take before
+    /// the region counts as not answering (`RequestDeadline`).
+    public let readDeadline: Duration
 
-    public init(name: String, store: ObjectStore, timeout: Duration? = nil) {
+    /// 10 s: far above a healthy endpoint's answer, and short enough that `drctl check` with
+    /// one hung region answers inside a monitor's timeout.
+    public static let defaultReadDeadline: Duration = .seconds(10)
+
+    public init(name: String, store: ObjectStore, timeout: Duration? = nil, readDeadline: Duration = Region.defaultReadDeadline) {
         self.name = name
         self.store = store
         self.timeout = timeout
+        self.readDeadline = readDeadline
+    }
+
+    /// A deadline of `readDeadline` for this region's requests.
+    public func deadline(latching: Bool) -> RequestDeadline {
+        RequestDeadline(seconds: Double(readDeadline.components.seconds) + Double(readDeadline.components.attoseconds) / 1e18,
+                        region: name, latching: latching)
+    }
+
+    /// The region with every request bounded by `readDeadline`, and once one passes it, not
+    /// asked again in this run: for read-only commands (the region is reported unreadable) and
+    /// for what a failed backup leaves (its failure record, the removal of its objects).
+    public func bounded() -> Region {
+        Region(name: name, store: store.bounded(by: deadline(latching: true)), timeout: timeout, readDeadline: readDeadline)
     }
 }
 

@@ -34,7 +34,7 @@ public struct S3ObjectStore: ObjectStore {
     public let pathStyle: Bool
     /// What each request is signed with (refreshed before temporary credentials expire).
     public let credentials: S3CredentialSource
-    public let settings: HTTPSettings
+    public private(set) var settings: HTTPSettings
     /// The first parts' size; it doubles every 1000 parts so 10,000 parts hold more than 5 TB.
     /// S3 refuses parts under 5 MiB (except the last one).
     public let partSize: Int
@@ -55,6 +55,8 @@ public struct S3ObjectStore: ObjectStore {
         get { retryPolicy.deadline }
         set { retryPolicy.deadline = newValue }
     }
+    /// Bounds each request, retries included (`bounded(by:)`); nil: only `retryPolicy` does.
+    public private(set) var deadline: RequestDeadline?
     /// Retries done so far by this store (shared with its copies, readers and writers).
     public let retryCounter = S3RetryCounter()
     public var retries: Int { retryCounter.value }
@@ -174,6 +176,21 @@ public struct S3ObjectStore: ObjectStore {
             }
         } while token != nil
         return found.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    /// A copy whose requests each end within about `deadline.seconds`: no attempt waits longer
+    /// than that for a byte (connect or transfer: libcurl's stall check, once a second) and no
+    /// retry starts after it. A transfer that keeps moving is not cut (a slow restore is not a
+    /// hung one). A store bounded already keeps its deadline (and its latch).
+    public func bounded(by deadline: RequestDeadline) -> ObjectStore {
+        guard self.deadline == nil else { return self }
+        var copy = self
+        let seconds = max(1, Int(deadline.seconds.rounded(.up)))
+        copy.deadline = deadline
+        copy.retryPolicy.deadline = min(retryPolicy.deadline, deadline.seconds)
+        copy.settings.connectTimeout = min(settings.connectTimeout, seconds)
+        copy.settings.stallTimeout = min(settings.stallTimeout, seconds)
+        return copy
     }
 
     public func stat(_ key: String) throws -> ObjectInfo? {
@@ -310,6 +327,9 @@ public struct S3ObjectStore: ObjectStore {
                       operation: String, key: String,
                       incomplete: (HTTPResponse, [UInt8]) -> String? = { _, _ in nil })
         throws -> (response: HTTPResponse, body: [UInt8], uncertain: Bool) {
+        if let deadline, deadline.hasPassed {
+            throw StorageError.io(operation: operation, key: key, location: location, reason: deadline.reason(after: nil))
+        }
         let started = Date()
         var attempt = 0
         var uncertain = false
@@ -359,11 +379,17 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     /// The last failure, saying how many attempts were made.
+    /// Past the store's `deadline`, the failure says so (and a latching deadline is marked).
     private func exhausted(_ failure: StorageError, _ attempts: Int, _ started: Date) -> StorageError {
-        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        let elapsed = Date().timeIntervalSince(started)
+        let seconds = String(format: "%.1f", elapsed)
         if case .io(let operation, let key, let location, let reason) = failure {
-            return .io(operation: operation, key: key, location: location,
-                       reason: "\(reason) (gave up after \(attempts) attempts in \(seconds) s)")
+            let given = "\(reason) (gave up after \(attempts) attempts in \(seconds) s)"
+            if let deadline, elapsed >= deadline.seconds {
+                deadline.markPassed()
+                return .io(operation: operation, key: key, location: location, reason: deadline.reason(after: given))
+            }
+            return .io(operation: operation, key: key, location: location, reason: given)
         }
         return failure
     }

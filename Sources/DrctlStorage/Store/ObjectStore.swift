@@ -23,6 +23,9 @@ public protocol ObjectStore: Sendable {
     func delete(_ key: String) throws
     /// Removes many objects (S3: DeleteObjects, 1000 keys a request); missing ones are not an error.
     func delete(keys: [String]) throws
+    /// This store with each request bounded by `deadline` (`RequestDeadline`), where the
+    /// backend can bound it; otherwise the store itself.
+    func bounded(by deadline: RequestDeadline) -> ObjectStore
 }
 
 /// An object being written. Not thread-safe: one thread writes, then commits or aborts.

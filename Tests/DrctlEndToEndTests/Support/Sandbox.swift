@@ -53,9 +53,12 @@ final class Sandbox {
 
     /// A policy with one S3 region, `s3` (`s3://backups/prod` on `endpoint`, path-style, more of
     /// its keys in `settings`), and one command target, `files`.
-    func writeS3Policy(endpoint: String, settings: [String] = [], command: [String]) throws {
+    /// One S3 region `s3` on `endpoint` (with `settings`); `alsoLocal` adds the sandbox's
+    /// directory as a second region, `local`.
+    func writeS3Policy(endpoint: String, settings: [String] = [], command: [String], alsoLocal: Bool = false) throws {
         let regionLines = (["url: s3://backups/prod", "endpoint: \(endpoint)", "path_style: true"] + settings)
             .map { "      \($0)" }.joined(separator: "\n")
+            + (alsoLocal ? "\n    - name: local\n      url: \(repository)" : "")
         try """
             version: 1
             repository:

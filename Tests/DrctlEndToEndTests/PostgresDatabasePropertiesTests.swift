@@ -181,6 +181,24 @@ import DrctlTestSupport
         #expect(try into.sql("SELECT count(*) FROM pg_database WHERE datname IN ('legacy', 'latin', 'icu', 'tmpl')") == "0")
     }
 
+    /// A database that accepts no connections cannot be dumped (pg_dumpall skips it too): the
+    /// backup of every database says so, naming it and the fix, instead of leaving it out silently.
+    @Test func aDatabaseThatAcceptsNoConnectionsIsNamedNotSkippedSilently() throws {
+        let sandbox = try Sandbox()
+        let source = try PostgresCluster.start(superuserPassword: "pg pass 42")
+        try source.sql("CREATE DATABASE archived")
+        try source.sql("ALTER DATABASE archived ALLOW_CONNECTIONS false")
+        try source.sql("CREATE DATABASE live")
+        try sandbox.writePolicy(targets: [], rawTargets: PostgresFidelityTests.target(source))
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath],
+                                   environment: ["DRCTL_TEST_PG_PASSWORD": source.superuserPassword!])
+        #expect(backup.status == 0, "\(backup)")
+        let warning = backup.stderr.split(separator: "\n").first { $0.contains("WARN") && $0.contains("'archived'") }
+        #expect(warning?.contains("accepts no connections") == true && warning?.contains("ALLOW_CONNECTIONS true") == true,
+                "\(backup)")
+        #expect(!backup.stderr.contains("'live'"), "only the database left out is named: \(backup)")
+    }
+
     /// A locale or tablespace the destination lacks stops the restore before anything is
     /// loaded, naming the database and the property; --locale-map and --tablespace-map say
     /// what to use instead.

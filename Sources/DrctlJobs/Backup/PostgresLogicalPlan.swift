@@ -87,7 +87,10 @@ final class PostgresLogicalPlan: BackupPlan {
     }
 
     var warnings: [String] {
-        counters.compactMap { database, counter in
+        facts.unconnectable.map {
+            "database '\($0)' accepts no connections (ALLOW_CONNECTIONS false), so pg_dump cannot read it and it is not "
+                + "in this backup (pg_dumpall skips it too); to back it up: ALTER DATABASE \(quoteIdentifier($0)) ALLOW_CONNECTIONS true"
+        } + counters.compactMap { database, counter in
             counter.failure.map { "no row counts recorded for database '\(database)': \($0)" }
         }
     }

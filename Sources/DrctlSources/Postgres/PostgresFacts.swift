@@ -8,8 +8,13 @@ public struct PostgresFacts: Sendable, Codable, Equatable {
     public var serverVersionNumber: Int
     /// True on a standby.
     public var inRecovery: Bool
-    /// The databases covered: non-template, connectable (the selection when one was given).
+    /// The databases covered: every one that accepts connections but template1 (the selection
+    /// when one was given).
     public var databases: [String]
+    /// Databases left out because they accept no connections (ALLOW_CONNECTIONS false; not
+    /// template0), which pg_dump cannot read: named in the backup's warnings. Empty when the
+    /// policy selects the databases.
+    public var unconnectable: [String]
     /// `pg_current_wal_lsn()` on a primary, `pg_last_wal_replay_lsn()` on a standby, e.g. "0/1A2B3C8".
     public var consistentLSN: String
     /// The WAL timeline of `consistentLSN`, when the role may see it.
@@ -18,7 +23,8 @@ public struct PostgresFacts: Sendable, Codable, Equatable {
     public var capturedAt: Date
 
     public init(serverVersion: String, serverVersionNumber: Int, inRecovery: Bool, databases: [String],
-                consistentLSN: String, timeline: Int?, capturedAt: Date) {
+                unconnectable: [String] = [], consistentLSN: String, timeline: Int?, capturedAt: Date) {
+        self.unconnectable = unconnectable
         self.serverVersion = serverVersion
         self.serverVersionNumber = serverVersionNumber
         self.inRecovery = inRecovery

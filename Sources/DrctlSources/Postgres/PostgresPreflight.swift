@@ -27,8 +27,12 @@ public enum PostgresPreflight {
             "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template1' ORDER BY datname"
         ).compactMap { $0[0] }
         let selected: [String]
+        var unconnectable: [String] = []
         if databases.isEmpty {
             selected = available
+            unconnectable = try main.query(
+                "SELECT datname FROM pg_database WHERE NOT datallowconn AND datname <> 'template0' ORDER BY datname"
+            ).compactMap { $0[0] }
         } else {
             let missing = databases.filter { !available.contains($0) }
             if !missing.isEmpty {
@@ -55,7 +59,7 @@ public enum PostgresPreflight {
         }
 
         return PostgresFacts(serverVersion: postgresVersionString(number), serverVersionNumber: number,
-                             inRecovery: inRecovery, databases: selected, consistentLSN: lsn,
+                             inRecovery: inRecovery, databases: selected, unconnectable: unconnectable, consistentLSN: lsn,
                              timeline: timeline, capturedAt: capturedAt)
     }
 

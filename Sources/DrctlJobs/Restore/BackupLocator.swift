@@ -69,12 +69,13 @@ struct BackupLocator {
             return try notAfter.map { try catalog.newest(notAfter: $0) } ?? catalog.newest()
         }
         guard let wanted = BackupID(id) else { throw JobError.invalidBackupID(id) }
-        // One backup: a stat and a read per region instead of a listing.
+        // One backup: one read per region instead of a listing (absent: not found there).
         let key = RepositoryLayout.manifestKey(target: target, backup: wanted)
         return try read(target: target, regions: regions) { region in
-            guard try region.store.stat(key) != nil else { return RegionManifests() }
             do {
                 return RegionManifests(manifests: [try repository.manifest(at: key, in: region)])
+            } catch StorageError.notFound {
+                return RegionManifests()
             } catch {
                 return RegionManifests(unreadable: [UnreadableManifest(key: key, region: region.name, error: error)])
             }

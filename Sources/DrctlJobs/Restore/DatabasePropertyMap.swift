@@ -13,8 +13,6 @@ public struct DatabasePropertyMap: Sendable, Equatable {
         self.tablespaces = tablespaces
     }
 
-    public var isEmpty: Bool { locales.isEmpty && tablespaces.isEmpty }
-
     /// `OLD=NEW` pairs as typed; nil for one that is not of that form.
     public static func pairs(_ texts: [String]) -> [String: String]? {
         var map: [String: String] = [:]

@@ -22,9 +22,8 @@ struct DatabaseRecreation: Sendable {
         let head: ArchiveHead
         /// Its `CREATE DATABASE`, with the user's maps applied.
         let definition: DatabaseDefinition
-        /// The statement as pg_dump wrote it, run verbatim when no map changed it.
-        let originalStatement: String?
-        let owner: String?
+        /// The statement that creates it: pg_dump's own, verbatim, unless a map changed it.
+        let statement: String
         /// It exists on the destination (empty, or replaced under --force).
         let exists: Bool
     }
@@ -38,10 +37,10 @@ struct DatabaseRecreation: Sendable {
                                         advice: "The backup cannot be restored database by database with its properties.")
         }
         let mapped = original.mapped(locales: map.locales, tablespaces: map.tablespaces)
+        let verbatim = head.entries.first(where: \.isDatabase)?.definition?.trimmingCharacters(in: .whitespacesAndNewlines)
         return Plan(database: database, head: head, definition: mapped,
-                    originalStatement: mapped == original
-                        ? head.entries.first(where: \.isDatabase)?.definition?.trimmingCharacters(in: .whitespacesAndNewlines) : nil,
-                    owner: head.owner, exists: exists)
+                    statement: mapped == original ? verbatim ?? mapped.statement() + ";" : mapped.statement() + ";",
+                    exists: exists)
     }
 
     /// Before anything is created or loaded (after the globals, which create roles and
@@ -49,7 +48,7 @@ struct DatabaseRecreation: Sendable {
     /// here, and the server accepts its encoding and locales (a probe database is created
     /// with them and dropped).
     func check(_ plans: [Plan]) throws {
-        let admin = try server.administering("")
+        let admin = try server.administering()
         defer { admin.close() }
         for plan in plans {
             func refuse(_ problem: String, _ advice: String) -> DatabasePropertyError {
@@ -64,7 +63,7 @@ struct DatabaseRecreation: Sendable {
                 throw refuse("\(objects) of its objects are in tablespace '\(tablespace)', which does not exist here",
                              "Create that tablespace on the destination before restoring.")
             }
-            if let owner = plan.owner, try !exists(owner, in: "pg_roles", "rolname", admin) {
+            if let owner = plan.head.owner, try !exists(owner, in: "pg_roles", "rolname", admin) {
                 throw refuse("its owner, role '\(owner)', does not exist here (the backup's globals did not create it)",
                              "Create the role before restoring.")
             }
@@ -96,8 +95,7 @@ struct DatabaseRecreation: Sendable {
 
     private func create(_ plan: Plan, dropping: Bool, endingSessions: Bool) throws {
         if dropping { try server.drop(plan.database, force: endingSessions) }
-        try server.create(plan.database, head: plan.head.bytes, list: plan.head.databaseLevelList(),
-                          statement: plan.originalStatement ?? plan.definition.statement() + ";")
+        try server.create(plan.database, head: plan.head.bytes, list: plan.head.databaseLevelList(), statement: plan.statement)
     }
 
     private func exists(_ name: String, in catalog: String, _ column: String, _ connection: PostgresConnection) throws -> Bool {

@@ -65,11 +65,12 @@ struct PostgresDestination {
 
     /// A database to connect to for statements about `database` (one cannot drop the
     /// database one is connected to).
-    private func maintenance(for database: String) -> String {
+    private func maintenance(for database: String?) -> String {
         database == "postgres" ? "template1" : "postgres"
     }
 
-    func administering(_ database: String) throws -> PostgresConnection {
+    /// A superuser connection for statements about `database` (or about none in particular).
+    func administering(_ database: String? = nil) throws -> PostgresConnection {
         try PostgresConnection(endpoint(maintenance(for: database)))
     }
 

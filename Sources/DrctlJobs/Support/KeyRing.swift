@@ -21,6 +21,13 @@ public struct KeyRing: Sendable {
         }
     }
 
+    /// What signs the documents this host writes (repository format version 2). Symmetric mode:
+    /// derived from the secret key.
+    public var signingKey: SigningKey? { secretKey.map(SigningKey.init(derivedFrom:)) }
+
+    /// The writers whose signatures this host accepts.
+    public var writers: [WriterKey] { secretKey.map { [SigningKey(derivedFrom: $0).writerKey] } ?? [] }
+
     /// Wraps a new backup's data key: to the public key if there is one (recipient mode),
     /// else with the secret key (symmetric mode).
     func wrap(_ dataKey: DataKey, backupID: String) throws -> WrappedDataKey {

@@ -37,13 +37,41 @@ public struct WrappedDataKey: Codable, Sendable, Equatable {
     }
 }
 
+/// What a wrapped data key is bound to through its AAD: version 1 binds the backup id only;
+/// version 2 the repository, the target and the backup id (docs/FORMAT.md, "Bindings"), so a
+/// backup moved to another target or repository no longer opens.
+public enum WrapBinding: Sendable, Equatable {
+    case versionOne(backupID: String)
+    case versionTwo(repositoryID: String, target: String, backupID: String)
+
+    var aad: [UInt8] {
+        switch self {
+        case .versionOne(let backupID):
+            return Array("drctl v1 wrap\0".utf8) + Array(backupID.utf8)
+        case .versionTwo(let repositoryID, let target, let backupID):
+            return AuthenticatedBytes.context(purpose: "wrap", repositoryID: repositoryID, target: target, id: backupID)
+        }
+    }
+
+    public var backupID: String {
+        switch self {
+        case .versionOne(let backupID), .versionTwo(_, _, let backupID): return backupID
+        }
+    }
+
+    /// How a failure to open names the backup.
+    var described: String {
+        switch self {
+        case .versionOne(let backupID): return "backup \(backupID)"
+        case .versionTwo(let repositoryID, let target, let backupID):
+            return "backup \(backupID) of target '\(target)' in repository \(repositoryID)"
+        }
+    }
+}
+
 public enum KeyWrap {
     static let symmetricInfo = "drctl v1 symmetric wrap"
     static let x25519Info = "drctl v1 x25519 wrap"
-
-    static func aad(backupID: String) -> [UInt8] {
-        Array("drctl v1 wrap\0".utf8) + Array(backupID.utf8)
-    }
 
     static func symmetricKEK(_ key: SecretKey) -> SecretBytes {
         HKDF.derive32(ikm: key.secret, salt: [], info: symmetricInfo)
@@ -54,24 +82,24 @@ public enum KeyWrap {
     }
 
     /// Wraps with the secret key itself (symmetric mode: the host holds the secret key).
-    public static func wrapSymmetric(_ dataKey: DataKey, with key: SecretKey, backupID: String) -> WrappedDataKey {
-        wrapSymmetric(dataKey, with: key, backupID: backupID, nonce: secureRandomBytes(AESGCM.nonceSize))
+    public static func wrapSymmetric(_ dataKey: DataKey, with key: SecretKey, binding: WrapBinding) -> WrappedDataKey {
+        wrapSymmetric(dataKey, with: key, binding: binding, nonce: secureRandomBytes(AESGCM.nonceSize))
     }
 
-    static func wrapSymmetric(_ dataKey: DataKey, with key: SecretKey, backupID: String, nonce: [UInt8]) -> WrappedDataKey {
-        let sealed = AESGCM.seal(key: symmetricKEK(key), nonce: nonce, aad: aad(backupID: backupID),
+    static func wrapSymmetric(_ dataKey: DataKey, with key: SecretKey, binding: WrapBinding, nonce: [UInt8]) -> WrappedDataKey {
+        let sealed = AESGCM.seal(key: symmetricKEK(key), nonce: nonce, aad: binding.aad,
                                  plaintext: dataKey.secret)
         return WrappedDataKey(scheme: .symmetric, keyID: key.keyID, ephemeralPublicKey: nil,
                               nonce: base64(nonce), ciphertext: base64(sealed))
     }
 
     /// Wraps to a public key (recipient mode: the host needs no secret to take backups).
-    public static func wrapForRecipient(_ dataKey: DataKey, to recipient: PublicKey, backupID: String) -> WrappedDataKey {
-        wrapForRecipient(dataKey, to: recipient, backupID: backupID,
+    public static func wrapForRecipient(_ dataKey: DataKey, to recipient: PublicKey, binding: WrapBinding) -> WrappedDataKey {
+        wrapForRecipient(dataKey, to: recipient, binding: binding,
                          ephemeral: SecretKey.generate(), nonce: secureRandomBytes(AESGCM.nonceSize))
     }
 
-    static func wrapForRecipient(_ dataKey: DataKey, to recipient: PublicKey, backupID: String,
+    static func wrapForRecipient(_ dataKey: DataKey, to recipient: PublicKey, binding: WrapBinding,
                                  ephemeral: SecretKey, nonce: [UInt8]) -> WrappedDataKey {
         // PublicKey's initializer refuses low-order points, so the exchange cannot fail.
         guard let shared = X25519.sharedSecret(privateKey: ephemeral.secret, peer: recipient.rawBytes) else {
@@ -79,21 +107,21 @@ public enum KeyWrap {
         }
         let ephemeralPublic = ephemeral.publicKey.rawBytes
         let kek = x25519KEK(shared: shared, ephemeralPublic: ephemeralPublic, recipient: recipient.rawBytes)
-        let sealed = AESGCM.seal(key: kek, nonce: nonce, aad: aad(backupID: backupID), plaintext: dataKey.secret)
+        let sealed = AESGCM.seal(key: kek, nonce: nonce, aad: binding.aad, plaintext: dataKey.secret)
         return WrappedDataKey(scheme: .x25519, keyID: recipient.keyID, ephemeralPublicKey: base64(ephemeralPublic),
                               nonce: base64(nonce), ciphertext: base64(sealed))
     }
 
-    /// The data key of backup `backupID`; needs the secret key the data key was wrapped for.
-    public static func unwrap(_ wrapped: WrappedDataKey, with key: SecretKey, backupID: String) throws -> DataKey {
+    /// The data key of the backup `binding` names; needs the secret key the data key was wrapped for.
+    public static func unwrap(_ wrapped: WrappedDataKey, with key: SecretKey, binding: WrapBinding) throws -> DataKey {
         guard wrapped.keyID == key.keyID else {
             throw CryptoError(.wrongKey,
-                              "backup \(backupID) was encrypted for key \(wrapped.keyID), but the key given is \(key.keyID): "
+                              "\(binding.described) was encrypted for key \(wrapped.keyID), but the key given is \(key.keyID): "
                                   + "use the secret key with id \(wrapped.keyID)")
         }
         func malformed(_ what: String) -> CryptoError {
             CryptoError(.malformedWrappedKey,
-                        "the wrapped data key in the manifest of backup \(backupID) is damaged: \(what); "
+                        "the wrapped data key in the manifest of \(binding.described) is damaged: \(what); "
                             + "the manifest was altered or corrupted")
         }
         guard let nonce = decodeBase64(wrapped.nonce), nonce.count == AESGCM.nonceSize else {
@@ -111,20 +139,20 @@ public enum KeyWrap {
                 throw malformed("its ephemeral_public_key is missing or not base64 of 32 bytes")
             }
             guard let shared = X25519.sharedSecret(privateKey: key.secret, peer: ephemeral) else {
-                throw tampered(backupID)
+                throw tampered(binding)
             }
             kek = x25519KEK(shared: shared, ephemeralPublic: ephemeral, recipient: key.publicKey.rawBytes)
         }
-        guard let raw = AESGCM.open(key: kek, nonce: nonce, aad: aad(backupID: backupID), sealed: sealed) else {
-            throw tampered(backupID)
+        guard let raw = AESGCM.open(key: kek, nonce: nonce, aad: binding.aad, sealed: sealed) else {
+            throw tampered(binding)
         }
         return DataKey(unchecked: raw)
     }
 
-    private static func tampered(_ backupID: String) -> CryptoError {
+    private static func tampered(_ binding: WrapBinding) -> CryptoError {
         CryptoError(.manifestKeyTampered,
-                    "wrapped data key of backup \(backupID) failed authentication: the manifest was altered "
-                        + "(or belongs to another backup id); restore from another copy of the manifest")
+                    "wrapped data key of \(binding.described) failed authentication: the manifest was altered "
+                        + "or moved (it belongs to another backup id, target or repository); restore from another copy of the manifest")
     }
 }
 

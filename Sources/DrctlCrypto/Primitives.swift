@@ -358,7 +358,7 @@ final class AESGCM {
 }
 
 /// Compares in time independent of where the bytes differ.
-func constantTimeEqual(_ a: [UInt8], _ b: some Collection<UInt8>) -> Bool {
+public func constantTimeEqual(_ a: [UInt8], _ b: some Collection<UInt8>) -> Bool {
     let b = Array(b)
     guard a.count == b.count else { return false }
     return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }

@@ -33,6 +33,9 @@ public struct RepositoryPolicy: Sendable {
     public var minRegions: Int
     public var compression: CompressionPolicy
     public var encryption: EncryptionPolicy
+    /// `id`: the repository id every region's repository.json must hold (docs/FORMAT.md,
+    /// "Identity: repository id and target"); nil: taken from the regions.
+    public var id: String?
     /// `lock_lifetime`: how long a target's lock stays valid unless renewed (renewed every third
     /// of it). A run that died on another host blocks the target this long. 30 s…600 s.
     public var lockLifetime: Duration = RepositoryPolicy.defaultLockLifetime

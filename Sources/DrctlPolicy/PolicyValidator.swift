@@ -362,7 +362,7 @@ final class PolicyValidator {
     // MARK: - Repository
 
     func repositoryPolicy(_ node: Node, _ path: String) -> RepositoryPolicy? {
-        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption", "lock_lifetime"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption", "lock_lifetime", "id"]) else { return nil }
         var regions: [RegionPolicy]?
         var regionCount: Int?
         if let node = required(fields, "regions"),
@@ -403,10 +403,25 @@ final class PolicyValidator {
         if let node = fields["lock_lifetime"] {
             lockLifetime = duration(node, fields.path("lock_lifetime"), within: RepositoryPolicy.lockLifetimeRange)
         }
-        guard let regions, let minRegions, let compression, let encryption, let lockLifetime else { return nil }
+        var id: String?? = .some(nil)
+        if let node = fields["id"] {
+            id = repositoryID(node, fields.path("id"))
+        }
+        guard let regions, let minRegions, let compression, let encryption, let lockLifetime, let id else { return nil }
         var policy = RepositoryPolicy(regions: regions, minRegions: minRegions, compression: compression, encryption: encryption)
         policy.lockLifetime = lockLifetime
+        policy.id = id
         return policy
+    }
+
+    /// `repository.id`: 32 lowercase hex characters, as `drctl check` shows a repository's id.
+    func repositoryID(_ node: Node, _ path: String) -> String?? {
+        guard let text = string(node, path) else { return nil }
+        guard text.utf8.count == 32, text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            report(node, path, "a repository id is 32 lowercase hex characters (its repository.json's repository_id), not '\(text)'")
+            return nil
+        }
+        return .some(text)
     }
 
     static let s3Keys = ["endpoint", "region", "path_style", "access_key_id", "secret_access_key", "session_token",

@@ -79,15 +79,15 @@ import Testing
         ciphertext: "67z5hrPvoN9FaCLRG17AmqjyUl7hbHsPB2I6+IpBevMY8Nk3d2FIPaReikaPilyc")
 
     @Test func symmetricWrapVector() throws {
-        #expect(try KeyWrap.unwrap(Self.symmetric, with: Self.secret, backupID: Self.context.backupID) == Self.wrappedKey)
-        #expect(KeyWrap.wrapSymmetric(Self.wrappedKey, with: Self.secret, backupID: Self.context.backupID,
+        #expect(try KeyWrap.unwrap(Self.symmetric, with: Self.secret, binding: .versionOne(backupID: Self.context.backupID)) == Self.wrappedKey)
+        #expect(KeyWrap.wrapSymmetric(Self.wrappedKey, with: Self.secret, binding: .versionOne(backupID: Self.context.backupID),
                                       nonce: Array(0x10...0x1b)) == Self.symmetric)
     }
 
     @Test func x25519WrapVector() throws {
-        #expect(try KeyWrap.unwrap(Self.x25519, with: Self.secret, backupID: Self.context.backupID) == Self.wrappedKey)
+        #expect(try KeyWrap.unwrap(Self.x25519, with: Self.secret, binding: .versionOne(backupID: Self.context.backupID)) == Self.wrappedKey)
         let ephemeral = try SecretKey(rawBytes: Array(0x41...0x60))
-        #expect(KeyWrap.wrapForRecipient(Self.wrappedKey, to: Self.secret.publicKey, backupID: Self.context.backupID,
+        #expect(KeyWrap.wrapForRecipient(Self.wrappedKey, to: Self.secret.publicKey, binding: .versionOne(backupID: Self.context.backupID),
                                          ephemeral: ephemeral, nonce: Array(0x20...0x2b)) == Self.x25519)
     }
 

@@ -13,17 +13,16 @@ import DrctlStorage
         for region in regions {
             let directory = "\(region)/manifests/\(target)"
             let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first)
-            var manifest = try BackupManifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))))
-            let took = manifest.finishedAt.timeIntervalSince(manifest.startedAt)
-            manifest.backupID = id
-            for index in manifest.objects.indices {
-                manifest.objects[index].key = "data/\(target)/\(id)/\(manifest.objects[index].name)"
+            try ManifestRewriter.rewrite("\(directory)/\(name)", region: region, keyFile: sandbox.keyPath) { manifest in
+                let took = manifest.finishedAt.timeIntervalSince(manifest.startedAt)
+                manifest.backupID = id
+                for index in manifest.objects.indices {
+                    manifest.objects[index].key = "data/\(target)/\(id)/\(manifest.objects[index].name)"
+                }
+                manifest.startedAt = startedAt
+                manifest.finishedAt = startedAt.addingTimeInterval(took)
+                manifest.consistentPoint.time = startedAt
             }
-            manifest.startedAt = startedAt
-            manifest.finishedAt = startedAt.addingTimeInterval(took)
-            manifest.consistentPoint.time = startedAt
-            try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
-            try Data(try manifest.encoded()).write(to: URL(fileURLWithPath: "\(directory)/\(id).json"))
         }
     }
 

@@ -65,19 +65,20 @@ import Testing
         }
     }
 
-    /// The wrapped data key altered in the first region's copy: restore unwraps the second
-    /// region's copy and says which copy was bad; verify fails that copy only.
+    /// The wrapped data key altered in the first region's copy: its signature no longer
+    /// verifies, so restore reads the second region's copy and says which copy was bad; verify
+    /// fails that copy only.
     @Test func anAlteredDataKeyFallsBackToAnotherRegionsCopy() throws {
         let fixture = try Fixture()
         try fixture.alter(fixture.newer, in: fixture.first, after: "\"ciphertext\" : \"")
         let restore = try fixture.expectRestored([])
-        #expect(restore.stderr.contains("first") && restore.stderr.contains("failed authentication"), "\(restore)")
+        #expect(restore.stderr.contains("first") && restore.stderr.contains("tampered"), "\(restore)")
         #expect(restore.stdout.contains("from region second"), "\(restore)")
 
         let verify = try fixture.sandbox.drctl(["verify"])
         #expect(verify.status == 3, "\(verify)")
         let verdicts = fixture.verdicts(verify)
-        #expect(verdicts["\(fixture.newer) first"]?.contains("failed authentication") == true, "\(verify)")
+        #expect(verdicts["\(fixture.newer) first"]?.contains("tampered") == true, "\(verify)")
         #expect(verdicts["\(fixture.newer) second"] == "ok", "\(verify)")
         #expect(verdicts["\(fixture.older) first"] == "ok" && verdicts["\(fixture.older) second"] == "ok", "\(verify)")
     }

@@ -193,13 +193,15 @@ import DrctlTestSupport
     }
 
     /// The public key the backup encrypts to is not a key: a key problem (exit 4), recorded all
-    /// the same. (A key file that is missing makes the policy invalid: nothing runs.)
+    /// the same. (A key file that is missing makes the policy invalid: nothing runs.) The host
+    /// keeps its secret key, with which check and metrics still tell the earlier backup's
+    /// signature good.
     @Test func backupWithABrokenKey() throws {
         let fixture = try Fixture(rawTarget: Self.commandTarget(["echo", "hello"]))
         try fixture.goodBackup()
         let broken = "\(fixture.sandbox.root)/broken.pub"
         try "not a key\n".write(toFile: broken, atomically: true, encoding: .utf8)
-        try fixture.write(rawTarget: Self.commandTarget(["echo", "hello"]), encryption: ["public_key_file: \(broken)"])
+        try fixture.write(rawTarget: Self.commandTarget(["echo", "hello"]), encryption: ["key_file: \(fixture.sandbox.keyPath)", "public_key_file: \(broken)"])
         let result = try fixture.run(["backup"])
         try FailureTrace.expectFailedBackup(result, fixture.sandbox, target: "files", textfiles: fixture.textfiles,
                                             error: "broken.pub", status: 4)

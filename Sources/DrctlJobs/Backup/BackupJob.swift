@@ -48,7 +48,7 @@ public struct BackupJob: Sendable {
         /// steps after a failure: a region that froze is given up after that, not waited on
         /// for minutes of retries.
         func bounded() -> Attempt {
-            Attempt(repository: Repository(regions: repository.regions.map { $0.bounded() }), id: id,
+            Attempt(repository: repository.with(regions: repository.regions.map { $0.bounded() }), id: id,
                     startedAt: startedAt, roster: roster, logger: logger)
         }
     }
@@ -59,6 +59,8 @@ public struct BackupJob: Sendable {
         let attempt: Attempt
         let plan: BackupPlan
         let keys: KeyRing
+        /// Version 2 (an id: authenticated manifests) or version 1 (none, until upgraded).
+        let identity: RepositoryIdentity
         let lock: HeldLock
 
         /// Releases the lock in the regions still in the run. A dropped region (it froze or
@@ -132,14 +134,12 @@ public struct BackupJob: Sendable {
         let keys = try self.keys.get()
         let plan = try makeBackupPlan(for: target)
         let (repository, roster, logger) = (attempt.repository, attempt.roster, attempt.logger)
-        for region in repository.regions {
-            do {
-                try repository.prepare(region, toolVersion: DrctlVersion.current)
-            } catch {
-                logger.warning("region dropped", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                roster.drop(region, because: error)
-            }
+        let (identity, failed) = try repository.prepare(repository.regions, toolVersion: DrctlVersion.current)
+        for (region, error) in failed {
+            logger.warning("region dropped", metadata: ["region": "\(region.name)", "error": "\(error)"])
+            roster.drop(region, because: error)
         }
+        if identity.repositoryID != nil { _ = try keys.requireSigningKey() }
         // Too few regions left: the error names each one's cause (a wrong secret, a frozen
         // endpoint), not the lock that then has nowhere to go.
         try roster.checkQuorum()
@@ -147,7 +147,7 @@ public struct BackupJob: Sendable {
         let lock = try HeldLock.take(target: target.name, operation: "backup", runID: attempt.id.rawValue,
                                      regions: roster.alive, required: policy.repository.minRegions,
                                      lifetime: policy.repository.lockLifetimeSeconds, logger: logger)
-        return Run(attempt: attempt, plan: plan, keys: keys, lock: lock)
+        return Run(attempt: attempt, plan: plan, keys: keys, identity: identity, lock: lock)
     }
 
     /// Every object through the pipeline into the live regions, then the manifest.
@@ -155,7 +155,10 @@ public struct BackupJob: Sendable {
         let (plan, id, roster, logger) = (run.plan, run.attempt.id, run.attempt.roster, run.attempt.logger)
         try roster.checkQuorum()
         let dataKey = DataKey.random()
-        let wrapped = try run.keys.wrap(dataKey, backupID: id.rawValue)
+        let binding: WrapBinding = run.identity.repositoryID.map {
+            .versionTwo(repositoryID: $0, target: target.name, backupID: id.rawValue)
+        } ?? .versionOne(backupID: id.rawValue)
+        let wrapped = try run.keys.wrap(dataKey, binding: binding)
         var objects: [StoredObject] = []
         for name in plan.objectNames {
             objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
@@ -163,7 +166,7 @@ public struct BackupJob: Sendable {
         try await OffPool.run { [self] in try confirmLock(of: run) }
         let (point, facts) = plan.finished(startedAt: run.attempt.startedAt)
         for warning in plan.warnings { logger.warning("\(warning)") }
-        let manifest = BackupManifest(
+        let unsealed = BackupManifest(
             backupID: id.rawValue, target: target.name, kind: plan.kind,
             tool: ToolInfo(version: DrctlVersion.current), startedAt: run.attempt.startedAt, finishedAt: Date(),
             consistentPoint: point,
@@ -172,7 +175,8 @@ public struct BackupJob: Sendable {
             objects: objects, source: facts,
             regions: roster.alive.map(\.name),
             status: roster.alive.count == roster.regions.count ? .complete : .degraded)
-        try await OffPool.run { [self] in try commit(manifest, id: id, roster: roster, logger: logger) }
+        let (manifest, bytes) = try await OffPool.run { [self] in try stored(unsealed, run: run, dataKey: dataKey) }
+        try await OffPool.run { [self] in try commit(bytes, id: id, roster: roster) }
         for (region, error) in roster.dropped {
             logger.warning("backup is degraded: region missing it", metadata: ["region": "\(region)", "error": "\(error)"])
         }
@@ -237,9 +241,31 @@ public struct BackupJob: Sendable {
         try run.attempt.roster.checkQuorum()
     }
 
-    /// Writes the manifest to every region that holds all the data: the commit point.
-    private func commit(_ manifest: BackupManifest, id: BackupID, roster: RegionRoster, logger: Logger) throws {
-        let bytes = try manifest.encoded()
+    /// The manifest as stored: version 2 (linked to the previous backup, MAC and signature in
+    /// place) in a repository with an id, else version 1.
+    private func stored(_ unsealed: BackupManifest, run: Run, dataKey: DataKey) throws -> (BackupManifest, [UInt8]) {
+        var manifest = unsealed
+        guard let repositoryID = run.identity.repositoryID else { return (manifest, try manifest.encoded()) }
+        manifest.previous = previousBackup(in: run.attempt.repository, region: run.attempt.roster.alive.first, before: run.attempt.id)
+        let bytes = try manifest.seal(repositoryID: repositoryID, signingKey: run.keys.requireSigningKey(), dataKey: dataKey)
+        return (manifest, bytes)
+    }
+
+    /// The target's newest authenticated backup before `id` in `region` (the chain link a
+    /// version 2 manifest carries), nil when there is none or the region cannot say.
+    private func previousBackup(in repository: Repository, region: Region?, before id: BackupID) -> PreviousBackup? {
+        guard let region, let listed = try? region.store.list(prefix: RepositoryLayout.manifestsPrefix(target: target.name)) else { return nil }
+        let earlier = listed.map(\.key).filter { $0 < RepositoryLayout.manifestKey(target: target.name, backup: id) }
+        for key in earlier.sorted(by: >) {
+            guard let bytes = try? region.store.get(key),
+                  let manifest = try? repository.manifest(decoding: bytes, at: key, in: region) else { continue }
+            return PreviousBackup(backupID: manifest.backupID, sha256: hex(sha256(bytes)))
+        }
+        return nil
+    }
+
+    /// Writes the manifest's stored bytes to every region that holds all the data: the commit point.
+    private func commit(_ bytes: [UInt8], id: BackupID, roster: RegionRoster) throws {
         let key = RepositoryLayout.manifestKey(target: target.name, backup: id)
         var committed: [Region] = []
         for region in roster.alive {

@@ -64,6 +64,9 @@ public struct PruneJob: Sendable {
         var unreadable = false
         // Backups with a manifest that cannot be read: kept, with their data, and named.
         var damaged: Set<String> = []
+        // Manifests that fail authentication: planted, altered or moved. Nothing is removed
+        // while one is there: whoever can plant one may be steering retention.
+        var unauthenticated: [String] = []
         for region in repository.regions {
             do {
                 let listed = try repository.manifests(in: region, target: target.name)
@@ -72,6 +75,9 @@ public struct PruneJob: Sendable {
                     manifests[manifest.backupID] = manifests[manifest.backupID] ?? manifest
                 }
                 for manifest in listed.unreadable {
+                    if case RepositoryError.unauthenticated? = manifest.error as? RepositoryError {
+                        unauthenticated.append("'\(manifest.key)' in region '\(manifest.region)'")
+                    }
                     damaged.insert(manifest.backupID)
                     report.errors.append("\(manifest); backup \(manifest.backupID) kept")
                 }
@@ -84,6 +90,12 @@ public struct PruneJob: Sendable {
             // Retention and leftovers both need every region's view: a backup that looks
             // incomplete or a manifest that looks missing may only be out of sight.
             report.errors.append("nothing removed: every region must be readable to prune")
+            return report
+        }
+        if !unauthenticated.isEmpty {
+            report.errors.append("nothing removed: \(unauthenticated.count) manifest(s) of target '\(target.name)' fail "
+                + "authentication (\(unauthenticated.joined(separator: ", "))): someone who can write to the region "
+                + "may be steering retention; remove them (after looking at who wrote them) and prune again")
             return report
         }
 

@@ -9,9 +9,16 @@ struct ManifestCopy {
     let region: Region
     let manifest: BackupManifest
 
-    /// The data key this copy's wrapped key unwraps to.
+    /// The data key this copy's wrapped key unwraps to, once the copy's MAC (version 2) shows
+    /// that no byte of it changed since it was written: only then are its fields used.
     func dataKey(_ keys: KeyRing) throws -> DataKey {
-        try keys.unwrap(manifest.encryption.dataKey, backupID: manifest.backupID)
+        let dataKey = try keys.unwrap(manifest.encryption.dataKey, binding: manifest.wrapBinding)
+        do {
+            try manifest.checkMAC(dataKey: dataKey)
+        } catch {
+            throw RepositoryError.refused(what: manifestKey, region: region.name, reason: "\(error)")
+        }
+        return dataKey
     }
 
     /// The copy's record of `object` (by name).

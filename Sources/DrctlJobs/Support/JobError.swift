@@ -4,6 +4,8 @@ import DrctlStorage
 /// Errors of the jobs themselves (the stages below have their own).
 public enum JobError: Error, CustomStringConvertible {
     case noKey
+    /// A version 2 repository needs this host's signing key to write, and it has none.
+    case signingKeyNeeded
     case secretKeyNeeded(publicKeyPath: String?)
     case keyMismatch(secret: String, secretID: String, public: String, publicID: String)
     case unknownTarget(String, known: [String])
@@ -22,6 +24,10 @@ public enum JobError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .signingKeyNeeded:
+            return "this repository is version 2 and every manifest, record and lock written to it is signed, but this host "
+                + "has no signing key: public-key mode needs one per host (drctl keygen --signing --out FILE, then "
+                + "encryption.signing_key_file: FILE, and its writer key listed in encryption.writers on every host)"
         case .noKey:
             return "the policy names no encryption key (encryption.key_file or encryption.public_key_file)"
         case .secretKeyNeeded(let publicKeyPath):

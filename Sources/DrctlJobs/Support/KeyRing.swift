@@ -25,22 +25,28 @@ public struct KeyRing: Sendable {
     /// derived from the secret key.
     public var signingKey: SigningKey? { secretKey.map(SigningKey.init(derivedFrom:)) }
 
+    /// The signing key, or the error naming how to get one.
+    func requireSigningKey() throws -> SigningKey {
+        guard let signingKey else { throw JobError.signingKeyNeeded }
+        return signingKey
+    }
+
     /// The writers whose signatures this host accepts.
     public var writers: [WriterKey] { secretKey.map { [SigningKey(derivedFrom: $0).writerKey] } ?? [] }
 
     /// Wraps a new backup's data key: to the public key if there is one (recipient mode),
     /// else with the secret key (symmetric mode).
-    func wrap(_ dataKey: DataKey, backupID: String) throws -> WrappedDataKey {
-        if let publicKey { return KeyWrap.wrapForRecipient(dataKey, to: publicKey, backupID: backupID) }
-        if let secretKey { return KeyWrap.wrapSymmetric(dataKey, with: secretKey, backupID: backupID) }
+    func wrap(_ dataKey: DataKey, binding: WrapBinding) throws -> WrappedDataKey {
+        if let publicKey { return KeyWrap.wrapForRecipient(dataKey, to: publicKey, binding: binding) }
+        if let secretKey { return KeyWrap.wrapSymmetric(dataKey, with: secretKey, binding: binding) }
         throw JobError.noKey
     }
 
     /// The data key of a stored backup; needs the secret key.
-    func unwrap(_ wrapped: WrappedDataKey, backupID: String) throws -> DataKey {
+    func unwrap(_ wrapped: WrappedDataKey, binding: WrapBinding) throws -> DataKey {
         guard let secretKey else {
             throw JobError.secretKeyNeeded(publicKeyPath: publicKeyPath)
         }
-        return try KeyWrap.unwrap(wrapped, with: secretKey, backupID: backupID)
+        return try KeyWrap.unwrap(wrapped, with: secretKey, binding: binding)
     }
 }

@@ -1,3 +1,4 @@
+import DrctlCrypto
 import Logging
 import DrctlPolicy
 import DrctlStorage
@@ -20,7 +21,7 @@ extension Repository {
             }
         }, cache: ObjectCache.defaultDirectory().map { directory in
             ObjectCache(directory: directory) { Logger(label: "drctl").warning("\($0)") }
-        })
+        }, trust: WriterTrust(policy))
     }
 
     private static func s3Store(_ region: RegionPolicy, bucket: String, prefix: String) throws -> S3ObjectStore {
@@ -45,7 +46,7 @@ extension Repository {
     /// passes it is reported unreadable and not asked again (`Region.bounded`).
     public init(readingPolicy policy: RepositoryPolicy) throws {
         let repository = try Repository(policy: policy)
-        self.init(regions: repository.regions.map { $0.bounded() }, cache: repository.cache)
+        self = repository.with(regions: repository.regions.map { $0.bounded() })
     }
 
     /// The regions to read from: the one named by `--region`, else all in policy order.
@@ -55,6 +56,18 @@ extension Repository {
             throw JobError.unknownRegion(name, known: regions.map(\.name))
         }
         return [region]
+    }
+}
+
+extension WriterTrust {
+    /// The writers the policy's keys name (docs/FORMAT.md, "Writer signature") and its pinned
+    /// repository id: the secret key's derived writer key when the policy names a secret key.
+    /// Keys that cannot be loaded here leave version 2 documents uncheckable, with the reason,
+    /// instead of failing commands that read version 1 repositories; the public key plays no part.
+    init(_ policy: RepositoryPolicy) {
+        self.init(writers: Result {
+            try policy.encryption.keyFile.map { [SigningKey(derivedFrom: try SecretKey.load(path: $0)).writerKey] } ?? []
+        }, pinnedRepositoryID: policy.id)
     }
 }
 

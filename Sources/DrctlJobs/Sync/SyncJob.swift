@@ -187,7 +187,9 @@ public struct SyncJob: Sendable {
         let manifest = try BackupManifest.decode(chosen.bytes)
 
         do {
-            try repository.prepare(region, toolVersion: DrctlVersion.current)
+            // Judged with every region, so a new region is given the repository's id.
+            let (_, refused) = try repository.prepare(repository.regions, toolVersion: DrctlVersion.current)
+            if let (_, error) = refused.first(where: { $0.0.name == region.name }) { throw error }
         } catch {
             return failed("cannot prepare the region: \(error)")
         }
@@ -291,7 +293,7 @@ public struct SyncJob: Sendable {
         case is IntegrityError: return true
         case let error as RepositoryError:
             switch error {
-            case .unreadable, .refused: return true
+            case .unreadable, .refused, .unauthenticated: return true
             case .newerFormat: return false
             }
         default: return false

@@ -6,10 +6,11 @@ import DrctlCrypto
 /// written last, after every object it names. Schema: docs/FORMAT.md, "Backup manifest".
 public struct BackupManifest: Codable, Sendable, Equatable {
     public static let formatName = "drctl-backup-manifest"
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public var format: String = BackupManifest.formatName
-    public var version: Int = BackupManifest.currentVersion
+    /// 1, or 2 when the manifest carries its `authentication` (`sealed(...)`).
+    public var version: Int = 1
     public var backupID: String
     public var target: String
     public var kind: String
@@ -27,6 +28,12 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var regions: [String]
     /// `complete` (every region of the policy) or `degraded` (at least `min_regions`).
     public var status: BackupStatus
+    /// Version 2: the target's previous backup as the writer saw it (nil for the first).
+    public var previous: PreviousBackup?
+    /// Version 2: the MAC, signature and signer, as decoded; readers check the stored bytes.
+    public var authentication: AuthenticationField?
+    /// What a reader established about this copy's bytes (not stored).
+    public var authenticity: ManifestAuthenticity = .unauthenticated
 
     public init(backupID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date,
                 finishedAt: Date, consistentPoint: ConsistentPoint, compression: CompressionInfo,
@@ -53,9 +60,34 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, version, target, kind, tool, compression, encryption, objects, source, regions, status
+        case previous, authentication
         case backupID = "backup_id", startedAt = "started_at", finishedAt = "finished_at"
         case consistentPoint = "consistent_point", rawSize = "raw_size", storedSize = "stored_size"
     }
+}
+
+/// A version 2 manifest's link to its target's previous backup (docs/FORMAT.md, "Chain and
+/// deletions"): its id and the SHA-256 of its manifest's stored bytes.
+public struct PreviousBackup: Codable, Sendable, Equatable {
+    public var backupID: String
+    public var sha256: String
+
+    public init(backupID: String, sha256: String) {
+        self.backupID = backupID
+        self.sha256 = sha256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case backupID = "backup_id", sha256
+    }
+}
+
+/// What a reader established about a manifest copy's bytes: nothing (version 1, believed as
+/// version 1 always was), or its writer's signature checked for the address it was read at,
+/// with the authenticated bytes kept for the MAC that readers holding the data key check.
+public enum ManifestAuthenticity: Sendable, Equatable {
+    case unauthenticated
+    case signed(DocumentAddress, AuthenticatedBytes)
 }
 
 public enum BackupStatus: String, Codable, Sendable {

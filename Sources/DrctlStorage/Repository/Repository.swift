@@ -1,3 +1,4 @@
+import DrctlCrypto
 import Foundation
 
 /// The backups of one policy across its regions. Reads need no local state: everything is
@@ -7,24 +8,81 @@ public struct Repository: Sendable {
     public let regions: [Region]
     /// Where manifests and records read from S3 are kept; nil: every read goes to the store.
     public let cache: ObjectCache?
+    /// Whose signatures are believed and the repository id the policy pins.
+    public let trust: WriterTrust
+    /// The repository's identity, read once from the regions' markers.
+    private let identities: IdentityCache
 
-    public init(regions: [Region], cache: ObjectCache? = nil) {
+    public init(regions: [Region], cache: ObjectCache? = nil, trust: WriterTrust = .nobody) {
+        self.init(regions: regions, cache: cache, trust: trust, identities: IdentityCache())
+    }
+
+    private init(regions: [Region], cache: ObjectCache?, trust: WriterTrust, identities: IdentityCache) {
         self.regions = regions
         self.cache = cache
+        self.trust = trust
+        self.identities = identities
+    }
+
+    /// The same repository with other regions (bounded ones, a subset), its trust and the
+    /// identity already read kept.
+    public func with(regions: [Region]) -> Repository {
+        Repository(regions: regions, cache: cache, trust: trust, identities: identities)
+    }
+
+    /// The same repository believing `trust`.
+    public func trusting(_ trust: WriterTrust) -> Repository {
+        Repository(regions: regions, cache: cache, trust: trust, identities: IdentityCache())
     }
 
     public func region(named name: String) -> Region? {
         regions.first { $0.name == name }
     }
 
-    /// Writes `repository.json` into a region that has none; checks the version of one that has.
-    public func prepare(_ region: Region, toolVersion: String) throws {
-        if try marker(in: region) != nil { return }
-        let marker = RepositoryMarker(createdAt: Date(), createdBy: "drctl \(toolVersion)")
-        do {
-            try region.store.put(RepositoryLayout.marker, bytes: try marker.encoded())
-        } catch StorageError.alreadyExists {
-            // Another agent initialised it at the same moment: fine.
+    /// Prepares `regions` for a backup: reads each one's `repository.json`, settles the
+    /// repository's identity (`RepositoryIdentity.of`: a new version 2 id, or the policy's pin,
+    /// when no region has a marker yet) and writes the marker into regions that have none. A
+    /// region that cannot be read or written is returned with its error; regions that disagree
+    /// about the id fail the whole preparation.
+    public func prepare(_ regions: [Region], toolVersion: String) throws -> (identity: RepositoryIdentity, failed: [(Region, any Error)]) {
+        var failed: [(Region, any Error)] = []
+        var markers: [(region: Region, marker: RepositoryMarker?)] = []
+        for region in regions {
+            do { markers.append((region, try marker(in: region))) } catch { failed.append((region, error)) }
+        }
+        let pinned = trust.pinnedRepositoryID
+        let identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
+            ?? RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
+        let marker = RepositoryMarker(createdAt: Date(), createdBy: "drctl \(toolVersion)", repositoryID: identity.repositoryID)
+        for (region, existing) in markers where existing == nil {
+            do {
+                try region.store.put(RepositoryLayout.marker, bytes: try marker.encoded())
+            } catch StorageError.alreadyExists {
+                // Another run initialised it at the same moment: it must have chosen the same.
+                do {
+                    let written = try self.marker(in: region)
+                    if written?.repositoryID != identity.repositoryID {
+                        throw IdentityError.regionsDisagree(["region '\(region.name)' was just given \(written?.repositoryID ?? "version 1") by another run"])
+                    }
+                } catch { failed.append((region, error)) }
+            } catch {
+                failed.append((region, error))
+            }
+        }
+        identities.remember(identity)
+        return (identity, failed)
+    }
+
+    /// The repository's identity as every readable region's marker gives it (a region that
+    /// cannot be read is left out), read once and kept.
+    public func identity() -> Result<RepositoryIdentity, any Error> {
+        identities.identity {
+            Result {
+                let markers = regions.compactMap { region in (try? marker(in: region)).map { (region.name, $0) } }
+                let pinned = trust.pinnedRepositoryID
+                return try RepositoryIdentity.of(markers: markers, pinned: pinned)
+                    ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne
+            }
         }
     }
 
@@ -123,7 +181,41 @@ public struct Repository: Sendable {
         if let violation = ManifestRules.violation(in: manifest) {
             throw RepositoryError.refused(what: key, region: region.name, reason: violation)
         }
-        return manifest
+        var authenticated = manifest
+        do {
+            authenticated.authenticity = try authenticity(of: manifest, stored: bytes, backup: id)
+        } catch let failure as SealFailure {
+            throw RepositoryError.unauthenticated(what: key, region: region.name, failure: failure)
+        } catch {
+            throw RepositoryError.refused(what: key, region: region.name, reason: "\(error)")
+        }
+        return authenticated
+    }
+
+    /// What the stored bytes of `manifest` prove (docs/FORMAT.md, "What version 2 readers
+    /// refuse"): a version 2 manifest's writer signature is checked against the policy's
+    /// writers for the address it was read at; a version 1 manifest is believed only where the
+    /// repository's version allows one (never after the repository became version 2).
+    private func authenticity(of manifest: BackupManifest, stored bytes: [UInt8], backup id: BackupID) throws -> ManifestAuthenticity {
+        let identity = try identity().get()
+        guard manifest.version >= 2 else {
+            guard let before = identity.versionOneBefore, id.startedAt < before else {
+                throw SealFailure.malformed("a version 1 manifest (unauthenticated) dated after the repository became version 2: "
+                    + "drctl writes only version 2 manifests here")
+            }
+            return .unauthenticated
+        }
+        guard let repositoryID = identity.repositoryID else {
+            throw SealFailure.malformed("a version 2 manifest in a version 1 repository (its repository.json has no repository_id)")
+        }
+        guard let field = manifest.authentication else { throw SealFailure.malformed("a version 2 manifest without its authentication") }
+        let writers: [WriterKey]
+        switch trust.writers {
+        case .success(let known): writers = known
+        case .failure(let error): throw SealFailure.uncheckable("\(error)")
+        }
+        let address = manifest.address(repositoryID: repositoryID)
+        return .signed(address, try DocumentSeal.verifiedSignature(of: bytes, signer: field.signer, at: address, writers: writers))
     }
 }
 
@@ -161,35 +253,15 @@ public struct UnreadableManifest: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// `repository.json`: marks a directory or prefix as a drctl repository and names its format.
-public struct RepositoryMarker: Codable, Sendable {
-    public static let formatName = "drctl-repository"
-    public static let currentVersion = 1
-
-    public var format = RepositoryMarker.formatName
-    public var version = RepositoryMarker.currentVersion
-    public var createdAt: Date
-    public var createdBy: String
-
-    enum CodingKeys: String, CodingKey {
-        case format, version
-        case createdAt = "created_at", createdBy = "created_by"
-    }
-
-    public init(createdAt: Date, createdBy: String) {
-        self.createdAt = createdAt
-        self.createdBy = createdBy
-    }
-
-    func encoded() throws -> [UInt8] { Array(try ManifestCoding.encoder.encode(self)) + [0x0a] }
-}
-
 public enum RepositoryError: Error, CustomStringConvertible {
     case unreadable(what: String, region: String, reason: String)
     case newerFormat(what: String, version: Int, supported: Int, region: String)
     /// Read, but breaking a readers' rule (docs/FORMAT.md, "Readers' rules"): drctl never
     /// writes it, so it is not believed.
     case refused(what: String, region: String, reason: String)
+    /// A document whose authentication failed (docs/FORMAT.md, "What version 2 readers refuse"):
+    /// planted, altered or moved. Treated as absent, and `prune` removes nothing while one is there.
+    case unauthenticated(what: String, region: String, failure: SealFailure)
 
     public var description: String {
         switch self {
@@ -199,6 +271,8 @@ public enum RepositoryError: Error, CustomStringConvertible {
             return "'\(what)' in region '\(region)' has format version \(version); this drctl reads up to \(supported): upgrade drctl"
         case .refused(let what, let region, let reason):
             return "refused '\(what)' in region '\(region)': \(reason) (docs/FORMAT.md, \"Readers' rules\")"
+        case .unauthenticated(let what, let region, let failure):
+            return "refused '\(what)' in region '\(region)': \(failure)"
         }
     }
 }

@@ -36,7 +36,7 @@ enum ExitStatus: Int32 {
             return codes.count == 1 ? codes.first! : .failed
         case let error as JobError:
             switch error {
-            case .noKey, .secretKeyNeeded, .keyMismatch: return .key
+            case .noKey, .secretKeyNeeded, .keyMismatch, .signingKeyNeeded: return .key
             case .noCredentials: return .invalid
             case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound, .noBackupBefore: return .notFound
             case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid
@@ -47,7 +47,7 @@ enum ExitStatus: Int32 {
             }
         case let error as RepositoryError:
             switch error {
-            case .unreadable, .refused: return .integrity
+            case .unreadable, .refused, .unauthenticated: return .integrity
             case .newerFormat: return .failed
             }
         case is ZstdError: return .integrity

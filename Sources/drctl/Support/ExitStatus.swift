@@ -64,7 +64,7 @@ extension ExitStatus {
     static func of(_ code: CryptoError.Code) -> ExitStatus {
         switch code {
         case .keyFileMissing, .keyFileUnreadable, .keyFileTooOpen, .secretKeyGivenForPublic, .publicKeyGivenForSecret,
-             .malformedKeyFile, .invalidKeyLength, .invalidPublicKey, .wrongKey:
+             .wrongKeyKind, .malformedKeyFile, .invalidKeyLength, .invalidPublicKey, .wrongKey:
             return .key
         case .keyFileExists, .keyFileWriteFailed:
             return .failed

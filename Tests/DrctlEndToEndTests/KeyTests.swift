@@ -93,4 +93,38 @@ import Testing
         let withKey = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--key", sandbox.keyPath])
         #expect(withKey.status == 0 && withKey.stdout == "from a write-only host\n", "\(withKey)")
     }
+
+    /// A backup-only host of public-key mode, through the binary: its signing key file must be
+    /// private and its writer key listed, each refusal a key problem (exit 4) naming the file and
+    /// the fix; listed and private, the backup runs.
+    @Test func aBackupHostsSigningKeyMustBePrivateAndListed() throws {
+        let sandbox = try Sandbox()
+        let signing = "\(sandbox.root)/host.sig", writer = "\(sandbox.root)/host.writer", other = "\(sandbox.root)/other.writer"
+        #expect(try Drctl.run(["keygen", "--signing", "--out", signing, "--public-out", writer]).status == 0)
+        #expect(try Drctl.run(["keygen", "--signing", "--out", "\(sandbox.root)/other.sig", "--public-out", other]).status == 0)
+        func policy(writers: [String]) throws {
+            try sandbox.writePolicy(targets: [("t", ["echo", "signed"])], encryption: [
+                "public_key_file: \(sandbox.publicKeyPath)", "signing_key_file: \(signing)",
+                "writers: \(Sandbox.flowList(writers))", "scheme: x25519",
+            ])
+        }
+
+        try policy(writers: [other])
+        let unlisted = try sandbox.drctl(["backup"])
+        #expect(unlisted.status == 4, "\(unlisted)")
+        #expect(unlisted.stderr.contains("encryption.signing_key_file \(signing)") && unlisted.stderr.contains("is not among encryption.writers"),
+                "\(unlisted)")
+
+        try policy(writers: [other, writer])
+        #expect(chmod(signing, 0o644) == 0)
+        let loose = try sandbox.drctl(["backup"])
+        #expect(loose.status == 4 && loose.stderr.contains("signing key file \(signing) has mode 0644")
+                && loose.stderr.contains("chmod 600 \(signing)"), "\(loose)")
+
+        #expect(chmod(signing, 0o600) == 0)
+        let backup = try sandbox.drctl(["backup"])
+        #expect(backup.status == 0, "\(backup)")
+        let restore = try sandbox.drctl(["restore", "--target", "t", "--to", "-", "--key", sandbox.keyPath])
+        #expect(restore.status == 0 && restore.stdout == "signed\n", "\(restore)")
+    }
 }

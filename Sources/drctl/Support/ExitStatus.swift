@@ -36,7 +36,8 @@ enum ExitStatus: Int32 {
             return codes.count == 1 ? codes.first! : .failed
         case let error as JobError:
             switch error {
-            case .noKey, .secretKeyNeeded, .keyMismatch: return .key
+            case .noKey, .secretKeyNeeded, .keyMismatch, .signingKeyNeeded, .unlistedWriter: return .key
+            case .wrapSchemeNotPinned: return .integrity
             case .noCredentials: return .invalid
             case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound, .noBackupBefore: return .notFound
             case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid

@@ -43,6 +43,8 @@ let package = Package(
 
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
+        // The jobs' own parts that need no server (the key ring).
+        .testTarget(name: "DrctlJobsTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlCrypto"]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
         .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport"]),

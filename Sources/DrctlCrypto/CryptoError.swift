@@ -24,6 +24,9 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
         public static let secretKeyGivenForPublic = Code("secretKeyGivenForPublic")
         /// A public key file was given where the secret key is needed.
         public static let publicKeyGivenForSecret = Code("publicKeyGivenForSecret")
+        /// A key file of another kind than expected (a writer key where the signing key is
+        /// needed, a signing key where the secret key is, …); the message names both kinds.
+        public static let wrongKeyKind = Code("wrongKeyKind")
         /// The key file is not in drctl's key file format.
         public static let malformedKeyFile = Code("malformedKeyFile")
         /// Key bytes of the wrong length (a key file or raw bytes).
@@ -86,6 +89,7 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
     public static let keyFileWriteFailed = Code.keyFileWriteFailed
     public static let secretKeyGivenForPublic = Code.secretKeyGivenForPublic
     public static let publicKeyGivenForSecret = Code.publicKeyGivenForSecret
+    public static let wrongKeyKind = Code.wrongKeyKind
     public static let malformedKeyFile = Code.malformedKeyFile
     public static let invalidKeyLength = Code.invalidKeyLength
     public static let invalidPublicKey = Code.invalidPublicKey

@@ -37,13 +37,15 @@ public struct SecretKey: Sendable {
         let (kind, raw, access) = try KeyFile.read(path: path)
         switch kind {
         case .secret:
-            try access.checkPrivate(path: path)
+            try access.checkPrivate(path: path, kind: .secret)
             do { return try SecretKey(secret: raw) } catch let error as CryptoError {
                 throw CryptoError(error.code, "key file \(path): \(error.message)")
             }
         case .public:
             throw CryptoError(.publicKeyGivenForSecret,
                               "key file \(path) is a public key; reading backups needs the secret key file (drctl-secret-key-v1)")
+        case .signing, .writer:
+            throw KeyFile.wrongKind(path: path, found: kind, expected: .secret)
         }
     }
 
@@ -92,6 +94,8 @@ public struct PublicKey: Sendable, Equatable {
             throw CryptoError(.secretKeyGivenForPublic,
                               "key file \(path) is a secret key; give the public key (drctl-public-key-v1) here, "
                                   + "so that this host cannot read backups")
+        case .signing, .writer:
+            throw KeyFile.wrongKind(path: path, found: kind, expected: .public)
         }
     }
 
@@ -133,17 +137,18 @@ struct KeyFileAccess {
     let mode: mode_t
     let owner: uid_t
 
-    /// A secret key file must be its owner's alone: no one else may read or write it. A file
-    /// owned by root may also be read by its group (0640 or less), the rule PostgreSQL applies to
-    /// its TLS key: an administrator who chose that group chose who reads it, and Kubernetes
-    /// mounts a Secret so (root:fsGroup, 0440) when the pod sets `fsGroup`.
-    func checkPrivate(path: String) throws {
+    /// A secret or signing key file must be its owner's alone: no one else may read or write it.
+    /// A file owned by root may also be read by its group (0640 or less), the rule PostgreSQL
+    /// applies to its TLS key: an administrator who chose that group chose who reads it, and
+    /// Kubernetes mounts a Secret so (root:fsGroup, 0440) when the pod sets `fsGroup`.
+    func checkPrivate(path: String, kind: KeyFile.Kind) throws {
         let permissions = mode & 0o7777
         let allowed: mode_t = owner == 0 ? 0o7740 : 0o7700
         guard permissions & ~allowed == 0 else {
+            let risk = kind == .signing ? "can sign what readers accept as this host's" : "can read every backup"
             throw CryptoError(.keyFileTooOpen,
-                              "secret key file \(path) has mode 0\(String(permissions, radix: 8)): others than its owner may "
-                                  + "read or replace it, and whoever reads it can read every backup; make it private with "
+                              "\(kind.noun) file \(path) has mode 0\(String(permissions, radix: 8)): others than its owner may "
+                                  + "read or replace it, and whoever reads it \(risk); make it private with "
                                   + "`chmod 600 \(path)`")
         }
     }
@@ -151,13 +156,28 @@ struct KeyFileAccess {
 
 /// The text key file format (docs/FORMAT.md, "Key files").
 enum KeyFile {
-    enum Kind {
+    enum Kind: CaseIterable {
         case secret, `public`
+        /// A writer's Ed25519 seed (format version 2): signs what one host writes.
+        case signing
+        /// A writer's Ed25519 public key: what readers check that host's signatures with.
+        case writer
 
         var label: String {
             switch self {
             case .secret: return "drctl-secret-key-v1"
             case .public: return "drctl-public-key-v1"
+            case .signing: return "drctl-signing-key-v1"
+            case .writer: return "drctl-writer-key-v1"
+            }
+        }
+
+        var noun: String {
+            switch self {
+            case .secret: return "secret key"
+            case .public: return "public key"
+            case .signing: return "signing key"
+            case .writer: return "writer key"
             }
         }
 
@@ -167,11 +187,32 @@ enum KeyFile {
                 return "# drctl secret key: it can read every backup made for it. Keep it private, and keep a copy offline."
             case .public:
                 return "# drctl public key: it can only create backups, not read them."
+            case .signing:
+                return "# drctl signing key: it signs what this host writes to the repository. Keep it private, on this host only."
+            case .writer:
+                return "# drctl writer key: list it in encryption.writers so that readers accept what its signing key signed."
+            }
+        }
+
+        /// What a command that expects this kind needs, for the message naming a file of another kind.
+        var need: String {
+            switch self {
+            case .secret: return "reading backups needs the secret key file"
+            case .public: return "give the public key file here"
+            case .signing: return "signing needs this host's own signing key file, made by `drctl keygen --signing`"
+            case .writer: return "readers check signatures with writer key files, made by `drctl keygen --signing --public-out`"
             }
         }
     }
 
+    /// A key file of another kind than the caller expects, named with what is expected.
+    static func wrongKind(path: String, found: Kind, expected: Kind) -> CryptoError {
+        let keep = found == .signing ? " (a signing key stays on its own host)" : ""
+        return CryptoError(.wrongKeyKind, "key file \(path) is a \(found.noun)\(keep); \(expected.need) (\(expected.label))")
+    }
+
     static let maximumSize = 64 * 1024
+    static let labels = Kind.allCases.map(\.label).joined(separator: ", ")
 
     /// The key, and who may read the file. Every buffer that held the file's text is wiped.
     static func read(path: String) throws -> (Kind, SecretBytes, KeyFileAccess) {
@@ -229,18 +270,12 @@ enum KeyFile {
         }
         guard keyLines.count == 1 else {
             let what = keyLines.isEmpty ? "it holds no key line" : "it holds \(keyLines.count) non-comment lines, expected one"
-            throw CryptoError(.malformedKeyFile,
-                              "\(path) is not a drctl key file: \(what) (\"drctl-secret-key-v1 <base64>\" or \"drctl-public-key-v1 <base64>\")")
+            throw CryptoError(.malformedKeyFile, "\(path) is not a drctl key file: \(what) (\"<kind> <base64>\", the kind one of \(labels))")
         }
         let line = UnsafeRawBufferPointer(rebasing: data[keyLines[0]])
         let label = line.prefix { !isBlank($0) }
-        let kind: Kind
-        switch String(decoding: label, as: UTF8.self) {
-        case Kind.secret.label: kind = .secret
-        case Kind.public.label: kind = .public
-        default:
-            throw CryptoError(.malformedKeyFile,
-                              "\(path) is not a drctl key file: its key line does not start with drctl-secret-key-v1 or drctl-public-key-v1")
+        guard let kind = Kind.allCases.first(where: { $0.label == String(decoding: label, as: UTF8.self) }) else {
+            throw CryptoError(.malformedKeyFile, "\(path) is not a drctl key file: its key line does not start with one of \(labels)")
         }
         let rest = line.dropFirst(label.count)
         let encoded = UnsafeRawBufferPointer(rebasing: rest.drop { isBlank($0) })

@@ -24,6 +24,20 @@ public struct SigningKey: Sendable {
         try! SigningKey(seed: randomSecret())
     }
 
+    /// Loads a signing key file (`drctl-signing-key-v1 <base64 of the seed>`), which only its
+    /// owner may read: whoever reads it can sign as this host.
+    public static func load(path: String) throws -> SigningKey {
+        let (kind, raw, access) = try KeyFile.read(path: path)
+        guard kind == .signing else { throw KeyFile.wrongKind(path: path, found: kind, expected: .signing) }
+        try access.checkPrivate(path: path, kind: .signing)
+        return try SigningKey(seed: raw)
+    }
+
+    /// Writes the seed to a new file with mode 0600; never overwrites an existing file.
+    public func write(to path: String) throws {
+        try seed.withUnsafeBytes { try KeyFile.write(path: path, kind: .signing, raw: $0) }
+    }
+
     public var signerID: String { writerKey.signerID }
 
     /// The 64-byte signature of `message`, as lowercase hex.
@@ -45,6 +59,19 @@ public struct WriterKey: Sendable, Equatable {
         }
         self.rawBytes = rawBytes
         signerID = AuthenticatedBytes.signerID(publicKey: rawBytes)
+    }
+
+    /// Loads a writer key file (`drctl-writer-key-v1 <base64 of the public key>`): public, so
+    /// its mode is not checked.
+    public static func load(path: String) throws -> WriterKey {
+        let (kind, raw, _) = try KeyFile.read(path: path)
+        guard kind == .writer else { throw KeyFile.wrongKind(path: path, found: kind, expected: .writer) }
+        return try WriterKey(rawBytes: raw.withUnsafeBytes { Array($0) })
+    }
+
+    /// Writes the key to a new file with mode 0600 (as every key file); never overwrites.
+    public func write(to path: String) throws {
+        try rawBytes.withUnsafeBytes { try KeyFile.write(path: path, kind: .writer, raw: $0) }
     }
 
     /// Whether `signature` (128 lowercase hex characters) is this writer's signature of `message`.

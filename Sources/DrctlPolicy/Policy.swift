@@ -151,11 +151,32 @@ public struct EncryptionPolicy: Sendable, Equatable {
     public var keyFile: String?
     /// Absolute path of the public key file; when set, backups are encrypted to it.
     public var publicKeyFile: String?
+    /// `signing_key_file`: absolute path of this host's signing key file (public-key mode's
+    /// writer; symmetric mode derives its signing key from the secret key instead).
+    public var signingKeyFile: String?
+    /// `writers`: absolute paths of the writer key files whose signatures readers accept,
+    /// besides the secret key's own (symmetric mode).
+    public var writers: [String]
+    /// `scheme`: the one wrap scheme this repository's manifests may use; nil when not pinned.
+    public var scheme: EncryptionScheme?
 
-    public init(keyFile: String? = nil, publicKeyFile: String? = nil) {
+    public init(keyFile: String? = nil, publicKeyFile: String? = nil, signingKeyFile: String? = nil,
+                writers: [String] = [], scheme: EncryptionScheme? = nil) {
         self.keyFile = keyFile
         self.publicKeyFile = publicKeyFile
+        self.signingKeyFile = signingKeyFile
+        self.writers = writers
+        self.scheme = scheme
     }
+}
+
+/// How backups' data keys are wrapped (docs/FORMAT.md, "Wrapped data key"), as a policy pins it:
+/// a manifest wrapped with the other scheme was not written by this repository's hosts.
+public enum EncryptionScheme: String, Sendable, CaseIterable {
+    /// With the secret key (`key_file`, no `public_key_file`).
+    case symmetric
+    /// To the public key (`public_key_file`).
+    case x25519
 }
 
 public enum TargetKind: String, Sendable, CaseIterable {

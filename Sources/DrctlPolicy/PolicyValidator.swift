@@ -575,25 +575,90 @@ final class PolicyValidator {
     }
 
     func encryptionPolicy(_ node: Node, _ path: String) -> EncryptionPolicy? {
-        guard let fields = mapping(node, path, known: ["key_file", "public_key_file"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["key_file", "public_key_file", "signing_key_file", "writers", "scheme"])
+        else { return nil }
         var policy = EncryptionPolicy()
         var ok = true
-        for key in ["key_file", "public_key_file"] {
+        for (key, noun) in [("key_file", "key file"), ("public_key_file", "public key file"), ("signing_key_file", "signing key file")] {
             guard let node = fields[key] else { continue }
-            guard let resolved = filePath(node, fields.path(key)) else { ok = false; continue }
-            if let problem = FileIO.readableFileProblem(resolved) {
-                let relative = (node.string.map { !$0.hasPrefix("/") } ?? false) ? " (relative to the policy's directory)" : ""
-                report(node, fields.path(key), "\(key == "key_file" ? "key file" : "public key file") \(resolved)\(relative) \(problem)")
-                ok = false
-                continue
+            guard let resolved = keyFile(node, fields.path(key), noun: noun) else { ok = false; continue }
+            switch key {
+            case "key_file": policy.keyFile = resolved
+            case "public_key_file": policy.publicKeyFile = resolved
+            default: policy.signingKeyFile = resolved
             }
-            if key == "key_file" { policy.keyFile = resolved } else { policy.publicKeyFile = resolved }
+        }
+        if let node = fields["writers"] {
+            if let writers = writerKeyFiles(node, fields.path("writers")) { policy.writers = writers } else { ok = false }
         }
         if fields["key_file"] == nil && fields["public_key_file"] == nil {
             report(node, path, "needs 'key_file', 'public_key_file' or both")
             ok = false
         }
+        if let node = fields["scheme"] {
+            if let scheme = choice(node, fields.path("scheme"), EncryptionScheme.self, what: "encryption scheme"),
+               schemeFits(scheme, fields, node) {
+                policy.scheme = scheme
+            } else {
+                ok = false
+            }
+        }
         return ok ? policy : nil
+    }
+
+    /// A key file's absolute path, which must exist and be readable (its contents are the key
+    /// ring's to check); `noun` names it in the message ("key file PATH does not exist").
+    func keyFile(_ node: Node, _ path: String, noun: String) -> String? {
+        guard let resolved = filePath(node, path) else { return nil }
+        if let problem = FileIO.readableFileProblem(resolved) {
+            let relative = (node.string.map { !$0.hasPrefix("/") } ?? false) ? " (relative to the policy's directory)" : ""
+            report(node, path, "\(noun) \(resolved)\(relative) \(problem)")
+            return nil
+        }
+        return resolved
+    }
+
+    /// `writers`: a list of writer key files, each once.
+    func writerKeyFiles(_ node: Node, _ path: String) -> [String]? {
+        guard let items = list(node, path, expected: "a list of writer key files",
+                               emptyHint: "; list every writing host's writer key file, or omit 'writers'") else { return nil }
+        var writers: [String] = []
+        var ok = true
+        for (index, item) in items.enumerated() {
+            let itemPath = Self.item(path, index)
+            guard let resolved = keyFile(item, itemPath, noun: "writer key file") else { ok = false; continue }
+            if writers.contains(resolved) {
+                report(item, itemPath, "lists \(resolved) twice")
+                ok = false
+                continue
+            }
+            writers.append(resolved)
+        }
+        return ok ? writers : nil
+    }
+
+    /// Whether the keys given make backups wrap data keys with the pinned scheme: the secret key
+    /// alone wraps symmetrically, a public key makes every backup wrap to it.
+    func schemeFits(_ scheme: EncryptionScheme, _ fields: Fields, _ node: Node) -> Bool {
+        let path = fields.path("scheme")
+        switch scheme {
+        case .symmetric:
+            if fields["key_file"] == nil {
+                report(node, path, "scheme 'symmetric' wraps data keys with the secret key: it needs 'key_file'")
+                return false
+            }
+            if fields["public_key_file"] != nil {
+                report(node, path, "scheme 'symmetric' wraps data keys with the secret key, but 'public_key_file' makes backups "
+                           + "wrap them to the public key (x25519): remove 'public_key_file' or pin 'x25519'")
+                return false
+            }
+        case .x25519:
+            if fields["public_key_file"] == nil {
+                report(node, path, "scheme 'x25519' wraps data keys to the public key: it needs 'public_key_file'")
+                return false
+            }
+        }
+        return true
     }
 
     // MARK: - Targets

@@ -150,4 +150,92 @@ import Testing
         let error = #expect(throws: CryptoError.self) { try SecretKey.load(path: file) }
         #expect(error?.code == .keyFileTooOpen && error?.description.contains("mode 0440") == true, "\(String(describing: error))")
     }
+
+    // MARK: - Writer keys (format version 2)
+
+    /// A signing key and its writer key, written and loaded back: what the loaded signing key
+    /// signs, the loaded writer key accepts, and no other writer key does.
+    @Test func signingAndWriterKeyFilesRoundTrip() throws {
+        let key = SigningKey.generate()
+        try key.write(to: path("host.sig"))
+        try key.writerKey.write(to: path("host.writer"))
+        #expect(try mode(path("host.sig")) == 0o600 && mode(path("host.writer")) == 0o600)
+        let signing = try SigningKey.load(path: path("host.sig"))
+        let writer = try WriterKey.load(path: path("host.writer"))
+        #expect(signing.seed == key.seed && writer == key.writerKey && writer.signerID == key.signerID)
+        let message = Array("a manifest's bytes".utf8)
+        let signature = signing.sign(message)
+        #expect(writer.hasSigned(message, signature: signature))
+        #expect(!writer.hasSigned(Array("another manifest's bytes".utf8), signature: signature))
+        #expect(!SigningKey.generate().writerKey.hasSigned(message, signature: signature))
+
+        let signingText = try String(contentsOfFile: path("host.sig"), encoding: .utf8)
+        #expect(signingText.hasPrefix("# drctl signing key") && signingText.contains("\ndrctl-signing-key-v1 "), "\(signingText)")
+        let writerText = try String(contentsOfFile: path("host.writer"), encoding: .utf8)
+        #expect(writerText.hasPrefix("# drctl writer key") && writerText.contains("encryption.writers")
+                && writerText.contains("\ndrctl-writer-key-v1 "), "\(writerText)")
+
+        #expect(loadError { try SigningKey.generate().write(to: path("host.sig")) } == .keyFileExists)
+        #expect(loadError { try SigningKey.generate().writerKey.write(to: path("host.writer")) } == .keyFileExists)
+        #expect(try SigningKey.load(path: path("host.sig")).signerID == key.signerID)
+    }
+
+    /// Every load of a file of another kind names what the file is and what was expected.
+    @Test func signingAndWriterKindsAreNamed() throws {
+        let secret = SecretKey.generate(), signing = SigningKey.generate()
+        try secret.write(to: path("repo.key"))
+        try secret.publicKey.write(to: path("repo.pub"))
+        try signing.write(to: path("host.sig"))
+        try signing.writerKey.write(to: path("host.writer"))
+        let cases: [(load: () throws -> Void, file: String, found: String, expected: String)] = [
+            ({ _ = try SigningKey.load(path: self.path("host.writer")) }, "host.writer", "is a writer key", "drctl-signing-key-v1"),
+            ({ _ = try SigningKey.load(path: self.path("repo.key")) }, "repo.key", "is a secret key", "drctl-signing-key-v1"),
+            ({ _ = try SigningKey.load(path: self.path("repo.pub")) }, "repo.pub", "is a public key", "drctl-signing-key-v1"),
+            ({ _ = try WriterKey.load(path: self.path("host.sig")) }, "host.sig", "is a signing key (a signing key stays on its own host)",
+             "drctl-writer-key-v1"),
+            ({ _ = try WriterKey.load(path: self.path("repo.pub")) }, "repo.pub", "is a public key", "drctl-writer-key-v1"),
+            ({ _ = try SecretKey.load(path: self.path("host.sig")) }, "host.sig", "is a signing key", "drctl-secret-key-v1"),
+            ({ _ = try PublicKey.load(path: self.path("host.writer")) }, "host.writer", "is a writer key", "drctl-public-key-v1"),
+        ]
+        for (load, file, found, expected) in cases {
+            let error = #expect(throws: CryptoError.self) { try load() }
+            #expect(error?.code == .wrongKeyKind, "\(file): \(String(describing: error))")
+            let message = error?.description ?? ""
+            #expect(message.contains("key file \(path(file)) \(found)") && message.contains(expected), "\(message)")
+        }
+        let signingForWriter = #expect(throws: CryptoError.self) { try WriterKey.load(path: path("repo.key")) }
+        #expect(signingForWriter?.description.contains("`drctl keygen --signing --public-out`") == true)
+    }
+
+    /// A signing key file others may read is refused like a secret key file, saying what the
+    /// reader could do with it; a writer key file is public.
+    @Test func aSigningKeyFileOthersMayReadIsRefused() throws {
+        let key = SigningKey.generate()
+        let file = path("host.sig")
+        try key.write(to: file)
+        try key.writerKey.write(to: path("host.writer"))
+        for mode: mode_t in [0o644, 0o604, 0o660, 0o620] {
+            #expect(chmod(file, mode) == 0)
+            let error = #expect(throws: CryptoError.self) { try SigningKey.load(path: file) }
+            #expect(error?.code == .keyFileTooOpen, "mode \(String(mode, radix: 8))")
+            let message = error?.description ?? ""
+            #expect(message.contains("signing key file \(file) has mode 0\(String(mode, radix: 8))")
+                    && message.contains("can sign what readers accept as this host's") && message.contains("chmod 600 \(file)"), "\(message)")
+        }
+        #expect(chmod(file, 0o400) == 0)
+        #expect(try SigningKey.load(path: file).signerID == key.signerID)
+        #expect(chmod(path("host.writer"), 0o644) == 0)
+        #expect(try WriterKey.load(path: path("host.writer")) == key.writerKey)
+    }
+
+    @Test func malformedSigningAndWriterKeyFiles() throws {
+        let short = Data([UInt8](repeating: 7, count: 31)).base64EncodedString()
+        let signing = try write("drctl-signing-key-v1 \(short)\n", to: "short.sig")
+        #expect(loadError { _ = try SigningKey.load(path: signing) } == .invalidKeyLength)
+        let writer = try write("drctl-writer-key-v1 \(short)\n", to: "short.writer")
+        #expect(loadError { _ = try WriterKey.load(path: writer) } == .invalidKeyLength)
+        let unknown = try write("drctl-writer-key-v2 \(Data([UInt8](repeating: 7, count: 32)).base64EncodedString())\n", to: "v2.writer")
+        let error = #expect(throws: CryptoError.self) { try WriterKey.load(path: unknown) }
+        #expect(error?.code == .malformedKeyFile && error?.description.contains("drctl-writer-key-v1") == true, "\(String(describing: error))")
+    }
 }

@@ -4,10 +4,11 @@ import DrctlStorage
 /// Errors of the jobs themselves (the stages below have their own).
 public enum JobError: Error, CustomStringConvertible {
     case noKey
-    /// A version 2 repository needs this host's signing key to write, and it has none.
-    case signingKeyNeeded
     case secretKeyNeeded(publicKeyPath: String?)
     case keyMismatch(secret: String, secretID: String, public: String, publicID: String)
+    case signingKeyNeeded(publicKeyPath: String?)
+    case unlistedWriter(signingKeyPath: String, signerID: String)
+    case wrapSchemeNotPinned(found: String, pinned: String)
     case unknownTarget(String, known: [String])
     case unsupportedKind(target: String, kind: String)
     case noBackups(target: String)
@@ -24,10 +25,6 @@ public enum JobError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .signingKeyNeeded:
-            return "this repository is version 2 and every manifest, record and lock written to it is signed, but this host "
-                + "has no signing key: public-key mode needs one per host (drctl keygen --signing --out FILE, then "
-                + "encryption.signing_key_file: FILE, and its writer key listed in encryption.writers on every host)"
         case .noKey:
             return "the policy names no encryption key (encryption.key_file or encryption.public_key_file)"
         case .secretKeyNeeded(let publicKeyPath):
@@ -36,6 +33,17 @@ public enum JobError: Error, CustomStringConvertible {
             return "\(have); reading backups needs the secret key: set encryption.key_file or pass --key FILE"
         case .keyMismatch(let secret, let secretID, let publicPath, let publicID):
             return "encryption.key_file \(secret) (key \(secretID)) and encryption.public_key_file \(publicPath) (key \(publicID)) are not a pair"
+        case .signingKeyNeeded(let publicKeyPath):
+            let have = publicKeyPath.map { " (this host holds the public key \($0) and no secret key)" } ?? ""
+            return "public-key mode needs this host's signing key\(have): drctl keygen --signing --out FILE --public-out "
+                + "FILE.writer, then encryption.signing_key_file: FILE, and list FILE.writer in encryption.writers on every host"
+        case .unlistedWriter(let signingKeyPath, let signerID):
+            return "encryption.signing_key_file \(signingKeyPath) (signer \(signerID)) is not among encryption.writers: "
+                + "readers would refuse everything this host writes; list its writer key file (what `drctl keygen --signing "
+                + "--public-out` wrote beside it) in encryption.writers on every host"
+        case .wrapSchemeNotPinned(let found, let pinned):
+            return "the backup's data key is wrapped with scheme \(found), but encryption.scheme pins \(pinned): "
+                + "this repository's hosts never wrap so, so its manifest is refused as not theirs"
         case .unknownTarget(let name, let known):
             return "no target named '\(name)' in the policy (targets: \(known.joined(separator: ", ")))"
         case .unsupportedKind(let target, let kind):

@@ -2,10 +2,22 @@ import DrctlCrypto
 import DrctlPolicy
 
 /// The keys this host holds, as the policy names them. A host that takes backups may hold
-/// only the public key; restoring and verifying need the secret key.
+/// only the public key; restoring and verifying need the secret key. What a host writes is
+/// signed with its signing key, and what it reads is accepted from its writers (repository
+/// format version 2, docs/FORMAT.md, "Writer signature").
 public struct KeyRing: Sendable {
     public let secretKey: SecretKey?
     public let publicKey: PublicKey?
+    /// What signs the documents this host writes: `encryption.signing_key_file`, else derived
+    /// from the secret key (symmetric mode); nil on a host with neither, which can only read
+    /// (`requireSigningKey()` says how to make one).
+    public let signingKey: SigningKey?
+    /// The writers whose signatures this host accepts: `encryption.writers`, and the secret
+    /// key's derived writer when this host holds the secret key. Needs no secret key, so that
+    /// reading commands on a backup-only host check signatures too.
+    public let writers: [WriterKey]
+    /// `encryption.scheme`: the only wrap scheme a backup's data key may use here; nil when not pinned.
+    public let pinnedScheme: WrapScheme?
     /// Where the keys came from, for messages.
     let secretKeyPath: String?
     let publicKeyPath: String?
@@ -19,20 +31,28 @@ public struct KeyRing: Sendable {
             throw JobError.keyMismatch(secret: secretKeyPath!, secretID: secretKey.keyID,
                                        public: publicKeyPath!, publicID: publicKey.keyID)
         }
+        let derived = secretKey.map(SigningKey.init(derivedFrom:))
+        var writers = try policy.writers.map { try WriterKey.load(path: $0) }
+        if let derived, !writers.contains(derived.writerKey) { writers.append(derived.writerKey) }
+        self.writers = writers
+        if let signingKeyPath = policy.signingKeyFile {
+            let signingKey = try SigningKey.load(path: signingKeyPath)
+            guard writers.contains(signingKey.writerKey) else {
+                throw JobError.unlistedWriter(signingKeyPath: signingKeyPath, signerID: signingKey.signerID)
+            }
+            self.signingKey = signingKey
+        } else {
+            signingKey = derived
+        }
+        pinnedScheme = policy.scheme.map(\.wrapScheme)
     }
 
-    /// What signs the documents this host writes (repository format version 2). Symmetric mode:
-    /// derived from the secret key.
-    public var signingKey: SigningKey? { secretKey.map(SigningKey.init(derivedFrom:)) }
-
-    /// The signing key, or the error naming how to get one.
-    func requireSigningKey() throws -> SigningKey {
-        guard let signingKey else { throw JobError.signingKeyNeeded }
-        return signingKey
+    /// The signing key, for the commands that write (backup, drill, prune, sync, locks).
+    public func requireSigningKey() throws -> SigningKey {
+        if let signingKey { return signingKey }
+        if secretKey == nil && publicKey == nil { throw JobError.noKey }
+        throw JobError.signingKeyNeeded(publicKeyPath: publicKeyPath)
     }
-
-    /// The writers whose signatures this host accepts.
-    public var writers: [WriterKey] { secretKey.map { [SigningKey(derivedFrom: $0).writerKey] } ?? [] }
 
     /// Wraps a new backup's data key: to the public key if there is one (recipient mode),
     /// else with the secret key (symmetric mode).
@@ -44,9 +64,36 @@ public struct KeyRing: Sendable {
 
     /// The data key of a stored backup; needs the secret key.
     func unwrap(_ wrapped: WrappedDataKey, binding: WrapBinding) throws -> DataKey {
+        try checkPinnedScheme(of: wrapped)
         guard let secretKey else {
             throw JobError.secretKeyNeeded(publicKeyPath: publicKeyPath)
         }
         return try KeyWrap.unwrap(wrapped, with: secretKey, binding: binding)
+    }
+
+    /// A data key wrapped otherwise than the policy pins was written by none of this
+    /// repository's hosts: refused before any key is tried on it.
+    func checkPinnedScheme(of wrapped: WrappedDataKey) throws {
+        guard let pinnedScheme, wrapped.scheme != pinnedScheme else { return }
+        throw JobError.wrapSchemeNotPinned(found: EncryptionScheme(wrapped.scheme).rawValue,
+                                           pinned: EncryptionScheme(pinnedScheme).rawValue)
+    }
+}
+
+extension EncryptionScheme {
+    /// The wrap scheme the policy's name stands for.
+    var wrapScheme: WrapScheme {
+        switch self {
+        case .symmetric: return .symmetric
+        case .x25519: return .x25519
+        }
+    }
+
+    /// The policy's name of a wrap scheme, for messages.
+    init(_ scheme: WrapScheme) {
+        switch scheme {
+        case .symmetric: self = .symmetric
+        case .x25519: self = .x25519
+        }
     }
 }

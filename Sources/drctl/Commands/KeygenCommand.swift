@@ -5,31 +5,54 @@ import Foundation
 struct KeygenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
-        abstract: "Create a new secret key (and optionally its public key); never overwrites a file.",
+        abstract: "Create a new secret key (and optionally its public key), or with --signing a host's signing key; never overwrites a file.",
         discussion: """
             The secret key encrypts and decrypts backups. A host that only takes backups can hold \
             just the public key (encryption.public_key_file): it can then create backups but read none.
+
+            With --signing: a signing key (encryption.signing_key_file, this host only) and its writer \
+            key (--public-out), which every host lists in encryption.writers to accept what this host signs.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Where to write the secret key (created 0600).", valueName: "KEY"))
+    @Flag(name: .long, help: "Create a signing key and its writer key (public-key mode's writers) instead of a secret key.")
+    var signing = false
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the secret (or signing) key (created 0600).", valueName: "KEY"))
     var out: String
 
-    @Option(name: .long, help: ArgumentHelp("Where to write the public key (created 0600).", valueName: "PUB"))
+    @Option(name: .long, help: ArgumentHelp("Where to write the public (or writer) key (created 0600).", valueName: "PUB"))
     var publicOut: String?
 
     @OptionGroup var log: LogOptions
 
     func run() async throws {
         try await guarded {
-            let key = SecretKey.generate()
             if let publicOut, publicOut == out {
                 throw ValidationError("--out and --public-out must be different files")
             }
             for path in [out] + (publicOut.map { [$0] } ?? []) { try Self.createDirectory(of: path) }
+            if signing {
+                try writeSigningKey()
+                return
+            }
+            let key = SecretKey.generate()
             try key.write(to: out)
             if let publicOut { try key.publicKey.write(to: publicOut) }
             Output.line("key \(key.keyID) written to \(out)" + (publicOut.map { ", public key to \($0)" } ?? ""))
         }
+    }
+
+    /// The writer key file is checked first: a signing key whose writer key could not be
+    /// written would sign what no reader accepts.
+    private func writeSigningKey() throws {
+        if let publicOut, FileManager.default.fileExists(atPath: publicOut) {
+            throw KeyFileExists(description: "\(publicOut) already exists; drctl never overwrites a key file: move it away or choose another path")
+        }
+        let key = SigningKey.generate()
+        try key.write(to: out)
+        if let publicOut { try key.writerKey.write(to: publicOut) }
+        Output.line("signing key \(key.signerID) written to \(out)" + (publicOut.map { ", writer key to \($0)" } ?? ""))
+        Output.line("list the writer key in encryption.writers on every host, and name the signing key in this host's encryption.signing_key_file")
     }
 
     /// A key file's missing directories are created 0700, as `mkdir -p` would but private: a
@@ -46,6 +69,10 @@ struct KeygenCommand: AsyncParsableCommand {
     }
 
     struct KeyDirectoryError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct KeyFileExists: Error, CustomStringConvertible {
         let description: String
     }
 }

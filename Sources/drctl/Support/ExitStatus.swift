@@ -36,7 +36,8 @@ enum ExitStatus: Int32 {
             return codes.count == 1 ? codes.first! : .failed
         case let error as JobError:
             switch error {
-            case .noKey, .secretKeyNeeded, .keyMismatch, .signingKeyNeeded: return .key
+            case .noKey, .secretKeyNeeded, .keyMismatch, .signingKeyNeeded, .unlistedWriter: return .key
+            case .wrapSchemeNotPinned: return .integrity
             case .noCredentials: return .invalid
             case .unknownTarget, .unknownRegion, .noBackups, .backupNotFound, .noBackupBefore: return .notFound
             case .invalidBackupID, .needsDirectory, .invalidDestination: return .invalid
@@ -64,7 +65,7 @@ extension ExitStatus {
     static func of(_ code: CryptoError.Code) -> ExitStatus {
         switch code {
         case .keyFileMissing, .keyFileUnreadable, .keyFileTooOpen, .secretKeyGivenForPublic, .publicKeyGivenForSecret,
-             .malformedKeyFile, .invalidKeyLength, .invalidPublicKey, .wrongKey:
+             .wrongKeyKind, .malformedKeyFile, .invalidKeyLength, .invalidPublicKey, .wrongKey:
             return .key
         case .keyFileExists, .keyFileWriteFailed:
             return .failed

@@ -78,11 +78,22 @@ import Testing
         #expect(missing.status == 4 && missing.stderr.contains("nope.key"), "\(missing)")
     }
 
-    /// A host holding only the public key can take backups but read none.
+    /// A host holding only the public key can take backups but read none. Every manifest is
+    /// signed, so it needs its own signing key, listed among the writers: without one, the
+    /// backup is refused naming how to make it.
     @Test func publicKeyOnlyHost() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "from a write-only host"])],
                                 encryption: ["public_key_file: \(sandbox.publicKeyPath)"])
+        let unsigned = try sandbox.drctl(["backup"])
+        #expect(unsigned.status == 4 && unsigned.stderr.contains("drctl keygen --signing"), "\(unsigned)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.repository)/manifests/t"), "\(unsigned)")
+
+        let signing = "\(sandbox.root)/host.sig", writer = "\(sandbox.root)/host.writer"
+        #expect(try Drctl.run(["keygen", "--signing", "--out", signing, "--public-out", writer]).status == 0)
+        try sandbox.writePolicy(targets: [("t", ["echo", "from a write-only host"])],
+                                encryption: ["public_key_file: \(sandbox.publicKeyPath)", "signing_key_file: \(signing)",
+                                             "writers: [\(writer)]"])
         let backup = try sandbox.drctl(["backup"])
         #expect(backup.status == 0, "\(backup)")
         let restore = try sandbox.drctl(["restore", "--target", "t", "--to", "-"])

@@ -58,7 +58,8 @@ import DrctlTestSupport
         #expect(Self.manifestReads(afterBackup.requests).count == 1, "the new manifest only: \(afterBackup.requests)")
 
         // A damaged entry (a byte of the manifest flipped) is noticed, read again and rewritten.
-        let entries = try FileManager.default.subpathsOfDirectory(atPath: cache).filter { $0.hasSuffix(".json") }
+        // (repository.json is kept beside them: the repository's id is read with each run.)
+        let entries = try FileManager.default.subpathsOfDirectory(atPath: cache).filter { $0.hasSuffix(".json") && $0.contains("/manifests/") }
         #expect(entries.count == 3, "\(entries)")
         let entry = try #require(entries.first)
         let damaged = "\(cache)/\(entry)"

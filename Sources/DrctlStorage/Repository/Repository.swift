@@ -45,6 +45,13 @@ public struct Repository: Sendable {
     /// region that cannot be read or written is returned with its error; regions that disagree
     /// about the id fail the whole preparation.
     public func prepare(_ regions: [Region], toolVersion: String) throws -> (identity: RepositoryIdentity, failed: [(Region, any Error)]) {
+        try prepare(regions, toolVersion: toolVersion, rereads: 1)
+    }
+
+    /// `rereads`: how often a marker another run wrote first (two first backups at once, each
+    /// with an id of its own) sends the preparation back to read the markers again and take
+    /// the id written. Regions are written in policy order, so the first region settles it.
+    private func prepare(_ regions: [Region], toolVersion: String, rereads: Int) throws -> (identity: RepositoryIdentity, failed: [(Region, any Error)]) {
         var failed: [(Region, any Error)] = []
         var markers: [(region: Region, marker: RepositoryMarker?)] = []
         for region in regions {
@@ -57,14 +64,8 @@ public struct Repository: Sendable {
         for (region, existing) in markers where existing == nil {
             do {
                 try region.store.put(RepositoryLayout.marker, bytes: try marker.encoded())
-            } catch StorageError.alreadyExists {
-                // Another run initialised it at the same moment: it must have chosen the same.
-                do {
-                    let written = try self.marker(in: region)
-                    if written?.repositoryID != identity.repositoryID {
-                        throw IdentityError.regionsDisagree(["region '\(region.name)' was just given \(written?.repositoryID ?? "version 1") by another run"])
-                    }
-                } catch { failed.append((region, error)) }
+            } catch StorageError.alreadyExists where rereads > 0 {
+                return try prepare(regions, toolVersion: toolVersion, rereads: rereads - 1)
             } catch {
                 failed.append((region, error))
             }
@@ -78,7 +79,7 @@ public struct Repository: Sendable {
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                let markers = regions.compactMap { region in (try? marker(in: region)).map { (region.name, $0) } }
+                let markers = regions.compactMap { region in (try? listedMarker(in: region)).map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
                     ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne
@@ -93,7 +94,18 @@ public struct Repository: Sendable {
         } catch StorageError.notFound {
             return nil
         }
-        let marker: RepositoryMarker
+        return try marker(decoding: bytes, in: region)
+    }
+
+    /// The region's marker found by a listing, so that the read cache serves it as it serves
+    /// manifests (read-only commands list anyway; a warm run reads nothing but listings).
+    func listedMarker(in region: Region) throws -> RepositoryMarker? {
+        let listed = try region.store.list(prefix: RepositoryLayout.marker).filter { $0.key == RepositoryLayout.marker }
+        guard let bytes = try readListed(listed, under: RepositoryLayout.marker, in: region).first?.get() else { return nil }
+        return try marker(decoding: bytes, in: region)
+    }
+
+    private func marker(decoding bytes: [UInt8], in region: Region) throws -> RepositoryMarker {        let marker: RepositoryMarker
         do {
             marker = try ManifestCoding.decoder.decode(RepositoryMarker.self, from: Data(bytes))
         } catch {

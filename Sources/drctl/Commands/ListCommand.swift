@@ -37,11 +37,11 @@ struct ListCommand: AsyncParsableCommand {
                 return
             }
             Output.table(
-                ["TARGET", "BACKUP", "FINISHED (UTC)", "RAW", "STORED", "STATUS", "REGIONS"],
+                ["TARGET", "BACKUP", "FINISHED (UTC)", "RAW", "STORED", "STATUS", "REGIONS", "AUTHENTICATION"],
                 summaries.map { summary in
                     [summary.target, summary.backupID, Timestamp.format(summary.finishedAt),
                      ByteFormat.human(summary.rawSize), ByteFormat.human(summary.storedSize),
-                     summary.status, summary.regions.joined(separator: ",")]
+                     summary.status, summary.regions.joined(separator: ","), summary.authentication]
                 })
         }
     }

@@ -39,6 +39,9 @@ struct BackupSummary: Encodable {
     let storedSize: UInt64
     /// The regions holding the backup's manifest (as listed now).
     let regions: [String]
+    /// `signed` (a version 2 manifest whose writer signature was checked) or `unauthenticated`
+    /// (version 1: believed as version 1 always was).
+    let authentication: String
 
     init(_ manifest: BackupManifest, regions: [String]? = nil) {
         target = manifest.target
@@ -51,10 +54,11 @@ struct BackupSummary: Encodable {
         rawSize = manifest.rawSize
         storedSize = manifest.storedSize
         self.regions = regions ?? manifest.regions
+        if case .signed = manifest.authenticity { authentication = "signed" } else { authentication = "unauthenticated" }
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, kind, status, regions
+        case target, kind, status, regions, authentication
         case backupID = "backup_id", startedAt = "started_at", finishedAt = "finished_at"
         case consistentPoint = "consistent_point", rawSize = "raw_size", storedSize = "stored_size"
     }

@@ -17,7 +17,7 @@ struct Drctl: AsyncParsableCommand {
         subcommands: [
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, SyncCommand.self, DrillCommand.self, PruneCommand.self, CheckCommand.self,
-            AgentCommand.self, ReportCommand.self, PolicyCommand.self, VersionCommand.self,
+            AgentCommand.self, ReportCommand.self, PolicyCommand.self, RepositoryCommand.self, VersionCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

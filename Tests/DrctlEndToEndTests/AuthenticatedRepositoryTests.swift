@@ -270,4 +270,77 @@ import DrctlStorage
         #expect(disagree.status != 0 && disagree.stderr.contains("region 'first' holds \(id)")
                 && disagree.stderr.contains("region 'second' holds \(pinned)"), "\(disagree)")
     }
+
+    /// `drctl repository upgrade`: a version 1 repository (check warns about it) becomes
+    /// version 2 in every region with one id; its earlier backups stay readable as
+    /// unauthenticated, later ones are signed, and a version 1 manifest dated after the upgrade
+    /// is refused. Run again, it changes nothing.
+    @Test func aVersionOneRepositoryIsUpgraded() throws {
+        let sandbox = try Sandbox()
+        let (first, second) = ("\(sandbox.root)/first", "\(sandbox.root)/second")
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "date +%s%N"])], regions: [("first", first), ("second", second)])
+        for region in [first, second] {
+            try FileManager.default.createDirectory(atPath: region, withIntermediateDirectories: true)
+            try #"{"created_at" : "2026-01-01T00:00:00.000Z", "created_by" : "drctl 0.1.0", "format" : "drctl-repository", "version" : 1}"#
+                .write(toFile: "\(region)/repository.json", atomically: true, encoding: .utf8)
+        }
+        let old = try Self.backup(sandbox)
+        let before = try sandbox.drctl(["check"])
+        #expect(before.status == 1 && before.stdout.contains("version 1") && before.stdout.contains("drctl repository upgrade"), "\(before)")
+
+        let upgrade = try sandbox.drctl(["repository", "upgrade"])
+        #expect(upgrade.status == 0, "\(upgrade)")
+        let id = try #require(try ManifestRewriter.repositoryID(of: first))
+        #expect(try ManifestRewriter.repositoryID(of: second) == id)
+        #expect(upgrade.stdout.contains("region first: upgraded") && upgrade.stdout.contains("region second: upgraded")
+                && upgrade.stdout.contains("repository.id: \"\(id)\""), "\(upgrade)")
+        let marker = try PlantedJSON.read("\(first)/repository.json")
+        #expect(marker["version"] as? Int == 2 && marker["upgraded_at"] != nil && marker["created_at"] as? String == "2026-01-01T00:00:00.000Z",
+                "\(marker)")
+
+        let new = try Self.backup(sandbox)
+        #expect(try Self.listed(sandbox) == [old: "unauthenticated", new: "signed"])
+        for backup in [old, new] {
+            #expect(try sandbox.drctl(["restore", "--target", "t", "--backup", backup, "--to", "-"]).status == 0)
+        }
+        let after = try sandbox.drctl(["check"])
+        #expect(after.status == 0 && !after.stdout.contains("version 1"), "\(after)")
+
+        let time = Date().addingTimeInterval(1)
+        let planted = BackupID(startedAt: time).rawValue
+        var downgraded = PlantedJSON.manifest(try PlantedJSON.read(Self.manifestPath(first, "t", old)), as: planted, at: time)
+        downgraded["version"] = 1
+        try PlantedJSON.write(downgraded, to: Self.manifestPath(first, "t", planted))
+        #expect(try Self.listed(sandbox) == [old: "unauthenticated", new: "signed"])
+
+        let again = try sandbox.drctl(["repository", "upgrade"])
+        #expect(again.status == 0 && again.stdout.contains("region first: already version 2")
+                && again.stdout.contains("region second: already version 2"), "\(again)")
+        #expect(try PlantedJSON.read("\(first)/repository.json")["upgraded_at"] as? String == marker["upgraded_at"] as? String)
+    }
+
+    /// A key rotation in symmetric mode: the old backups were signed with the old key's writer
+    /// key. Restoring one with `--key OLD` believes that key's writer; list, check and prune
+    /// believe it once its writer key (`keygen --writer-of OLD`) is listed in encryption.writers,
+    /// and until then name the old backups as signed by an unknown writer.
+    @Test func backupsMadeBeforeAKeyRotationStayReadable() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "date +%s%N"])])
+        let old = try Self.backup(sandbox)
+        let newKey = "\(sandbox.root)/new.key", oldWriter = "\(sandbox.root)/old.writer"
+        #expect(try Drctl.run(["keygen", "--out", newKey]).status == 0)
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "date +%s%N"])], encryption: ["key_file: \(newKey)"])
+        let new = try Self.backup(sandbox)
+
+        #expect(try Self.listed(sandbox) == [new: "signed"])
+        let list = try sandbox.drctl(["list"])
+        #expect(list.stderr.contains(old) && list.stderr.contains("unknown writer"), "\(list)")
+        let restore = try sandbox.drctl(["restore", "--target", "t", "--backup", old, "--to", "-", "--key", sandbox.keyPath])
+        #expect(restore.status == 0, "\(restore)")
+
+        let keygen = try Drctl.run(["keygen", "--writer-of", sandbox.keyPath, "--out", oldWriter])
+        #expect(keygen.status == 0, "\(keygen)")
+        try sandbox.writePolicy(targets: [("t", ["sh", "-c", "date +%s%N"])], encryption: ["key_file: \(newKey)", "writers: [\(oldWriter)]"])
+        #expect(try Self.listed(sandbox) == [old: "signed", new: "signed"])
+    }
 }

@@ -46,6 +46,7 @@ public struct CheckJob: Sendable {
 
     public func run() throws -> Report {
         let repository = try Repository(readingPolicy: policy.repository)
+        let identity = identityProblems(repository)
         var results: [TargetHealth] = []
         for target in targets {
             let views = repository.regions.map { region in
@@ -67,10 +68,26 @@ public struct CheckJob: Sendable {
                 logger.warning("record refused", metadata: ["error": "\(error)"])
             }
             results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
-                                              refused: refused.map { "\($0)" }, problems: lockProblems(target.name, repository),
+                                              refused: refused.map { "\($0)" }, problems: identity + lockProblems(target.name, repository),
                                               now: now, grace: grace))
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
+    }
+
+    /// What is wrong with the repository as a whole (docs/FORMAT.md, "Identity: repository id
+    /// and target"): regions that disagree about its id, or a version 1 repository, whose
+    /// documents anyone who can write to a region can plant.
+    private func identityProblems(_ repository: Repository) -> [String] {
+        switch repository.identity() {
+        case .failure(let error):
+            return ["\(error)"]
+        case .success(let identity) where identity.repositoryID == nil:
+            let written = repository.regions.contains { (try? repository.marker(in: $0)) != nil }
+            return written ? ["the repository is version 1: its manifests, records and locks are not authenticated, so "
+                + "someone who can write to a region can plant or edit them; run `drctl repository upgrade`"] : []
+        case .success:
+            return []
+        }
     }
 
     /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules"): the next

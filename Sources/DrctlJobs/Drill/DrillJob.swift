@@ -62,7 +62,8 @@ public struct DrillJob: Sendable {
         var seen = Observation()
         let repository: Repository?
         do {
-            repository = try Repository(policy: policy.repository)
+            repository = try (try? keys.get()).map { try Repository(policy: policy.repository, keys: $0) }
+                ?? Repository(policy: policy.repository)
         } catch {
             repository = nil
             seen.error = error

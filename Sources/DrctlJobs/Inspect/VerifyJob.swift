@@ -36,7 +36,7 @@ public struct VerifyJob: Sendable {
     }
 
     public func run() async throws -> [Result] {
-        let repository = try Repository(policy: policy.repository)
+        let repository = try Repository(policy: policy.repository, keys: keys)
         let listing = try ListJob(policy: policy, target: target, logger: logger).run()
         var selected = listing.entries
         var unreadable = listing.unreadable

@@ -67,7 +67,7 @@ public struct RestoreJob: Sendable {
     }
 
     public func run() async throws -> Outcome {
-        let repository = try Repository(policy: policy.repository)
+        let repository = try Repository(policy: policy.repository, keys: keys)
         let regions = try repository.readOrder(preferring: preferredRegion)
         let located = try BackupLocator(repository: repository, logger: logger)
             .locate(target: target.name, id: backupID, notAfter: pointInTime, regions: regions)

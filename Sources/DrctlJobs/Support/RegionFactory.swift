@@ -41,6 +41,16 @@ extension Repository {
         }
     }
 
+    /// The policy's regions, believing also the writers of `keys` (a `--key` given for an old
+    /// backup brings the writer key derived from it: backups made before a key rotation stay
+    /// readable by whoever holds their key).
+    public init(policy: RepositoryPolicy, keys: KeyRing) throws {
+        let repository = try Repository(policy: policy)
+        let fromPolicy = (try? repository.trust.writers.get()) ?? []
+        self = repository.trusting(WriterTrust(writers: .success(fromPolicy + keys.writers.filter { !fromPolicy.contains($0) }),
+                                               pinnedRepositoryID: policy.id))
+    }
+
     /// The policy's regions for a read-only command (`check`, `list`, `report`, `verify`'s
     /// listing): each region's requests are bounded by its `read_deadline`, and a region that
     /// passes it is reported unreadable and not asked again (`Region.bounded`).

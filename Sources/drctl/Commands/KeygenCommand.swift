@@ -20,6 +20,12 @@ struct KeygenCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to write the secret (or signing) key (created 0600).", valueName: "KEY"))
     var out: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Write to --out the writer key of this existing secret key (what symmetric mode signs with) or signing key, for "
+            + "encryption.writers: after a key rotation, list the old key's so that its backups stay readable.",
+        valueName: "KEY"))
+    var writerOf: String?
+
     @Option(name: .long, help: ArgumentHelp("Where to write the public (or writer) key (created 0600).", valueName: "PUB"))
     var publicOut: String?
 
@@ -31,6 +37,10 @@ struct KeygenCommand: AsyncParsableCommand {
                 throw ValidationError("--out and --public-out must be different files")
             }
             for path in [out] + (publicOut.map { [$0] } ?? []) { try Self.createDirectory(of: path) }
+            if let writerOf {
+                try writeWriterKey(of: writerOf)
+                return
+            }
             if signing {
                 try writeSigningKey()
                 return
@@ -53,6 +63,18 @@ struct KeygenCommand: AsyncParsableCommand {
         if let publicOut { try key.writerKey.write(to: publicOut) }
         Output.line("signing key \(key.signerID) written to \(out)" + (publicOut.map { ", writer key to \($0)" } ?? ""))
         Output.line("list the writer key in encryption.writers on every host, and name the signing key in this host's encryption.signing_key_file")
+    }
+
+    /// The writer key that readers accept the documents signed with `path`'s key by.
+    private func writeWriterKey(of path: String) throws {
+        let writer: WriterKey
+        do {
+            writer = SigningKey(derivedFrom: try SecretKey.load(path: path)).writerKey
+        } catch let error as CryptoError where error.code == .wrongKeyKind {
+            writer = try SigningKey.load(path: path).writerKey
+        }
+        try writer.write(to: out)
+        Output.line("writer key \(writer.signerID) of \(path) written to \(out); list it in encryption.writers")
     }
 
     /// A key file's missing directories are created 0700, as `mkdir -p` would but private: a

@@ -52,6 +52,9 @@ enum ExitStatus: Int32 {
             case .newerFormat: return .failed
             }
         case is ZstdError: return .integrity
+        case let error as IdentityError:
+            if case .pinnedButVersionOne = error { return .invalid }
+            return .integrity
         case let error as AgentError:
             if case .listenFailed = error { return .failed }
             return .invalid

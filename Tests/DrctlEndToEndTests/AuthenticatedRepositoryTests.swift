@@ -343,4 +343,21 @@ import DrctlStorage
         try sandbox.writePolicy(targets: [("t", ["sh", "-c", "date +%s%N"])], encryption: ["key_file: \(newKey)", "writers: [\(oldWriter)]"])
         #expect(try Self.listed(sandbox) == [old: "signed", new: "signed"])
     }
+
+    /// Deleting a backup's manifest (in every region) left no trace. Now the next backup's
+    /// signed link to it shows the gap, and check warns naming both.
+    @Test func aDeletedBackupLeavesAGapThatCheckNames() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("t", ["echo", "x"])])
+        let ids = try (0..<3).map { _ in try Self.backup(sandbox) }
+        let clean = try sandbox.drctl(["check"])
+        #expect(clean.status == 0, "\(clean)")
+        let next = try PlantedJSON.read(Self.manifestPath(sandbox.repository, "t", ids[2]))
+        #expect((next["previous"] as? [String: Any])?["backup_id"] as? String == ids[1], "\(next)")
+
+        try FileManager.default.removeItem(atPath: Self.manifestPath(sandbox.repository, "t", ids[1]))
+        let check = try sandbox.drctl(["check"])
+        #expect(check.status == 1 && check.stdout.contains("backup \(ids[1]), which backup \(ids[2]) names as its previous, is in no region"),
+                "\(check)")
+    }
 }

@@ -150,13 +150,14 @@ import DrctlStorage
         try writeDrill(daysAgo: 0.1, result: .passed)
         try expectCheck(0, "DRCTL OK - db: ")
 
-        // The second region lost the newest backup: degraded.
+        // The second region lost the newest backup, committed there: removed by something other than prune.
         #expect(try sandbox.drctl(["backup"]).status == 0)
         let newest = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(second)/manifests/db").sorted().last)
         try FileManager.default.removeItem(atPath: "\(second)/manifests/db/\(newest)")
         let degraded = try Self.check(sandbox)
         #expect(degraded.status == 1, "\(degraded)")
-        #expect(degraded.stdout.hasPrefix("DRCTL WARNING - db: region second lacks the newest backup (degraded)"), "\(degraded)")
+        #expect(degraded.stdout.hasPrefix("DRCTL WARNING - db: region second lacks the newest backup \(newest.dropLast(5)), "
+            + "which was committed there: its manifest was removed"), "\(degraded)")
         #expect(degraded.stdout.contains("  region local: ok, 2 backup(s), newest ")
                 && degraded.stdout.contains("  region second: degraded, 1 backup(s), newest "), "\(degraded)")
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DrctlCrypto
 @testable import DrctlStorage
 
 /// docs/FORMAT.md must stay true: its examples are decoded by the code that reads
@@ -49,10 +50,28 @@ import Testing
         #expect(encoded == text, "FORMAT.md should show exactly what drctl writes:\n\(encoded)")
     }
 
+    /// A version 2 manifest has the version 1 example's keys, `previous` and `authentication`
+    /// (as FORMAT.md's table and version 2 example show), and version 2.
+    @Test func aSealedManifestAddsOnlyTheDocumentedKeys() throws {
+        let text = try example(after: "## Backup manifest")
+        var manifest = try BackupManifest.decode(Array(text.utf8))
+        manifest.previous = PreviousBackup(backupID: "20261122T041008.412Z-0a1b2c", sha256: String(repeating: "ab", count: 32))
+        let stored = try manifest.seal(repositoryID: String(repeating: "0f", count: 16), signingKey: SigningKey.generate(),
+                                       dataKey: DataKey.random())
+        let documented = keys(try JSONSerialization.jsonObject(with: Data(text.utf8)))
+            .union(["previous", "previous.backup_id", "previous.sha256",
+                    "authentication", "authentication.mac", "authentication.signature", "authentication.signer"])
+        #expect(keys(try JSONSerialization.jsonObject(with: Data(stored))) == documented)
+        #expect(try BackupManifest.decode(stored).version == 2)
+        let versionTwo = try #require(Self.document.range(of: "A version 2 manifest, as drctl writes it"))
+        #expect(Self.document[versionTwo.upperBound...].contains("\"previous\" : {"))
+    }
+
     @Test func repositoryMarkerExampleDecodes() throws {
         let text = try example(after: "## repository.json")
         let marker = try ManifestCoding.decoder.decode(RepositoryMarker.self, from: Data(text.utf8))
-        #expect(marker.format == RepositoryMarker.formatName && marker.version == 1)
+        #expect(marker.format == RepositoryMarker.formatName && marker.version == 2)
+        #expect(marker.repositoryID.map(RepositoryMarker.isRepositoryID) == true)
         let encoded = String(decoding: try marker.encoded(), as: UTF8.self)
         #expect(encoded == text, "FORMAT.md should show exactly what drctl writes:\n\(encoded)")
     }

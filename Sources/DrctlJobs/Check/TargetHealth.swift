@@ -113,7 +113,7 @@ public struct TargetHealth: Sendable, Encodable {
     /// objects (a lock that is not honoured), each a warning too.
     public static func judge(_ target: TargetPolicy, regions views: [RegionView], drills: [DrillRecord],
                              failures: [FailureRecord], refused: [String] = [], problems: [String] = [],
-                             now: Date, grace: Duration? = nil) -> TargetHealth {
+                             pruned: Set<String> = [], now: Date, grace: Duration? = nil) -> TargetHealth {
         var health = TargetHealth(target: target.name)
         health.rpoSeconds = target.objectives?.rpo.map { Double($0.components.seconds) }
         func find(_ status: HealthStatus, _ message: String) { health.findings.append(HealthFinding(status, message)) }
@@ -136,7 +136,18 @@ public struct TargetHealth: Sendable, Encodable {
             health.regions.append(RegionHealth(region: view.region, state: holdsNewest ? "ok" : "degraded",
                                                backups: manifests.count, newestBackupID: regionNewest?.backupID,
                                                newestAgeSeconds: regionNewest.map { now.timeIntervalSince($0.consistentPoint.time) }))
-            if !holdsNewest { find(.warning, "region \(view.region) lacks the newest backup (degraded)") }
+            if !holdsNewest, let newest {
+                find(.warning, newest.regions.contains(view.region)
+                    ? "region \(view.region) lacks the newest backup \(newest.backupID), which was committed there: its manifest "
+                        + "was removed (or the region rolled back) by something other than drctl prune"
+                    : "region \(view.region) lacks the newest backup (degraded)")
+            }
+        }
+        if readable.count == views.count {
+            let present = Set(views.flatMap { ($0.manifests ?? []).map(\.backupID) + $0.unreadable.map(\.backupID) })
+            for gap in BackupChain.gaps(in: readable.flatMap { $0.manifests! }, present: present, pruned: pruned) {
+                find(.warning, gap)
+            }
         }
 
         if readable.isEmpty {

@@ -360,4 +360,37 @@ import DrctlStorage
         #expect(check.status == 1 && check.stdout.contains("backup \(ids[1]), which backup \(ids[2]) names as its previous, is in no region"),
                 "\(check)")
     }
+
+    /// The planted-manifest attack on an S3 region (moto): a manifest copied under a later id
+    /// with a standard S3 client is refused; prune removes nothing, list shows the real backups.
+    @Test func plantedManifestsInAnS3RegionAreRefused() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", command: ["sh", "-c", "date +%s%N"])
+        let policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        try (policy + "    retention: {keep_last: 1}\n").write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+        func drctl(_ arguments: [String]) throws -> Drctl.Result {
+            try Drctl.run(arguments + ["--policy", sandbox.policyPath], environment: environment)
+        }
+        #expect(try drctl(["backup"]).status == 0)
+        #expect(try drctl(["backup"]).status == 0)
+        let store = try moto.store(bucket: "backups", prefix: "prod")
+        let real = try store.list(prefix: "manifests/files/").map(\.key)
+        try #require(real.count == 2)
+        let newest = String(try #require(real.last?.split(separator: "/").last).dropLast(5))
+        let time = Date().addingTimeInterval(1)
+        let planted = BackupID(startedAt: time).rawValue
+        let newestKey = try #require(real.last)
+        let original = try JSONSerialization.jsonObject(with: Data(try store.get(newestKey))) as? [String: Any]
+        let copy = PlantedJSON.manifest(try #require(original), as: planted, at: time)
+        try store.put("manifests/files/\(planted).json", bytes: Array(try PlantedJSON.bytes(copy)))
+
+        let prune = try drctl(["prune"])
+        #expect(prune.status != 0 && prune.stderr.contains(planted) && prune.stderr.contains("nothing removed"), "\(prune)")
+        #expect(try store.list(prefix: "manifests/files/").count == 3, "nothing removed: \(prune)")
+        let list = try drctl(["list", "--json"])
+        #expect(list.stdout.contains(newest) && !list.stdout.contains(planted), "\(list)")
+    }
 }

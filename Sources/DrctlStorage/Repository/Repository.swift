@@ -58,8 +58,16 @@ public struct Repository: Sendable {
             do { markers.append((region, try marker(in: region))) } catch { failed.append((region, error)) }
         }
         let pinned = trust.pinnedRepositoryID
-        let identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
-            ?? RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
+        var identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
+        if identity == nil {
+            // No readable region has a marker. A new id is drawn only when every region could
+            // be read: an unreadable one may hold the id, which a new one would contradict.
+            guard pinned != nil || failed.isEmpty else {
+                throw IdentityError.unsettled(unreadable: failed.map { "region '\($0.0.name)': \($0.1)" })
+            }
+            identity = RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
+        }
+        guard let identity else { preconditionFailure("settled above") }
         let marker = RepositoryMarker(createdAt: Date(), createdBy: "drctl \(toolVersion)", repositoryID: identity.repositoryID)
         for (region, existing) in markers where existing == nil {
             do {

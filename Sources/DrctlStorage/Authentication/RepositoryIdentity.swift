@@ -45,9 +45,6 @@ public enum IdentityError: Error, CustomStringConvertible {
     case regionsDisagree([String])
     case notPinned(region: String, found: String, pinned: String)
     case pinnedButVersionOne(pinned: String)
-    /// No readable region has a marker and some region could not be read: which id the
-    /// repository has is unknown.
-    case unsettled(unreadable: [String])
 
     public var description: String {
         switch self {
@@ -57,10 +54,6 @@ public enum IdentityError: Error, CustomStringConvertible {
         case .notPinned(let region, let found, let pinned):
             return "region '\(region)' holds repository \(found), but the policy pins repository.id \(pinned): "
                 + "the region belongs to another repository, or its repository.json was replaced"
-        case .unsettled(let unreadable):
-            return "cannot tell the repository's id: no readable region has a repository.json and "
-                + "\(unreadable.joined(separator: "; ")); a new id could contradict the one an unreadable region holds: "
-                + "bring the region back, or pin the id in the policy (repository.id)"
         case .pinnedButVersionOne(let pinned):
             return "the policy pins repository.id \(pinned), but the repository is version 1 (no id): run `drctl repository upgrade`"
         }

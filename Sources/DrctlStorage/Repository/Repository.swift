@@ -60,11 +60,9 @@ public struct Repository: Sendable {
         let pinned = trust.pinnedRepositoryID
         var identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
         if identity == nil {
-            // No readable region has a marker. A new id is drawn only when every region could
-            // be read: an unreadable one may hold the id, which a new one would contradict.
-            guard pinned != nil || failed.isEmpty else {
-                throw IdentityError.unsettled(unreadable: failed.map { "region '\($0.0.name)': \($0.1)" })
-            }
+            // No readable region has a marker: a new repository (or its first regions). A region
+            // that could not be read may hold an id already; if so, the regions disagree from
+            // now on and every command names it (the caller warns about the unread regions).
             identity = RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
         }
         guard let identity else { preconditionFailure("settled above") }
@@ -83,11 +81,15 @@ public struct Repository: Sendable {
     }
 
     /// The repository's identity as every readable region's marker gives it (a region that
-    /// cannot be read is left out), read once and kept.
+    /// cannot be read is left out), read once for this `Repository` (one run: every job opens
+    /// its own, so a long-running agent judges afresh at each run) and kept, so that a region
+    /// that does not answer is waited on once (for its read deadline), not at every manifest.
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                let markers = regions.compactMap { region in (try? listedMarker(in: region)).map { (region.name, $0) } }
+                // Bounded by each region's read deadline: a region that does not answer costs
+                // that, not the transfer retries of a restore's reads.
+                let markers = regions.compactMap { region in (try? listedMarker(in: region.bounded())).map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
                     ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne

@@ -73,12 +73,18 @@ public struct CheckJob: Sendable {
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
     }
 
-    /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules"): the next
-    /// run takes such a lock over, but someone wrote it. A lock that cannot be read is left to
-    /// the run that needs it.
+    /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules", "Lock": the
+    /// readers' rules, or a failed authentication): the next run takes such a lock over, but
+    /// someone wrote it. A lock that cannot be read is left to the run that needs it.
     private func lockProblems(_ target: String, _ repository: Repository) -> [String] {
-        repository.regions.compactMap { region in
-            guard let (key, lock) = try? TargetLock.newest(target: target, in: region),
+        let signing: SignedDocuments
+        do {
+            signing = try repository.signedDocuments(signingKey: .failure(SignedDocuments.ReadOnly()))
+        } catch {
+            return ["the target's locks were not checked: \(error)"]
+        }
+        return repository.regions.compactMap { region in
+            guard let (key, lock) = try? TargetLock.newest(target: target, in: region, signing: signing),
                   let refusal = lock.refusal(at: Date()) else { return nil }
             return "lock '\(key)' in region '\(region.name)' is not honoured: \(refusal) (held by \(lock.owner); "
                 + "the next backup or prune takes it over)"

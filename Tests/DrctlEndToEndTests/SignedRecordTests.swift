@@ -29,12 +29,7 @@ import DrctlStorage
                                               _ change: (inout R) -> Void) throws -> String {
         var record = try ManifestCoding.decoder.decode(R.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         change(&record)
-        let identity = RepositoryIdentity(repositoryID: try ManifestRewriter.repositoryID(of: region), versionOneBefore: nil)
-        let bytes = try SignedDocuments(identity: identity, signingKey: .success(key), writers: .failure(SignedDocuments.ReadOnly()))
-            .stored(record, kind: R.documentKind, target: record.target, id: record.recordID)
-        let key = RepositoryLayout.recordKey(record)
-        try LocalDirectoryStore(root: region).put(key, bytes: bytes)
-        return key
+        return try RecordRewriter.write(record, region: region, signingKey: key)
     }
 
     enum Planting: String, CaseIterable, Sendable { case editedBytes, unknownWriter }

@@ -393,4 +393,33 @@ import DrctlStorage
         let list = try drctl(["list", "--json"])
         #expect(list.stdout.contains(newest) && !list.stdout.contains(planted), "\(list)")
     }
+
+    /// What prune removes leaves no gap: its signed prune record explains it. A prune record
+    /// planted to explain a deletion (its bytes edited) explains nothing and is named.
+    @Test func aPrunedBackupLeavesNoGapAndAPlantedPruneRecordExplainsNothing() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [], rawTargets: """
+              - name: t
+                kind: command
+                command: ["echo", "x"]
+                retention: {keep_last: 2}
+
+            """)
+        let ids = try (0..<4).map { _ in try Self.backup(sandbox) }
+        #expect(try sandbox.drctl(["prune"]).status == 0)
+        let pruned = try sandbox.drctl(["check"])
+        #expect(pruned.status == 0 && !pruned.stdout.contains("no signed prune"), "\(pruned)")
+
+        let records = "\(sandbox.repository)/records/t/prunes"
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: records).first)
+        var record = try PlantedJSON.read("\(records)/\(name)")
+        var removed = record["removed"] as? [[String: Any]] ?? []
+        removed.append(["backup_id": ids[2], "sha256": String(repeating: "0", count: 64)])
+        record["removed"] = removed
+        try PlantedJSON.write(record, to: "\(records)/\(name)")
+        try FileManager.default.removeItem(atPath: Self.manifestPath(sandbox.repository, "t", ids[2]))
+        let check = try sandbox.drctl(["check"])
+        #expect(check.status == 1 && check.stdout.contains("backup \(ids[2]), which backup \(ids[3]) names as its previous, is in no region")
+                && check.stdout.contains(name.dropLast(5)), "\(check)")
+    }
 }

@@ -204,6 +204,7 @@ public struct Repository: Sendable {
             throw RepositoryError.refused(what: key, region: region.name, reason: violation)
         }
         var authenticated = manifest
+        authenticated.storedSHA256 = hex(sha256(bytes))
         do {
             authenticated.authenticity = try authenticity(of: manifest, stored: bytes, backup: id)
         } catch let failure as SealFailure {

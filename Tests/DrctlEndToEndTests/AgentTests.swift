@@ -7,24 +7,24 @@ import DrctlStorage
 /// /metrics, SIGTERM aborts a running backup (nothing committed) and exits 0 in the grace period.
 @Suite struct AgentTests {
     /// A failure record of a run that started `age` seconds ago: history that makes the
-    /// latest every-minute instant a missed one (docs/FORMAT.md, "Failure record").
+    /// latest every-minute instant a missed one (docs/FORMAT.md, "Failure record"). Written as
+    /// drctl writes it into a version 2 repository (made here, as a first run would), signed:
+    /// an unsigned one would be refused once the agent's first backup made the repository.
     func writeFailureRecord(_ sandbox: Sandbox, target: String, age: TimeInterval) throws {
         let started = Date().addingTimeInterval(-age)
-        let stamp = DateFormatter()
-        stamp.locale = Locale(identifier: "en_US_POSIX")
-        stamp.timeZone = TimeZone(identifier: "UTC")
-        stamp.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let id = "\(stamp.string(from: started))-0a0b0c"
-        let folder = "\(sandbox.repository)/records/\(target)/failures"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try """
-            {"error": "test history", "finished_at": "\(iso.string(from: started))", "format": "drctl-failure-record",
-             "kind": "command", "regions": ["local"], "run_id": "\(id)", "started_at": "\(iso.string(from: started))",
-             "target": "\(target)", "tool": {"name": "drctl", "version": "0.1.0"}, "version": 1}
+        let marker = "\(sandbox.repository)/repository.json"
+        if !FileManager.default.fileExists(atPath: marker) {
+            try FileManager.default.createDirectory(atPath: sandbox.repository, withIntermediateDirectories: true)
+            try """
+                {"created_at" : "\(Timestamp.format(started))", "created_by" : "drctl 0.1.0", "format" : "drctl-repository", \
+                "repository_id" : "\(RepositoryMarker.newRepositoryID())", "version" : 2}
 
-            """.write(toFile: "\(folder)/\(id).json", atomically: true, encoding: .utf8)
+                """.write(toFile: marker, atomically: true, encoding: .utf8)
+        }
+        let record = FailureRecord(runID: BackupID(startedAt: started).rawValue, target: target, kind: "command",
+                                   tool: ToolInfo(version: "0.1.0"), startedAt: started, finishedAt: started,
+                                   error: "test history", regions: ["local"])
+        try RecordRewriter.write(record, region: sandbox.repository, signingKey: sandbox.signingKey.get())
     }
 
     func curl(_ url: String) throws -> Drctl.Result {

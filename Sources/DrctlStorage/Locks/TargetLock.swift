@@ -209,21 +209,27 @@ struct LockChain: Sendable {
 
     /// Every generation present, oldest first.
     func generations() throws -> [Int] {
-        try store.list(prefix: RepositoryLayout.locksPrefix(target: target))
-            .compactMap { RepositoryLayout.lockGeneration($0.key, target: target) }
-            .sorted()
+        try listed().map(\.generation)
     }
 
+    /// Every generation present with what the listing says of its object, oldest first.
+    private func listed() throws -> [(generation: Int, object: ObjectInfo)] {
+        try store.list(prefix: RepositoryLayout.locksPrefix(target: target))
+            .compactMap { object in RepositoryLayout.lockGeneration(object.key, target: target).map { ($0, object) } }
+            .sorted { $0.generation < $1.generation }
+    }
+
+    /// The newest generation, read with what its listing said (no second request for its size).
     func newest() throws -> (generation: Int, record: LockRecord)? {
-        guard let generation = try generations().last else { return nil }
-        return (generation, try read(generation))
+        guard let newest = try listed().last else { return nil }
+        return (newest.generation, try read(newest.generation, listed: newest.object))
     }
 
     /// The generation as stored. One whose authentication fails is returned with its
     /// `authenticationFailure`: it is not honoured (`LockRecord.refusal`), and so taken over.
-    func read(_ generation: Int) throws -> LockRecord {
+    func read(_ generation: Int, listed object: ObjectInfo? = nil) throws -> LockRecord {
         let key = key(generation)
-        let bytes = try store.get(key, limit: 1 << 20)
+        let bytes = try object.map { try store.get(listed: $0, limit: 1 << 20) } ?? store.get(key, limit: 1 << 20)
         var record: LockRecord
         do {
             record = try ManifestCoding.decoder.decode(LockRecord.self, from: Data(bytes))

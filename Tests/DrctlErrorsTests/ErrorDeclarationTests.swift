@@ -42,7 +42,7 @@ import Testing
             let files = scanned.declarations.filter { missing.contains($0.name) && $0.module == module }.map(\.file)
             #expect(missing.isEmpty, """
                 \(module): \(missing.sorted().joined(separator: ", ")) (\(Set(files).sorted().joined(separator: ", "))) \
-                conform to Error but declare no exit class: add `extension TYPE: ClassifiedError` to \
+                conform(s) to Error but declare(s) no exit class: add `extension TYPE: ClassifiedError` to \
                 Sources/\(module)/ErrorClasses.swift, choosing the class from README's "Exit codes"
                 """)
         }

@@ -13,12 +13,14 @@ extension PolicyValueError: ClassifiedError {
 }
 
 extension SecretError: ClassifiedError {
-    /// A policy secret whose environment variable is unset or whose file cannot be read: the
-    /// configuration this run was given is incomplete, as with missing S3 credentials.
-    public var exitClass: ExitClass { .invalid }
+    /// A policy secret whose environment variable is unset or whose file cannot be read when the
+    /// run resolves it: the policy is valid, this run failed (and is recorded as a failed run,
+    /// FailureRecordTests).
+    public var exitClass: ExitClass { .failed }
 }
 
 extension FileIO.Failure: ClassifiedError {
-    /// Reading a file the policy names failed (callers wrap it in a `PolicyError` or `SecretError`).
-    public var exitClass: ExitClass { .invalid }
+    /// Reading a file failed; callers wrap it in the error that says what the file was for
+    /// (`PolicyError`, `SecretError`), whose class counts.
+    var exitClass: ExitClass { .failed }
 }

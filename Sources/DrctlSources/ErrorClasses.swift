@@ -27,8 +27,9 @@ extension PostgresError: ClassifiedError {
 }
 
 extension PostgresPasswordError: ClassifiedError {
-    /// A configured password no PostgreSQL client program can be given: the configuration must change.
-    public var exitClass: ExitClass { .invalid }
+    /// A password (the secret's value, read as the run starts) that no PostgreSQL client program
+    /// can be given: the run failed, as for an unset secret (`SecretError`).
+    public var exitClass: ExitClass { .failed }
 }
 
 extension RedisError: ClassifiedError {

@@ -98,8 +98,8 @@ import DrctlErrors
         // DrctlPolicy
         Sample(PolicyError(problems: []), .invalid),
         Sample(PolicyValueError("m"), .invalid),
-        Sample(SecretError("environment variable X is not set"), .invalid),
-        Sample(FileIO.Failure(reason: "m"), .invalid),
+        Sample(SecretError("environment variable X is not set"), .failed),
+        Sample(FileIO.Failure(reason: "m"), .failed),
         // DrctlPipeline
         Sample(IntegrityError.sizeMismatch(object: "o", expected: 2, actual: 1), .integrity),
         Sample(IntegrityError.digestMismatch(object: "o", expected: "a", actual: "b"), .integrity),
@@ -110,7 +110,7 @@ import DrctlErrors
         Sample(SourceError.cannotStart(program: "p", reason: "r"), .failed),
         Sample(SourceError.readFailed(program: "p", reason: "r"), .failed),
         Sample(SourceError.programFailed(program: "p", exit: .killed(signal: 9), stderr: ""), .failed),
-        Sample(PostgresPasswordError(), .invalid),
+        Sample(PostgresPasswordError(), .failed),
         Sample(RedisError.cannotResolve(address: "a", reason: "r"), .failed),
         Sample(RedisError.connectionRefused(address: "a"), .failed),
         Sample(RedisError.unreachable(address: "a", reason: "r"), .failed),

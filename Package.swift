@@ -30,22 +30,28 @@ let package = Package(
         // curl_easy_setopt is variadic: one typed wrapper per argument kind.
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
 
-        .target(name: "DrctlCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "DrctlPolicy", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "DrctlPipeline", dependencies: ["CZstd", "DrctlCrypto"]),
+        // Exit classes (README, "Exit codes"), which every error type declares; below everything.
+        .target(name: "DrctlErrors"),
+        .target(name: "DrctlCrypto", dependencies: ["COpenSSL", "DrctlErrors"]),
+        .target(name: "DrctlPolicy", dependencies: ["DrctlErrors", .product(name: "Yams", package: "Yams")]),
+        .target(name: "DrctlPipeline", dependencies: ["CZstd", "DrctlCrypto", "DrctlErrors"]),
         // libpq is used here only (PostgreSQL sources); libcurl only in DrctlStorage (S3).
-        .target(name: "DrctlSources", dependencies: ["DrctlPipeline", "CPostgres"]),
-        .target(name: "DrctlStorage", dependencies: ["DrctlPipeline", "DrctlCrypto", "CCurlShim"]),
+        .target(name: "DrctlSources", dependencies: ["DrctlPipeline", "CPostgres", "DrctlErrors"]),
+        .target(name: "DrctlStorage", dependencies: ["DrctlPipeline", "DrctlCrypto", "CCurlShim", "DrctlErrors"]),
         .target(name: "DrctlJobs", dependencies: [
-            "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlCrypto",
+            "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlCrypto", "DrctlErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "drctl", dependencies: [
-            "DrctlJobs", "DrctlPolicy", "DrctlPipeline", "DrctlStorage", "DrctlCrypto",
+            "DrctlJobs", "DrctlPolicy", "DrctlPipeline", "DrctlStorage", "DrctlCrypto", "DrctlErrors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Every error type of every module declares its exit class, as README's table says.
+        .testTarget(name: "DrctlErrorsTests", dependencies: [
+            "DrctlErrors", "DrctlCrypto", "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlJobs",
+        ]),
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
         // The jobs' own parts that need no server (the key ring).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlPipeline
 import Glibc
@@ -36,7 +37,7 @@ struct Drctl: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 TerminalLine.write(fullMessage(for: error) + "\n")
-                Glibc.exit(ExitStatus.invalid.rawValue)
+                Glibc.exit(ExitClass.invalid.rawValue)
             }
             Self.exit(withError: error)
         }

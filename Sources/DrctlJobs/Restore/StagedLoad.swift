@@ -303,7 +303,7 @@ final class StagedLoad: @unchecked Sendable {
         return written
     }
 
-    private struct Abandoned: Error {}
+    struct Abandoned: Error {}
 
     /// One table's data through COPY; returns the bytes sent.
     private func load(_ entry: Entry, at position: Int, over connection: PostgresConnection) throws -> Int {

@@ -208,7 +208,7 @@ public final class CustomArchiveScanner {
 
     // MARK: Header and table of contents
 
-    private struct NeedMore: Error {}
+    struct NeedMore: Error {}
 
     /// Parses the header and TOC from `head`; nil when more bytes are needed, else the number
     /// of bytes they took.

@@ -37,8 +37,8 @@ struct RDBHeaderParser {
         if outcome == .needMore && bytes.count >= Self.limit { outcome = .gaveUp }
     }
 
-    private struct NeedMore: Error {}
-    private struct Unsupported: Error {}
+    struct NeedMore: Error {}
+    struct Unsupported: Error {}
 
     static func parse(_ bytes: [UInt8]) -> Outcome {
         let magic = Array("REDIS".utf8)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlPolicy
 import DrctlStorage
@@ -59,7 +60,7 @@ struct BackupCommand: AsyncParsableCommand {
                                              startedAt: startedAt, logger: logger)
             }
             if json { try Output.json(summaries) }
-            if let firstError { throw ExitCode(ExitStatus.of(firstError).rawValue) }
+            if let firstError { throw ExitClass.ending(firstError).exitCode }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlPolicy
 import DrctlStorage
@@ -64,8 +65,8 @@ struct DrillCommand: AsyncParsableCommand {
             // The interrupted drill was torn down and recorded as failed; exit as interrupted.
             if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
             if case .failure(let error) = keys { throw error }
-            if records.contains(where: { $0.result == .failed }) { throw ExitCode(ExitStatus.failed.rawValue) }
-            if records.contains(where: { $0.result == .objectivesMissed }) { throw ExitCode(ExitStatus.objectivesMissed.rawValue) }
+            if records.contains(where: { $0.result == .failed }) { throw ExitClass.failed.exitCode }
+            if records.contains(where: { $0.result == .objectivesMissed }) { throw ExitClass.objectivesMissed.exitCode }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlPolicy
 
 struct PolicyCommand: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct PolicyCommand: AsyncParsableCommand {
                     if let keygen = KeygenHint.command(for: error.problems) {
                         TerminalLine.write("drctl: create the missing key files with: \(keygen)\n")
                     }
-                    throw ExitCode(ExitStatus.invalid.rawValue)
+                    throw ExitClass.invalid.exitCode
                 }
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlPolicy
 import DrctlStorage
@@ -50,8 +51,8 @@ struct PruneCommand: AsyncParsableCommand {
             }
             if json { try Output.json(reports) }
             if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
-            if reports.contains(where: { $0.lockedBy != nil }) { throw ExitCode(ExitStatus.locked.rawValue) }
-            if reports.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(ExitStatus.failed.rawValue) }
+            if reports.contains(where: { $0.lockedBy != nil }) { throw ExitClass.locked.exitCode }
+            if reports.contains(where: { !$0.errors.isEmpty }) { throw ExitClass.failed.exitCode }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlStorage
 
@@ -87,7 +88,7 @@ struct SyncCommand: AsyncParsableCommand {
             if !failures.isEmpty {
                 ErrorLine.write("\(failures.count) of \(results.count) backup copies could not be synced")
                 let integrity = failures.contains { $0.integrity }
-                throw ExitCode(integrity ? ExitStatus.integrity.rawValue : ExitStatus.failed.rawValue)
+                throw (integrity ? ExitClass.integrity : .failed).exitCode
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlStorage
 
@@ -59,7 +60,7 @@ struct VerifyCommand: AsyncParsableCommand {
             let failures = results.compactMap(\.error)
             if let first = failures.first {
                 ErrorLine.write("\(failures.count) of \(results.count) backup copies failed verification")
-                throw ExitCode(ExitStatus.of(first).rawValue)
+                throw ExitClass.ending(first).exitCode
             }
         }
     }

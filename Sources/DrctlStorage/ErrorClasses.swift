@@ -95,6 +95,16 @@ extension WriterTrust.NoWriters: ClassifiedError {
     var exitClass: ExitClass { .key }
 }
 
+extension SignedDocuments.ReadOnly: ClassifiedError {
+    /// A reader asked to sign: no signing key.
+    public var exitClass: ExitClass { .key }
+}
+
+extension RecordNotSigned: ClassifiedError {
+    /// As the reason the record could not be signed (a missing signing key: a key problem).
+    public var exitClass: ExitClass { ExitClass.of(reason) }
+}
+
 extension TargetLockedError: ClassifiedError {
     public var exitClass: ExitClass { .locked }
 }

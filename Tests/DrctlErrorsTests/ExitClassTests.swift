@@ -167,6 +167,8 @@ import DrctlErrors
         Sample(IdentityError.notPinned(region: "r", found: "f", pinned: "p"), .integrity),
         Sample(IdentityError.pinnedButVersionOne(pinned: "p"), .invalid),
         Sample(WriterTrust.NoWriters(), .key),
+        Sample(SignedDocuments.ReadOnly(), .key),
+        Sample(RecordNotSigned(key: "records/db/failures/x.json", reason: SignedDocuments.ReadOnly()), .key),
         Sample(TargetLockedError(target: "db", holder: lock, region: "r"), .locked),
         Sample(LockUnavailable(target: "db", locked: 0, required: 1, failures: []), .failed),
         // DrctlJobs

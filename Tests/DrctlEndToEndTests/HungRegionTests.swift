@@ -57,6 +57,43 @@ import DrctlTestSupport
         }
     }
 
+    /// `check` reads its regions side by side: two hung regions (two buckets of one frozen moto,
+    /// beside a healthy local one) cost one read deadline, not one each. Read one after
+    /// another, the second region's deadline starts only when the first one's has passed: at
+    /// least 20 s. The 15 s bound is the one above (a monitor's timeout), and so is its margin.
+    @Test func checkWaitsOnHungRegionsSideBySide() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        let endpoint = "http://127.0.0.1:\(moto.port)"
+        try moto.createBucket("east")
+        try moto.createBucket("west")
+        try """
+            version: 1
+            repository:
+              regions:
+                - {name: east, url: s3://east/prod, endpoint: \(endpoint), path_style: true}
+                - {name: west, url: s3://west/prod, endpoint: \(endpoint), path_style: true}
+                - {name: local, url: \(sandbox.repository)}
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - {name: app, kind: command, command: [echo, app]}
+              - {name: files, kind: command, command: [echo, files]}
+
+            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
+        #expect(backup.status == 0, "\(backup)")
+
+        moto.freeze()
+        defer { moto.thaw() }
+        let (result, seconds) = try Self.timed(["check", "--policy", sandbox.policyPath])
+        #expect(seconds < 15, "check took \(seconds) s: \(result)")
+        let said = result.stdout + result.stderr
+        for region in ["east", "west"] {
+            #expect(said.contains("region '\(region)' did not answer within 10 s"), "\(region): \(result)")
+        }
+    }
+
     /// A region frozen in the middle of a backup is dropped after its `timeout` (5 s here), and
     /// nothing else waits on it: the lock is neither renewed nor released there (before, each
     /// waited ~75 s), and the run's own lock left there does not refuse the next backup once

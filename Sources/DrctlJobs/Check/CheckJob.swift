@@ -49,17 +49,8 @@ public struct CheckJob: Sendable {
         let identity = identityProblems(repository)
         var results: [TargetHealth] = []
         for target in targets {
-            let views = repository.regions.map { region in
-                do {
-                    let listed = try repository.manifests(in: region, target: target.name)
-                    return TargetHealth.RegionView(region: region.name, manifests: listed.manifests, unreadable: listed.unreadable)
-                } catch {
-                    logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                    return TargetHealth.RegionView(region: region.name, error: "\(error)")
-                }
-            }
-            let drills = repository.mergedRecords(DrillRecord.self, target: target.name)
-            let failures = repository.mergedRecords(FailureRecord.self, target: target.name)
+            let reading = TargetReading(target.name, from: repository, logger: logger)
+            let (views, drills, failures) = (reading.views, reading.drills, reading.failures)
             for (region, error) in drills.unreadable + failures.unreadable {
                 logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
             }
@@ -68,7 +59,7 @@ public struct CheckJob: Sendable {
                 logger.warning("record refused", metadata: ["error": "\(error)"])
             }
             results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
-                                              refused: refused.map { "\($0)" }, problems: identity + lockProblems(target.name, repository),
+                                              refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
                                               now: now, grace: grace))
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
@@ -87,18 +78,6 @@ public struct CheckJob: Sendable {
                 + "someone who can write to a region can plant or edit them; run `drctl repository upgrade`"] : []
         case .success:
             return []
-        }
-    }
-
-    /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules"): the next
-    /// run takes such a lock over, but someone wrote it. A lock that cannot be read is left to
-    /// the run that needs it.
-    private func lockProblems(_ target: String, _ repository: Repository) -> [String] {
-        repository.regions.compactMap { region in
-            guard let (key, lock) = try? TargetLock.newest(target: target, in: region),
-                  let refusal = lock.refusal(at: Date()) else { return nil }
-            return "lock '\(key)' in region '\(region.name)' is not honoured: \(refusal) (held by \(lock.owner); "
-                + "the next backup or prune takes it over)"
         }
     }
 }

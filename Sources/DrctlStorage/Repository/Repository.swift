@@ -75,11 +75,13 @@ public struct Repository: Sendable {
     }
 
     /// The repository's identity as every readable region's marker gives it (a region that
-    /// cannot be read is left out), read once and kept.
+    /// cannot be read is left out), read once and kept. The regions are read side by side:
+    /// hung regions cost one read deadline together, not one each.
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                let markers = regions.compactMap { region in (try? listedMarker(in: region)).map { (region.name, $0) } }
+                let read = BoundedReads.map(regions, width: regions.count) { region in try? listedMarker(in: region) }
+                let markers = zip(regions, read).compactMap { region, marker in marker.map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
                     ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne

@@ -1,8 +1,13 @@
 // swift-tools-version:6.0
-// drctl: backup and disaster-recovery agent for PostgreSQL and Redis.
-// The library targets follow the data flow of a backup:
-//   DrctlSources → DrctlPipeline (zstd) → DrctlCrypto (seal, digest) → DrctlStorage,
-// with DrctlPolicy describing what to do and DrctlJobs putting the pieces together.
+// drctl: backup and disaster-recovery agent for PostgreSQL and Redis (docs/DESIGN.md).
+// The module graph (each arrow: "depends on"):
+//   DrctlCrypto (OpenSSL), DrctlPolicy (Yams)                      the roots
+//   DrctlPipeline → DrctlCrypto (+ zstd)                           streams, filters, sealing
+//   DrctlSources → DrctlPipeline (+ libpq)                         where bytes come from
+//   DrctlStorage → DrctlPipeline, DrctlCrypto (+ libcurl)          regions, the repository format
+//   DrctlJobs → all of the above (+ swift-log)                     backup, restore, drill, … and the agent
+//   drctl (the CLI) → DrctlJobs and the rest (+ swift-argument-parser)
+// A backup's bytes flow source → zstd → seal → SHA-256 → regions; the graph is not that order.
 import PackageDescription
 
 let package = Package(

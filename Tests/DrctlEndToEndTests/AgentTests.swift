@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import DrctlStorage
 
 /// `drctl agent` as a daemon: catch-up runs at start, one run per target, /healthz and
 /// /metrics, SIGTERM aborts a running backup (nothing committed) and exits 0 in the grace period.
@@ -128,14 +129,10 @@ import Testing
         // That drill's record, moved 150 s back: the latest every-minute instant is now missed.
         let drills = "\(sandbox.repository)/records/t/drills"
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: drills).first)
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let past = iso.string(from: Date().addingTimeInterval(-150))
-        let record = try String(contentsOfFile: "\(drills)/\(name)", encoding: .utf8)
-            .replacing(/"started_at" : "[^"]+"/, with: "\"started_at\" : \"\(past)\"")
-            .replacing(/"finished_at" : "[^"]+"/, with: "\"finished_at\" : \"\(past)\"")
-        #expect(record.contains(past))
-        try record.write(toFile: "\(drills)/\(name)", atomically: true, encoding: .utf8)
+        let past = Date().addingTimeInterval(-150)
+        try RecordRewriter.rewrite(DrillRecord.self, at: "\(drills)/\(name)", region: sandbox.repository, keyFile: sandbox.keyPath) {
+            ($0.startedAt, $0.finishedAt) = (past, past)
+        }
 
         let agent = try RunningDrctl(["agent", "--policy", sandbox.policyPath], environment: ["DRCTL_DRILL_DIR": scratch])
         var stderr: String { agent.peekStderr() }

@@ -360,4 +360,66 @@ import DrctlStorage
         #expect(check.status == 1 && check.stdout.contains("backup \(ids[1]), which backup \(ids[2]) names as its previous, is in no region"),
                 "\(check)")
     }
+
+    /// The planted-manifest attack on an S3 region (moto): a manifest copied under a later id
+    /// with a standard S3 client is refused; prune removes nothing, list shows the real backups.
+    @Test func plantedManifestsInAnS3RegionAreRefused() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", command: ["sh", "-c", "date +%s%N"])
+        let policy = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        try (policy + "    retention: {keep_last: 1}\n").write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+        func drctl(_ arguments: [String]) throws -> Drctl.Result {
+            try Drctl.run(arguments + ["--policy", sandbox.policyPath], environment: environment)
+        }
+        #expect(try drctl(["backup"]).status == 0)
+        #expect(try drctl(["backup"]).status == 0)
+        let store = try moto.store(bucket: "backups", prefix: "prod")
+        let real = try store.list(prefix: "manifests/files/").map(\.key)
+        try #require(real.count == 2)
+        let newest = String(try #require(real.last?.split(separator: "/").last).dropLast(5))
+        let time = Date().addingTimeInterval(1)
+        let planted = BackupID(startedAt: time).rawValue
+        let newestKey = try #require(real.last)
+        let original = try JSONSerialization.jsonObject(with: Data(try store.get(newestKey))) as? [String: Any]
+        let copy = PlantedJSON.manifest(try #require(original), as: planted, at: time)
+        try store.put("manifests/files/\(planted).json", bytes: Array(try PlantedJSON.bytes(copy)))
+
+        let prune = try drctl(["prune"])
+        #expect(prune.status != 0 && prune.stderr.contains(planted) && prune.stderr.contains("nothing removed"), "\(prune)")
+        #expect(try store.list(prefix: "manifests/files/").count == 3, "nothing removed: \(prune)")
+        let list = try drctl(["list", "--json"])
+        #expect(list.stdout.contains(newest) && !list.stdout.contains(planted), "\(list)")
+    }
+
+    /// What prune removes leaves no gap: its signed prune record explains it. A prune record
+    /// planted to explain a deletion (its bytes edited) explains nothing and is named.
+    @Test func aPrunedBackupLeavesNoGapAndAPlantedPruneRecordExplainsNothing() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [], rawTargets: """
+              - name: t
+                kind: command
+                command: ["echo", "x"]
+                retention: {keep_last: 2}
+
+            """)
+        let ids = try (0..<4).map { _ in try Self.backup(sandbox) }
+        #expect(try sandbox.drctl(["prune"]).status == 0)
+        let pruned = try sandbox.drctl(["check"])
+        #expect(pruned.status == 0 && !pruned.stdout.contains("no signed prune"), "\(pruned)")
+
+        let records = "\(sandbox.repository)/records/t/prunes"
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: records).first)
+        var record = try PlantedJSON.read("\(records)/\(name)")
+        var removed = record["removed"] as? [[String: Any]] ?? []
+        removed.append(["backup_id": ids[2], "sha256": String(repeating: "0", count: 64)])
+        record["removed"] = removed
+        try PlantedJSON.write(record, to: "\(records)/\(name)")
+        try FileManager.default.removeItem(atPath: Self.manifestPath(sandbox.repository, "t", ids[2]))
+        let check = try sandbox.drctl(["check"])
+        #expect(check.status == 1 && check.stdout.contains("backup \(ids[2]), which backup \(ids[3]) names as its previous, is in no region")
+                && check.stdout.contains(name.dropLast(5)), "\(check)")
+    }
 }

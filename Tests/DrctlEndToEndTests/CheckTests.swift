@@ -132,7 +132,7 @@ import DrctlStorage
                 // A drill that did not fail checked something (readers refuse one that did not).
                 checks: result == .failed ? [] : [DrillCheckResult(name: "size stdout", expected: "6", actual: "6", passed: true)],
                 objectives: DrillObjectives())
-            _ = Repository(regions: [Region(name: "local", store: LocalDirectoryStore(root: sandbox.repository))]).write(record)
+            _ = Repository(regions: [Region(name: "local", store: LocalDirectoryStore(root: sandbox.repository))]).write(record, signedBy: sandbox.signingKey)
         }
         /// The check's exit status and the start of its first line.
         func expectCheck(_ status: Int32, _ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -5,7 +5,8 @@ import DrctlStorage
 
 /// The per-target lock in the repository (docs/FORMAT.md, "Lock"), through the CLI.
 @Suite struct LockTests {
-    /// A lock object as another host would have written it.
+    /// A lock object as another host would have written it (`Sandbox.plantLock` signs it as
+    /// that host does in a version 2 repository).
     static func lockJSON(generation: Int, state: String, host: String, expires: Date) -> String {
         """
         {
@@ -51,9 +52,8 @@ import DrctlStorage
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
         let locks = "\(sandbox.repository)/locks/t"
-        try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
-        try Self.lockJSON(generation: 1, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
-            .write(toFile: "\(locks)/000000000001.json", atomically: true, encoding: .utf8)
+        try sandbox.plantLock(Self.lockJSON(generation: 1, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300)),
+                              generation: 1)
         let refused = try sandbox.drctl(["backup"])
         #expect(refused.status == 8, "\(refused)")
         #expect(refused.stderr.contains("target 't' is locked by backup 20261122T051008.412Z-3f9a1c on host db-host-2 (pid 777)"),
@@ -61,8 +61,8 @@ import DrctlStorage
         #expect(try Self.backupCount(sandbox) == 0)
 
         // The same holder, now expired (it died): taken over with a log line.
-        try Self.lockJSON(generation: 2, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(-1))
-            .write(toFile: "\(locks)/000000000002.json", atomically: true, encoding: .utf8)
+        try sandbox.plantLock(Self.lockJSON(generation: 2, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(-1)),
+                              generation: 2)
         let taken = try sandbox.drctl(["backup"])
         #expect(taken.status == 0, "\(taken)")
         #expect(taken.stderr.contains("took over an expired lock") && taken.stderr.contains("db-host-2"), "\(taken)")
@@ -99,8 +99,6 @@ import DrctlStorage
     @Test func aLockWhosePidWasReusedIsTakenOverAndOneWithoutStartTimeIsHonoured() throws {
         let sandbox = try Sandbox()
         try sandbox.writePolicy(targets: [("t", ["echo", "hello"])])
-        let locks = "\(sandbox.repository)/locks/t"
-        try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
         let host = ProcessInfo.processInfo.hostName
         func plant(_ generation: Int, processStart: String?) throws {
             var json = Self.lockJSON(generation: generation, state: "held", host: host, expires: Date().addingTimeInterval(300))
@@ -109,7 +107,7 @@ import DrctlStorage
                 json = json.replacingOccurrences(of: "\"operation\" : \"backup\",",
                                                  with: "\"operation\" : \"backup\",\n    \"process_start\" : \(processStart),")
             }
-            try json.write(toFile: "\(locks)/" + String(format: "%012d", generation) + ".json", atomically: true, encoding: .utf8)
+            try sandbox.plantLock(json, generation: generation)
         }
         try plant(1, processStart: nil)
         let honoured = try sandbox.drctl(["backup"])
@@ -136,8 +134,8 @@ import DrctlStorage
         let generation = try #require(Int(ours.prefix { $0 != "." }))
         // What a run on another host writes when it takes over an expired lock.
         let next = String(format: "%012d.json", generation + 1)
-        try Self.lockJSON(generation: generation + 1, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
-            .write(toFile: "\(locks)/\(next)", atomically: true, encoding: .utf8)
+        try sandbox.plantLock(Self.lockJSON(generation: generation + 1, state: "held", host: "db-host-2",
+                                            expires: Date().addingTimeInterval(300)), generation: generation + 1)
 
         let result = run.wait()
         #expect(result.status == 1, "\(result)")

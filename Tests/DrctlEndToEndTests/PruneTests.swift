@@ -132,8 +132,10 @@ import DrctlStorage
             "data/u/\(uID)/stdout", "manifests/t/\(ids[2]).json", "manifests/t/\(ids[3]).json",
             "manifests/u/\(uID).json", "repository.json",
         ]
-        #expect(sandbox.filesExceptLocks(under: local) == (kept + [youngTemp]).sorted())
-        #expect(try Self.s3Keys(moto, bucket: "backups", prefix: "prod").filter { !$0.hasPrefix("locks/") } == kept)
+        // The signed prune record naming what went, written to both regions before anything went.
+        let record = try #require(sandbox.files(under: local).first { $0.hasPrefix("records/t/prunes/") }, "\(prune)")
+        #expect(sandbox.filesExceptLocks(under: local) == (kept + [youngTemp, record]).sorted())
+        #expect(try Self.s3Keys(moto, bucket: "backups", prefix: "prod").filter { !$0.hasPrefix("locks/") } == (kept + [record]).sorted())
         #expect(try Self.pendingUploads(moto, bucket: "backups").isEmpty)
         #expect(try Self.backupIDs(sandbox, "t", environment: env) == [ids[2], ids[3]])
         // What is left is whole.
@@ -176,8 +178,8 @@ import DrctlStorage
         let locks = "\(sandbox.repository)/locks/t"
         let newest = try #require(sandbox.files(under: locks).last)
         let generation = Int(newest.prefix(12))! + 1
-        try LockTests.lockJSON(generation: generation, state: "held", host: "db-host-2", expires: Date().addingTimeInterval(300))
-            .write(toFile: "\(locks)/\(String(format: "%012d", generation)).json", atomically: true, encoding: .utf8)
+        try sandbox.plantLock(LockTests.lockJSON(generation: generation, state: "held", host: "db-host-2",
+                                                 expires: Date().addingTimeInterval(300)), generation: generation)
         let before = sandbox.files(under: "\(sandbox.repository)/manifests")
         let prune = try sandbox.drctl(["prune"])
         #expect(prune.status == 8, "\(prune)")

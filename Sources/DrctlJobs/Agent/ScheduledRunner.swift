@@ -66,7 +66,7 @@ public struct ScheduledRunner: Sendable {
                 guard let target = policy.target(named: scheduled.task.target) else { return }
                 let (policy, logger, interruption) = (self.policy, logger, self.interruption)
                 let report = try await OffPool.run {
-                    try PruneJob(policy: policy, target: target, dryRun: false, logger: logger, interruption: interruption).run()
+                    try PruneJob(policy: policy, target: target, dryRun: false, keys: .success(keys), logger: logger, interruption: interruption).run()
                 }
                 if let holder = report.lockedBy {
                     logger.notice("scheduled prune skipped: another run holds the target", metadata: ["holder": "\(holder)"])

@@ -146,7 +146,9 @@ public struct BackupJob: Sendable {
         // One backup or prune of a target at a time, across hosts (Locks/HeldLock.swift).
         let lock = try HeldLock.take(target: target.name, operation: "backup", runID: attempt.id.rawValue,
                                      regions: roster.alive, required: policy.repository.minRegions,
-                                     lifetime: policy.repository.lockLifetimeSeconds, logger: logger)
+                                     lifetime: policy.repository.lockLifetimeSeconds,
+                                     signing: repository.signedDocuments(signingKey: Result { try keys.requireSigningKey() }),
+                                     logger: logger)
         return Run(attempt: attempt, plan: plan, keys: keys, identity: identity, lock: lock)
     }
 
@@ -194,7 +196,7 @@ public struct BackupJob: Sendable {
         let record = FailureRecord(runID: attempt.id.rawValue, target: target.name, kind: target.kind.rawValue,
                                    tool: ToolInfo(version: DrctlVersion.current), startedAt: attempt.startedAt, finishedAt: Date(),
                                    error: "\(error)", regions: attempt.roster.alive.map(\.name))
-        for (region, refusal) in attempt.repository.write(record) {
+        for (region, refusal) in attempt.repository.write(record, signedBy: KeyRing.recordSigningKey(keys, policy: policy.repository.encryption)) {
             attempt.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
         }
     }

@@ -54,13 +54,16 @@ public struct CheckJob: Sendable {
             for (region, error) in drills.unreadable + failures.unreadable {
                 logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
             }
-            let refused = drills.refused + failures.refused
+            // Signed prune records explain the gaps prune made in the backups' chain (`BackupChain`).
+            let prunes = reading.prunes
+            let pruned = Set(prunes.records.flatMap { $0.removed.map(\.backupID) })
+            let refused = drills.refused + failures.refused + prunes.refused
             for error in refused {
                 logger.warning("record refused", metadata: ["error": "\(error)"])
             }
             results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
                                               refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
-                                              now: now, grace: grace))
+                                              pruned: pruned, now: now, grace: grace))
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
     }

@@ -83,7 +83,7 @@ public struct DrillJob: Sendable {
             recoveryPoint: seen.manifest?.consistentPoint.time, restoredBytes: seen.restoredBytes,
             throughputBytesPerSecond: seen.throughput, phases: clock.phases, checks: seen.checks, objectives: objectives)
         if let repository {
-            for failure in repository.write(record) {
+            for failure in repository.write(record, signedBy: KeyRing.recordSigningKey(keys, policy: policy.repository.encryption)) {
                 logger.warning("drill record not written to a region", metadata: ["region": "\(failure.region)", "error": "\(failure.error)"])
             }
         }

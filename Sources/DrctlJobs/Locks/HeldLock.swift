@@ -21,13 +21,14 @@ public final class HeldLock: Sendable {
     public static let lifetime: TimeInterval = LockRecord.maximumLifetime
 
     /// Takes `target`'s lock in `regions` (at least `required` of them), or throws
-    /// `TargetLockedError` naming the holder.
+    /// `TargetLockedError` naming the holder. `signing`: the repository's version (version 2
+    /// signs every generation and does not honour one that fails authentication).
     public static func take(target: String, operation: String, runID: String, regions: [Region], required: Int,
-                            lifetime: TimeInterval = HeldLock.lifetime, logger: Logger) throws -> HeldLock {
+                            lifetime: TimeInterval = HeldLock.lifetime, signing: SignedDocuments, logger: Logger) throws -> HeldLock {
         let owner = LockOwner(host: hostName(), pid: getpid(), runID: runID, operation: operation,
                               processStart: ProcessIdentity.of(getpid())?.startTime)
         let lock = try TargetLock.acquire(target: target, owner: owner, regions: regions, required: required, ttl: lifetime,
-                                          ownerGone: ownerGone)
+                                          signing: signing, ownerGone: ownerGone)
         for (region, previous) in lock.takenOver {
             if previous.isHeld(at: lock.acquiredAt) {
                 logger.warning(ownerGone(previous.owner).map { _ in "took over the lock of a run that is no longer alive" }

@@ -27,9 +27,13 @@ public struct PruneJob: Sendable {
     public let interruption: Interruption?
     /// The regions to prune; nil: the policy's repository (tests set stores of their own).
     var repository: Repository?
+    /// The keys, for the signing key a version 2 repository's lock and prune record need; nil:
+    /// loaded from the policy (a version 1 repository needs none).
+    public let keys: Result<KeyRing, Error>?
 
     public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
-                logger: Logger, interruption: Interruption? = nil) {
+                keys: Result<KeyRing, Error>? = nil, logger: Logger, interruption: Interruption? = nil) {
+        self.keys = keys
         self.policy = policy
         self.target = target
         self.dryRun = dryRun
@@ -43,13 +47,17 @@ public struct PruneJob: Sendable {
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
         let repository = try self.repository ?? Repository(policy: policy.repository)
+        let startedAt = Date()
+        let runID = BackupID(startedAt: startedAt).rawValue
+        let keys = self.keys ?? Result { try KeyRing(policy: policy.repository.encryption) }
+        let signing = try repository.signedDocuments(signingKey: Result { try keys.get().requireSigningKey() })
         var report = PruneReport(target: target.name, dryRun: dryRun, hasRetention: target.retention != nil)
         var lock: HeldLock?
         if !dryRun {
             do {
-                lock = try HeldLock.take(target: target.name, operation: "prune", runID: BackupID(startedAt: now).rawValue,
+                lock = try HeldLock.take(target: target.name, operation: "prune", runID: runID,
                                          regions: repository.regions, required: 1,
-                                         lifetime: policy.repository.lockLifetimeSeconds, logger: logger)
+                                         lifetime: policy.repository.lockLifetimeSeconds, signing: signing, logger: logger)
             } catch let error as TargetLockedError {
                 report.lockedBy = "\(error.holder.owner)"
                 report.errors.append("\(error)")
@@ -109,11 +117,21 @@ public struct PruneJob: Sendable {
         report.kept = decision.kept.map { .init(backupID: $0.id, reasons: $0.reasons) }
 
         // Manifests first, everywhere; then the data in every region where no manifest is left
-        // (a region that lacked the manifest may still hold objects: an unfinished sync).
+        // (a region that lacked the manifest may still hold objects: an unfinished sync). A
+        // version 2 region loses nothing before it holds the signed prune record that says so.
         var manifestKept: [String: Set<String>] = [:]
+        if !dryRun, signing.signs, !decision.removed.isEmpty {
+            let record = PruneRecord(runID: runID, target: target.name, tool: ToolInfo(version: DrctlVersion.current),
+                                     startedAt: startedAt, writtenAt: Date(),
+                                     removed: decision.removed.sorted().map { PrunedBackup(backupID: $0, sha256: manifests[$0]?.storedSHA256 ?? "") })
+            for (region, error) in repository.write(record, signedBy: signing.signingKey) {
+                for id in decision.removed { manifestKept[id, default: []].insert(region) }
+                report.errors.append("region '\(region)': the prune record could not be written, so nothing is removed there: \(error)")
+            }
+        }
         for id in decision.removed where !dryRun {
             if stopped(&report) { return report }
-            for region in holders[id] ?? [] {
+            for region in holders[id] ?? [] where manifestKept[id]?.contains(region.name) != true {
                 guard let backup = BackupID(id) else { continue }
                 do {
                     try region.store.delete(RepositoryLayout.manifestKey(target: target.name, backup: backup))

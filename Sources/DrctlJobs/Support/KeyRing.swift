@@ -54,6 +54,20 @@ public struct KeyRing: Sendable {
         throw JobError.signingKeyNeeded(publicKeyPath: publicKeyPath)
     }
 
+    /// What a run signs the record of its outcome with, even when its keys could not all be
+    /// loaded: a run that failed over one key file (a broken public key, a `--key` that is not
+    /// there) still signs its failure record with the signing key the policy names
+    /// (`signing_key_file`, else derived from `key_file`) when that one loads. The error, when
+    /// there is none, names the key that is missing.
+    public static func recordSigningKey(_ keys: Result<KeyRing, Error>, policy: EncryptionPolicy) -> Result<SigningKey, any Error> {
+        if case .success(let ring) = keys { return Result { try ring.requireSigningKey() } }
+        return Result {
+            if let path = policy.signingKeyFile { return try SigningKey.load(path: path) }
+            if let path = policy.keyFile { return SigningKey(derivedFrom: try SecretKey.load(path: path)) }
+            return try keys.get().requireSigningKey()
+        }
+    }
+
     /// Wraps a new backup's data key: to the public key if there is one (recipient mode),
     /// else with the secret key (symmetric mode).
     func wrap(_ dataKey: DataKey, binding: WrapBinding) throws -> WrappedDataKey {

@@ -22,7 +22,8 @@ public struct WriterTrust: Sendable {
     }
 }
 
-/// The repository's identity, read from every region's marker once per `Repository` and kept.
+/// The repository's identity, read from the regions' markers once per `Repository` (and its
+/// copies) and kept.
 final class IdentityCache: @unchecked Sendable {
     private let lock = NSLock()
     private var identity: Result<RepositoryIdentity, any Error>?

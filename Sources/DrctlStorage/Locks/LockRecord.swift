@@ -6,10 +6,12 @@ import Foundation
 /// `If-None-Match: *` on S3). The newest generation is the lock's state.
 public struct LockRecord: Codable, Sendable, Equatable {
     public static let formatName = "drctl-lock"
-    public static let currentVersion = 1
+    /// The highest version this drctl reads; it writes 1 in a version 1 repository, else 2.
+    public static let currentVersion = 2
 
     public var format: String = LockRecord.formatName
-    public var version: Int = LockRecord.currentVersion
+    /// 1, or 2 when the generation carries its `authentication` (`SignedDocuments.stored`).
+    public var version: Int = 1
     public var target: String
     public var generation: Int
     public var state: LockState
@@ -20,6 +22,11 @@ public struct LockRecord: Codable, Sendable, Equatable {
     public var writtenAt: Date
     /// After this moment a `held` lock may be taken over (the holder renews well before).
     public var expiresAt: Date
+    /// Version 2: the writer's signature and signer, as decoded; readers check the stored bytes.
+    public var authentication: AuthenticationField?
+    /// Why the reader did not believe this generation's bytes (`LockChain.read`: a bad or
+    /// unknown signature, or a version 1 generation in a version 2 repository); not stored.
+    public var authenticationFailure: SealFailure?
 
     public init(target: String, generation: Int, state: LockState, owner: LockOwner, acquiredAt: Date,
                 writtenAt: Date, expiresAt: Date) {
@@ -39,11 +46,14 @@ public struct LockRecord: Codable, Sendable, Equatable {
     /// Whether someone holds the lock at `now`: `held`, not expired, and not refused.
     public func isHeld(at now: Date) -> Bool { state == .held && expiresAt > now && refusal(at: now) == nil }
 
-    /// Why a `held` generation is not honoured (docs/FORMAT.md, "Readers' rules"), or nil: one
-    /// written in the future, or valid for longer than `maximumLifetime` after it was written,
-    /// is no lock drctl wrote. Planted, it would block the target's backups until its expiry
-    /// (2099); instead it counts as expired, so the next run takes it over with a warning.
+    /// Why a generation is not honoured (docs/FORMAT.md, "Readers' rules", "Lock"), or nil: one
+    /// that fails authentication, or a `held` one written in the future, or valid for longer
+    /// than `maximumLifetime` after it was written, is no lock drctl wrote. Planted, it would
+    /// block the target's backups until its expiry (2099), or (`released`) hand over a lock its
+    /// run still holds elsewhere; instead it counts as expired, so the next run takes it over
+    /// with a warning.
     public func refusal(at now: Date) -> String? {
+        if let authenticationFailure { return "\(authenticationFailure)" }
         guard state == .held else { return nil }
         if let future = ReaderRules.futureTime([("written_at", writtenAt)], now: now) { return future }
         // Up to a second more: both times are stored to the millisecond, each rounded.
@@ -55,7 +65,7 @@ public struct LockRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, target, generation, state, owner
+        case format, version, target, generation, state, owner, authentication
         case acquiredAt = "acquired_at", writtenAt = "written_at", expiresAt = "expires_at"
     }
 }
@@ -99,8 +109,14 @@ extension RepositoryLayout {
 
     /// Generations are zero-padded to 12 digits so keys sort in generation order.
     public static func lockKey(target: String, generation: Int) -> String {
+        "locks/\(target)/" + lockID(generation: generation) + ".json"
+    }
+
+    /// A generation's 12 digits: its key's file name, and the id its version 2 signature is
+    /// for (docs/FORMAT.md, "Lock").
+    public static func lockID(generation: Int) -> String {
         let digits = String(generation)
-        return "locks/\(target)/" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".json"
+        return String(repeating: "0", count: max(0, 12 - digits.count)) + digits
     }
 
     /// The generation a lock key names, or nil for a key that is not a lock.
@@ -131,3 +147,5 @@ public struct TargetLockedError: Error, CustomStringConvertible {
             + "try again when that run has ended"
     }
 }
+
+extension LockRecord: SignableDocument {}

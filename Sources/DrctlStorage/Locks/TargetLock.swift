@@ -63,12 +63,17 @@ public final class TargetLock: Sendable {
     /// `ownerGone` says so for its owner (a process of this host that is no longer running), or
     /// the same run released the lock in another region (it was dropped from a region that
     /// froze, and could not release it there).
+    ///
+    /// `signing` says how generations are signed and checked: version 1 (nothing) or version 2
+    /// (every generation written is signed, and one that fails authentication is not honoured).
     public static func acquire(target: String, owner: LockOwner, regions: [Region], required: Int = 1,
-                               ttl: TimeInterval = LockRecord.maximumLifetime, clock: @escaping @Sendable () -> Date = { Date() },
+                               ttl: TimeInterval = LockRecord.maximumLifetime, signing: SignedDocuments = .versionOne,
+                               clock: @escaping @Sendable () -> Date = { Date() },
                                ownerGone: (LockOwner) -> String? = { _ in nil }) throws -> TargetLock {
         let now = clock()
         func isOver(_ holder: LockRecord, in region: Region) -> Bool {
-            ownerGone(holder.owner) != nil || releasedElsewhere(holder, target: target, regions: regions, except: region)
+            ownerGone(holder.owner) != nil
+                || releasedElsewhere(holder, target: target, regions: regions, except: region, signing: signing)
         }
         var held: [HeldLink] = []
         var takenOver: [(region: String, previous: LockRecord)] = []
@@ -77,7 +82,7 @@ public final class TargetLock: Sendable {
             for link in held { try? link.chain.write(.released, generation: link.generation + 1, owner: owner, acquiredAt: now, now: now, ttl: ttl) }
         }
         for region in regions {
-            let chain = LockChain(region: region, target: target)
+            let chain = LockChain(region: region, target: target, signing: signing)
             do {
                 let (generation, previous) = try chain.take(owner: owner, now: now, ttl: ttl) { isOver($0, in: region) }
                 held.append(HeldLink(chain: chain, generation: generation))
@@ -163,19 +168,22 @@ public final class TargetLock: Sendable {
 
 extension TargetLock {
     /// Whether the run holding `holder` released the lock in a region other than `except`: its
-    /// newest generation there is `released` by the same run id.
-    static func releasedElsewhere(_ holder: LockRecord, target: String, regions: [Region], except: Region) -> Bool {
+    /// newest generation there is `released` by the same run id, and authenticated (a planted
+    /// `released` generation must not hand over a lock its run still holds).
+    static func releasedElsewhere(_ holder: LockRecord, target: String, regions: [Region], except: Region,
+                                  signing: SignedDocuments) -> Bool {
         regions.contains { other in
-            guard other.name != except.name, let newest = try? LockChain(region: other, target: target).newest() else { return false }
-            return newest.record.state == .released && newest.record.owner.runID == holder.owner.runID
-                && newest.record.owner.host == holder.owner.host
+            guard other.name != except.name,
+                  let newest = try? LockChain(region: other, target: target, signing: signing).newest() else { return false }
+            return newest.record.state == .released && newest.record.authenticationFailure == nil
+                && newest.record.owner.runID == holder.owner.runID && newest.record.owner.host == holder.owner.host
         }
     }
 
     /// The newest generation of `target`'s lock in `region` and its key, or nil when there is
     /// none: for `check`, which names a lock that is not honoured.
-    public static func newest(target: String, in region: Region) throws -> (key: String, record: LockRecord)? {
-        let chain = LockChain(region: region, target: target)
+    public static func newest(target: String, in region: Region, signing: SignedDocuments) throws -> (key: String, record: LockRecord)? {
+        let chain = LockChain(region: region, target: target, signing: signing)
         return try chain.newest().map { (chain.key($0.generation), $0.record) }
     }
 }
@@ -186,11 +194,14 @@ extension TargetLock {
 struct LockChain: Sendable {
     let region: Region
     let target: String
+    /// Version 1 or 2: how generations are written and checked.
+    let signing: SignedDocuments
     private let store: ObjectStore
 
-    init(region: Region, target: String) {
+    init(region: Region, target: String, signing: SignedDocuments = .versionOne) {
         self.region = region
         self.target = target
+        self.signing = signing
         self.store = region.store.bounded(by: region.deadline(latching: false))
     }
 
@@ -208,10 +219,12 @@ struct LockChain: Sendable {
         return (generation, try read(generation))
     }
 
+    /// The generation as stored. One whose authentication fails is returned with its
+    /// `authenticationFailure`: it is not honoured (`LockRecord.refusal`), and so taken over.
     func read(_ generation: Int) throws -> LockRecord {
         let key = key(generation)
         let bytes = try store.get(key, limit: 1 << 20)
-        let record: LockRecord
+        var record: LockRecord
         do {
             record = try ManifestCoding.decoder.decode(LockRecord.self, from: Data(bytes))
         } catch {
@@ -224,13 +237,18 @@ struct LockChain: Sendable {
         guard record.version <= LockRecord.currentVersion else {
             throw RepositoryError.newerFormat(what: key, version: record.version, supported: LockRecord.currentVersion, region: region.name)
         }
+        record.authenticationFailure = signing.failure(of: record, stored: bytes, kind: .lock, target: target,
+                                                       id: RepositoryLayout.lockID(generation: generation), writtenAt: record.writtenAt)
         return record
     }
 
+    /// Writes a generation: version 2 and signed for its target and generation in a version 2
+    /// repository (a run without a signing key cannot lock there: the error names the key).
     func write(_ state: LockState, generation: Int, owner: LockOwner, acquiredAt: Date, now: Date, ttl: TimeInterval) throws {
         let record = LockRecord(target: target, generation: generation, state: state, owner: owner, acquiredAt: acquiredAt,
                                 writtenAt: now, expiresAt: now.addingTimeInterval(ttl))
-        try store.put(key(generation), bytes: Array(try ManifestCoding.encoder.encode(record)) + [0x0a])
+        try store.put(key(generation), bytes: signing.stored(record, kind: .lock, target: target,
+                                                             id: RepositoryLayout.lockID(generation: generation)))
     }
 
     /// Takes the lock: returns our generation and the lock taken over, if any (expired, or held

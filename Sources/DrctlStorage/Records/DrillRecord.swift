@@ -6,10 +6,12 @@ import Foundation
 /// Schema: docs/FORMAT.md, "Drill record".
 public struct DrillRecord: Codable, Sendable, Equatable {
     public static let formatName = "drctl-drill-record"
-    public static let currentVersion = 1
+    /// The highest version this drctl reads; it writes 1 in a version 1 repository, else 2.
+    public static let currentVersion = 2
 
     public var format: String = DrillRecord.formatName
-    public var version: Int = DrillRecord.currentVersion
+    /// 1, or 2 when the record carries its `authentication` (`SignedDocuments.stored`).
+    public var version: Int = 1
     /// Same form as a backup id: the drill's start time and random hex.
     public var drillID: String
     public var target: String
@@ -40,6 +42,8 @@ public struct DrillRecord: Codable, Sendable, Equatable {
     public var checks: [DrillCheckResult]
     /// The objectives in force at drill time (seconds), copied so old records keep their meaning.
     public var objectives: DrillObjectives
+    /// Version 2: the writer's signature and signer, as decoded; readers check the stored bytes.
+    public var authentication: AuthenticationField?
 
     public init(drillID: String, target: String, kind: String, tool: ToolInfo, backupID: String?, region: String?,
                 startedAt: Date, finishedAt: Date, result: DrillResult, reasons: [String], rtoSeconds: Double?,
@@ -68,7 +72,7 @@ public struct DrillRecord: Codable, Sendable, Equatable {
     public var id: BackupID? { BackupID(drillID) }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, target, kind, tool, region, result, reasons, phases, checks, objectives
+        case format, version, target, kind, tool, region, result, reasons, phases, checks, objectives, authentication
         case drillID = "drill_id", backupID = "backup_id", startedAt = "started_at", finishedAt = "finished_at"
         case rtoSeconds = "rto_seconds", rpoSeconds = "rpo_seconds", recoveryPoint = "recovery_point"
         case restoredBytes = "restored_bytes", throughputBytesPerSecond = "throughput_bytes_per_second"

@@ -7,10 +7,12 @@ import Foundation
 /// Schema: docs/FORMAT.md, "Failure record".
 public struct FailureRecord: Codable, Sendable, Equatable {
     public static let formatName = "drctl-failure-record"
-    public static let currentVersion = 1
+    /// The highest version this drctl reads; it writes 1 in a version 1 repository, else 2.
+    public static let currentVersion = 2
 
     public var format: String = FailureRecord.formatName
-    public var version: Int = FailureRecord.currentVersion
+    /// 1, or 2 when the record carries its `authentication` (`SignedDocuments.stored`).
+    public var version: Int = 1
     /// The id the backup would have had.
     public var runID: String
     public var target: String
@@ -28,6 +30,8 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     public var errorSHA256: String?
     /// The regions that were still taking part when the run failed.
     public var regions: [String]
+    /// Version 2: the writer's signature and signer, as decoded; readers check the stored bytes.
+    public var authentication: AuthenticationField?
 
     /// Characters `error` keeps, the `…` that marks a cut included.
     public static let errorLimit = 200
@@ -57,7 +61,7 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, target, kind, tool, error, regions
+        case format, version, target, kind, tool, error, regions, authentication
         case runID = "run_id", startedAt = "started_at", finishedAt = "finished_at", errorSHA256 = "error_sha256"
     }
 }

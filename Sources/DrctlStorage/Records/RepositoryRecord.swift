@@ -1,15 +1,17 @@
+import DrctlCrypto
 import Foundation
 
 /// A small JSON document stored beside the backups, under `records/<target>/<folder>/<id>.json`
 /// (docs/FORMAT.md, "Records"). Records are written once, to every region that takes them,
 /// and read from any one: they are history, not state, so a region missing one is not an error.
-public protocol RepositoryRecord: Codable, Sendable, RuledRecord {
+public protocol RepositoryRecord: Codable, Sendable, RuledRecord, SignableDocument {
     static var formatName: String { get }
     static var currentVersion: Int { get }
     /// The folder under `records/<target>/`: `drills`, `failures`.
     static var folder: String { get }
+    /// What a version 2 record is signed as: `drill-record`, `failure-record`.
+    static var documentKind: DocumentKind { get }
     var format: String { get }
-    var version: Int { get }
     var target: String { get }
     /// The record's id (a BackupID-shaped string): its file name, and its sort order.
     var recordID: String { get }
@@ -17,11 +19,13 @@ public protocol RepositoryRecord: Codable, Sendable, RuledRecord {
 
 extension DrillRecord: RepositoryRecord {
     public static let folder = "drills"
+    public static let documentKind = DocumentKind.drillRecord
     public var recordID: String { drillID }
 }
 
 extension FailureRecord: RepositoryRecord {
     public static let folder = "failures"
+    public static let documentKind = DocumentKind.failureRecord
     public var recordID: String { runID }
 }
 
@@ -37,14 +41,22 @@ extension RepositoryLayout {
 
 extension Repository {
     /// Writes the record to every region; returns the regions that refused it (and why).
-    /// Callers log these and go on: a record is never worth failing a run for.
+    /// Callers log these and go on: a record is never worth failing a run for. In a version 2
+    /// repository it is signed with `signingKey` (docs/FORMAT.md, "Records"); without one it
+    /// is written nowhere, and every region's error names the key that is missing.
     @discardableResult
-    public func write<R: RepositoryRecord>(_ record: R) -> [(region: String, error: Error)] {
+    public func write<R: RepositoryRecord>(_ record: R, signedBy signingKey: Result<SigningKey, any Error>) -> [(region: String, error: Error)] {
         let key = RepositoryLayout.recordKey(record)
+        let bytes: [UInt8]
+        do {
+            bytes = try signedDocuments(signingKey: signingKey)
+                .stored(record, kind: R.documentKind, target: record.target, id: record.recordID)
+        } catch {
+            return regions.map { ($0.name, RecordNotSigned(key: key, reason: error)) }
+        }
         var failures: [(region: String, error: Error)] = []
         for region in regions {
             do {
-                let bytes = Array(try ManifestCoding.encoder.encode(record)) + [0x0a]
                 try region.store.put(key, bytes: bytes)
             } catch StorageError.alreadyExists {
                 // Written by an earlier attempt (or sync): records are write-once.
@@ -56,7 +68,7 @@ extension Repository {
     }
 
     /// One target's records of one type in one region, oldest first, and those the readers'
-    /// rules refused (each affects only itself). A record that cannot be read (corrupt, newer
+    /// rules or their authentication refused (each affects only itself). A record that cannot be read (corrupt, newer
     /// format, misplaced) is an error: reports must not silently skip history.
     public func records<R: RepositoryRecord>(_ type: R.Type, target: String, in region: Region) throws
         -> (records: [R], refused: [RepositoryError]) {
@@ -68,8 +80,10 @@ extension Repository {
             do {
                 records.append(try record(R.self, decoding: try read.get(), at: object.key, in: region))
             } catch let error as RepositoryError {
-                guard case .refused = error else { throw error }
-                refused.append(error)
+                switch error {
+                case .refused, .unauthenticated: refused.append(error)
+                default: throw error
+                }
             }
         }
         return (records.sorted { $0.recordID < $1.recordID }, refused)
@@ -124,8 +138,35 @@ extension Repository {
         if let violation = record.violation(now: Date()) {
             throw RepositoryError.refused(what: key, region: region.name, reason: violation)
         }
+        try authenticate(record, stored: bytes, at: key, in: region)
         return record
     }
+
+    /// Checks a record's authentication (docs/FORMAT.md, "Records"): its key names its target
+    /// and id (checked above), which is the address its signature must be for.
+    private func authenticate<R: RepositoryRecord>(_ record: R, stored bytes: [UInt8], at key: String, in region: Region) throws {
+        let documents: SignedDocuments
+        do {
+            documents = try signedDocuments(signingKey: .failure(SignedDocuments.ReadOnly()))
+        } catch {
+            throw RepositoryError.refused(what: key, region: region.name, reason: "\(error)")
+        }
+        // The readers' rules made sure the id is a drctl id.
+        let writtenAt = BackupID(record.recordID)?.startedAt ?? .distantFuture
+        if let failure = documents.failure(of: record, stored: bytes, kind: R.documentKind, target: record.target,
+                                           id: record.recordID, writtenAt: writtenAt) {
+            throw RepositoryError.unauthenticated(what: key, region: region.name, failure: failure)
+        }
+    }
+}
+
+/// A record that was not written because it could not be signed (a version 2 repository, and
+/// this host has no signing key): the reason names the key to configure.
+public struct RecordNotSigned: Error, CustomStringConvertible {
+    public let key: String
+    public let reason: any Error
+
+    public var description: String { "'\(key)' not written: the repository is version 2 and the record cannot be signed: \(reason)" }
 }
 
 /// One target's records of one type over every region: those read (oldest first), the regions

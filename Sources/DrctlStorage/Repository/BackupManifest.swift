@@ -34,6 +34,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var authentication: AuthenticationField?
     /// What a reader established about this copy's bytes (not stored).
     public var authenticity: ManifestAuthenticity = .unauthenticated
+    /// SHA-256 (hex) of the stored bytes this copy was read from, as a prune record and the
+    /// next manifest's `previous` name it (not stored; nil for a manifest not read from a region).
+    public var storedSHA256: String?
 
     public init(backupID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date,
                 finishedAt: Date, consistentPoint: ConsistentPoint, compression: CompressionInfo,

@@ -58,8 +58,14 @@ public struct Repository: Sendable {
             do { markers.append((region, try marker(in: region))) } catch { failed.append((region, error)) }
         }
         let pinned = trust.pinnedRepositoryID
-        let identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
-            ?? RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
+        var identity = try RepositoryIdentity.of(markers: markers.map { ($0.region.name, $0.marker) }, pinned: pinned)
+        if identity == nil {
+            // No readable region has a marker: a new repository (or its first regions). A region
+            // that could not be read may hold an id already; if so, the regions disagree from
+            // now on and every command names it (the caller warns about the unread regions).
+            identity = RepositoryIdentity(repositoryID: pinned ?? RepositoryMarker.newRepositoryID(), versionOneBefore: nil)
+        }
+        guard let identity else { preconditionFailure("settled above") }
         let marker = RepositoryMarker(createdAt: Date(), createdBy: "drctl \(toolVersion)", repositoryID: identity.repositoryID)
         for (region, existing) in markers where existing == nil {
             do {
@@ -75,12 +81,16 @@ public struct Repository: Sendable {
     }
 
     /// The repository's identity as every readable region's marker gives it (a region that
-    /// cannot be read is left out), read once and kept. The regions are read side by side:
-    /// hung regions cost one read deadline together, not one each.
+    /// cannot be read is left out), read once for this `Repository` (one run: every job opens
+    /// its own, so a long-running agent judges afresh at each run) and kept, so that a region
+    /// that does not answer is waited on once (for its read deadline), not at every manifest.
+    /// The regions are read side by side: hung regions cost one read deadline together.
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                let read = BoundedReads.map(regions, width: regions.count) { region in try? listedMarker(in: region) }
+                // Bounded by each region's read deadline: a region that does not answer costs
+                // that, not the transfer retries of a restore's reads.
+                let read = BoundedReads.map(regions, width: regions.count) { region in try? listedMarker(in: region.bounded()) }
                 let markers = zip(regions, read).compactMap { region, marker in marker.map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
@@ -196,6 +206,7 @@ public struct Repository: Sendable {
             throw RepositoryError.refused(what: key, region: region.name, reason: violation)
         }
         var authenticated = manifest
+        authenticated.storedSHA256 = hex(sha256(bytes))
         do {
             authenticated.authenticity = try authenticity(of: manifest, stored: bytes, backup: id)
         } catch let failure as SealFailure {

@@ -54,7 +54,7 @@ final class ReportSandbox {
             // A drill that did not fail checked something (readers refuse one that did not).
             checks: result == .failed ? [] : [DrillCheckResult(name: "size stdout", expected: "1048576", actual: "1048576", passed: true)],
             objectives: DrillObjectives(rpoSeconds: objectives?.rpo, rtoSeconds: objectives?.rto))
-        let failures = repository(placement).write(record)
+        let failures = repository(placement).write(record, signedBy: sandbox.signingKey)
         guard failures.isEmpty else { throw Command.ShellFailed(script: "write \(record.drillID)", result: .init(status: 1, stdout: "", stderr: "\(failures)")) }
         return record
     }
@@ -64,7 +64,7 @@ final class ReportSandbox {
         let record = FailureRecord(runID: BackupID(startedAt: started).rawValue, target: target, kind: "command",
                                    tool: ToolInfo(version: "0.1.0"), startedAt: started, finishedAt: started.addingTimeInterval(3),
                                    error: error, regions: ["local", "backup"])
-        repository(.both).write(record)
+        repository(.both).write(record, signedBy: sandbox.signingKey)
     }
 
     /// A committed backup's manifest (its objects are not needed by the report).

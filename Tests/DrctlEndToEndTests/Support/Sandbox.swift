@@ -1,4 +1,5 @@
 import Foundation
+import DrctlCrypto
 
 /// A temporary directory holding one test's policy, keys and repository; removed at the end.
 final class Sandbox {
@@ -98,6 +99,12 @@ final class Sandbox {
             }
         }
         return found.sorted()
+    }
+
+    /// The signing key drctl derives from the sandbox's secret key (symmetric mode): a test that
+    /// writes records as drctl does signs them with it.
+    var signingKey: Result<SigningKey, any Error> {
+        Result { SigningKey(derivedFrom: try SecretKey.load(path: keyPath)) }
     }
 
     func sha256(_ path: String) throws -> String {

@@ -11,9 +11,11 @@
 #
 # The backups are one real backup of target t0 (made by drctl) whose manifest
 # scripts/bench-check-fill.py copies under many ids and targets, edited so that every copy keeps
-# the readers' rules; check reads manifests, records and locks, never the data.
+# the readers' rules and sealed again with the bench's secret key (a version 2 repository refuses
+# a copy that is not); check reads manifests, records and locks, never the data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/python-venv.sh   # moto, boto3, aws-cli and cryptography (scripts/install-deps.sh)
 root=$(pwd)
 bench=${BENCH_DIR:-$root/bench-out}/check
 targets=${TARGETS:-50}
@@ -72,9 +74,15 @@ for size in $sizes; do
   policy "$work/three.yaml" r1 r2 r3
   "$drctl" backup --policy "$work/three.yaml" --target t0 >/dev/null 2>&1
   echo "filling: $size manifests over $targets targets in 3 buckets..." >&2
-  python3 scripts/bench-check-fill.py "$endpoint" drctl "$targets" $(( size / targets )) bench-r1 bench-r2 bench-r3
-  # The copies must be believed, not refused: the summary names no unreadable manifest.
-  DRCTL_CACHE_DIR=off "$drctl" check --policy "$work/one.yaml" 2>&1 | head -1 | cut -c1-200 >&2 || true
+  python3 scripts/bench-check-fill.py "$endpoint" drctl "$work/key" "$targets" $(( size / targets )) bench-r1 bench-r2 bench-r3
+  # The copies must be believed, not refused: every one listed, and signed.
+  DRCTL_CACHE_DIR=off "$drctl" list --policy "$work/three.yaml" --json 2>/dev/null | python3 -c '
+import json, sys
+entries = json.load(sys.stdin)
+entries = entries.get("backups", entries) if isinstance(entries, dict) else entries
+signed = sum(1 for e in entries if e.get("authentication") == "signed")
+print(f"listed {len(entries)} backups, {signed} signed", file=sys.stderr)
+sys.exit(0 if signed == len(entries) == int(sys.argv[1]) + 1 else 1)' "$size"
   for regions in one three; do
     checks "$size/$regions/new" "$drctl" "$work/$regions.yaml"
     [ -n "$base" ] && checks "$size/$regions/base" "$base" "$work/$regions.yaml"

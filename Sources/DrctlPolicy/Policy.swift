@@ -39,6 +39,13 @@ public struct RepositoryPolicy: Sendable {
     /// `lock_lifetime`: how long a target's lock stays valid unless renewed (renewed every third
     /// of it). A run that died on another host blocks the target this long. 30 s…600 s.
     public var lockLifetime: Duration = RepositoryPolicy.defaultLockLifetime
+    /// `cache_dir`: where this host keeps the manifests and records it read from S3 (the read
+    /// cache, `ObjectCache`): an absolute path, or `off`. `$DRCTL_CACHE_DIR` overrides it;
+    /// nil: the default.
+    public var cacheDirectory: String?
+    /// `--cache-dir`, given on the command line (not a policy key): above `$DRCTL_CACHE_DIR`
+    /// and `cache_dir`.
+    public var cacheDirectoryFromCommandLine: String?
 
     public static let defaultLockLifetime: Duration = .seconds(600)
     /// The bounds of `lock_lifetime`: renewals every 10 s at most, and no longer than readers

@@ -362,7 +362,7 @@ final class PolicyValidator {
     // MARK: - Repository
 
     func repositoryPolicy(_ node: Node, _ path: String) -> RepositoryPolicy? {
-        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption", "lock_lifetime", "id"]) else { return nil }
+        guard let fields = mapping(node, path, known: ["regions", "min_regions", "compression", "encryption", "lock_lifetime", "id", "cache_dir"]) else { return nil }
         var regions: [RegionPolicy]?
         var regionCount: Int?
         if let node = required(fields, "regions"),
@@ -407,11 +407,27 @@ final class PolicyValidator {
         if let node = fields["id"] {
             id = repositoryID(node, fields.path("id"))
         }
-        guard let regions, let minRegions, let compression, let encryption, let lockLifetime, let id else { return nil }
+        var cacheDirectory: String?? = .some(nil)
+        if let node = fields["cache_dir"] {
+            cacheDirectory = self.cacheDirectory(node, fields.path("cache_dir"))
+        }
+        guard let regions, let minRegions, let compression, let encryption, let lockLifetime, let id, let cacheDirectory else { return nil }
         var policy = RepositoryPolicy(regions: regions, minRegions: minRegions, compression: compression, encryption: encryption)
         policy.lockLifetime = lockLifetime
         policy.id = id
+        policy.cacheDirectory = cacheDirectory
         return policy
+    }
+
+    /// `repository.cache_dir`: an absolute path (the cache is this host's, wherever the policy
+    /// file lies), or `off`.
+    func cacheDirectory(_ node: Node, _ path: String) -> String?? {
+        guard let text = string(node, path) else { return nil }
+        guard text == "off" || text.hasPrefix("/") else {
+            report(node, path, "the read cache's directory must be an absolute path (or off), not '\(text)'")
+            return nil
+        }
+        return .some(text == "off" ? text : PathText.normalize(text))
     }
 
     /// `repository.id`: 32 lowercase hex characters, as `drctl check` shows a repository's id.

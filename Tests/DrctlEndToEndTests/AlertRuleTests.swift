@@ -79,7 +79,20 @@ import DrctlTestSupport
         try scenario.step(at: 15 * 60, textfiles: metrics.directory)
     }
 
-    /// PostgreSQL drills: one over both objectives; one that passes and then one that fails.
+    /// A target whose very first backup fails, at 30m: its failure counter is born at 1, so
+    /// `increase()` alone never sees it rise.
+    func firstFailure(_ scenarios: String) throws {
+        let scenario = try Scenario("first-failure", in: scenarios)
+        let sandbox = try Sandbox()
+        let metrics = try Self.textfileMetrics(sandbox)
+        try sandbox.writePolicy(targets: [], rawTargets: Self.commandTarget("fresh", ["sh", "-c", "exit 3"]) + metrics.yaml)
+        let failed = try sandbox.drctl(["backup"])
+        try #require(failed.status != 0 && failed.stderr.contains("fresh"), "\(failed)")
+        try scenario.step(at: 30 * 60, textfiles: metrics.directory)
+    }
+
+    /// PostgreSQL drills: one over both objectives; one that passes and then one that fails;
+    /// a target whose first drill fails.
     func drills(_ scenarios: String) throws {
         let pg = try PostgresCluster.start(superuserPassword: "alert pass")
         let environment = ["DRCTL_TEST_PG_PASSWORD": "alert pass"]
@@ -116,6 +129,8 @@ import DrctlTestSupport
                  checks: [("select count(*) from orders, pg_sleep(1.2)", "10")])
         try play("drill-failed", target: "main-db", objectives: "{rpo: 1h, rto: 30m}",
                  checks: [("select count(*) from orders", "10"), ("select count(*) from orders", "11")])
+        try play("drill-first-failed", target: "new-db", objectives: "{rpo: 1h, rto: 30m}",
+                 checks: [("select count(*) from orders", "11")])
     }
 
     static func convert(template: String, scenarios: String, out: String, dashboard: String? = nil) throws -> Drctl.Result {
@@ -128,6 +143,7 @@ import DrctlTestSupport
         let scenarios = "\(work)/scenarios"
         try backups(scenarios)
         try failures(scenarios)
+        try firstFailure(scenarios)
         try drills(scenarios)
         let out = "\(work)/alerts.test.yaml"
         let converted = try Self.convert(template: "\(Self.deploy)/prometheus/alerts.test.yaml", scenarios: scenarios, out: out,

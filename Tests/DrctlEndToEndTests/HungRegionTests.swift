@@ -57,6 +57,73 @@ import DrctlTestSupport
         }
     }
 
+    /// `check` reads its regions side by side: two hung regions (two buckets of one frozen moto,
+    /// beside a healthy local one) cost one read deadline, not one each. Read one after
+    /// another, the second region's deadline starts only when the first one's has passed: at
+    /// least 20 s. The 15 s bound is the one above (a monitor's timeout), and so is its margin.
+    @Test func checkWaitsOnHungRegionsSideBySide() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        let endpoint = "http://127.0.0.1:\(moto.port)"
+        try moto.createBucket("east")
+        try moto.createBucket("west")
+        try """
+            version: 1
+            repository:
+              regions:
+                - {name: east, url: s3://east/prod, endpoint: \(endpoint), path_style: true}
+                - {name: west, url: s3://west/prod, endpoint: \(endpoint), path_style: true}
+                - {name: local, url: \(sandbox.repository)}
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+              - {name: app, kind: command, command: [echo, app]}
+              - {name: files, kind: command, command: [echo, files]}
+
+            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: Self.credentials)
+        #expect(backup.status == 0, "\(backup)")
+
+        moto.freeze()
+        defer { moto.thaw() }
+        let (result, seconds) = try Self.timed(["check", "--policy", sandbox.policyPath])
+        #expect(seconds < 15, "check took \(seconds) s: \(result)")
+        let said = result.stdout + result.stderr
+        for region in ["east", "west"] {
+            #expect(said.contains("region '\(region)' did not answer within 10 s"), "\(region): \(result)")
+        }
+    }
+
+    /// `verify` gives a region that hangs after the listing, at its first data read, up after
+    /// its read deadline, names it, and does not wait on it again; the other region's copy is
+    /// verified. Before, each object's read waited out the region's stall timeout (60 s) and
+    /// then failed without naming a deadline. The 40 s bound is functional: one 10 s deadline
+    /// and a margin for a loaded machine, under the 60 s one read took before.
+    @Test func verifyGivesUpARegionThatHangsMidReadAfterItsReadDeadline() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        let proxy = try FaultProxy(upstream: moto.port, freezing: moto.child.pid, atFirst: "GET /backups/prod/data/")
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(proxy.port)",
+                                  command: ["sh", "-c", "head -c 3000000 /dev/urandom"], alsoLocal: true)
+        let environment = Self.credentials.merging(["DRCTL_CACHE_DIR": "off"]) { $1 }
+        for _ in 1...2 {
+            let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: environment)
+            try #require(backup.status == 0, "\(backup)")
+        }
+        // The backups wrote their data (PUTs) and read no data back: moto is not frozen yet.
+        let clock = Date()
+        let result = try Drctl.run(["verify", "--policy", sandbox.policyPath, "--key", sandbox.keyPath], environment: environment)
+        let seconds = Date().timeIntervalSince(clock)
+        #expect(result.status != 0, "\(result)")
+        #expect(seconds < 40, "verify took \(seconds) s: \(result)")
+        let said = result.stdout + result.stderr
+        #expect(said.contains("region 's3' did not answer within 10 s"), "\(result)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.hasSuffix(" local: ok") }.count == 2, "both local copies verified: \(result)")
+        #expect(lines.filter { $0.contains(" s3: FAILED") }.count == 2, "\(result)")
+    }
+
     /// A region frozen in the middle of a backup is dropped after its `timeout` (5 s here), and
     /// nothing else waits on it: the lock is neither renewed nor released there (before, each
     /// waited ~75 s), and the run's own lock left there does not refuse the next backup once

@@ -97,4 +97,47 @@ import DrctlTestSupport
         #expect(check.stdout.contains("DRCTL OK"), "\(check)")
         #expect(check.stderr.components(separatedBy: "cannot write the read cache").count == 2, "one warning: \(check.stderr)")
     }
+
+    /// Where the cache is: `--cache-dir`, else `$DRCTL_CACHE_DIR`, else the policy's
+    /// `repository.cache_dir`, else the default (here the sandbox's `$XDG_CACHE_HOME`, unused).
+    /// Each is seen through the entries a check leaves there; a relative `cache_dir` is refused.
+    @Test func theCacheDirectoryComesFromTheFlagTheEnvironmentOrThePolicy() throws {
+        let sandbox = try Sandbox()
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        try sandbox.writeS3Policy(endpoint: "http://127.0.0.1:\(moto.port)", command: ["echo", "hello"])
+        let policyText = try String(contentsOfFile: sandbox.policyPath, encoding: .utf8)
+        try policyText.replacingOccurrences(of: "  encryption:", with: "  cache_dir: \(sandbox.root)/from-policy\n  encryption:")
+            .write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let base = credentials.merging(["XDG_CACHE_HOME": "\(sandbox.root)/xdg", "HOME": sandbox.root]) { $1 }
+        let backup = try Drctl.run(["backup", "--policy", sandbox.policyPath], environment: base.merging(["DRCTL_CACHE_DIR": "off"]) { $1 })
+        try #require(backup.status == 0, "\(backup)")
+        func manifestEntries(_ directory: String) -> Int {
+            ((try? FileManager.default.subpathsOfDirectory(atPath: "\(sandbox.root)/\(directory)")) ?? [])
+                .filter { $0.contains("/manifests/") && $0.hasSuffix(".json") }.count
+        }
+        func check(_ flags: [String], environment: [String: String?]) throws {
+            var argv = ["/usr/bin/env"]
+            for (name, value) in environment {
+                argv += value.map { ["\(name)=\($0)"] } ?? ["-u", name]
+            }
+            let result = try Command.run(argv + [Drctl.binary, "check", "--policy", sandbox.policyPath] + flags, environment: base)
+            #expect(result.stdout.contains("DRCTL OK"), "\(result)")
+        }
+
+        try check([], environment: ["DRCTL_CACHE_DIR": nil])
+        #expect(manifestEntries("from-policy") == 1)
+        try check([], environment: ["DRCTL_CACHE_DIR": "\(sandbox.root)/from-environment"])
+        #expect(manifestEntries("from-environment") == 1)
+        try check(["--cache-dir", "\(sandbox.root)/from-flag"], environment: ["DRCTL_CACHE_DIR": "\(sandbox.root)/from-environment-2"])
+        #expect(manifestEntries("from-flag") == 1)
+        #expect(manifestEntries("from-environment-2") == 0)
+        #expect(manifestEntries("xdg") == 0)
+
+        try policyText.replacingOccurrences(of: "  encryption:", with: "  cache_dir: relative/cache\n  encryption:")
+            .write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
+        let refused = try Drctl.run(["check", "--policy", sandbox.policyPath], environment: base)
+        #expect(refused.status != 0 && refused.stderr.contains("repository.cache_dir")
+                && refused.stderr.contains("must be an absolute path"), "\(refused)")
+    }
 }

@@ -23,6 +23,9 @@
 /// `GET /__stats` returns "requests faults most-parts-at-once checksums-verified". With `holdParts`, every UploadPart
 /// is held that many seconds before it is relayed (to see parts in flight together).
 /// `GET /__requests` returns every request relayed so far, one `METHOD /path?query` a line.
+/// With `freezing`, the first request whose `METHOD /path` (before `?`) contains `freezing.request` stops
+/// process `freezing.pid` (SIGSTOP: moto, which then answers nothing) before it is relayed: a
+/// region that hangs at a chosen moment, e.g. the first data read after the listings.
 public final class FaultProxy: Sendable {
     private let server: LoopbackScript
     public var port: Int { server.port }
@@ -35,6 +38,7 @@ rates = json.loads(os.environ.get("FAULT_RATES", "{}")); draw = random.Random(in
 state = {"n": 0, "faults": 0, "parts": 0, "most": 0, "verified": 0, "log": []}; lock = threading.Lock()
 hold = float(os.environ.get("HOLD_PARTS", "0"))
 refuse_checksums = os.environ.get("REFUSE_CHECKSUMS") == "1"
+freeze_part = os.environ.get("FREEZE_PART", ""); state["freeze_pid"] = int(os.environ.get("FREEZE_PID", "0"))
 
 def xml(code, message):
     return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
@@ -79,6 +83,9 @@ class Relay(BaseHTTPRequestHandler):
                 header = names[0].lower() if names else "ChecksumSHA256"
                 return self.answer(400, xml("InvalidArgument", "Unsupported header '%s' received for this API call." % header))
         with lock:
+            if state["freeze_pid"] and freeze_part in self.command + " " + self.path.split("?")[0]:
+                import signal
+                os.kill(state["freeze_pid"], signal.SIGSTOP); state["freeze_pid"] = 0
             state["n"] += 1
             state["log"].append(self.command + " " + self.path)
             fault = None
@@ -122,6 +129,13 @@ serve(Relay)
                       holdParts: holdParts, refuseChecksums: refuseChecksums)
     }
 
+    /// A plain relay that stops `pid` (SIGSTOP) at the first request whose `METHOD /path`
+    /// contains `request` (e.g. "GET /backups/prod/data/").
+    public convenience init(upstream: Int, freezing pid: Int32, atFirst request: String) throws {
+        try self.init(upstream: upstream, every: 1_000_000_000, faults: ["500"], rates: [:], seed: 0,
+                      holdParts: 0, refuseChecksums: false, freezing: (request, pid))
+    }
+
     /// Faults at random: each request gets fault `f` with probability `rates[f]` (their sum at
     /// most 1), drawn from a generator seeded with `seed`.
     public convenience init(upstream: Int, seed: UInt64, rates: [String: Double]) throws {
@@ -130,12 +144,13 @@ serve(Relay)
     }
 
     private init(upstream: Int, every: Int, faults: [String], rates: [String: Double], seed: UInt64,
-                 holdParts: Double, refuseChecksums: Bool) throws {
+                 holdParts: Double, refuseChecksums: Bool, freezing: (request: String, pid: Int32)? = nil) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         let rateTable = "{" + rates.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
         server = try LoopbackScript("the fault proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream), String(every), plan],
                                     environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0",
-                                                  "FAULT_RATES": rateTable, "FAULT_SEED": String(seed)])
+                                                  "FAULT_RATES": rateTable, "FAULT_SEED": String(seed),
+                                                  "FREEZE_PART": freezing?.request ?? "", "FREEZE_PID": String(freezing?.pid ?? 0)])
     }
 
     /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and

@@ -49,29 +49,20 @@ public struct CheckJob: Sendable {
         let identity = identityProblems(repository)
         var results: [TargetHealth] = []
         for target in targets {
-            let views = repository.regions.map { region in
-                do {
-                    let listed = try repository.manifests(in: region, target: target.name)
-                    return TargetHealth.RegionView(region: region.name, manifests: listed.manifests, unreadable: listed.unreadable)
-                } catch {
-                    logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                    return TargetHealth.RegionView(region: region.name, error: "\(error)")
-                }
-            }
-            let drills = repository.mergedRecords(DrillRecord.self, target: target.name)
-            let failures = repository.mergedRecords(FailureRecord.self, target: target.name)
+            let reading = TargetReading(target.name, from: repository, logger: logger)
+            let (views, drills, failures) = (reading.views, reading.drills, reading.failures)
             for (region, error) in drills.unreadable + failures.unreadable {
                 logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
             }
             // Signed prune records explain the gaps prune made in the backups' chain (`BackupChain`).
-            let prunes = repository.pruneRecords(target: target.name)
+            let prunes = reading.prunes
             let pruned = Set(prunes.records.flatMap { $0.removed.map(\.backupID) })
             let refused = drills.refused + failures.refused + prunes.refused
             for error in refused {
                 logger.warning("record refused", metadata: ["error": "\(error)"])
             }
             results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
-                                              refused: refused.map { "\($0)" }, problems: identity + lockProblems(target.name, repository),
+                                              refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
                                               pruned: pruned, now: now, grace: grace))
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
@@ -90,24 +81,6 @@ public struct CheckJob: Sendable {
                 + "someone who can write to a region can plant or edit them; run `drctl repository upgrade`"] : []
         case .success:
             return []
-        }
-    }
-
-    /// The target's locks that are not honoured (docs/FORMAT.md, "Readers' rules", "Lock": the
-    /// readers' rules, or a failed authentication): the next run takes such a lock over, but
-    /// someone wrote it. A lock that cannot be read is left to the run that needs it.
-    private func lockProblems(_ target: String, _ repository: Repository) -> [String] {
-        let signing: SignedDocuments
-        do {
-            signing = try repository.signedDocuments(signingKey: .failure(SignedDocuments.ReadOnly()))
-        } catch {
-            return ["the target's locks were not checked: \(error)"]
-        }
-        return repository.regions.compactMap { region in
-            guard let (key, lock) = try? TargetLock.newest(target: target, in: region, signing: signing),
-                  let refusal = lock.refusal(at: Date()) else { return nil }
-            return "lock '\(key)' in region '\(region.name)' is not honoured: \(refusal) (held by \(lock.owner); "
-                + "the next backup or prune takes it over)"
         }
     }
 }

@@ -36,7 +36,12 @@ public struct VerifyJob: Sendable {
     }
 
     public func run() async throws -> [Result] {
-        let repository = try Repository(policy: policy.repository, keys: keys)
+        // Every read bounded by its region's read deadline (`Region.bounded`): a data read that
+        // receives nothing for that long gives the region up, named, for the rest of the run,
+        // while a transfer that keeps moving is never cut. Unbounded, a region that hangs after
+        // the listing held each object's read for the transport's stall timeout and retries.
+        let opened = try Repository(policy: policy.repository, keys: keys)
+        let repository = opened.with(regions: opened.regions.map { $0.bounded() })
         let listing = try ListJob(policy: policy, target: target, logger: logger).run()
         var selected = listing.entries
         var unreadable = listing.unreadable

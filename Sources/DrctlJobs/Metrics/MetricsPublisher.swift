@@ -48,13 +48,21 @@ extension MetricsPublisher {
     /// A drill's metrics, with the target's drill history read from the repository.
     public func publishDrill(_ record: DrillRecord, repository policy: RepositoryPolicy) async {
         guard self.policy != nil else { return }
-        await publish(await Self.drillFamilies(record, repository: policy), command: "drill", target: record.target)
+        await publish(await Self.drillFamilies(record, repository: policy, logger: logger), command: "drill", target: record.target)
     }
 
     /// The families of a drill (the agent serves them on /metrics too).
-    public static func drillFamilies(_ record: DrillRecord, repository policy: RepositoryPolicy) async -> [MetricFamily] {
-        let history = (try? await OffPool.run {
-            try Repository(policy: policy).mergedRecords(DrillRecord.self, target: record.target).records
+    /// The history is read as `check` reads (`Repository(readingPolicy:)`): a region that does
+    /// not answer within its read deadline is left out, named in a warning, instead of holding
+    /// the drill's metrics (and the agent's next run) for as long as it hangs.
+    public static func drillFamilies(_ record: DrillRecord, repository policy: RepositoryPolicy,
+                                     logger: Logger = Logger(label: "drctl")) async -> [MetricFamily] {
+        let history = (try? await OffPool.run { () throws -> [DrillRecord] in
+            let merged = try Repository(readingPolicy: policy).mergedRecords(DrillRecord.self, target: record.target)
+            for (region, error) in merged.unreadable {
+                logger.warning("drill history unreadable; metrics count without it", metadata: ["region": "\(region)", "error": "\(error)"])
+            }
+            return merged.records
         }) ?? []
         return DrillMetrics(record: record, history: history).families
     }

@@ -19,7 +19,7 @@ extension Repository {
                 return Region(name: region.name, store: store, timeout: region.stallTimeout,
                               readDeadline: region.readDeadline ?? Region.defaultReadDeadline)
             }
-        }, cache: ObjectCache.defaultDirectory().map { directory in
+        }, cache: ObjectCache.directory(commandLine: policy.cacheDirectoryFromCommandLine, policy: policy.cacheDirectory).map { directory in
             ObjectCache(directory: directory) { Logger(label: "drctl").warning("\($0)") }
         }, trust: WriterTrust(policy))
     }

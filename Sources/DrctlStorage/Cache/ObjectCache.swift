@@ -28,10 +28,13 @@ public final class ObjectCache: Sendable {
         self.warning = warning
     }
 
-    /// `$DRCTL_CACHE_DIR` (empty or `off`: no cache), else `/var/cache/drctl` for root, else
-    /// `$XDG_CACHE_HOME/drctl`, else `~/.cache/drctl`; nil when none can be named.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let chosen = environment["DRCTL_CACHE_DIR"] {
+    /// Where the cache is: `commandLine` (`--cache-dir`), else `$DRCTL_CACHE_DIR`, else
+    /// `policy` (`repository.cache_dir`), else `/var/cache/drctl` for root, else
+    /// `$XDG_CACHE_HOME/drctl`, else `~/.cache/drctl`; nil (no cache) when the first of those
+    /// given is empty or `off`, or none can be named.
+    public static func directory(commandLine: String? = nil, policy: String? = nil,
+                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let chosen = commandLine ?? environment["DRCTL_CACHE_DIR"] ?? policy {
             return chosen.isEmpty || chosen == "off" ? nil : chosen
         }
         if geteuid() == 0 { return "/var/cache/drctl" }

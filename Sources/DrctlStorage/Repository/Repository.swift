@@ -84,12 +84,14 @@ public struct Repository: Sendable {
     /// cannot be read is left out), read once for this `Repository` (one run: every job opens
     /// its own, so a long-running agent judges afresh at each run) and kept, so that a region
     /// that does not answer is waited on once (for its read deadline), not at every manifest.
+    /// The regions are read side by side: hung regions cost one read deadline together.
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
                 // Bounded by each region's read deadline: a region that does not answer costs
                 // that, not the transfer retries of a restore's reads.
-                let markers = regions.compactMap { region in (try? listedMarker(in: region.bounded())).map { (region.name, $0) } }
+                let read = BoundedReads.map(regions, width: regions.count) { region in try? listedMarker(in: region.bounded()) }
+                let markers = zip(regions, read).compactMap { region, marker in marker.map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
                     ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne

@@ -9,6 +9,12 @@ struct PolicyOptions: ParsableArguments {
         "The policy file.", discussion: "Default: $DRCTL_POLICY, then /etc/drctl/policy.yaml.", valueName: "FILE"))
     var policy: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where to keep the manifests and records read from S3 (the read cache), or off.",
+        discussion: "Default: $DRCTL_CACHE_DIR, then the policy's repository.cache_dir, then /var/cache/drctl for root, "
+            + "else ~/.cache/drctl.", valueName: "DIR"))
+    var cacheDir: String?
+
     var policyPath: String {
         if let policy { return policy }
         if let fromEnvironment = ProcessInfo.processInfo.environment["DRCTL_POLICY"], !fromEnvironment.isEmpty {
@@ -19,7 +25,11 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy, with a warning on `logger` for each region whose TLS certificate goes unchecked.
     func load(warningOn logger: Logger) throws -> Policy {
-        let policy = try PolicyLoader.load(path: policyPath)
+        var policy = try PolicyLoader.load(path: policyPath)
+        policy.repository.cacheDirectoryFromCommandLine = cacheDir.map { directory in
+            directory == "off" || directory.isEmpty || directory.hasPrefix("/")
+                ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        }
         for region in policy.repository.unverifiedTLSRegions {
             logger.warning("\(RepositoryPolicy.unverifiedTLSWarning)", metadata: [
                 "region": "\(region.name)", "endpoint": "\(region.s3?.endpoint ?? "AWS")"])

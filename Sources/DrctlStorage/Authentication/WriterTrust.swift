@@ -1,5 +1,6 @@
 import DrctlCrypto
 import Foundation
+import Synchronization
 
 /// What a reader believes: the writers whose signatures it accepts and the repository id the
 /// policy pins. Writers that could not be loaded (a key file this host lacks) leave every
@@ -24,22 +25,21 @@ public struct WriterTrust: Sendable {
 
 /// The repository's identity, read from the regions' markers once per `Repository` (and its
 /// copies) and kept.
-final class IdentityCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var identity: Result<RepositoryIdentity, any Error>?
+final class IdentityCache: Sendable {
+    private let identity = Mutex<Result<RepositoryIdentity, any Error>?>(nil)
 
+    /// The kept identity, or `resolve()`'s, kept (resolved under the lock: concurrent readers
+    /// of one run wait for the one read instead of each reading every region's marker).
     func identity(_ resolve: () -> Result<RepositoryIdentity, any Error>) -> Result<RepositoryIdentity, any Error> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let identity { return identity }
-        let resolved = resolve()
-        identity = resolved
-        return resolved
+        identity.withLock { kept in
+            if let kept { return kept }
+            let resolved = resolve()
+            kept = resolved
+            return resolved
+        }
     }
 
     func remember(_ resolved: RepositoryIdentity) {
-        lock.lock()
-        defer { lock.unlock() }
-        identity = .success(resolved)
+        identity.withLock { $0 = .success(resolved) }
     }
 }

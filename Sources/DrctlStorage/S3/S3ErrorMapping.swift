@@ -1,3 +1,5 @@
+/// What S3 answered, or libcurl failed with, as a `StorageError` a person can act on: S3's error
+/// documents explained by `S3ErrorResponse`, transport failures named with their fix.
 extension S3ObjectStore {
     func transportFailure(_ operation: String, _ key: String, _ error: HTTPError) -> StorageError {
         var code: Int?

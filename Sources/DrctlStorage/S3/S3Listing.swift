@@ -1,3 +1,4 @@
+/// Listing a prefix with ListObjectsV2, page after page (`continuation-token`).
 extension S3ObjectStore {
     public func list(prefix listPrefix: String) throws -> [ObjectInfo] {
         let client = HTTPClient(settings: settings)
@@ -25,7 +26,7 @@ extension S3ObjectStore {
 
     /// One page of a bucket listing: a GET of the bucket whose XML answer must be `answer`.
     func listing(_ client: HTTPClient, query: [(name: String, value: String?)], answer: String,
-                         operation: String, key: String) throws -> S3XMLElement {
+                 operation: String, key: String) throws -> S3XMLElement {
         let (_, body) = try expectSuccess(send(client, method: "GET", objectKey: nil, query: query, operation: operation, key: key),
                                           operation: operation, key: key)
         guard let root = S3XMLElement.parse(body), root.name == answer else {

@@ -1,3 +1,5 @@
+/// Multipart uploads left behind (a writer that died, a lost CreateMultipartUpload answer): found
+/// and aborted by prune and by a writer's abort.
 extension S3ObjectStore {
     public struct PendingUpload: Sendable, Equatable {
         /// Relative to the store's prefix.

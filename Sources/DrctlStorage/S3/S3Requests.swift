@@ -1,6 +1,7 @@
 import DrctlCrypto
 import Foundation
 
+/// Building and signing one S3 request, and sending it once (retries: `S3Retry.swift`).
 extension S3ObjectStore {
     /// The key in the bucket.
     func objectKey(_ key: String) -> String {

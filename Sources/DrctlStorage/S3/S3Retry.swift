@@ -25,6 +25,7 @@ extension S3ErrorResponse {
     }
 }
 
+/// Sending with retries (`HTTPRetry`, `retryPolicy`), and what a retry means for a write.
 extension S3ObjectStore {
     /// An answer of `sendRetrying`.
     typealias S3Answer = (response: HTTPResponse, body: [UInt8], uncertain: Bool)

@@ -27,6 +27,11 @@ extension HTTPError: ClassifiedError {
     }
 }
 
+extension HTTPStatusError: ClassifiedError {
+    /// A server that refused the request: the operation failed.
+    public var exitClass: ExitClass { .failed }
+}
+
 extension S3ConfigurationError: ClassifiedError {
     /// A region's endpoint, bucket or part size that cannot work: the policy is invalid.
     public var exitClass: ExitClass { .invalid }

@@ -147,6 +147,7 @@ import DrctlErrors
         Sample(HTTPError.transport(url: "u", code: 7, message: "m"), .failed),
         Sample(HTTPError.responseTooLarge(url: "u", limit: 1), .failed),
         Sample(HTTPError.cancelled(url: "u"), .failed),
+        Sample(HTTPStatusError(status: 500), .failed),
         Sample(S3ConfigurationError("bad port"), .invalid),
         Sample(WebIdentityError("m"), .failed),
         Sample(CacheWriteError(), .failed),

@@ -199,7 +199,7 @@ func s3Store(through proxy: FaultProxy, bucket: String, credentials: S3Credentia
     }
 
     @Test func backoffIsFullJitterUnderTheCap() {
-        let policy = S3RetryPolicy()
+        let policy = HTTPRetryPolicy.s3
         for attempt in 1...12 {
             let ceiling = min(5, 0.1 * Double(1 << (attempt - 1)))
             for _ in 0..<50 {

@@ -4,7 +4,8 @@ import DrctlPolicy
 import DrctlStorage
 
 /// Tells the policy's notification channels what needs a person: a POST per channel shaped for
-/// its kind (NotificationPayload), tried up to `attempts` times with a growing pause. Never
+/// its kind (NotificationPayload), tried up to `attempts` times with a growing pause (`HTTPRetry`:
+/// any failure, a refusal or a broken connection, is tried again). Never
 /// throws and never changes a run's result or exit code: what cannot be delivered is logged.
 public struct Notifier: Sendable {
     public let channels: [NotificationChannel]
@@ -94,21 +95,26 @@ public struct Notifier: Sendable {
         var settings = HTTPSettings()
         settings.connectTimeout = 5
         settings.stallTimeout = 10
-        var lastError = ""
-        for attempt in 1...max(1, attempts) {
-            do {
-                let request = HTTPRequest(method: "POST", url: channel.url, headers: headers, body: HTTPRequestBody(bytes: body))
-                let (response, _) = try HTTPClient(settings: settings).perform(request, limit: 64 << 10)
-                if (200..<300).contains(response.status) { return }
-                lastError = "HTTP \(response.status)"
-            } catch {
-                lastError = "\(error)"
+        let policy = HTTPRetryPolicy(maxAttempts: max(1, attempts), backoff: .linear(step: pause))
+        let failure: Error
+        do {
+            try HTTPRetry(policy: policy).run { (_: Int) -> HTTPRetry.Attempt<Void> in
+                do {
+                    let request = HTTPRequest(method: "POST", url: channel.url, headers: headers, body: HTTPRequestBody(bytes: body))
+                    let (response, _) = try HTTPClient(settings: settings).perform(request, limit: 64 << 10)
+                    return (200..<300).contains(response.status) ? .done(()) : .retry(HTTPStatusError(status: response.status))
+                } catch {
+                    return .retry(error)
+                }
             }
-            if attempt < attempts { usleep(useconds_t(pause * Double(attempt) * 1_000_000)) }
+            return
+        } catch {
+            failure = error
         }
         logger.warning("notification not delivered", metadata: [
             "kind": "\(channel.kind.rawValue)", "url": "\(channel.url.split(separator: "?").first ?? "")",
-            "attempts": "\(attempts)", "error": "\(lastError)",
+            "attempts": "\(attempts)", "error": "\(failure)",
         ])
     }
 }
+

@@ -88,3 +88,10 @@ public enum HTTPError: Error, CustomStringConvertible {
         url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
     }
 }
+
+/// An answer outside 2xx where only success would do (a webhook's), for `HTTPRetry` to retry.
+public struct HTTPStatusError: Error, CustomStringConvertible {
+    public let status: Int
+    public init(status: Int) { self.status = status }
+    public var description: String { "HTTP \(status)" }
+}

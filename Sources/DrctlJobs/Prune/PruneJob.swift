@@ -14,7 +14,7 @@ import DrctlStorage
 /// region, temporary files of a directory store, and unfinished S3 uploads. The grace period,
 /// and the lock, keep it away from a backup that is still running.
 ///
-/// SIGTERM (through `interruption`) stops it between two removals, in the same safe order; the
+/// SIGTERM (through the context's `interruption`) stops it between two removals, in the same safe order; the
 /// lock is released and the next prune picks up where this one stopped.
 public struct PruneJob: BlockingJob {
     public let target: TargetPolicy

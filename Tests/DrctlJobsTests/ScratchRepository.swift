@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import DrctlCrypto
+import DrctlJobs
+import DrctlPolicy
+import DrctlStorage
+
+/// A scratch directory with a policy whose regions are local directories under it (`region(_:)`),
+/// a fresh secret key, and a runner for that policy; removed when released.
+final class ScratchRepository {
+    let root: String
+    let policy: Policy
+    let interruption = Interruption()
+
+    /// - Parameters:
+    ///   - regions: region name → its directory under `root` (a path below a plain file is one
+    ///     no write can reach).
+    ///   - targets: the policy from `targets:` on, as YAML; `ROOT` stands for `root`.
+    init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1, targets: String) throws {
+        let root = NSTemporaryDirectory() + "drctl-jobs-test-\(UUID().uuidString)"
+        self.root = root
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try SecretKey.generate().write(to: "\(root)/backup.key")
+        let regionLines = regions.map { "    - {name: \($0.name), url: \(root)/\($0.path)}" }.joined(separator: "\n")
+        policy = try PolicyLoader.load(yaml: """
+            version: 1
+            repository:
+              min_regions: \(minRegions)
+              regions:
+            \(regionLines)
+              encryption: {key_file: \(root)/backup.key}
+            \(targets.replacingOccurrences(of: "ROOT", with: root))
+            """, sourcePath: "\(root)/policy.yaml")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    var runner: JobRunner {
+        JobRunner(JobContext(policy: policy, logger: Logger(label: "drctl-jobs-test"), interruption: interruption))
+    }
+
+    func target(_ name: String) throws -> TargetPolicy { try policy.targets(selecting: name)[0] }
+
+    /// The store of the region at `path` under `root`, as the job wrote it.
+    func store(_ path: String = "repo") -> LocalDirectoryStore { LocalDirectoryStore(root: "\(root)/\(path)") }
+
+    /// Every key under `prefix` in the region at `path`.
+    func keys(under prefix: String, in path: String = "repo") throws -> [String] {
+        try store(path).list(prefix: prefix).map(\.key)
+    }
+
+    /// The target's failure records, as check and report read them.
+    func failureRecords(of target: String) throws -> [FailureRecord] {
+        try Repository(readingPolicy: policy.repository).mergedRecords(FailureRecord.self, target: target).records
+    }
+}

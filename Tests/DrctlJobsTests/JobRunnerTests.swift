@@ -9,13 +9,8 @@ import DrctlStorage
     /// The manifest is the commit point: while the command still streams, no manifest is in the
     /// region; afterwards the manifest names the data object as stored, and it restores.
     @Test func aBackupCommitsItsManifestOnlyOnceItsDataIsStored() async throws {
-        let scratch = try ScratchRepository(targets: """
-            targets:
-              - name: t
-                kind: command
-                command: ["sh", "-c", "printf hello; ls -R ROOT/repo/manifests > ROOT/seen-while-streaming 2>&1; true"]
-            """)
-        let manifest = try await scratch.runner.run(BackupJob(target: try scratch.target("t")))
+        let scratch = try ScratchRepository(script: "printf hello; ls -R ROOT/repo/manifests > ROOT/seen-while-streaming 2>&1; true")
+        let manifest = try await scratch.runner.run(BackupJob(target: scratch.target))
 
         let seen = try String(contentsOfFile: "\(scratch.root)/seen-while-streaming", encoding: .utf8)
         #expect(!seen.contains(".json"), "a manifest was listed before the data was stored: \(seen)")
@@ -25,7 +20,7 @@ import DrctlStorage
         #expect(stored.size == manifest.objects[0].storedSize)
 
         let restored = "\(scratch.root)/restored"
-        let outcome = try await scratch.runner.run(RestoreJob(target: try scratch.target("t"), backupID: manifest.backupID,
+        let outcome = try await scratch.runner.run(RestoreJob(target: scratch.target, backupID: manifest.backupID,
                                                               destination: restored, force: false, preferredRegion: nil))
         #expect(outcome.region == "local")
         #expect(try String(contentsOfFile: restored, encoding: .utf8) == "hello")
@@ -35,17 +30,12 @@ import DrctlStorage
     /// quorum, leaves no manifest and no data in the region that took the writes, and its
     /// failure record there says why.
     @Test func aBackupShortOfItsQuorumCommitsNothingAndRecordsTheFailure() async throws {
-        let scratch = try ScratchRepository(regions: [("good", "good"), ("bad", "blocker/repo")], minRegions: 2, targets: """
-            targets:
-              - name: t
-                kind: command
-                command: ["sh", "-c", "printf hello"]
-            """)
+        let scratch = try ScratchRepository(regions: [("good", "good"), ("bad", "blocker/repo")], minRegions: 2, script: "printf hello")
         // A plain file where the region's directory would go: even root cannot write below it.
         #expect(FileManager.default.createFile(atPath: "\(scratch.root)/blocker", contents: Data()))
 
         await #expect(throws: RegionQuorumError.self) {
-            try await scratch.runner.run(BackupJob(target: try scratch.target("t")))
+            try await scratch.runner.run(BackupJob(target: scratch.target))
         }
         #expect(try scratch.keys(under: "manifests/", in: "good").isEmpty)
         #expect(try scratch.keys(under: "data/", in: "good").isEmpty)
@@ -58,13 +48,8 @@ import DrctlStorage
     /// A signal while the command streams stops the backup: the job throws `interrupted`, no
     /// manifest and no data object stay behind, and the failure record names the signal.
     @Test func anInterruptedBackupLeavesNothingCommitted() async throws {
-        let scratch = try ScratchRepository(targets: """
-            targets:
-              - name: t
-                kind: command
-                command: ["sh", "-c", "printf partial; touch ROOT/started; exec sleep 600"]
-            """)
-        let target = try scratch.target("t")
+        let scratch = try ScratchRepository(script: "printf partial; touch ROOT/started; exec sleep 600")
+        let target = scratch.target
         let runner = scratch.runner
         let backup = Task { try await runner.run(BackupJob(target: target)) }
         // The command says when it is streaming (a file, not a guess at how long it takes).
@@ -87,14 +72,8 @@ import DrctlStorage
     /// list, prune and check through the same runner: two backups listed, prune keeps the
     /// newer (keep_last 1) and removes the older's data, and check finds the newer as the last.
     @Test func listPruneAndCheckRunThroughTheRunner() async throws {
-        let scratch = try ScratchRepository(targets: """
-            targets:
-              - name: t
-                kind: command
-                command: ["sh", "-c", "printf v"]
-                retention: {keep_last: 1}
-            """)
-        let target = try scratch.target("t")
+        let scratch = try ScratchRepository(script: "printf v", retention: "{keep_last: 1}")
+        let target = scratch.target
         let runner = scratch.runner
         let older = try await runner.run(BackupJob(target: target))
         let newer = try await runner.run(BackupJob(target: target))
@@ -115,14 +94,9 @@ import DrctlStorage
     /// A job written outside DrctlJobs (docs/ARCHITECTURE.md, "Jobs", shows it) conforms in a few
     /// lines and runs through the same runner.
     @Test func aNewJobIsAConformanceAndRunsThroughTheRunner() async throws {
-        let scratch = try ScratchRepository(targets: """
-            targets:
-              - name: t
-                kind: command
-                command: ["sh", "-c", "printf v"]
-            """)
+        let scratch = try ScratchRepository(script: "printf v")
         #expect(try await scratch.runner.run(CountJob(target: "t")) == ["local": 0])
-        _ = try await scratch.runner.run(BackupJob(target: try scratch.target("t")))
+        _ = try await scratch.runner.run(BackupJob(target: scratch.target))
         #expect(try await scratch.runner.run(CountJob(target: "t")) == ["local": 1])
     }
 }

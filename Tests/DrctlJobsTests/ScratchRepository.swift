@@ -5,8 +5,8 @@ import DrctlJobs
 import DrctlPolicy
 import DrctlStorage
 
-/// A scratch directory with a policy whose regions are local directories under it (`region(_:)`),
-/// a fresh secret key, and a runner for that policy; removed when released.
+/// A scratch directory with a policy whose regions are local directories under it, a fresh
+/// secret key, one `kind: command` target `t`, and a runner for that policy; removed when released.
 final class ScratchRepository {
     let root: String
     let policy: Policy
@@ -15,8 +15,10 @@ final class ScratchRepository {
     /// - Parameters:
     ///   - regions: region name → its directory under `root` (a path below a plain file is one
     ///     no write can reach).
-    ///   - targets: the policy from `targets:` on, as YAML; `ROOT` stands for `root`.
-    init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1, targets: String) throws {
+    ///   - script: what target `t` runs (`sh -c`); `ROOT` stands for `root`.
+    ///   - retention: target `t`'s `retention:`, as YAML flow.
+    init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1, script: String,
+         retention: String? = nil) throws {
         let root = NSTemporaryDirectory() + "drctl-jobs-test-\(UUID().uuidString)"
         self.root = root
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -29,7 +31,11 @@ final class ScratchRepository {
               regions:
             \(regionLines)
               encryption: {key_file: \(root)/backup.key}
-            \(targets.replacingOccurrences(of: "ROOT", with: root))
+            targets:
+              - name: t
+                kind: command
+                command: ["sh", "-c", "\(script.replacingOccurrences(of: "ROOT", with: root))"]
+            \(retention.map { "    retention: \($0)" } ?? "")
             """, sourcePath: "\(root)/policy.yaml")
     }
 
@@ -39,7 +45,7 @@ final class ScratchRepository {
         JobRunner(JobContext(policy: policy, logger: Logger(label: "drctl-jobs-test"), interruption: interruption))
     }
 
-    func target(_ name: String) throws -> TargetPolicy { try policy.targets(selecting: name)[0] }
+    var target: TargetPolicy { policy.targets[0] }
 
     /// The store of the region at `path` under `root`, as the job wrote it.
     func store(_ path: String = "repo") -> LocalDirectoryStore { LocalDirectoryStore(root: "\(root)/\(path)") }

@@ -52,10 +52,7 @@ import DrctlStorage
         let target = scratch.target
         let runner = scratch.runner
         let backup = Task { try await runner.run(BackupJob(target: target)) }
-        // The command says when it is streaming (a file, not a guess at how long it takes).
-        while !FileManager.default.fileExists(atPath: "\(scratch.root)/started") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await scratch.waitFor("started")
         scratch.interruption.interrupt(signal: "SIGTERM")
 
         let result = await backup.result
@@ -67,6 +64,28 @@ import DrctlStorage
         #expect(try scratch.keys(under: "manifests/").isEmpty)
         #expect(try scratch.keys(under: "data/").isEmpty)
         #expect(try scratch.failureRecords(of: "t").map(\.error) == ["interrupted by SIGTERM"])
+    }
+
+    /// Another run takes the target's lock over while the command streams: the backup does
+    /// not commit (the other run may be removing its objects as leftovers), leaves no manifest,
+    /// and its failure record names the lost lock.
+    @Test func aBackupThatLostItsLockCommitsNothing() async throws {
+        let scratch = try ScratchRepository(
+            script: "printf data; touch ROOT/started; while [ ! -e ROOT/proceed ]; do sleep 0.02; done")
+        let (runner, target) = (scratch.runner, scratch.target)
+        let backup = Task { try await runner.run(BackupJob(target: target)) }
+        try await scratch.waitFor("started")
+        try scratch.takeOverLock(of: "t")
+        scratch.release("proceed")
+
+        let result = await backup.result
+        guard case .failure(let error) = result else {
+            Issue.record("the backup committed without its lock: \(result)")
+            return
+        }
+        #expect(error is RegionQuorumError && "\(error)".contains("lost the lock of target 't'"), "\(error)")
+        #expect(try scratch.keys(under: "manifests/").isEmpty)
+        #expect(try scratch.failureRecords(of: "t").map(\.error).first?.contains("lost the lock") == true)
     }
 
     /// list, prune and check through the same runner: two backups listed, prune keeps the

@@ -3,7 +3,7 @@ import Logging
 import DrctlCrypto
 import DrctlJobs
 import DrctlPolicy
-import DrctlStorage
+@testable import DrctlStorage
 
 /// A scratch directory with a policy whose regions are local directories under it, a fresh
 /// secret key, one `kind: command` target `t`, and a runner for that policy; removed when released.
@@ -58,5 +58,35 @@ final class ScratchRepository {
     /// The target's failure records, as check and report read them.
     func failureRecords(of target: String) throws -> [FailureRecord] {
         try Repository(readingPolicy: policy.repository).mergedRecords(FailureRecord.self, target: target).records
+    }
+
+    /// Waits until the target's script says it got there by creating `name` under `root` (a
+    /// handshake, not a guess at how long the script takes).
+    func waitFor(_ name: String) async throws {
+        while !FileManager.default.fileExists(atPath: "\(root)/\(name)") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Lets the target's script go on (it waits for `name` under `root`).
+    func release(_ name: String) {
+        FileManager.default.createFile(atPath: "\(root)/\(name)", contents: Data())
+    }
+
+    /// Writes the next generation of the target's lock in the first region, signed, as another
+    /// run that took the lock over would.
+    func takeOverLock(of target: String) throws {
+        let keys = try KeyRing(policy: policy.repository.encryption)
+        let repository = try Repository(policy: policy.repository, keys: keys)
+        let chain = LockChain(region: repository.regions[0], target: target,
+                              signing: try repository.signedDocuments(signingKey: .success(try keys.requireSigningKey())))
+        guard let newest = try chain.newest() else { throw TakeoverError() }
+        try chain.write(.held, generation: newest.generation + 1,
+                        owner: LockOwner(host: "elsewhere", pid: 42, runID: "20991231T000000.000Z-000000", operation: "backup"),
+                        acquiredAt: Date(), now: Date(), ttl: 600)
+    }
+
+    struct TakeoverError: Error, CustomStringConvertible {
+        var description: String { "the target holds no lock to take over" }
     }
 }

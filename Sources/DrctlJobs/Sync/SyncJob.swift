@@ -89,24 +89,9 @@ private struct SyncRun: ContextBound, Sendable {
         var readable: [String] = []
         for region in repository.regions {
             do {
-                let keys = try region.store.list(prefix: target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/")
-                    .filter { $0.key.hasSuffix(".json") }.map(\.key)
-                var names = Set<String>()
-                for key in keys {
-                    names.insert(key)
-                    let manifest: BackupManifest
-                    do {
-                        manifest = try repository.manifest(at: key, in: region)
-                    } catch {
-                        // Unreadable or refused: the backup is not copied from here; `verify` reports it.
-                        logger.warning("manifest unreadable or refused: not copied from this region", metadata: [
-                            "region": "\(region.name)", "key": "\(key)", "error": "\(UnreadableManifest(key: key, region: region.name, error: error))",
-                        ])
-                        continue
-                    }
-                    if entries[key] == nil { entries[key] = manifest }
-                }
-                held[region.name] = names
+                let listed = try await manifests(in: region, of: repository)
+                for (key, manifest) in listed.readable where entries[key] == nil { entries[key] = manifest }
+                held[region.name] = listed.keys
                 readable.append(region.name)
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
@@ -287,6 +272,28 @@ private struct SyncRun: ContextBound, Sendable {
                         total: object.storedSize)
         defer { progress?.ended() }
         try await interruption.running(pipeline) { try await pipeline.run() }
+    }
+
+    /// The manifests of the selection that `region` holds (every key), and those it can serve
+    /// (readable and authentic), listed and read off Swift's shared threads.
+    private func manifests(in region: Region, of repository: Repository) async throws
+        -> (keys: Set<String>, readable: [String: BackupManifest]) {
+        let (prefix, logger) = (target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/", self.logger)
+        return try await OffPool.run {
+            let keys = try region.store.list(prefix: prefix).filter { $0.key.hasSuffix(".json") }.map(\.key)
+            var readable: [String: BackupManifest] = [:]
+            for key in keys {
+                do {
+                    readable[key] = try repository.manifest(at: key, in: region)
+                } catch {
+                    // Unreadable or refused: the backup is not copied from here; `verify` reports it.
+                    logger.warning("manifest unreadable or refused: not copied from this region", metadata: [
+                        "region": "\(region.name)", "key": "\(key)", "error": "\(UnreadableManifest(key: key, region: region.name, error: error))",
+                    ])
+                }
+            }
+            return (Set(keys), readable)
+        }
     }
 
     private static func wrongSize(_ object: StoredObject, _ size: UInt64, _ region: Region) -> String {

@@ -54,8 +54,10 @@ let package = Package(
         ]),
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
-        // The jobs' own parts that need no server (the key ring).
-        .testTarget(name: "DrctlJobsTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlCrypto"]),
+        // The key ring, and the jobs run in-process through JobRunner against local repositories.
+        .testTarget(name: "DrctlJobsTests", dependencies: [
+            "DrctlJobs", "DrctlPolicy", "DrctlCrypto", "DrctlStorage", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
         .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport"]),

@@ -10,14 +10,14 @@ import DrctlStorage
 /// and the agent route their signals to): the report says so, nothing more is removed, and the
 /// target's lock is released for the next run.
 @Suite struct PruneInterruptionTests {
-    @Test func aSignalStopsPruneBeforeItsNextRemovalAndReleasesTheLock() throws {
+    @Test func aSignalStopsPruneBeforeItsNextRemovalAndReleasesTheLock() async throws {
         let (scratch, store) = try Self.threeDailyBackups()
         let policy = scratch.policy
 
         let interruption = Interruption()
         interruption.interrupt(signal: "SIGTERM")
-        let stopped = try PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test"),
-                                   interruption: interruption).run()
+        let stopped = try await JobRunner(JobContext(policy: policy, logger: Logger(label: "test"), interruption: interruption))
+            .run(PruneJob(target: policy.targets[0], dryRun: false))
         #expect(stopped.interruptedBy == "SIGTERM")
         #expect(stopped.errors.contains { $0.contains("interrupted by SIGTERM") }, "\(stopped.errors)")
         #expect(try store.list(prefix: "manifests/t/").count == 3)
@@ -28,8 +28,8 @@ import DrctlStorage
         try TargetLock.acquire(target: "t", owner: owner, regions: [Region(name: "local", store: store)]).release()
 
         // Without a signal the same prune removes the two older backups, data and all.
-        let full = try PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test"),
-                                interruption: Interruption()).run()
+        let full = try await JobRunner(JobContext(policy: policy, logger: Logger(label: "test")))
+            .run(PruneJob(target: policy.targets[0], dryRun: false))
         #expect(full.interruptedBy == nil && full.errors.isEmpty, "\(full.errors)")
         #expect(full.removed.count == 2)
         #expect(try store.list(prefix: "manifests/t/").count == 1)

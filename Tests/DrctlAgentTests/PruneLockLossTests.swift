@@ -10,7 +10,7 @@ import DrctlPolicy
 /// without a manifest look just like those of a backup still running. A prune whose lock another
 /// run took over while it removed backups leaves them, and says why.
 @Suite struct PruneLockLossTests {
-    @Test func aPruneThatLostItsLockLeavesTheLeftovers() throws {
+    @Test func aPruneThatLostItsLockLeavesTheLeftovers() async throws {
         let (scratch, store) = try PruneInterruptionTests.threeDailyBackups()
         let policy = scratch.policy
         // Data of a backup with no manifest, four days old: a leftover by every other measure.
@@ -19,9 +19,10 @@ import DrctlPolicy
         try store.put(leftover, bytes: Array("left by a crashed backup".utf8))
 
         let takeover = TakeoverStore(store, target: "t")
-        var job = PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test"))
+        let runner = JobRunner(JobContext(policy: policy, logger: Logger(label: "test")))
+        var job = PruneJob(target: policy.targets[0], dryRun: false)
         job.repository = Repository(regions: [Region(name: "local", store: takeover)])
-        let lost = try job.run()
+        let lost = try await runner.run(job)
         #expect(takeover.tookOver, "the lock was taken over while prune listed the data")
         #expect(lost.removed.count == 2, "retention was applied before the sweep")
         #expect(lost.leftovers.isEmpty)
@@ -31,7 +32,7 @@ import DrctlPolicy
         // Once the other run has released the lock, the same prune sweeps it: the checks above
         // are about the lock, not about a leftover prune would never have swept.
         try takeover.releaseTheOtherRun()
-        let swept = try PruneJob(policy: policy, target: policy.targets[0], dryRun: false, logger: Logger(label: "test")).run()
+        let swept = try await runner.run(PruneJob(target: policy.targets[0], dryRun: false))
         #expect(swept.errors.isEmpty, "\(swept.errors)")
         #expect(swept.leftovers.map(\.key) == [leftover])
         #expect(try store.stat(leftover) == nil)

@@ -38,14 +38,14 @@ public struct ScheduledRunner: Sendable {
         var logger = self.logger
         logger[metadataKey: "target"] = "\(scheduled.task.target)"
         logger[metadataKey: "job"] = "\(scheduled.task.job)"
+        let runner = JobRunner(JobContext(policy: policy, keys: .success(keys), logger: logger, interruption: interruption))
         do {
             switch scheduled.task.job {
             case .backup:
                 guard let target = policy.target(named: scheduled.task.target) else { return }
                 let manifest: BackupManifest
                 do {
-                    manifest = try await BackupJob(policy: policy, target: target, keys: keys, logger: logger,
-                                                   interruption: interruption).run()
+                    manifest = try await runner.run(BackupJob(target: target))
                 } catch let locked as TargetLockedError {
                     // Another agent (or a one-shot run) has this target: that run is the one for this tick.
                     logger.notice("scheduled backup skipped: another run holds the target", metadata: ["holder": "\(locked)"])
@@ -59,15 +59,11 @@ public struct ScheduledRunner: Sendable {
                 logger.info("scheduled backup done", metadata: ["backup": "\(manifest.backupID)", "status": "\(manifest.status.rawValue)"])
             case .report:
                 guard let directory = policy.agent.reportDirectory else { return }
-                let (policy, logger) = (self.policy, logger)
-                let paths = try await OffPool.run { try ScheduledReport(policy: policy, directory: directory, logger: logger).write() }
+                let paths = try await runner.run(ScheduledReport(directory: directory))
                 logger.info("scheduled report written", metadata: ["files": "\(paths.joined(separator: ", "))"])
             case .prune:
                 guard let target = policy.target(named: scheduled.task.target) else { return }
-                let (policy, logger, interruption) = (self.policy, logger, self.interruption)
-                let report = try await OffPool.run {
-                    try PruneJob(policy: policy, target: target, dryRun: false, keys: .success(keys), logger: logger, interruption: interruption).run()
-                }
+                let report = try await runner.run(PruneJob(target: target, dryRun: false))
                 if let holder = report.lockedBy {
                     logger.notice("scheduled prune skipped: another run holds the target", metadata: ["holder": "\(holder)"])
                     metrics.record(scheduled.task, result: .skipped)
@@ -79,12 +75,9 @@ public struct ScheduledRunner: Sendable {
                 if !report.errors.isEmpty { throw AgentRunError(errors: report.errors) }
             case .drill:
                 guard let target = policy.target(named: scheduled.task.target) else { return }
-                let record = await DrillJob(policy: policy, target: target, keys: keys, scratchRoot: ScratchRoot(),
-                                            logger: logger, interruption: interruption).run()
-                let families = await MetricsPublisher.drillFamilies(record, repository: policy.repository)
+                let record = await runner.run(DrillJob(target: target))
+                let families = await DrillAftermath.report(policy: policy, record: record, served: true, logger: logger)
                 metrics.update(target: target.name, families: families)
-                await MetricsPublisher(policy: policy.metrics, logger: logger).publish(families, command: "drill", target: target.name)
-                await Notifier(channels: policy.notifications, logger: logger).drillFinished(record)
                 logger.info("scheduled drill done", metadata: ["drill": "\(record.drillID)", "result": "\(record.result.rawValue)"])
                 if record.result == .failed { throw AgentRunError(errors: record.reasons) }
             }

@@ -9,31 +9,34 @@ import DrctlStorage
 /// One backup of one target: source → zstd → seal → SHA-256 → every region, then the
 /// manifest. The manifest write in `commit` is the commit point: until it lands, the backup
 /// does not exist; if anything fails before, the objects already written are removed.
-public struct BackupJob: Sendable {
-    public let policy: Policy
+public struct BackupJob: Job {
     public let target: TargetPolicy
-    /// The keys, or why the caller could not load them: a run without its keys fails at its
-    /// start, recorded like any other failure.
-    public let keys: Result<KeyRing, Error>
-    public let logger: Logger
-    public let progress: ProgressObserver?
-    /// Lets a signal handler stop the pipeline that is running.
-    public let interruption: Interruption
 
-    public init(policy: Policy, target: TargetPolicy, keys: KeyRing, logger: Logger,
-                progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
-        self.init(policy: policy, target: target, keys: .success(keys), logger: logger, progress: progress, interruption: interruption)
-    }
-
-    public init(policy: Policy, target: TargetPolicy, keys: Result<KeyRing, Error>, logger: Logger,
-                progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
-        self.policy = policy
+    public init(target: TargetPolicy) {
         self.target = target
-        self.keys = keys
-        self.logger = logger
-        self.progress = progress
-        self.interruption = interruption
     }
+
+    /// The blocking steps (opening the repository, the target's pre-flight over libpq, region
+    /// checks, the lock, the manifest's commit, cleanup after a failure) run off Swift's cooperative pool: under the
+    /// agent, several backups at once must not starve its scheduler. The pipeline itself runs
+    /// on threads of its own.
+    ///
+    /// Every failure is logged (one error line) and, once the repository is open, recorded in
+    /// every region that takes it: keys that could not be loaded (`context.keys`), a secret that
+    /// does not resolve, a pre-flight refused, a dump that breaks off, a commit short of its
+    /// quorum alike (check, report and metrics count them). Except a refusal because another run
+    /// holds the target (`TargetLockedError`): no backup failed, the other run is this one's; the
+    /// caller says so.
+    public func run(in context: JobContext) async throws -> BackupManifest {
+        try await BackupRun(target: target, context: context).run()
+    }
+}
+
+/// One backup run: the job's steps with its context.
+private struct BackupRun: ContextBound, Sendable {
+    let target: TargetPolicy
+    let context: JobContext
+    var keys: Result<KeyRing, Error> { context.keys }
 
     /// Who a run is: known before anything that can fail, so every failure has a run to record.
     private struct Attempt: @unchecked Sendable {
@@ -72,17 +75,7 @@ public struct BackupJob: Sendable {
         }
     }
 
-    /// The blocking steps (opening the repository, the target's pre-flight over libpq, region
-    /// checks, the lock, the manifest's commit, cleanup after a failure) run off Swift's cooperative pool: under the
-    /// agent, several backups at once must not starve its scheduler. The pipeline itself runs
-    /// on threads of its own.
-    ///
-    /// Every failure is logged (one error line) and, once the repository is open, recorded in
-    /// every region that takes it: a secret that does not resolve, a pre-flight refused, a dump
-    /// that breaks off, a commit short of its quorum alike (check, report and metrics count
-    /// them). Except a refusal because another run holds the target (`TargetLockedError`): no
-    /// backup failed, the other run is this one's; the caller says so.
-    public func run() async throws -> BackupManifest {
+    func run() async throws -> BackupManifest {
         let attempt = try await OffPool.run { [self] in try open() }
         let run: Run
         do {

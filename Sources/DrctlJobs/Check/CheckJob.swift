@@ -6,20 +6,16 @@ import DrctlStorage
 /// `drctl check`: how every target stands, read from the repository alone (manifests, drill
 /// and failure records), never from local state, and never writing: it runs from a monitoring
 /// host with read-only credentials, and so notices an agent that never ran.
-public struct CheckJob: Sendable {
-    public let policy: Policy
+public struct CheckJob: BlockingJob {
     public let targets: [TargetPolicy]
     public let now: Date
     /// Overrides the default grace period (30 minutes plus the last backup's duration).
     public let grace: Duration?
-    public let logger: Logger
 
-    public init(policy: Policy, targets: [TargetPolicy], now: Date = Date(), grace: Duration? = nil, logger: Logger) {
-        self.policy = policy
+    public init(targets: [TargetPolicy], now: Date = Date(), grace: Duration? = nil) {
         self.targets = targets
         self.now = now
         self.grace = grace
-        self.logger = logger
     }
 
     public struct Report: Sendable, Encodable {
@@ -44,7 +40,8 @@ public struct CheckJob: Sendable {
         }
     }
 
-    public func run() throws -> Report {
+    public func runBlocking(in context: JobContext) throws -> Report {
+        let (policy, logger) = (context.policy, context.logger)
         let repository = try Repository(readingPolicy: policy.repository)
         let identity = identityProblems(repository)
         var results: [TargetHealth] = []

@@ -9,36 +9,37 @@ import DrctlStorage
 /// targets: a scratch file), verify the data against the manifest and the policy's checks,
 /// measure RTO, RPO and every phase, tear the instance down, and write the drill record to
 /// every region. A drill never throws: whatever went wrong is the record's `reasons`.
-public struct DrillJob: Sendable {
-    public let policy: Policy
+public struct DrillJob: InfallibleJob {
     public let target: TargetPolicy
     public let backupID: String?
     public let pointInTime: Date?
-    /// The keys, or why the caller could not load them: the drill then fails before its
-    /// restore, recorded like any other failed drill.
-    public let keys: Result<KeyRing, Error>
     public let scratchRoot: ScratchRoot
-    public let logger: Logger
-    public let interruption: Interruption
 
-    public init(policy: Policy, target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil, keys: KeyRing,
-                scratchRoot: ScratchRoot = ScratchRoot(), logger: Logger, interruption: Interruption = Interruption()) {
-        self.init(policy: policy, target: target, backupID: backupID, pointInTime: pointInTime, keys: .success(keys),
-                  scratchRoot: scratchRoot, logger: logger, interruption: interruption)
-    }
-
-    public init(policy: Policy, target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil,
-                keys: Result<KeyRing, Error>, scratchRoot: ScratchRoot = ScratchRoot(), logger: Logger,
-                interruption: Interruption = Interruption()) {
-        self.policy = policy
+    public init(target: TargetPolicy, backupID: String? = nil, pointInTime: Date? = nil, scratchRoot: ScratchRoot = ScratchRoot()) {
         self.target = target
         self.backupID = backupID
         self.pointInTime = pointInTime
-        self.keys = keys
         self.scratchRoot = scratchRoot
-        self.logger = logger
-        self.interruption = interruption
     }
+
+    /// Never throws: a drill always yields its record (keys that could not be loaded, no
+    /// backup to restore, an interruption: the record's `reasons`); its caller reads `result`.
+    public func run(in context: JobContext) async -> DrillRecord {
+        await DrillRun(job: self, context: context).run()
+    }
+}
+
+/// One drill run: the job's steps with its context.
+private struct DrillRun: ContextBound, Sendable {
+    let job: DrillJob
+    let context: JobContext
+    var target: TargetPolicy { job.target }
+    var backupID: String? { job.backupID }
+    var pointInTime: Date? { job.pointInTime }
+    var scratchRoot: ScratchRoot { job.scratchRoot }
+    /// The keys, or why the caller could not load them: the drill then fails before its
+    /// restore, recorded like any other failed drill.
+    var keys: Result<KeyRing, Error> { context.keys }
 
     /// What a drill saw, filled in as it goes.
     private struct Observation {
@@ -52,7 +53,7 @@ public struct DrillJob: Sendable {
         var error: Error?
     }
 
-    public func run() async -> DrillRecord {
+    func run() async -> DrillRecord {
         let startedAt = Date()
         let drillID = BackupID(startedAt: startedAt).rawValue
         let clock = PhaseClock()
@@ -189,8 +190,8 @@ public struct DrillJob: Sendable {
             return try await clock.time("verify") { try await OffPool.run { verification.run() } }
         }
         func restore(to destination: String) async throws {
-            var job = RestoreJob(policy: policy, target: target, backupID: manifest.backupID, destination: destination, force: false,
-                                 preferredRegion: nil, keys: keys, logger: logger, interruption: interruption)
+            var job = RestoreJob(target: target, backupID: manifest.backupID, destination: destination, force: false,
+                                 preferredRegion: nil)
             job.timing = timing
             let began = RestoreTiming.now()
             defer {
@@ -198,7 +199,7 @@ public struct DrillJob: Sendable {
                 clock.record("decrypt_decompress", seconds: timing.decryptDecompressSeconds)
                 clock.record("load", seconds: timing.loadSeconds)
             }
-            let outcome = try await job.run()
+            let outcome = try await JobRunner(context.nested(logger: logger)).run(job)
             seen.region = outcome.region
             seen.restoredBytes = manifest.rawSize
             let wall = Double(RestoreTiming.now() - began) / 1e9

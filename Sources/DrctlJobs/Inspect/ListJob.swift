@@ -5,15 +5,11 @@ import DrctlStorage
 /// The backups the regions hold, merged: one entry per backup with the regions that have
 /// its manifest. Reads only the regions, never local state. A manifest that cannot be read is
 /// reported by name (`unreadable`) and leaves its region's other backups listed.
-public struct ListJob: Sendable {
-    public let policy: Policy
+public struct ListJob: BlockingJob {
     public let target: String?
-    public let logger: Logger
 
-    public init(policy: Policy, target: String?, logger: Logger) {
-        self.policy = policy
+    public init(target: String?) {
         self.target = target
-        self.logger = logger
     }
 
     public struct Entry: Sendable {
@@ -33,7 +29,8 @@ public struct ListJob: Sendable {
         public let unreadable: [UnreadableManifest]
     }
 
-    public func run() throws -> Listing {
+    public func runBlocking(in context: JobContext) throws -> Listing {
+        let (policy, logger) = (context.policy, context.logger)
         let repository = try Repository(readingPolicy: policy.repository)
         var entries: [String: Entry] = [:]
         var unreachable: [RegionFailure] = []

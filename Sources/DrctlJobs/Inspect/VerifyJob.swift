@@ -6,24 +6,13 @@ import DrctlStorage
 /// Reads every stored byte of the selected backups in every region that holds them: checks
 /// sizes and SHA-256 against the manifest, authenticates and decrypts every chunk,
 /// decompresses, and compares the raw size. Restores nothing.
-public struct VerifyJob: Sendable {
-    public let policy: Policy
+public struct VerifyJob: Job {
     public let target: String?
     public let backupID: String?
-    public let keys: KeyRing
-    public let logger: Logger
-    public let progress: ProgressObserver?
-    public let interruption: Interruption
 
-    public init(policy: Policy, target: String?, backupID: String?, keys: KeyRing, logger: Logger,
-                progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
-        self.policy = policy
+    public init(target: String?, backupID: String?) {
         self.target = target
         self.backupID = backupID
-        self.keys = keys
-        self.logger = logger
-        self.progress = progress
-        self.interruption = interruption
     }
 
     public struct Result: Sendable {
@@ -35,14 +24,17 @@ public struct VerifyJob: Sendable {
         public let error: (any Error)?
     }
 
-    public func run() async throws -> [Result] {
+    /// Needs the keys (`context.keys`): without them it fails before anything is read.
+    public func run(in context: JobContext) async throws -> [Result] {
+        let (policy, logger, progress, interruption) = (context.policy, context.logger, context.progress, context.interruption)
+        let keys = try context.keys.get()
         // Every read bounded by its region's read deadline (`Region.bounded`): a data read that
         // receives nothing for that long gives the region up, named, for the rest of the run,
         // while a transfer that keeps moving is never cut. Unbounded, a region that hangs after
         // the listing held each object's read for the transport's stall timeout and retries.
         let opened = try Repository(policy: policy.repository, keys: keys)
         let repository = opened.with(regions: opened.regions.map { $0.bounded() })
-        let listing = try ListJob(policy: policy, target: target, logger: logger).run()
+        let listing = try await JobRunner(context).run(ListJob(target: target))
         var selected = listing.entries
         var unreadable = listing.unreadable
         if let backupID {

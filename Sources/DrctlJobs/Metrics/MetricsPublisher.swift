@@ -45,12 +45,6 @@ public struct MetricsPublisher: Sendable {
 }
 
 extension MetricsPublisher {
-    /// A drill's metrics, with the target's drill history read from the repository.
-    public func publishDrill(_ record: DrillRecord, repository policy: RepositoryPolicy) async {
-        guard self.policy != nil else { return }
-        await publish(await Self.drillFamilies(record, repository: policy, logger: logger), command: "drill", target: record.target)
-    }
-
     /// The families of a drill (the agent serves them on /metrics too).
     /// The history is read as `check` reads (`Repository(readingPolicy:)`): a region that does
     /// not answer within its read deadline is left out, named in a warning, instead of holding

@@ -14,42 +14,48 @@ import DrctlStorage
 /// region, temporary files of a directory store, and unfinished S3 uploads. The grace period,
 /// and the lock, keep it away from a backup that is still running.
 ///
-/// SIGTERM (through `interruption`) stops it between two removals, in the same safe order; the
+/// SIGTERM (through the context's `interruption`) stops it between two removals, in the same safe order; the
 /// lock is released and the next prune picks up where this one stopped.
-public struct PruneJob: Sendable {
-    public let policy: Policy
+public struct PruneJob: BlockingJob {
     public let target: TargetPolicy
     public let dryRun: Bool
     /// Overrides the policy's `retention.leftover_grace`.
     public let leftoverGrace: Duration?
     public let now: Date
-    public let logger: Logger
-    public let interruption: Interruption?
     /// The regions to prune; nil: the policy's repository (tests set stores of their own).
     var repository: Repository?
-    /// The keys, for the signing key a version 2 repository's lock and prune record need; nil:
-    /// loaded from the policy (a version 1 repository needs none).
-    public let keys: Result<KeyRing, Error>?
 
-    public init(policy: Policy, target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date(),
-                keys: Result<KeyRing, Error>? = nil, logger: Logger, interruption: Interruption? = nil) {
-        self.keys = keys
-        self.policy = policy
+    public init(target: TargetPolicy, dryRun: Bool, leftoverGrace: Duration? = nil, now: Date = Date()) {
         self.target = target
         self.dryRun = dryRun
         self.leftoverGrace = leftoverGrace
         self.now = now
-        self.logger = logger
-        self.interruption = interruption
     }
 
-    public func run() throws -> PruneReport {
+    /// The keys (`context.keys`) give the signing key a version 2 repository's lock and prune
+    /// record need; a version 1 repository needs none. Another run holding the target is no
+    /// error: the report says who (`lockedBy`).
+    public func runBlocking(in context: JobContext) throws -> PruneReport {
+        try PruneRun(job: self, context: context).run()
+    }
+}
+
+/// One prune run: the job's steps with its context.
+private struct PruneRun: ContextBound {
+    let job: PruneJob
+    let context: JobContext
+    var target: TargetPolicy { job.target }
+    var dryRun: Bool { job.dryRun }
+    var leftoverGrace: Duration? { job.leftoverGrace }
+    var now: Date { job.now }
+
+    func run() throws -> PruneReport {
         var logger = self.logger
         logger[metadataKey: "target"] = "\(target.name)"
-        let repository = try self.repository ?? Repository(policy: policy.repository)
+        let repository = try job.repository ?? Repository(policy: policy.repository)
         let startedAt = Date()
         let runID = BackupID(startedAt: startedAt).rawValue
-        let keys = self.keys ?? Result { try KeyRing(policy: policy.repository.encryption) }
+        let keys = context.keys
         let signing = try repository.signedDocuments(signingKey: Result { try keys.get().requireSigningKey() })
         var report = PruneReport(target: target.name, dryRun: dryRun, hasRetention: target.retention != nil)
         var lock: HeldLock?
@@ -230,7 +236,7 @@ public struct PruneJob: Sendable {
 
     /// True (recorded in the report once) when a signal asked the prune to stop.
     private func stopped(_ report: inout PruneReport) -> Bool {
-        guard let signal = interruption?.signal else { return false }
+        guard let signal = interruption.signal else { return false }
         if report.interruptedBy == nil {
             report.interruptedBy = signal
             report.errors.append("interrupted by \(signal): stopped between two removals; the next prune removes the rest")

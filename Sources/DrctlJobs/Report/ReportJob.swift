@@ -5,22 +5,22 @@ import DrctlStorage
 
 /// `drctl report`: the drill report of one month for every target of the policy (or one),
 /// read from the repository alone (any host, no local state).
-public struct ReportJob: Sendable {
+public struct ReportJob: BlockingJob {
     public static let trendMonths = 12
 
-    public let policy: Policy
     public let month: ReportMonth
     public let target: String?
-    public let logger: Logger
+    /// When the report says it was made.
+    public let now: Date
 
-    public init(policy: Policy, month: ReportMonth, target: String?, logger: Logger) {
-        self.policy = policy
+    public init(month: ReportMonth, target: String?, now: Date = Date()) {
         self.month = month
         self.target = target
-        self.logger = logger
+        self.now = now
     }
 
-    public func run(now: Date = Date()) throws -> DrillReport {
+    public func runBlocking(in context: JobContext) throws -> DrillReport {
+        let (policy, logger) = (context.policy, context.logger)
         let targets = try policy.targets(selecting: target)
         let repository = try Repository(readingPolicy: policy.repository)
         let reader = TargetHistoryReader(repository: repository,

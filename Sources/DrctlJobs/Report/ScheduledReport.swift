@@ -4,15 +4,13 @@ import DrctlPolicy
 
 /// The agent's monthly report: the previous month's report in every form, written into the
 /// policy's `agent.report_dir` as `drctl-report-YYYY-MM.{md,html,json}` (each atomically).
-public struct ScheduledReport: Sendable {
-    public let policy: Policy
+public struct ScheduledReport: BlockingJob {
     public let directory: String
-    public let logger: Logger
+    public let now: Date
 
-    public init(policy: Policy, directory: String, logger: Logger) {
-        self.policy = policy
+    public init(directory: String, now: Date = Date()) {
         self.directory = directory
-        self.logger = logger
+        self.now = now
     }
 
     /// Where the report of `month` in `format` goes (the agent's catch-up looks there too).
@@ -21,9 +19,9 @@ public struct ScheduledReport: Sendable {
     }
 
     /// Returns the paths written.
-    public func write(now: Date = Date()) throws -> [String] {
+    public func runBlocking(in context: JobContext) throws -> [String] {
         let month = ReportMonth.previous(to: now)
-        let report = try ReportJob(policy: policy, month: month, target: nil, logger: logger).run(now: now)
+        let report = try ReportJob(month: month, target: nil, now: now).runBlocking(in: context)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return try ReportFormat.allCases.map { format in
             let path = Self.path(in: directory, month: month, format: format)

@@ -11,8 +11,7 @@ import DrctlStorage
 /// region that holds it and falling back to the next on any storage or integrity failure. Each
 /// region is read with its own copy of the manifest (`ManifestCopy`): a copy altered in one
 /// region is that region's failure, named, not the restore's.
-public struct RestoreJob: Sendable {
-    public let policy: Policy
+public struct RestoreJob: Job {
     public let target: TargetPolicy
     public let backupID: String?
     /// Restore the newest backup whose consistent point is at or before this time.
@@ -21,10 +20,6 @@ public struct RestoreJob: Sendable {
     public let destination: String
     public let force: Bool
     public let preferredRegion: String?
-    public let keys: KeyRing
-    public let logger: Logger
-    public let progress: ProgressObserver?
-    public let interruption: Interruption
     /// postgres:// only: stage each archive in a local directory, then `pg_restore --jobs`.
     public let parallel: ParallelRestore?
     /// postgres:// only: the locales and tablespaces to use instead of ones the destination
@@ -41,21 +36,15 @@ public struct RestoreJob: Sendable {
         destination.hasPrefix("postgres://") || destination.hasPrefix("postgresql://")
     }
 
-    public init(policy: Policy, target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
-                preferredRegion: String?, keys: KeyRing, logger: Logger, progress: ProgressObserver? = nil,
-                interruption: Interruption = Interruption(), parallel: ParallelRestore? = nil) {
+    public init(target: TargetPolicy, backupID: String?, pointInTime: Date? = nil, destination: String, force: Bool,
+                preferredRegion: String?, parallel: ParallelRestore? = nil) {
         self.parallel = parallel
-        self.policy = policy
         self.target = target
         self.backupID = backupID
         self.pointInTime = pointInTime
         self.destination = destination
         self.force = force
         self.preferredRegion = preferredRegion
-        self.keys = keys
-        self.logger = logger
-        self.progress = progress
-        self.interruption = interruption
     }
 
     public struct Outcome: Sendable {
@@ -66,14 +55,38 @@ public struct RestoreJob: Sendable {
         public let skipped: [String]
     }
 
-    public func run() async throws -> Outcome {
-        let repository = try Repository(policy: policy.repository, keys: keys)
-        let regions = try repository.readOrder(preferring: preferredRegion)
-        let located = try BackupLocator(repository: repository, logger: logger)
-            .locate(target: target.name, id: backupID, notAfter: pointInTime, regions: regions)
+    /// Needs the keys (`context.keys`): without them it fails before anything is read.
+    public func run(in context: JobContext) async throws -> Outcome {
+        try await RestoreRun(job: self, context: context).run()
+    }
+}
+
+/// One restore run: the job's steps with its context.
+private struct RestoreRun: ContextBound, Sendable {
+    let job: RestoreJob
+    let context: JobContext
+    var target: TargetPolicy { job.target }
+    var destination: String { job.destination }
+    var force: Bool { job.force }
+    var parallel: ParallelRestore? { job.parallel }
+    var databaseMap: DatabasePropertyMap { job.databaseMap }
+    var timing: RestoreTiming? { job.timing }
+    var syncFiles: Bool { job.syncFiles }
+    typealias Outcome = RestoreJob.Outcome
+
+    func run() async throws -> Outcome {
+        let keys = try context.keys.get()
+        let (policy, unlabelled, job) = (self.policy, self.logger, self.job)
+        // Finding the backup lists and reads the regions (blocking calls): off the shared threads.
+        let located = try await OffPool.run {
+            let repository = try Repository(policy: policy.repository, keys: keys)
+            let regions = try repository.readOrder(preferring: job.preferredRegion)
+            return try BackupLocator(repository: repository, logger: unlabelled)
+                .locate(target: job.target.name, id: job.backupID, notAfter: job.pointInTime, regions: regions)
+        }
         let manifest = located.manifest
-        let sources = try RestoreSource.unwrapping(located.copies, keys: keys, logger: logger)
-        if Self.isPostgresServer(destination) {
+        let sources = try RestoreSource.unwrapping(located.copies, keys: keys, logger: unlabelled)
+        if RestoreJob.isPostgresServer(destination) {
             return try await restoreIntoPostgres(manifest, from: sources)
         }
         if parallel != nil {

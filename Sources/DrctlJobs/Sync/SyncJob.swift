@@ -9,31 +9,22 @@ import DrctlStorage
 /// check runs before the object is committed. The manifest is written last, once every object
 /// it names is in the target, so a copy interrupted half way is never listed; a re-run skips
 /// the objects already there with the right size and finishes the job.
-public struct SyncJob: Sendable {
-    public let policy: Policy
+public struct SyncJob: Job {
     public let target: String?
     public let backupID: String?
     /// Read only from this region (default: every region holding the backup, in policy order).
     public let from: String?
     /// Copy only into this region (default: every region lacking the backup).
     public let to: String?
-    public let logger: Logger
-    public let progress: ProgressObserver?
-    public let interruption: Interruption
 
-    public init(policy: Policy, target: String?, backupID: String?, from: String?, to: String?,
-                logger: Logger, progress: ProgressObserver? = nil, interruption: Interruption = Interruption()) {
-        self.policy = policy
+    public init(target: String?, backupID: String?, from: String?, to: String?) {
         self.target = target
         self.backupID = backupID
         self.from = from
         self.to = to
-        self.logger = logger
-        self.progress = progress
-        self.interruption = interruption
     }
 
-    public enum Outcome: String, Sendable, Encodable {
+    public enum CopyOutcome: String, Sendable, Encodable {
         /// Objects (or only the manifest) were copied: the region now holds the backup.
         case copied
         /// The region already held the backup.
@@ -46,7 +37,7 @@ public struct SyncJob: Sendable {
         public let target: String?
         public let backupID: String?
         public let region: String
-        public let outcome: Outcome
+        public let outcome: CopyOutcome
         /// The region the bytes came from (several when a source failed and another served).
         public let sources: [String]
         public let objectsCopied: Int
@@ -56,7 +47,22 @@ public struct SyncJob: Sendable {
         public let integrity: Bool
     }
 
-    public func run() async throws -> [Result] {
+    public func run(in context: JobContext) async throws -> [Result] {
+        try await SyncRun(job: self, context: context).run()
+    }
+}
+
+/// One sync run: the job's steps with its context.
+private struct SyncRun: ContextBound, Sendable {
+    typealias Result = SyncJob.Result
+    let job: SyncJob
+    let context: JobContext
+    var target: String? { job.target }
+    var backupID: String? { job.backupID }
+    var from: String? { job.from }
+    var to: String? { job.to }
+
+    func run() async throws -> [Result] {
         let repository = try Repository(policy: policy.repository)
         let sourceRegion = try from.map { name in
             guard let region = repository.region(named: name) else {
@@ -83,24 +89,9 @@ public struct SyncJob: Sendable {
         var readable: [String] = []
         for region in repository.regions {
             do {
-                let keys = try region.store.list(prefix: target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/")
-                    .filter { $0.key.hasSuffix(".json") }.map(\.key)
-                var names = Set<String>()
-                for key in keys {
-                    names.insert(key)
-                    let manifest: BackupManifest
-                    do {
-                        manifest = try repository.manifest(at: key, in: region)
-                    } catch {
-                        // Unreadable or refused: the backup is not copied from here; `verify` reports it.
-                        logger.warning("manifest unreadable or refused: not copied from this region", metadata: [
-                            "region": "\(region.name)", "key": "\(key)", "error": "\(UnreadableManifest(key: key, region: region.name, error: error))",
-                        ])
-                        continue
-                    }
-                    if entries[key] == nil { entries[key] = manifest }
-                }
-                held[region.name] = names
+                let listed = try await manifests(in: region, of: repository)
+                for (key, manifest) in listed.readable where entries[key] == nil { entries[key] = manifest }
+                held[region.name] = listed.keys
                 readable.append(region.name)
             } catch {
                 logger.warning("region unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
@@ -176,7 +167,7 @@ public struct SyncJob: Sendable {
                 }
                 usable.append((source, bytes))
             } catch {
-                if !Self.isIntegrity(error) { integrityOnly = false }
+                if !SyncJob.isIntegrity(error) { integrityOnly = false }
                 problems.append("region '\(source.name)': \(error)")
             }
         }
@@ -233,7 +224,7 @@ public struct SyncJob: Sendable {
                     return failed(Self.wrongSize(object, size ?? 0, region), used: used, copied: copied, bytes: bytes)
                 } catch {
                     if error is CancellationError { throw error }
-                    if !Self.isIntegrity(error) { objectIntegrityOnly = false }
+                    if !SyncJob.isIntegrity(error) { objectIntegrityOnly = false }
                     logger.warning("copy failed", metadata: [
                         "object": "\(object.key)", "from": "\(source.name)", "error": "\(error)",
                     ])
@@ -283,11 +274,35 @@ public struct SyncJob: Sendable {
         try await interruption.running(pipeline) { try await pipeline.run() }
     }
 
+    /// The manifests of the selection that `region` holds (every key), and those it can serve
+    /// (readable and authentic), listed and read off Swift's shared threads.
+    private func manifests(in region: Region, of repository: Repository) async throws
+        -> (keys: Set<String>, readable: [String: BackupManifest]) {
+        let (prefix, logger) = (target.map(RepositoryLayout.manifestsPrefix) ?? "manifests/", self.logger)
+        return try await OffPool.run {
+            let keys = try region.store.list(prefix: prefix).filter { $0.key.hasSuffix(".json") }.map(\.key)
+            var readable: [String: BackupManifest] = [:]
+            for key in keys {
+                do {
+                    readable[key] = try repository.manifest(at: key, in: region)
+                } catch {
+                    // Unreadable or refused: the backup is not copied from here; `verify` reports it.
+                    logger.warning("manifest unreadable or refused: not copied from this region", metadata: [
+                        "region": "\(region.name)", "key": "\(key)", "error": "\(UnreadableManifest(key: key, region: region.name, error: error))",
+                    ])
+                }
+            }
+            return (Set(keys), readable)
+        }
+    }
+
     private static func wrongSize(_ object: StoredObject, _ size: UInt64, _ region: Region) -> String {
         "\(object.key) already exists in region '\(region.name)' with \(size) bytes but the manifest records "
             + "\(object.storedSize): not overwritten (objects are write-once); check it, delete it, and sync again"
     }
+}
 
+extension SyncJob {
     static func isIntegrity(_ error: Error) -> Bool {
         switch error {
         case is IntegrityError: return true

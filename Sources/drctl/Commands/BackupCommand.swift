@@ -28,6 +28,8 @@ struct BackupCommand: AsyncParsableCommand {
             let keys = Result { try KeyRing(policy: policy.repository.encryption) }
             let interruption = Interruption()
             Signals.route(to: interruption)
+            let runner = JobRunner(JobContext(policy: policy, keys: keys, logger: logger, interruption: interruption,
+                                              progress: TerminalProgress.forStandardError()))
             var summaries: [BackupSummary] = []
             var firstError: Error?
             for target in targets {
@@ -35,10 +37,7 @@ struct BackupCommand: AsyncParsableCommand {
                 var committed: BackupManifest?
                 var failure: Error?
                 do {
-                    let manifest = try await BackupJob(
-                        policy: policy, target: target, keys: keys, logger: logger,
-                        progress: TerminalProgress.forStandardError(), interruption: interruption
-                    ).run()
+                    let manifest = try await runner.run(BackupJob(target: target))
                     committed = manifest
                     summaries.append(BackupSummary(manifest))
                     if !json {

@@ -30,10 +30,14 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = log.bootstrap()
-        let outcome = Result { () throws -> CheckJob.Report in
+        let outcome: Result<CheckJob.Report, Error>
+        do {
             let policy = try policyOptions.load(warningOn: logger)
-            return try CheckJob(policy: policy, targets: try policy.targets(selecting: target), now: try clock.date(),
-                                grace: try durationOption(grace, "--grace"), logger: logger).run()
+            let job = CheckJob(targets: try policy.targets(selecting: target), now: try clock.date(),
+                               grace: try durationOption(grace, "--grace"))
+            outcome = .success(try await JobRunner(JobContext(policy: policy, logger: logger)).run(job))
+        } catch {
+            outcome = .failure(error)
         }
         guard case .success(let report) = outcome else {
             // Nagios: a check that cannot run is UNKNOWN, never OK.

@@ -51,14 +51,13 @@ struct DrillCommand: AsyncParsableCommand {
             let keys = Result { try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key) }
             let interruption = Interruption()
             Signals.route(to: interruption)
+            let runner = JobRunner(JobContext(policy: policy, keys: keys, logger: logger, interruption: interruption))
+            let scratchRoot = scratchDir.map { ScratchRoot(path: $0) } ?? ScratchRoot()
             var records: [DrillRecord] = []
             for target in targets where interruption.signal == nil {
-                let record = await DrillJob(policy: policy, target: target, backupID: backup, pointInTime: requested, keys: keys,
-                                            scratchRoot: scratchDir.map { ScratchRoot(path: $0) } ?? ScratchRoot(),
-                                            logger: logger, interruption: interruption).run()
+                let record = await runner.run(DrillJob(target: target, backupID: backup, pointInTime: requested, scratchRoot: scratchRoot))
                 records.append(record)
-                await MetricsPublisher(policy: policy.metrics, logger: logger).publishDrill(record, repository: policy.repository)
-                await Notifier(channels: policy.notifications, logger: logger).drillFinished(record)
+                await DrillAftermath.report(policy: policy, record: record, logger: logger)
                 if !json { DrillSummary.print(record) }
             }
             if json { try Output.json(records) }

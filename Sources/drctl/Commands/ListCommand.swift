@@ -21,7 +21,7 @@ struct ListCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load(warningOn: logger)
             if let target { _ = try policy.targets(selecting: target) }
-            let listing = try ListJob(policy: policy, target: target, logger: logger).run()
+            let listing = try await JobRunner(JobContext(policy: policy, logger: logger)).run(ListJob(target: target))
             // Status as the regions hold the backup now (a sync may have completed a degraded one).
             let summaries = listing.entries.map { entry in
                 var summary = BackupSummary(entry.manifest, regions: entry.regions)

@@ -41,10 +41,10 @@ struct PruneCommand: AsyncParsableCommand {
             let grace = try durationOption(leftoverGrace, "--leftover-grace")
             let interruption = Interruption()
             Signals.route(to: interruption)
+            let runner = JobRunner(JobContext(policy: policy, logger: logger, interruption: interruption))
             var reports: [PruneReport] = []
             for target in targets {
-                let report = try PruneJob(policy: policy, target: target, dryRun: dryRun, leftoverGrace: grace, now: now,
-                                          logger: logger, interruption: interruption).run()
+                let report = try await runner.run(PruneJob(target: target, dryRun: dryRun, leftoverGrace: grace, now: now))
                 reports.append(report)
                 if !json { print(report) }
                 if report.interruptedBy != nil { break }

@@ -34,7 +34,7 @@ struct ReportCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load(warningOn: logger)
             let chosen = month.flatMap(ReportMonth.init) ?? ReportMonth.previous(to: Date())
-            let report = try ReportJob(policy: policy, month: chosen, target: target, logger: logger).run()
+            let report = try await JobRunner(JobContext(policy: policy, logger: logger)).run(ReportJob(month: chosen, target: target))
             let bytes = try format.render(report)
             if let output {
                 try ReportOutput.write(bytes, to: output)

@@ -96,13 +96,12 @@ struct RestoreCommand: AsyncParsableCommand {
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)
-            var job = RestoreJob(
-                policy: policy, target: target, backupID: backup, pointInTime: requested, destination: to, force: force,
-                preferredRegion: region, keys: keys, logger: logger,
-                progress: TerminalProgress.forStandardError(), interruption: interruption, parallel: parallel)
+            var job = RestoreJob(target: target, backupID: backup, pointInTime: requested, destination: to, force: force,
+                                 preferredRegion: region, parallel: parallel)
             job.syncFiles = !noSync
             job.databaseMap = try databaseMap()
-            let outcome = try await job.run()
+            let outcome = try await JobRunner(JobContext(policy: policy, keys: .success(keys), logger: logger, interruption: interruption,
+                                                         progress: TerminalProgress.forStandardError())).run(job)
             let message = "restored \(outcome.manifest.target) \(outcome.manifest.backupID) "
                 + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(to)"
             if let requested {

@@ -55,10 +55,9 @@ struct SyncCommand: AsyncParsableCommand {
             }
             let interruption = Interruption()
             Signals.route(to: interruption)
-            let results = try await SyncJob(
-                policy: policy, target: target, backupID: backup, from: from, to: to, logger: logger,
-                progress: TerminalProgress.forStandardError(), interruption: interruption
-            ).run()
+            let runner = JobRunner(JobContext(policy: policy, logger: logger, interruption: interruption,
+                                              progress: TerminalProgress.forStandardError()))
+            let results = try await runner.run(SyncJob(target: target, backupID: backup, from: from, to: to))
             if json {
                 try Output.json(results.map {
                     Line(target: $0.target, backupID: $0.backupID, region: $0.region, outcome: $0.outcome.rawValue,

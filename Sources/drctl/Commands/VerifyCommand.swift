@@ -42,10 +42,9 @@ struct VerifyCommand: AsyncParsableCommand {
             let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
             let interruption = Interruption()
             Signals.route(to: interruption)
-            let results = try await VerifyJob(
-                policy: policy, target: target, backupID: backup, keys: keys, logger: logger,
-                progress: TerminalProgress.forStandardError(), interruption: interruption
-            ).run()
+            let runner = JobRunner(JobContext(policy: policy, keys: .success(keys), logger: logger, interruption: interruption,
+                                              progress: TerminalProgress.forStandardError()))
+            let results = try await runner.run(VerifyJob(target: target, backupID: backup))
             if json {
                 try Output.json(results.map {
                     Line(target: $0.target, backupID: $0.backupID, region: $0.region, ok: $0.problem == nil, problem: $0.problem)

@@ -54,9 +54,10 @@ let package = Package(
         ]),
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
-        // The key ring, and the jobs run in-process through JobRunner against local repositories.
+        // The jobs run in-process through JobRunner against local repositories, and what they
+        // build from the policy: the key ring, the repository's regions, S3 credentials.
         .testTarget(name: "DrctlJobsTests", dependencies: [
-            "DrctlJobs", "DrctlPolicy", "DrctlCrypto", "DrctlStorage", .product(name: "Logging", package: "swift-log"),
+            "DrctlJobs", "DrctlPolicy", "DrctlCrypto", "DrctlPipeline", "DrctlStorage", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.

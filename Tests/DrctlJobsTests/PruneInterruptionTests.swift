@@ -37,15 +37,9 @@ import DrctlStorage
     }
 
     /// Target `t` keeping its last backup, with backups of 3, 2 and 1 days ago in its local repository.
-    static func threeDailyBackups() throws -> (scratch: LocalRepositoryPolicy, store: LocalDirectoryStore) {
-        let scratch = try LocalRepositoryPolicy("""
-            targets:
-              - name: t
-                kind: command
-                command: ["echo", "hello"]
-                retention: {keep_last: 1}
-            """)
-        let store = LocalDirectoryStore(root: "\(scratch.root)/repo")
+    static func threeDailyBackups() throws -> (scratch: ScratchRepository, store: LocalDirectoryStore) {
+        let scratch = try ScratchRepository(script: "echo hello", retention: "{keep_last: 1}")
+        let store = scratch.store()
         for daysAgo in [3.0, 2, 1] { try writeBackup(of: "t", startedAt: Date().addingTimeInterval(-daysAgo * 86_400), in: store) }
         return (scratch, store)
     }

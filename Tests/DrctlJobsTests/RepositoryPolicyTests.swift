@@ -8,7 +8,7 @@ import DrctlPolicy
 
 /// What a policy's S3 regions become: stores with the policy's checksum setting and their share
 /// of the part buffers.
-@Suite struct RegionFactoryTests {
+@Suite struct RepositoryPolicyTests {
     /// A policy with `regions` (YAML flow mappings, `ROOT` for a scratch directory holding the key).
     static func policy(regions: [String], in root: String) throws -> Policy {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)

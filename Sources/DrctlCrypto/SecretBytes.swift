@@ -8,6 +8,7 @@ import COpenSSL
 /// A Swift array would leave its bytes behind in whatever its buffer became, and copy them
 /// whenever it is passed on and changed. So the bytes go in through `fill` and out only
 /// through `withUnsafeBytes`, to OpenSSL, never into an array that outlives them.
+// unchecked: the raw buffer is written only while it is made (`fill`) and wiped only in `deinit`; in between, only read.
 public final class SecretBytes: @unchecked Sendable {
     private let storage: UnsafeMutableRawBufferPointer
     private let release: (UnsafeMutableRawBufferPointer) -> Void

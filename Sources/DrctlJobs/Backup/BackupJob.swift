@@ -39,7 +39,7 @@ private struct BackupRun: ContextBound, Sendable {
     var keys: Result<KeyRing, Error> { context.keys }
 
     /// Who a run is: known before anything that can fail, so every failure has a run to record.
-    private struct Attempt: @unchecked Sendable {
+    private struct Attempt: Sendable {
         let repository: Repository
         let id: BackupID
         let startedAt: Date
@@ -58,6 +58,7 @@ private struct BackupRun: ContextBound, Sendable {
 
     /// What one run holds from its start to its end. Made on the thread that prepared it and
     /// then used by the job's task, one at a time.
+    // unchecked: `plan` (a class, the run's state) is handed over once, then used one step at a time.
     private struct Run: @unchecked Sendable {
         let attempt: Attempt
         let plan: BackupPlan

@@ -1,15 +1,16 @@
 import Foundation
 import DrctlPolicy
 import DrctlSources
+import Synchronization
 
 /// A running PostgreSQL server named in the policy (`drill.into`) that drills restore into
 /// instead of a scratch cluster. The backup's databases must be absent there or empty (the
 /// restore refuses others); those the drill creates are dropped at teardown. Roles restored
 /// from the globals stay.
-final class DrillServer: @unchecked Sendable {
+final class DrillServer: Sendable {
     let settings: DrctlPolicy.PostgresConnection
     private let password: String?
-    private var created: [String] = []
+    private let created = Mutex<[String]>([])
 
     init(_ settings: DrctlPolicy.PostgresConnection) throws {
         self.settings = settings
@@ -38,11 +39,12 @@ final class DrillServer: @unchecked Sendable {
         let connection = try DrctlSources.PostgresConnection(endpoint(database: "postgres"))
         defer { connection.close() }
         let existing = Set(try connection.query("SELECT datname::text FROM pg_database").compactMap { $0.first ?? nil })
-        created = databases.filter { !existing.contains($0) }
+        created.withLock { $0 = databases.filter { !existing.contains($0) } }
     }
 
     /// Drops the databases the drill created.
     func dropCreated() {
+        let created = self.created.withLock { $0 }
         guard !created.isEmpty, let connection = try? DrctlSources.PostgresConnection(endpoint(database: "postgres")) else { return }
         defer { connection.close() }
         for database in created {
@@ -50,6 +52,6 @@ final class DrillServer: @unchecked Sendable {
             _ = try? connection.query("ALTER DATABASE \(quoteIdentifier(database)) IS_TEMPLATE = false")
             _ = try? connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(database)) WITH (FORCE)")
         }
-        created = []
+        self.created.withLock { $0 = [] }
     }
 }

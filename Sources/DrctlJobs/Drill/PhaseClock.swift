@@ -1,16 +1,19 @@
 import Foundation
 import DrctlStorage
+import Synchronization
 
 /// Times a drill's phases in order, on the monotonic clock, and its whole run since `start`.
-final class PhaseClock: @unchecked Sendable {
+final class PhaseClock: Sendable {
     private let start = RestoreTiming.now()
-    private(set) var phases: [DrillPhase] = []
+    private let recorded = Mutex<[DrillPhase]>([])
+
+    var phases: [DrillPhase] { recorded.withLock { $0 } }
 
     /// Seconds since the drill started.
     var elapsed: Double { Double(RestoreTiming.now() - start) / 1e9 }
 
     func record(_ name: String, seconds: Double) {
-        phases.append(DrillPhase(name: name, seconds: (seconds * 1000).rounded() / 1000))
+        recorded.withLock { $0.append(DrillPhase(name: name, seconds: (seconds * 1000).rounded() / 1000)) }
     }
 
     /// Runs `body` and records its wall time as phase `name`, also when it throws.

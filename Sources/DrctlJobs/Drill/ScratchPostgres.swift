@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import DrctlSources
+import Synchronization
 
 /// A throwaway PostgreSQL cluster for one drill: a copy of the `initdb` template of the backup's
 /// major version (or the nearest newer one installed), started with that version's `pg_ctl`,
@@ -8,13 +9,13 @@ import DrctlSources
 /// socket. The superuser `postgres` logs in over TCP with a random password (SCRAM) that exists
 /// only for this drill.
 /// As root, the server runs as the `postgres` OS user, as PostgreSQL requires.
-final class ScratchPostgres: @unchecked Sendable {
+final class ScratchPostgres: Sendable {
     let directory: String
     let binDir: String
     let port: Int
     let password: String
     private let runAs: String?
-    private var stopped = false
+    private let stopped = Atomic(false)
 
     var dataDirectory: String { "\(directory)/data" }
 
@@ -98,8 +99,7 @@ final class ScratchPostgres: @unchecked Sendable {
 
     /// Immediate shutdown: nothing in a scratch instance is worth a checkpoint.
     func stop() {
-        guard !stopped else { return }
-        stopped = true
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         let result = try? ServerProgram.run(runAs, in: directory, ["\(binDir)/pg_ctl", "-D", dataDirectory, "-m", "immediate",
                                                           "-w", "-t", "30", "stop"])
         if result?.exit.succeeded != true {

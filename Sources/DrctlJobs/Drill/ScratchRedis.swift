@@ -1,16 +1,17 @@
 import Foundation
 import Glibc
 import DrctlSources
+import Synchronization
 
 /// A throwaway redis-server for one drill, loading the restored RDB from the scratch
 /// directory: 127.0.0.1 only, a free port, a random password, no persistence of its own.
 /// Its pid is written to `redis.pid` so a later drill can stop it if drctl is killed.
-final class ScratchRedis: @unchecked Sendable {
+final class ScratchRedis: Sendable {
     let port: Int
     let password: String
     private let process: ChildProcess
     private let scratch: ScratchDirectory
-    private var stopped = false
+    private let stopped = Atomic(false)
 
     var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password) }
 
@@ -47,8 +48,7 @@ final class ScratchRedis: @unchecked Sendable {
     }
 
     func stop() {
-        guard !stopped else { return }
-        stopped = true
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         if process.poll() == nil {
             kill(process.pid, SIGKILL)
             process.wait()

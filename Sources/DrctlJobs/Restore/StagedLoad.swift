@@ -30,6 +30,7 @@ import DrctlSources
 /// Connections: up to N loaders and N pg_restore workers at once while the last tables load.
 /// Errors (a COPY the server refuses, pre-data failing) stop the stream at its next write;
 /// `abandon` (the stream failed) stops the loaders and waits for them.
+// unchecked: every `var` is guarded by `condition` (an NSCondition, for its waits).
 final class StagedLoad: @unchecked Sendable {
     typealias Entry = CustomArchiveScanner.Entry
 

@@ -6,6 +6,7 @@ import Foundation
 /// pipeline's memory a constant of its configuration. Either side can end the flow:
 /// `close()` (the producer is done: `pop` drains, then returns nil) or `fail(_:)` (everything
 /// stops: both sides throw the error at their next call, waking any that wait).
+// unchecked: every `var` is guarded by `condition` (an NSCondition, for its waits).
 final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     /// At most `capacity` elements: removing the first is cheap at that size, and a popped

@@ -172,6 +172,7 @@ private struct RunState {
 
 /// The stage objects, each touched by exactly one pipeline thread (plus `cancel`/`abort`,
 /// which are documented as callable from another thread).
+// unchecked: immutable; each stage is used by its one pipeline thread (the stage protocols are not Sendable).
 private final class Stages: @unchecked Sendable {
     let source: ByteSource
     let filters: [StreamFilter]

@@ -13,6 +13,7 @@ import Glibc
 /// The thread syncs a dup(2) of the descriptor, which shares the file's write-error state: an
 /// error it sees would not be reported again to the final fsync. So `finish()` waits for a
 /// sync in flight and returns the first error; the owner must treat it as a failed fsync.
+// unchecked: every `var` is guarded by `condition` (an NSCondition, for its waits).
 public final class WriteBehind: @unchecked Sendable {
     /// Bytes between two syncs.
     public static let step = 32 << 20

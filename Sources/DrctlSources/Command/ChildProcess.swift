@@ -199,6 +199,7 @@ public final class ChildProcess: Sendable {
     public var programName: String { String(argv[0].split(separator: "/").last ?? Substring(argv[0])) }
 }
 
+/// An NSLock, not a Mutex: `init` lets it go while it waits out ETXTBSY and takes it again.
 private let spawnLock = NSLock()
 /// F_SETPIPE_SZ from <fcntl.h>, hidden from Swift behind _GNU_SOURCE.
 private let fcntlSetPipeSize: Int32 = 1031
@@ -220,6 +221,7 @@ public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Reads a child's stderr on its own thread and keeps the last 4 KiB.
+// unchecked: `bytes` and `done` are guarded by `finished` (an NSCondition, for `join`'s wait).
 private final class StderrTail: @unchecked Sendable {
     private let limit = 4096
     private var bytes: [UInt8] = []

@@ -7,8 +7,8 @@ import DrctlPipeline
 /// loaded (the entries without data read nothing past the table of contents).
 ///
 /// As a sink it takes the archive's first bytes and throws `ArchiveHead.Complete` as soon as
-/// the table of contents is in, so the read of the rest is abandoned. Written by one pipeline
-/// thread, then only read once the pipeline has ended: hence unchecked Sendable.
+/// the table of contents is in, so the read of the rest is abandoned.
+// unchecked: written by one pipeline thread, read only after the pipeline has ended.
 public final class ArchiveHead: ByteSink, @unchecked Sendable {
     public private(set) var entries: [CustomArchiveScanner.Entry] = []
     /// The header and table of contents, exactly as stored.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A named storage region of the policy: one store, in policy order.
 public struct Region: Sendable {
     public let name: String
@@ -36,24 +38,29 @@ public struct Region: Sendable {
 
 /// Which regions are still taking part in one backup, and why the others were dropped.
 /// A region dropped while writing one object stays out for the rest of the backup.
-public final class RegionRoster: @unchecked Sendable {
+public final class RegionRoster: Sendable {
     public let regions: [Region]
     public let minRegions: Int
-    private var failures: [String: Error] = [:]
+    /// Region name → why it was dropped; each object's sink thread and the job's task drop regions.
+    private let failures = Mutex<[String: any Error]>([:])
 
     public init(regions: [Region], minRegions: Int) {
         self.regions = regions
         self.minRegions = minRegions
     }
 
-    public var alive: [Region] { regions.filter { failures[$0.name] == nil } }
+    public var alive: [Region] {
+        let failures = self.failures.withLock { $0 }
+        return regions.filter { failures[$0.name] == nil }
+    }
 
     public var dropped: [(region: String, error: Error)] {
-        regions.compactMap { region in failures[region.name].map { (region.name, $0) } }
+        let failures = self.failures.withLock { $0 }
+        return regions.compactMap { region in failures[region.name].map { (region.name, $0) } }
     }
 
     public func drop(_ region: Region, because error: Error) {
-        if failures[region.name] == nil { failures[region.name] = error }
+        failures.withLock { if $0[region.name] == nil { $0[region.name] = error } }
     }
 
     /// Throws when fewer than `minRegions` regions remain.

@@ -8,6 +8,7 @@ import Foundation
 /// `awaitCommit` give up on a region whose writer made no progress for the region's timeout.
 /// Progress is a piece taken from the buffer, a write returning, the writer waiting idle for
 /// more, or (for a `StallAwareWriter`) bytes reaching the backend during a call.
+// unchecked: every `var` is guarded by `condition` (an NSCondition, for its waits).
 final class RegionWriter: @unchecked Sendable {
     let region: Region
     private let writer: ObjectWriter

@@ -48,25 +48,14 @@ final class S3PartBuffers: Sendable {
 }
 
 /// One part's bytes on their way to its upload thread, then back to `S3PartBuffers`.
-final class S3PartBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8]?
+final class S3PartBytes: Sendable {
+    private let bytes: Mutex<[UInt8]?>
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) { self.bytes = Mutex(bytes) }
 
     /// The bytes, while they are here (for the request).
-    var current: [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        return bytes ?? []
-    }
+    var current: [UInt8] { bytes.withLock { $0 ?? [] } }
 
     /// Moves the bytes out (once; later calls return an empty array).
-    func take() -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        let taken = bytes ?? []
-        bytes = nil
-        return taken
-    }
+    func take() -> [UInt8] { bytes.withLock { $0.take() ?? [] } }
 }

@@ -3,6 +3,7 @@ import Foundation
 /// The parts of one multipart upload that are on their way, each on its own thread with its own
 /// connection, at most `limit` at once (the writer fills the next part meanwhile). Memory: the
 /// parts in flight plus the one being filled, each buffered whole (its SHA-256 is signed).
+// unchecked: every `var` is guarded by `condition` (an NSCondition, for its waits).
 final class S3PartUploads: @unchecked Sendable {
     private let condition = NSCondition()
     private var inFlight = 0

@@ -305,6 +305,8 @@ import DrctlStorage
         }
         let after = try sandbox.drctl(["check"])
         #expect(after.status == 0 && !after.stdout.contains("version 1"), "\(after)")
+        #expect(after.stdout.contains("repository \(id) (format version 2; pin it as repository.id)"), "\(after)")
+        #expect(before.stdout.contains("repository: no id"), "\(before)")
 
         let time = Date().addingTimeInterval(1)
         let planted = BackupID(startedAt: time).rawValue

@@ -22,6 +22,9 @@ public struct CheckJob: BlockingJob {
         public var status: HealthStatus
         public var checkedAt: Date
         public var targets: [TargetHealth]
+        /// The repository's id (format version 2), the value to pin as `repository.id`; nil for
+        /// a version 1 repository or one whose id could not be told.
+        public var repositoryID: String?
 
         /// Nagios's first line: `DRCTL CRITICAL - main-db: last backup 26h ago (rpo 24h); cache: … | perfdata`.
         public var summary: String {
@@ -36,7 +39,7 @@ public struct CheckJob: BlockingJob {
 
         enum CodingKeys: String, CodingKey {
             case status, targets
-            case checkedAt = "checked_at"
+            case checkedAt = "checked_at", repositoryID = "repository_id"
         }
     }
 
@@ -62,7 +65,8 @@ public struct CheckJob: BlockingJob {
                                               refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
                                               pruned: pruned, now: now, grace: grace))
         }
-        return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results)
+        return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results,
+                      repositoryID: try? repository.identity().get().repositoryID)
     }
 
     /// What is wrong with the repository as a whole (docs/FORMAT.md, "Identity: repository id

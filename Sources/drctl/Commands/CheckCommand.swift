@@ -51,6 +51,8 @@ struct CheckCommand: AsyncParsableCommand {
             try Output.json(report)
         } else {
             Output.line(report.summary)
+            Output.line(report.repositoryID.map { "repository \($0) (format version 2; pin it as repository.id)" }
+                ?? "repository: no id (format version 1, or not yet written)")
             for health in report.targets {
                 Output.line("\(health.target): \(health.status.name)")
                 if let backup = health.lastBackup {

@@ -8,6 +8,8 @@ public struct AuthenticatedBytes: Sendable, Equatable {
     /// The values found (hex text), nil when the document has no such field.
     public let mac: String?
     public let signature: String?
+    /// Where each value found lies in the bytes.
+    private let valueRanges: [String: Range<Int>]
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// A field occurs more than once: which one is authenticated would be ambiguous.
@@ -29,6 +31,7 @@ public struct AuthenticatedBytes: Sendable, Equatable {
     public init(stored bytes: [UInt8]) throws {
         var zeroed = bytes
         var values: [String: String] = [:]
+        var ranges: [String: Range<Int>] = [:]
         for (field, length) in Self.lengths.sorted(by: { $0.key < $1.key }) {
             let pattern = Array("\"\(field)\" : \"".utf8)
             let found = Self.occurrences(of: pattern, in: bytes)
@@ -38,11 +41,26 @@ public struct AuthenticatedBytes: Sendable, Equatable {
             guard end < bytes.count, bytes[end] == UInt8(ascii: "\""),
                   bytes[start..<end].allSatisfy({ Self.isLowerHex($0) }) else { throw Failure.malformed(field) }
             values[field] = String(decoding: bytes[start..<end], as: UTF8.self)
+            ranges[field] = start..<end
             for index in start..<end { zeroed[index] = UInt8(ascii: "0") }
         }
         self.zeroed = zeroed
+        valueRanges = ranges
         mac = values["mac"]
         signature = values["signature"]
+    }
+
+    /// The zeroed bytes with `values` (hex text of each field's length, by field name) written
+    /// in place: what a writer stores once it has computed them over `zeroed`.
+    public func storing(_ values: [String: String]) -> [UInt8] {
+        var stored = zeroed
+        for (field, value) in values {
+            guard let range = valueRanges[field], value.utf8.count == range.count else {
+                preconditionFailure("the document holds no \(field) placeholder of \(value.utf8.count) characters")
+            }
+            stored.replaceSubrange(range, with: Array(value.utf8))
+        }
+        return stored
     }
 
     /// The context every version 2 message starts with: what it is, and the repository,

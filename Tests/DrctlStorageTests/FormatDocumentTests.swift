@@ -55,7 +55,7 @@ import DrctlCrypto
     @Test func aSealedManifestAddsOnlyTheDocumentedKeys() throws {
         let text = try example(after: "## Backup manifest")
         var manifest = try BackupManifest.decode(Array(text.utf8))
-        manifest.previous = PreviousBackup(backupID: "20261122T041008.412Z-0a1b2c", sha256: String(repeating: "ab", count: 32))
+        manifest.previous = BackupReference(backupID: "20261122T041008.412Z-0a1b2c", sha256: String(repeating: "ab", count: 32))
         let stored = try manifest.seal(repositoryID: String(repeating: "0f", count: 16), signingKey: SigningKey.generate(),
                                        dataKey: DataKey.random())
         let documented = keys(try JSONSerialization.jsonObject(with: Data(text.utf8)))

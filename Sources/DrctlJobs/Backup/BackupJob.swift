@@ -248,14 +248,15 @@ private struct BackupRun: ContextBound, Sendable {
     }
 
     /// The target's newest authenticated backup before `id` in `region` (the chain link a
-    /// version 2 manifest carries), nil when there is none or the region cannot say.
-    private func previousBackup(in repository: Repository, region: Region?, before id: BackupID) -> PreviousBackup? {
+    /// version 2 manifest carries), nil when there is none or the region cannot say. Read
+    /// newest first, each with what the listing said of it (no second request for its size).
+    private func previousBackup(in repository: Repository, region: Region?, before id: BackupID) -> BackupReference? {
         guard let region, let listed = try? region.store.list(prefix: RepositoryLayout.manifestsPrefix(target: target.name)) else { return nil }
-        let earlier = listed.map(\.key).filter { $0 < RepositoryLayout.manifestKey(target: target.name, backup: id) }
-        for key in earlier.sorted(by: >) {
-            guard let bytes = try? region.store.get(key),
-                  let manifest = try? repository.manifest(decoding: bytes, at: key, in: region) else { continue }
-            return PreviousBackup(backupID: manifest.backupID, sha256: hex(sha256(bytes)))
+        let key = RepositoryLayout.manifestKey(target: target.name, backup: id)
+        for object in listed.filter({ $0.key < key }).reversed() {
+            guard let bytes = try? region.store.get(listed: object),
+                  let manifest = try? repository.manifest(decoding: bytes, at: object.key, in: region) else { continue }
+            return BackupReference(manifest)
         }
         return nil
     }

@@ -129,7 +129,7 @@ private struct PruneRun: ContextBound {
         if !dryRun, signing.signs, !decision.removed.isEmpty {
             let record = PruneRecord(runID: runID, target: target.name, tool: ToolInfo(version: DrctlVersion.current),
                                      startedAt: startedAt, writtenAt: Date(),
-                                     removed: decision.removed.sorted().map { PrunedBackup(backupID: $0, sha256: manifests[$0]?.storedSHA256 ?? "") })
+                                     removed: decision.removed.sorted().map { BackupReference(backupID: $0, sha256: manifests[$0]?.storedSHA256 ?? "") })
             for (region, error) in repository.write(record, signedBy: signing.signingKey) {
                 for id in decision.removed { manifestKept[id, default: []].insert(region) }
                 report.errors.append("region '\(region)': the prune record could not be written, so nothing is removed there: \(error)")

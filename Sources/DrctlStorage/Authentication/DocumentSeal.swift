@@ -11,15 +11,12 @@ public enum DocumentSeal {
                               macKey: SecretBytes? = nil) throws -> [UInt8] {
         let authenticated = try AuthenticatedBytes(stored: zeroed)
         precondition(authenticated.zeroed == zeroed, "a document to seal must hold the zeroed placeholder")
-        var stored = zeroed
+        var values = ["signature": signingKey.sign(message(authenticated, at: address))]
         if let macKey {
-            let mac = authenticated.manifestMAC(key: macKey, repositoryID: address.repositoryID,
-                                                target: address.target, backupID: address.id)
-            try fill(&stored, field: "mac", with: mac)
+            values["mac"] = authenticated.manifestMAC(key: macKey, repositoryID: address.repositoryID,
+                                                      target: address.target, backupID: address.id)
         }
-        let signature = signingKey.sign(message(authenticated, at: address))
-        try fill(&stored, field: "signature", with: signature)
-        return stored
+        return authenticated.storing(values)
     }
 
     /// The stored document's authenticated bytes once its signature is checked: signed by one
@@ -56,19 +53,6 @@ public enum DocumentSeal {
     private static func message(_ authenticated: AuthenticatedBytes, at address: DocumentAddress) -> [UInt8] {
         authenticated.signedMessage(kind: address.kind.rawValue, repositoryID: address.repositoryID,
                                     target: address.target, id: address.id)
-    }
-
-    private static func fill(_ stored: inout [UInt8], field: String, with value: String) throws {
-        let pattern = Array("\"\(field)\" : \"".utf8)
-        guard let start = firstIndex(of: pattern, in: stored).map({ $0 + pattern.count }) else {
-            preconditionFailure("the placeholder holds no \(field)")
-        }
-        stored.replaceSubrange(start..<start + value.utf8.count, with: Array(value.utf8))
-    }
-
-    private static func firstIndex(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
-        guard bytes.count >= pattern.count else { return nil }
-        return (0...(bytes.count - pattern.count)).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
     }
 }
 

@@ -19,11 +19,11 @@ public struct PruneRecord: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var writtenAt: Date
     /// The backups this run removes, oldest first.
-    public var removed: [PrunedBackup]
+    public var removed: [BackupReference]
     /// The writer's signature and signer, as decoded; readers check the stored bytes.
     public var authentication: AuthenticationField?
 
-    public init(runID: String, target: String, tool: ToolInfo, startedAt: Date, writtenAt: Date, removed: [PrunedBackup]) {
+    public init(runID: String, target: String, tool: ToolInfo, startedAt: Date, writtenAt: Date, removed: [BackupReference]) {
         self.runID = runID
         self.target = target
         self.tool = tool
@@ -35,23 +35,6 @@ public struct PruneRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, version, target, tool, removed, authentication
         case runID = "run_id", startedAt = "started_at", writtenAt = "written_at"
-    }
-}
-
-/// One backup a prune removed: its id and the SHA-256 of its manifest's stored bytes (as the
-/// next manifest's `previous` names it).
-public struct PrunedBackup: Codable, Sendable, Equatable {
-    public var backupID: String
-    public var sha256: String
-
-    public init(backupID: String, sha256: String) {
-        self.backupID = backupID
-        self.sha256 = sha256
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case sha256
-        case backupID = "backup_id"
     }
 }
 

@@ -29,7 +29,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     /// `complete` (every region of the policy) or `degraded` (at least `min_regions`).
     public var status: BackupStatus
     /// Version 2: the target's previous backup as the writer saw it (nil for the first).
-    public var previous: PreviousBackup?
+    public var previous: BackupReference?
     /// Version 2: the MAC, signature and signer, as decoded; readers check the stored bytes.
     public var authentication: AuthenticationField?
     /// What a reader established about this copy's bytes (not stored).
@@ -69,15 +69,22 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     }
 }
 
-/// A version 2 manifest's link to its target's previous backup (docs/FORMAT.md, "Chain and
-/// deletions"): its id and the SHA-256 of its manifest's stored bytes.
-public struct PreviousBackup: Codable, Sendable, Equatable {
+/// A backup as another document names it (docs/FORMAT.md): its id and the SHA-256 of its
+/// manifest's stored bytes. A version 2 manifest's `previous` (its target's previous backup,
+/// "Chain and deletions") and a prune record's `removed[]` ("Prune record").
+public struct BackupReference: Codable, Sendable, Equatable {
     public var backupID: String
     public var sha256: String
 
     public init(backupID: String, sha256: String) {
         self.backupID = backupID
         self.sha256 = sha256
+    }
+
+    /// A manifest as it was read (`storedSHA256`, which readers set); nil for one never stored.
+    public init?(_ manifest: BackupManifest) {
+        guard let sha256 = manifest.storedSHA256 else { return nil }
+        self.init(backupID: manifest.backupID, sha256: sha256)
     }
 
     enum CodingKeys: String, CodingKey {

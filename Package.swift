@@ -41,7 +41,10 @@ let package = Package(
         .target(name: "DrctlJobs", dependencies: [
             "DrctlPolicy", "DrctlPipeline", "DrctlSources", "DrctlStorage", "DrctlCrypto", "DrctlErrors",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["VersionFile"]),
+        // VERSION, compiled into DrctlJobs (DrctlVersion.current): the one version of the binary,
+        // the Debian package and the image.
+        .plugin(name: "VersionFile", capability: .buildTool()),
         .executableTarget(name: "drctl", dependencies: [
             "DrctlJobs", "DrctlPolicy", "DrctlPipeline", "DrctlStorage", "DrctlCrypto", "DrctlErrors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -113,6 +113,19 @@ import Testing
         #expect(Set(libraries.keys) == ["zstd", "openssl", "libcurl", "libpq"])
     }
 
+    /// The version is the repository's VERSION file, the one the Debian package is named by
+    /// (scripts/package-deb.sh), in `version`, `version --json` and `--version`.
+    @Test func versionIsTheVersionFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let expected = try String(contentsOf: root.appendingPathComponent("VERSION"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let json = try Drctl.run(["version", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["drctl"] as? String == expected, "\(json)")
+        #expect(try Drctl.run(["version"]).stdout.hasPrefix("drctl \(expected)\n"))
+        #expect(try Drctl.run(["--version"]).stdout == "drctl \(expected)\n")
+    }
+
     /// Not a terminal: no progress line, no escape codes in what a cron mail would show.
     @Test func silentWhenNotATerminal() throws {
         let sandbox = try Sandbox()

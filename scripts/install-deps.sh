@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          # test: everything scripts/test.sh and the benchmarks use (the default)
 #   scripts/install-deps.sh demo     # scripts/demo.sh: build drctl and the servers it backs up
 #   scripts/install-deps.sh host     # a production host running a built drctl (the image's runtime stage)
-#   scripts/install-deps.sh build    # compiling drctl (the image's build stage)
+#   scripts/install-deps.sh build    # compiling drctl
+#   scripts/install-deps.sh package  # compiling drctl and packaging it, scripts/package-deb.sh (the image's build stage)
 #   scripts/install-deps.sh --list PURPOSE   # print the Debian packages of PURPOSE, install nothing
 # The test tools from PyPI (moto, boto3, aws-cli, PyYAML, cryptography) go into a virtual
 # environment, $DRCTL_VENV (default: .venv in this checkout), never into the system's python3:
@@ -15,10 +16,11 @@ cd "$(dirname "$0")/.."
 
 build=(pkg-config libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev)   # the C libraries drctl links
 host=(
-  libzstd1 libssl3 libcurl4 libpq5 libstdc++6 ca-certificates tzdata    # the libraries a built drctl loads
+  libzstd1 libssl3 libcurl4 libpq5 libxml2 libstdc++6 ca-certificates tzdata   # the libraries a built drctl loads (libxml2: Foundation's XMLParser, S3 answers)
   postgresql-client-15                                                  # pg_dump, pg_dumpall, pg_restore, psql
   postgresql-15 redis-server                                            # drills start scratch instances of these
 )
+package=("${build[@]}" dpkg-dev)                          # dpkg-dev: dpkg-shlibdeps, dpkg-gencontrol
 demo=(
   "${build[@]}" "${host[@]}"
   redis-tools                                             # redis-cli, redis-check-rdb: the demo seeds and compares
@@ -33,6 +35,7 @@ test=(
   prometheus systemd                                      # promtool and systemd-analyze check deploy/
   chromium fonts-dejavu-core poppler-utils                # the HTML drill report rendered headless; pdftotext checks its pages
   python3-venv                                            # the virtual environment of the PyPI test tools
+  dpkg-dev lintian man-db                                 # scripts/test-package.sh: package, lint, render the man pages
 )
 pypi=('moto[server]' boto3 awscli pyyaml cryptography)    # moto: the S3 server the tests run; aws-cli, boto3: standard clients for interoperability checks
 
@@ -41,10 +44,11 @@ list=false
 purpose=${1:-test}
 case "$purpose" in
   build) packages=("${build[@]}") ;;
+  package) packages=("${package[@]}") ;;
   host) packages=("${host[@]}") ;;
   demo) packages=("${demo[@]}") ;;
   test) packages=("${test[@]}") ;;
-  *) echo "install-deps.sh: unknown purpose '$purpose' (build, host, demo or test)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown purpose '$purpose' (build, package, host, demo or test)" >&2; exit 2 ;;
 esac
 if $list; then
   printf '%s\n' "${packages[@]}"

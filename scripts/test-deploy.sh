@@ -8,8 +8,8 @@
 #   - deploy/kubernetes: every manifest parses; CronJobs never overlap and have a start deadline;
 #     the agent Deployment has probes on /healthz; prometheusrule.yaml is alerts.yaml;
 #     the example policy validates;
-#   - Dockerfile: its stages install scripts/install-deps.sh's `build` and `host` packages, and
-#     neither those nor `demo` holds a package only the tests use.
+#   - Dockerfile: its stages install scripts/install-deps.sh's `package` and `host` packages, and
+#     neither those nor `build` or `demo` holds a package only the tests use.
 #   scripts/test-deploy.sh           # check
 #   scripts/test-deploy.sh --write   # regenerate deploy/kubernetes/prometheusrule.yaml first
 set -euo pipefail
@@ -57,10 +57,10 @@ echo "  $(python3 -c 'import json; print(len(json.load(open("deploy/grafana/drct
 echo "systemd units:" >&2
 root=$(mktemp -d)
 trap 'rm -rf "$root" "$root_rules"' EXIT
-mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/drctl" "$root/etc/systemd/system" "$root/lib/systemd"
+mkdir -p "$root/usr/bin" "$root/usr/lib/drctl" "$root/etc/systemd/system" "$root/lib/systemd"
 cp -a /lib/systemd/system "$root/lib/systemd/"
-cp "$drctl" "$root/usr/local/bin/drctl"
-cp deploy/systemd/notify-failure "$root/usr/local/lib/drctl/"
+cp "$drctl" "$root/usr/bin/drctl"
+cp deploy/systemd/notify-failure "$root/usr/lib/drctl/"
 cp deploy/systemd/*.service deploy/systemd/*.timer "$root/etc/systemd/system/"
 out=$(systemd-analyze verify --root="$root" "$root"/etc/systemd/system/drctl* 2>&1) || { echo "$out" >&2; exit 1; }
 [ -z "$out" ] || { echo "systemd-analyze verify warned:" >&2; echo "$out" >&2; exit 1; }
@@ -116,16 +116,16 @@ sed "s#/etc/drctl/keys/#$scratch/#" deploy/kubernetes/policy.yaml > "$scratch/po
 rm -rf "$scratch"
 
 echo "package split:" >&2
-for stage in build host; do
+for stage in package host; do
   grep -q "install-deps.sh $stage" Dockerfile || { echo "Dockerfile does not install the '$stage' packages" >&2; exit 1; }
 done
-for purpose in build host demo; do
-  for test_only in chromium prometheus gdb strace poppler-utils python3-venv locales; do
+for purpose in build package host demo; do
+  for test_only in chromium prometheus gdb strace poppler-utils python3-venv locales lintian man-db; do
     if scripts/install-deps.sh --list "$purpose" | grep -qx "$test_only"; then
       echo "install-deps.sh: '$purpose' holds $test_only, which only the tests use" >&2
       exit 1
     fi
   done
 done
-echo "  build, host and demo hold no test-only package; the Dockerfile installs build and host" >&2
+echo "  build, package, host and demo hold no test-only package; the Dockerfile installs package and host" >&2
 echo "deploy files: OK" >&2

@@ -1,31 +1,43 @@
-# drctl image: built with the Swift toolchain, run as a non-root user on a slim Debian with only
-# the runtime libraries and client tools drctl uses. The package lists are scripts/install-deps.sh's
-# (`build` for the build stage, `host` for the runtime stage): one list for the image, a production
-# host and the tests.
-# postgresql-15 and redis-server are here for `drctl drill`, which starts scratch instances
-# (initdb + pg_ctl, redis-server) on loopback ports; no server runs in the image otherwise.
+# drctl image: the Debian package (scripts/package-deb.sh) installed on a slim Debian 12, run as
+# the non-root user `drctl` (uid 10001, as deploy/kubernetes runs it). Each stage runs the
+# commands scripts/test-package.sh runs, so that test covers what the image does:
+#   build:   scripts/install-deps.sh package, then scripts/package-deb.sh (the release build,
+#            Swift runtime linked statically, packaged as drctl_<VERSION>_<arch>.deb);
+#   runtime: scripts/install-deps.sh host, then `apt-get install ./drctl_*.deb`, whose Depends
+#            (dpkg-shlibdeps) pulls the libraries drctl loads.
+# The version is the VERSION file's: the binary's, the package's and so the image's.
+# `host` brings the PostgreSQL client programs drctl runs (pg_dump, pg_dumpall, pg_restore,
+# psql) and, for `drctl drill`, which starts scratch instances on loopback ports, postgresql-15
+# and redis-server; no server runs in the image otherwise. drctl never runs redis-cli (it reads
+# Redis over the replication protocol itself), so redis-tools is not installed.
 
 FROM swift:6.3-bookworm AS build
 COPY scripts/install-deps.sh /tmp/install-deps.sh
-RUN /tmp/install-deps.sh build && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
+RUN /tmp/install-deps.sh package && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
 WORKDIR /src
-COPY Package.swift ./
+COPY VERSION Package.swift README.md ./
 COPY Sources ./Sources
+COPY Plugins ./Plugins
 COPY Tests ./Tests
-RUN swift build -c release --product drctl --static-swift-stdlib \
- && install -m 0755 "$(swift build -c release --show-bin-path)/drctl" /usr/local/bin/drctl
+COPY deploy ./deploy
+COPY docs ./docs
+COPY policies ./policies
+COPY scripts ./scripts
+RUN scripts/package-deb.sh /out
 
 FROM debian:bookworm-slim
 COPY scripts/install-deps.sh /tmp/install-deps.sh
-RUN /tmp/install-deps.sh host \
- && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh \
- && useradd --system --uid 10001 --home-dir /var/lib/drctl --create-home drctl
-COPY --from=build /usr/local/bin/drctl /usr/local/bin/drctl
-COPY policies/example.yaml /etc/drctl/policy.example.yaml
+COPY --from=build /out/ /tmp/drctl-deb/
+# The user first, with the uid the Kubernetes manifests run as; postinst keeps an existing user.
+RUN groupadd --system --gid 10001 drctl \
+ && useradd --system --uid 10001 --gid drctl --home-dir /var/lib/drctl --no-create-home --shell /usr/sbin/nologin drctl \
+ && /tmp/install-deps.sh host \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/drctl-deb/drctl_*.deb \
+ && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh /tmp/drctl-deb
 USER drctl
 WORKDIR /var/lib/drctl
 ENV DRCTL_POLICY=/etc/drctl/policy.yaml
 # The agent's /metrics and /healthz (agent.listen; 0.0.0.0:9187 in deploy/kubernetes/policy.yaml).
 EXPOSE 9187
-ENTRYPOINT ["/usr/local/bin/drctl"]
+ENTRYPOINT ["/usr/bin/drctl"]
 CMD ["--help"]

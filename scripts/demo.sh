@@ -9,8 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/install-deps.sh demo
-echo "building drctl (release)..." >&2
-drctl=$(scripts/build-release.sh)
+# The installed drctl (the Debian package's /usr/bin/drctl) if there is one, else this checkout's.
+if drctl=$(command -v drctl); then
+  echo "using the installed $drctl ($("$drctl" --version))" >&2
+else
+  echo "building drctl (release)..." >&2
+  drctl=$(scripts/build-release.sh)
+fi
 
 demo=${DEMO_DIR:-$(mktemp -d /tmp/drctl-demo.XXXXXX)}
 mkdir -p "$demo"

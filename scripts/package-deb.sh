@@ -110,7 +110,7 @@ if [ -f deploy/debian/lintian-overrides ]; then
   install -m 0644 deploy/debian/lintian-overrides "$root/usr/share/lintian/overrides/drctl"
 fi
 
-install -m 0755 deploy/debian/postinst deploy/debian/postrm "$root/DEBIAN/"
+install -m 0755 deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm "$root/DEBIAN/"
 echo /etc/drctl/policy.yaml > "$root/DEBIAN/conffiles"
 chmod 0644 "$root"/usr/share/bash-completion/completions/drctl "$root"/usr/share/zsh/vendor-completions/_drctl \
   "$root"/usr/share/fish/vendor_completions.d/drctl.fish "$root"/usr/share/man/man1/*.gz "$doc/changelog.gz"

@@ -83,7 +83,8 @@ apt_install "$deb"
 echo "package: the installed drctl" >&2
 [ "$(command -v drctl)" = /usr/bin/drctl ] || fail "drctl on PATH is $(command -v drctl), not /usr/bin/drctl"
 [ "$(drctl --version)" = "drctl $version" ] || fail "drctl --version says '$(drctl --version)', the package is $version"
-drctl version | head -1 | grep -qx "drctl $version" || fail "drctl version says '$(drctl version | head -1)'"
+report=$(drctl version)
+[ "${report%%$'\n'*}" = "drctl $version" ] || fail "drctl version says '$report'"
 
 echo "package: the drctl user" >&2
 IFS=: read -r _ _ uid gid _ home shell < <(getent passwd drctl)

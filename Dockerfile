@@ -1,10 +1,11 @@
 # drctl image: the Debian package (scripts/package-deb.sh) installed on a slim Debian 12, run as
-# the non-root user `drctl` (uid 10001, as deploy/kubernetes runs it). Each stage runs the
-# commands scripts/test-package.sh runs, so that test covers what the image does:
+# the non-root user `drctl` (uid 10001, as deploy/kubernetes runs it). Each stage runs a script
+# scripts/test-package.sh runs, so that test covers what the image does:
 #   build:   scripts/install-deps.sh package, then scripts/package-deb.sh (the release build,
 #            Swift runtime linked statically, packaged as drctl_<VERSION>_<arch>.deb);
-#   runtime: scripts/install-deps.sh host, then `apt-get install ./drctl_*.deb`, whose Depends
-#            (dpkg-shlibdeps) pulls the libraries drctl loads.
+#   runtime: scripts/install-package.sh: the user drctl with uid 10001, scripts/install-deps.sh
+#            host, then `apt-get install ./drctl_*.deb`, whose Depends (dpkg-shlibdeps) pulls
+#            the libraries drctl loads.
 # The version is the VERSION file's: the binary's, the package's and so the image's.
 # `host` brings the PostgreSQL client programs drctl runs (pg_dump, pg_dumpall, pg_restore,
 # psql) and, for `drctl drill`, which starts scratch instances on loopback ports, postgresql-15
@@ -26,14 +27,10 @@ COPY scripts ./scripts
 RUN scripts/package-deb.sh /out
 
 FROM debian:bookworm-slim
-COPY scripts/install-deps.sh /tmp/install-deps.sh
+COPY scripts/install-deps.sh scripts/install-package.sh /tmp/
 COPY --from=build /out/ /tmp/drctl-deb/
-# The user first, with the uid the Kubernetes manifests run as; postinst keeps an existing user.
-RUN groupadd --system --gid 10001 drctl \
- && useradd --system --uid 10001 --gid drctl --home-dir /var/lib/drctl --no-create-home --shell /usr/sbin/nologin drctl \
- && /tmp/install-deps.sh host \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/drctl-deb/drctl_*.deb \
- && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh /tmp/drctl-deb
+RUN /tmp/install-package.sh --uid 10001 /tmp/drctl-deb/drctl_*.deb \
+ && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh /tmp/install-package.sh /tmp/drctl-deb
 USER drctl
 WORKDIR /var/lib/drctl
 ENV DRCTL_POLICY=/etc/drctl/policy.yaml

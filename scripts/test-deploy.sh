@@ -8,8 +8,9 @@
 #   - deploy/kubernetes: every manifest parses; CronJobs never overlap and have a start deadline;
 #     the agent Deployment has probes on /healthz; prometheusrule.yaml is alerts.yaml;
 #     the example policy validates;
-#   - Dockerfile: its stages install scripts/install-deps.sh's `package` and `host` packages, and
-#     neither those nor `build` or `demo` holds a package only the tests use.
+#   - Dockerfile: its stages install scripts/install-deps.sh's `package` packages and run
+#     scripts/install-package.sh (`host`, then the package), and neither those nor `build` or
+#     `demo` holds a package only the tests use.
 #   scripts/test-deploy.sh           # check
 #   scripts/test-deploy.sh --write   # regenerate deploy/kubernetes/prometheusrule.yaml first
 set -euo pipefail
@@ -116,9 +117,9 @@ sed "s#/etc/drctl/keys/#$scratch/#" deploy/kubernetes/policy.yaml > "$scratch/po
 rm -rf "$scratch"
 
 echo "package split:" >&2
-for stage in package host; do
-  grep -q "install-deps.sh $stage" Dockerfile || { echo "Dockerfile does not install the '$stage' packages" >&2; exit 1; }
-done
+grep -q "install-deps.sh package" Dockerfile || { echo "Dockerfile does not install the 'package' packages" >&2; exit 1; }
+grep -q "install-package.sh --uid" Dockerfile || { echo "Dockerfile does not run scripts/install-package.sh" >&2; exit 1; }
+grep -q "install-deps.sh\" host" scripts/install-package.sh || { echo "scripts/install-package.sh does not install the 'host' packages" >&2; exit 1; }
 for purpose in build package host demo; do
   for test_only in chromium prometheus gdb strace poppler-utils python3-venv locales lintian man-db; do
     if scripts/install-deps.sh --list "$purpose" | grep -qx "$test_only"; then
@@ -127,5 +128,5 @@ for purpose in build package host demo; do
     fi
   done
 done
-echo "  build, package, host and demo hold no test-only package; the Dockerfile installs package and host" >&2
+echo "  build, package, host and demo hold no test-only package; the Dockerfile installs package, and host with the package" >&2
 echo "deploy files: OK" >&2

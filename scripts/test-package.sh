@@ -16,8 +16,11 @@
 #   - `systemd-analyze verify` of the installed units; none is enabled;
 #   - the system user `drctl` exists and owns /var/lib/drctl; it can read the policy and its key
 #     and run a backup and a verify;
-#   - purge removes the user, the group and the conffile, and keeps /etc/drctl/keys with a key in it.
-# The release build happens once; both packages are made from it.
+#   - purge removes the user, the group and the conffile, and keeps /etc/drctl/keys with a key in it;
+#   - installed again as the Dockerfile's runtime stage installs it (scripts/install-package.sh
+#     --uid 10001): the user keeps uid 10001, and it reads the keys the purge kept.
+# The release build happens once; both packages are made from it, the newer by the command the
+# Dockerfile's build stage runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -35,7 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "test-package: $*" >&2; exit 1; }
-apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 
 version=$(cat VERSION)
 echo "package: building drctl $version (release) and two packages of it" >&2
@@ -65,7 +67,7 @@ lintian --fail-on error,warning --display-info --pedantic "$deb" | tee "$work/li
   || fail "lintian reported errors or warnings (above)"
 
 echo "package: install $(basename "$older"), change the conffile, upgrade to $(basename "$deb")" >&2
-apt_install "$older"
+scripts/install-package.sh "$older"
 [ "$(dpkg-query -W -f='${Version}' drctl)" = "$version~test" ] || fail "the older package is not installed"
 getent passwd drctl > /dev/null || fail "postinst created no drctl user"
 echo "# a local change, kept across upgrades" >> /etc/drctl/policy.yaml
@@ -73,7 +75,7 @@ policy_sum=$(sha256sum < /etc/drctl/policy.yaml)
 /usr/bin/drctl keygen --out /etc/drctl/keys/backup.key --public-out /etc/drctl/keys/backup.pub > /dev/null
 chgrp drctl /etc/drctl/keys/backup.key /etc/drctl/keys/backup.pub && chmod 0640 /etc/drctl/keys/backup.key /etc/drctl/keys/backup.pub
 key_sum=$(sha256sum < /etc/drctl/keys/backup.key)
-apt_install "$deb"
+scripts/install-package.sh "$deb"
 [ "$(dpkg-query -W -f='${Version}' drctl)" = "$version" ] || fail "the upgrade did not install $version"
 [ "$(sha256sum < /etc/drctl/policy.yaml)" = "$policy_sum" ] || fail "the upgrade replaced the locally changed /etc/drctl/policy.yaml"
 [ ! -e /etc/drctl/policy.yaml.dpkg-new ] && [ ! -e /etc/drctl/policy.yaml.dpkg-dist ] || fail "the upgrade left a .dpkg-new/.dpkg-dist policy"
@@ -180,5 +182,15 @@ dpkg --purge drctl > "$work/purge" 2>&1 || { cat "$work/purge" >&2; fail "dpkg -
 [ ! -e /usr/bin/drctl ] && [ ! -e /etc/drctl/policy.yaml ] || fail "purge left /usr/bin/drctl or /etc/drctl/policy.yaml"
 [ "$(sha256sum < /etc/drctl/keys/backup.key)" = "$key_sum" ] || fail "purge removed the secret key in /etc/drctl/keys"
 grep -q "/etc/drctl/keys is not empty and was kept" "$work/purge" || fail "purge kept the keys without saying so"
+
+echo "package: reinstalled as the image installs it (scripts/install-package.sh --uid 10001)" >&2
+scripts/install-package.sh --uid 10001 "$deb"
+[ "$(id -u drctl):$(id -g drctl)" = 10001:10001 ] || fail "the image's drctl user is $(id drctl), not 10001"
+[ "$(stat -c '%u:%g' /var/lib/drctl)" = 10001:10001 ] || fail "/var/lib/drctl is not the image user's"
+# The keys the purge kept belong to the new user's group: the reinstalled units can read them.
+[ "$(stat -c %G /etc/drctl/keys/backup.key)" = drctl ] || fail "the kept key's group is $(stat -c %G /etc/drctl/keys/backup.key), not drctl"
+(cd / && runuser -u drctl -- drctl policy validate /etc/drctl/policy.yaml >&2) || fail "the image's user cannot validate the policy with the kept keys"
+dpkg --purge drctl > "$work/purge" 2>&1 || { cat "$work/purge" >&2; fail "dpkg --purge failed"; }
+! getent passwd drctl > /dev/null || fail "the drctl user is left after the second purge"
 
 echo "package: OK in $((SECONDS - started)) s ($(basename "$deb"), $(du -k "$deb" | cut -f1) KiB)" >&2

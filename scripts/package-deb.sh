@@ -115,8 +115,8 @@ echo /etc/drctl/policy.yaml > "$root/DEBIAN/conffiles"
 chmod 0644 "$root"/usr/share/bash-completion/completions/drctl "$root"/usr/share/zsh/vendor-completions/_drctl \
   "$root"/usr/share/fish/vendor_completions.d/drctl.fish "$root"/usr/share/man/man1/*.gz "$doc/changelog.gz"
 
-# Depends: the packages of the shared libraries drctl loads (libpq, libcurl, OpenSSL, zstd
-# and the C runtime), nothing else.
+# Depends: the packages of the shared libraries drctl loads (libpq, libcurl, OpenSSL, zstd,
+# libxml2 for Foundation's XMLParser, and the C and C++ runtime), nothing else.
 (cd "$work" && dpkg-shlibdeps -Tdebian/drctl.substvars debian/drctl/usr/bin/drctl)
 (cd "$work" && dpkg-gencontrol -pdrctl -Pdebian/drctl -Tdebian/drctl.substvars -v"$version")
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"

@@ -18,7 +18,8 @@
 #     and run a backup and a verify;
 #   - purge removes the user, the group and the conffile, and keeps /etc/drctl/keys with a key in it;
 #   - installed again as the Dockerfile's runtime stage installs it (scripts/install-package.sh
-#     --uid 10001): the user keeps uid 10001, and it reads the keys the purge kept.
+#     --uid 10001): the user keeps uid 10001, and it reads the keys the purge kept;
+#   - package-deb.sh refuses a binary whose version is not VERSION's.
 # The release build happens once; both packages are made from it, the newer by the command the
 # Dockerfile's build stage runs.
 set -euo pipefail
@@ -46,6 +47,12 @@ deb=$(scripts/package-deb.sh "$work/new")   # as the Dockerfile's build stage ru
 older=$(DRCTL_BINARY="$drctl" DRCTL_DEB_VERSION="$version~test" scripts/package-deb.sh "$work/old")
 [ "$(basename "$deb")" = "drctl_${version}_$(dpkg --print-architecture).deb" ] || fail "unexpected package name $deb"
 dpkg --compare-versions "$version~test" lt "$version" || fail "$version~test does not sort before $version"
+# A build of another version (VERSION edited since) is refused, not packaged under VERSION's name.
+printf '#!/bin/sh\necho "drctl %s"\n' "$version+stale" > "$work/stale-drctl" && chmod 0755 "$work/stale-drctl"
+if DRCTL_BINARY="$work/stale-drctl" scripts/package-deb.sh "$work/stale" 2> "$work/stale.err"; then
+  fail "package-deb.sh packaged a binary that reports $version+stale as $version"
+fi
+grep -q "reports 'drctl $version+stale', VERSION says $version" "$work/stale.err" || fail "package-deb.sh refused a stale binary with: $(cat "$work/stale.err")"
 
 echo "package: Depends" >&2
 depends=$(dpkg-deb -f "$deb" Depends)

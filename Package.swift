@@ -1,13 +1,16 @@
 // swift-tools-version:6.0
 // drctl: backup and disaster-recovery agent for PostgreSQL and Redis (docs/DESIGN.md).
-// The module graph (each arrow: "depends on"):
-//   DrctlCrypto (OpenSSL), DrctlPolicy (Yams)                      the roots
+// The module graph (each arrow: "depends on"; every module also depends on DrctlErrors):
+//   DrctlErrors                                                    the root: every error's exit class
+//   DrctlCrypto (+ OpenSSL), DrctlPolicy (+ Yams)                  keys and sealing; the policy
 //   DrctlPipeline → DrctlCrypto (+ zstd)                           streams, filters, sealing
 //   DrctlSources → DrctlPipeline (+ libpq)                         where bytes come from
 //   DrctlStorage → DrctlPipeline, DrctlCrypto (+ libcurl)          regions, the repository format
 //   DrctlJobs → all of the above (+ swift-log)                     backup, restore, drill, … and the agent
 //   drctl (the CLI) → DrctlJobs and the rest (+ swift-argument-parser)
 // A backup's bytes flow source → zstd → seal → SHA-256 → regions; the graph is not that order.
+// Tests: a test target per module; DrctlTestSupport (throwaway PostgreSQL, Redis, moto, fault
+// proxies) is shared by those that need real servers.
 import PackageDescription
 
 let package = Package(
@@ -57,10 +60,12 @@ let package = Package(
         ]),
         .testTarget(name: "DrctlCryptoTests", dependencies: ["DrctlCrypto"]),
         .testTarget(name: "DrctlPolicyTests", dependencies: ["DrctlPolicy"]),
-        // The jobs run in-process through JobRunner against local repositories, and what they
-        // build from the policy: the key ring, the repository's regions, S3 credentials.
+        // The jobs run in-process through JobRunner against local repositories (and real
+        // PostgreSQL and Redis servers where a target needs one), and what they build from the
+        // policy: the key ring, the repository's regions, S3 credentials.
         .testTarget(name: "DrctlJobsTests", dependencies: [
-            "DrctlJobs", "DrctlPolicy", "DrctlCrypto", "DrctlPipeline", "DrctlStorage", .product(name: "Logging", package: "swift-log"),
+            "DrctlJobs", "DrctlPolicy", "DrctlCrypto", "DrctlPipeline", "DrctlStorage", "DrctlSources", "DrctlTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlCrypto
 import DrctlErrors
 import DrctlJobs
 import DrctlPipeline
@@ -24,6 +25,7 @@ struct Drctl: AsyncParsableCommand {
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input
     /// (README, "Exit codes"), not 64.
     static func main() async {
+        OpenSSLLifetime.keepUntilExit()
         CoreDumps.forbidUnlessAllowed()
         MallocSettings.apply()
         do {

@@ -23,13 +23,6 @@ import DrctlTestSupport
         """
     }
 
-    /// `pg_dump` of one database as plain SQL, comparable across clusters (`comparableDump`).
-    func plainDump(_ pg: PostgresCluster, _ database: String) throws -> String {
-        let dump = try pg.client(["\(PostgresCluster.binDir)/pg_dump", "--no-sync", "-d", database])
-        guard dump.exit.succeeded else { throw TestFailure("pg_dump \(database): \(dump.stderr)") }
-        return comparableDump(dump.stdout)
-    }
-
     func rowCounts(_ pg: PostgresCluster, _ database: String) throws -> String {
         try pg.sql("""
             SELECT string_agg(format('%s.%s=%s', schemaname, relname,
@@ -83,8 +76,8 @@ import DrctlTestSupport
         #expect(restore.status == 0, "\(restore)")
 
         for database in ["shop", "postgres"] {
-            let original = try plainDump(source, database)
-            let copy = try plainDump(fresh, database)
+            let original = try source.comparableDump(of: database)
+            let copy = try fresh.comparableDump(of: database)
             #expect(original.contains("PostgreSQL database dump complete"))
             let difference = zip(original.split(separator: "\n"), copy.split(separator: "\n")).first { $0 != $1 }
             #expect(original == copy, "pg_dump of '\(database)' differs after restore, first at: \(String(describing: difference))")
@@ -113,7 +106,7 @@ import DrctlTestSupport
         // Every table went through drctl's loaders, whose pages left the staged file behind them.
         let loadLine = jobs.stderr.split(separator: "\n").first { $0.contains("table data loaded while staging") && $0.contains("database=shop") }
         #expect(loadLine?.contains("tables=5") == true && loadLine?.contains("released_from_staging=0") == false, "\(jobs)")
-        #expect(try plainDump(parallel, "shop") == plainDump(source, "shop"))
+        #expect(try parallel.comparableDump(of: "shop") == source.comparableDump(of: "shop"))
         #expect(try parallel.sql("SELECT items || ':' || skus FROM inventory.stock", database: "shop")
                 == source.sql("SELECT items || ':' || skus FROM inventory.stock", database: "shop"))
         #expect(try rowCounts(parallel, "shop") == rowCounts(source, "shop"))

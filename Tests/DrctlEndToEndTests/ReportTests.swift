@@ -346,10 +346,10 @@ import DrctlStorage
         #expect(none.status == 1 && none.stderr.contains("failed in every region") && none.stdout.isEmpty, "\(none)")
     }
 
-    /// docs/ARCHITECTURE.md's JSON output contract shows exactly the keys drctl writes.
+    /// docs/OPERATIONS.md's JSON output contract shows exactly the keys drctl writes.
     @Test func theDocumentedJSONContractHasTheKeysDrctlWrites() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let document = try String(contentsOf: root.appendingPathComponent("docs/ARCHITECTURE.md"), encoding: .utf8)
+        let document = try String(contentsOf: root.appendingPathComponent("docs/OPERATIONS.md"), encoding: .utf8)
         let section = try #require(document.slice(from: "### JSON output contract", to: "\n| key |"))
         let example = try #require(section.slice(from: "```json\n", to: "```"))
         let documented = try JSONSerialization.jsonObject(with: Data(example.utf8))

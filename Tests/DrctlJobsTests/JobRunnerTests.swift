@@ -56,14 +56,7 @@ import DrctlStorage
         scratch.interruption.interrupt(signal: "SIGTERM")
 
         let result = await backup.result
-        guard case .failure(JobError.interrupted(let signal)) = result else {
-            Issue.record("the backup was not interrupted: \(result)")
-            return
-        }
-        #expect(signal == "SIGTERM")
-        #expect(try scratch.keys(under: "manifests/").isEmpty)
-        #expect(try scratch.keys(under: "data/").isEmpty)
-        #expect(try scratch.failureRecords(of: "t").map(\.error) == ["interrupted by SIGTERM"])
+        try scratch.expectInterruptedBySIGTERM(result)
     }
 
     /// Another run takes the target's lock over while the command streams: the backup does

@@ -1,24 +1,39 @@
 import Foundation
 import Logging
+import Testing
 import DrctlCrypto
 import DrctlJobs
 import DrctlPolicy
 @testable import DrctlStorage
 
 /// A scratch directory with a policy whose regions are local directories under it, a fresh
-/// secret key, one `kind: command` target `t`, and a runner for that policy; removed when released.
+/// secret key, one target `t`, and a runner for that policy; removed when released.
 final class ScratchRepository {
     let root: String
     let policy: Policy
     let interruption = Interruption()
 
+    /// Target `t` of `kind: command`.
     /// - Parameters:
     ///   - regions: region name → its directory under `root` (a path below a plain file is one
     ///     no write can reach).
     ///   - script: what target `t` runs (`sh -c`); `ROOT` stands for `root`.
     ///   - retention: target `t`'s `retention:`, as YAML flow.
-    init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1, script: String,
-         retention: String? = nil) throws {
+    convenience init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1, script: String,
+                     retention: String? = nil) throws {
+        try self.init(regions: regions, minRegions: minRegions) { root in
+            """
+                kind: command
+                command: ["sh", "-c", "\(script.replacingOccurrences(of: "ROOT", with: root))"]
+            \(retention.map { "    retention: \($0)" } ?? "")
+            """
+        }
+    }
+
+    /// - Parameter target: target `t`'s fields after its name, as YAML lines indented by four
+    ///   spaces, given `root` (a `{file: ...}` secret lives there: `writeSecret`).
+    init(regions: [(name: String, path: String)] = [("local", "repo")], minRegions: Int = 1,
+         target: (_ root: String) -> String) throws {
         let root = NSTemporaryDirectory() + "drctl-jobs-test-\(UUID().uuidString)"
         self.root = root
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -33,9 +48,7 @@ final class ScratchRepository {
               encryption: {key_file: \(root)/backup.key}
             targets:
               - name: t
-                kind: command
-                command: ["sh", "-c", "\(script.replacingOccurrences(of: "ROOT", with: root))"]
-            \(retention.map { "    retention: \($0)" } ?? "")
+            \(target(root))
             """, sourcePath: "\(root)/policy.yaml")
     }
 
@@ -46,6 +59,11 @@ final class ScratchRepository {
     }
 
     var target: TargetPolicy { policy.targets[0] }
+
+    /// Writes a secret the policy names as `{file: ROOT/name}`.
+    func writeSecret(_ name: String, _ value: String) throws {
+        try value.write(toFile: "\(root)/\(name)", atomically: true, encoding: .utf8)
+    }
 
     /// The store of the region at `path` under `root`, as the job wrote it.
     func store(_ path: String = "repo") -> LocalDirectoryStore { LocalDirectoryStore(root: "\(root)/\(path)") }
@@ -58,6 +76,20 @@ final class ScratchRepository {
     /// The target's failure records, as check and report read them.
     func failureRecords(of target: String) throws -> [FailureRecord] {
         try Repository(readingPolicy: policy.repository).mergedRecords(FailureRecord.self, target: target).records
+    }
+
+    /// The backup `result` was interrupted by SIGTERM and left nothing committed: no manifest,
+    /// no data object, and a failure record naming the signal.
+    func expectInterruptedBySIGTERM(_ result: Result<BackupManifest, any Error>,
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard case .failure(JobError.interrupted(let signal)) = result else {
+            Issue.record("the backup was not interrupted: \(result)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(signal == "SIGTERM", sourceLocation: sourceLocation)
+        #expect(try keys(under: "manifests/").isEmpty, sourceLocation: sourceLocation)
+        #expect(try keys(under: "data/").isEmpty, sourceLocation: sourceLocation)
+        #expect(try failureRecords(of: "t").map(\.error) == ["interrupted by SIGTERM"], sourceLocation: sourceLocation)
     }
 
     /// Waits until the target's script says it got there by creating `name` under `root` (a

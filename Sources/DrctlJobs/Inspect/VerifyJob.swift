@@ -32,7 +32,8 @@ public struct VerifyJob: Job {
         // receives nothing for that long gives the region up, named, for the rest of the run,
         // while a transfer that keeps moving is never cut. Unbounded, a region that hangs after
         // the listing held each object's read for the transport's stall timeout and retries.
-        let opened = try Repository(policy: policy.repository, keys: keys)
+        // Building the stores may fetch credentials (a web identity's, from STS): off the shared threads.
+        let opened = try await OffPool.run { try Repository(policy: policy.repository, keys: keys) }
         let repository = opened.with(regions: opened.regions.map { $0.bounded() })
         let listing = try await JobRunner(context).run(ListJob(target: target))
         var selected = listing.entries

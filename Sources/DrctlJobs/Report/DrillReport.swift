@@ -4,7 +4,7 @@ import DrctlStorage
 /// The monthly drill report: for one month and each target, the objectives, every drill
 /// against them, the backups taken, failed and degraded, storage per region and a 12-month
 /// trend, under a one-line verdict. Made from repository records alone. Its JSON form
-/// (`drctl report --format json`) is an output contract: docs/ARCHITECTURE.md, "The drill report".
+/// (`drctl report --format json`) is an output contract: docs/OPERATIONS.md, "JSON output contract".
 public struct DrillReport: Codable, Sendable, Equatable {
     public static let formatName = "drctl-drill-report"
     public static let currentVersion = 1

@@ -24,7 +24,9 @@ struct ObjectRestore {
              interruption: Interruption) async throws {
         let reader: ObjectReader
         do {
-            reader = try region.store.open(object.key)
+            // Opening is a request (S3: a HEAD): off the shared threads.
+            let (store, key) = (region.store, object.key)
+            reader = try await OffPool.run { try store.open(key) }
         } catch {
             sink.abort()
             throw error

@@ -63,7 +63,9 @@ private struct SyncRun: ContextBound, Sendable {
     var to: String? { job.to }
 
     func run() async throws -> [Result] {
-        let repository = try Repository(policy: policy.repository)
+        // Building the stores may fetch credentials (a web identity's, from STS): off the shared threads.
+        let repositoryPolicy = policy.repository
+        let repository = try await OffPool.run { try Repository(policy: repositoryPolicy) }
         let sourceRegion = try from.map { name in
             guard let region = repository.region(named: name) else {
                 throw JobError.unknownRegion(name, known: repository.regions.map(\.name))
@@ -136,7 +138,9 @@ private struct SyncRun: ContextBound, Sendable {
         return results
     }
 
-    /// Copies one backup into `region`: the objects it lacks, then the manifest.
+    /// Copies one backup into `region`: the objects it lacks, then the manifest. Every storage
+    /// request runs through `OffPool`, and the object bytes on their pipeline's threads: a sync
+    /// never holds one of Swift's shared threads while a region answers.
     private func copy(manifestKey: String, manifest listed: BackupManifest, into region: Region,
                       sources: [Region], repository: Repository) async throws -> Result {
         func failed(_ problem: String, integrity: Bool = false, used: [String] = [], copied: Int = 0,
@@ -149,27 +153,8 @@ private struct SyncRun: ContextBound, Sendable {
                           integrity: integrity)
         }
 
-        // The sources' own manifest bytes: the one copied is a source's, byte for byte; a
-        // source whose manifest names other objects than the first one's is not used.
-        var usable: [(region: Region, bytes: [UInt8])] = []
-        var problems: [String] = []
-        var integrityOnly = true
-        for source in sources {
-            do {
-                let bytes = try source.store.get(manifestKey)
-                let manifest = try repository.manifest(decoding: bytes, at: manifestKey, in: source)
-                if let first = usable.first {
-                    let firstManifest = try BackupManifest.decode(first.bytes)
-                    guard firstManifest.objects == manifest.objects else {
-                        problems.append("region '\(source.name)': its manifest differs from region '\(first.region.name)''s copy")
-                        continue
-                    }
-                }
-                usable.append((source, bytes))
-            } catch {
-                if !SyncJob.isIntegrity(error) { integrityOnly = false }
-                problems.append("region '\(source.name)': \(error)")
-            }
+        let (usable, problems, integrityOnly) = try await OffPool.run {
+            Self.manifestCopies(manifestKey, in: sources, of: repository)
         }
         guard let chosen = usable.first else {
             return failed("no source region could serve it: " + problems.joined(separator: "; "),
@@ -179,8 +164,10 @@ private struct SyncRun: ContextBound, Sendable {
 
         do {
             // Judged with every region, so a new region is given the repository's id.
-            let (_, refused) = try repository.prepare(repository.regions, toolVersion: DrctlVersion.current)
-            if let (_, error) = refused.first(where: { $0.0.name == region.name }) { throw error }
+            try await OffPool.run {
+                let (_, refused) = try repository.prepare(repository.regions, toolVersion: DrctlVersion.current)
+                if let (_, error) = refused.first(where: { $0.0.name == region.name }) { throw error }
+            }
         } catch {
             return failed("cannot prepare the region: \(error)")
         }
@@ -191,7 +178,7 @@ private struct SyncRun: ContextBound, Sendable {
         for object in manifest.objects {
             let present: ObjectInfo?
             do {
-                present = try region.store.stat(object.key)
+                present = try await OffPool.run { try region.store.stat(object.key) }
             } catch {
                 return failed("cannot stat \(object.key): \(error)", used: used, copied: copied, bytes: bytes)
             }
@@ -219,7 +206,7 @@ private struct SyncRun: ContextBound, Sendable {
                     objectProblems.append("from region '\(source.name)': \(error)")
                 } catch StorageError.alreadyExists {
                     // Another sync committed it meanwhile: fine if it has the right size.
-                    let size = (try? region.store.stat(object.key))?.size
+                    let size = (try? await OffPool.run { try region.store.stat(object.key) })?.size
                     if size == object.storedSize { done = true; break }
                     return failed(Self.wrongSize(object, size ?? 0, region), used: used, copied: copied, bytes: bytes)
                 } catch {
@@ -239,7 +226,7 @@ private struct SyncRun: ContextBound, Sendable {
 
         // The commit point: every object is there, durable and checked.
         do {
-            try region.store.put(manifestKey, bytes: chosen.bytes)
+            try await OffPool.run { try region.store.put(manifestKey, bytes: chosen.bytes) }
         } catch StorageError.alreadyExists {
             // Another sync (or a backup) committed it meanwhile.
         } catch {
@@ -257,17 +244,20 @@ private struct SyncRun: ContextBound, Sendable {
     /// before the target's copy is committed.
     private func copyObject(_ object: StoredObject, manifest: BackupManifest, from source: Region,
                             to target: Region) async throws {
-        let reader = try source.store.open(object.key)
-        let writer: ObjectWriter
-        do {
-            writer = try target.store.create(object.key)
-        } catch {
-            reader.cancel()
-            throw error
+        // Opening the source (S3: a HEAD) and creating the target's writer are requests too.
+        let pipeline = try await OffPool.run {
+            let reader = try source.store.open(object.key)
+            let writer: ObjectWriter
+            do {
+                writer = try target.store.create(object.key)
+            } catch {
+                reader.cancel()
+                throw error
+            }
+            let digest = DigestFilter(expecting: DigestFilter.Expectation(
+                sha256: object.sha256, size: object.storedSize, object: "\(object.key) in region '\(source.name)'"))
+            return Pipeline(source: reader, filters: [digest], sink: WriterSink(writer))
         }
-        let digest = DigestFilter(expecting: DigestFilter.Expectation(
-            sha256: object.sha256, size: object.storedSize, object: "\(object.key) in region '\(source.name)'"))
-        let pipeline = Pipeline(source: reader, filters: [digest], sink: WriterSink(writer))
         progress?.began("sync \(manifest.target) \(source.name)→\(target.name)", counter: pipeline.bytesRead,
                         total: object.storedSize)
         defer { progress?.ended() }
@@ -294,6 +284,34 @@ private struct SyncRun: ContextBound, Sendable {
             }
             return (Set(keys), readable)
         }
+    }
+
+    /// The sources' own manifest bytes, read and believed: the one copied is a source's, byte for
+    /// byte; a source whose manifest names other objects than the first one's is not used.
+    /// Blocking reads: run it through `OffPool`.
+    private static func manifestCopies(_ manifestKey: String, in sources: [Region], of repository: Repository)
+        -> (usable: [(region: Region, bytes: [UInt8])], problems: [String], integrityOnly: Bool) {
+        var usable: [(region: Region, bytes: [UInt8])] = []
+        var problems: [String] = []
+        var integrityOnly = true
+        for source in sources {
+            do {
+                let bytes = try source.store.get(manifestKey)
+                let manifest = try repository.manifest(decoding: bytes, at: manifestKey, in: source)
+                if let first = usable.first {
+                    let firstManifest = try BackupManifest.decode(first.bytes)
+                    guard firstManifest.objects == manifest.objects else {
+                        problems.append("region '\(source.name)': its manifest differs from region '\(first.region.name)''s copy")
+                        continue
+                    }
+                }
+                usable.append((source, bytes))
+            } catch {
+                if !SyncJob.isIntegrity(error) { integrityOnly = false }
+                problems.append("region '\(source.name)': \(error)")
+            }
+        }
+        return (usable, problems, integrityOnly)
     }
 
     private static func wrongSize(_ object: StoredObject, _ size: UInt64, _ region: Region) -> String {

@@ -18,6 +18,10 @@ public final class Pipeline: Sendable {
     private let readSize: Int
     private let queueDepth: Int
     private let state = Mutex<RunState>(RunState())
+    /// Stages still running. The last to end hands the run over to `run()`'s caller, through
+    /// this count's acquiring-releasing decrements: what every stage wrote (a sink's result,
+    /// such as `ArchiveHead`'s, read once `run()` returns) happens before the caller reads it.
+    private let running = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - readSize: bytes per read from the source, and so the size of most queued pieces.
@@ -38,6 +42,10 @@ public final class Pipeline: Sendable {
             let failure: Error? = await withCheckedContinuation { continuation in
                 start { continuation.resume(returning: $0) }
             }
+            // Pairs with the stages' decrements of `running`: the continuation orders this too,
+            // but not where ThreadSanitizer can see it when the last stage resumed it before
+            // this task had suspended (the concurrency runtime's own atomics).
+            _ = running.load(ordering: .acquiring)
             if let failure { throw failure }
         } onCancel: {
             self.stop(because: CancellationError())
@@ -57,9 +65,9 @@ public final class Pipeline: Sendable {
     private func start(completion: @escaping @Sendable (Error?) -> Void) {
         let filters = stages.filters
         let queues = (0...filters.count).map { _ in BoundedQueue<[UInt8]>(capacity: queueDepth) }
+        running.store(filters.count + 2, ordering: .relaxed)   // before any stage thread starts
         let alreadyStopped = state.withLock { state -> Bool in
             state.queues = queues
-            state.running = filters.count + 2
             state.completion = completion
             return state.failure != nil
         }
@@ -146,9 +154,9 @@ public final class Pipeline: Sendable {
     }
 
     private func stageEnded() {
+        guard running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let finished = state.withLock { state -> (@Sendable (Error?) -> Void, Error?)? in
-            state.running -= 1
-            guard state.running == 0, let completion = state.completion else { return nil }
+            guard let completion = state.completion else { return nil }
             state.completion = nil
             return (completion, state.failure)
         }
@@ -166,7 +174,6 @@ struct PipelineStopped: Error {}
 private struct RunState {
     var failure: Error?
     var queues: [BoundedQueue<[UInt8]>] = []
-    var running = 0
     var completion: (@Sendable (Error?) -> Void)?
 }
 

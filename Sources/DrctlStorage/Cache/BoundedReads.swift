@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Blocking reads (S3 GETs over libcurl) run side by side, at most `width` at a time, each on a
-/// dedicated thread, never on Swift's cooperative pool (docs/ARCHITECTURE.md, "Threads"). The
+/// dedicated thread, never on Swift's cooperative pool (docs/ARCHITECTURE.md, "Concurrency"). The
 /// caller's thread waits for them all; the results come back in the items' order.
 public enum BoundedReads {
     /// Reads one region takes at a time: enough to hide a 20–40 ms round trip behind the others,

@@ -12,6 +12,7 @@ drctl=${DRCTL:-$(scripts/build-release.sh)}
 segments=${SEGMENTS:-100}
 levels=${LEVELS:-1 3}
 work=$(mktemp -d /tmp/drctl-bench-wal-XXXXXX)
+chmod 0755 "$work"   # the server runs as postgres when this runs as root
 trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 # A cluster keeping its WAL, and $segments full segments of an insert load copied aside.

@@ -54,7 +54,7 @@ YAML
   : > "$work/times-$level"
   for segment in "$work/segments"/*; do
     /usr/bin/time -v -o "$work/time" "$drctl" wal-push --policy "$work/policy-$level.yaml" --target main \
-      --pgdata "$work/pg/data" --compression-level "$level" --log-level warning "$segment"
+      --pgdata "$work/pg/data" --compression-level="$level" --log-level warning "$segment"
     awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,p,":"); w=p[n]+(n>1?p[n-1]*60:0)} /User time/{u=$2} /System time/{s=$2}
                 /Maximum resident/{r=$2} END{print w, u + s, r}' "$work/time" >> "$work/times-$level"
   done

@@ -87,7 +87,7 @@ import Testing
             if let proxy { try writePolicy(endpoint: proxy.port) } else if localOnly { try writePolicy(endpoint: moto.port) }
         }
 
-        func writePolicy(endpoint port: Int, localOnly: Bool = false) throws {
+        func writePolicy(endpoint port: Int, localOnly: Bool = false, minRegions: Int? = nil) throws {
             let s3 = localOnly ? "" : """
 
                     - name: s3
@@ -101,7 +101,7 @@ import Testing
                   regions:
                     - name: local
                       url: \(wal.sandbox.repository)\(s3)
-                  min_regions: \(localOnly ? 1 : 2)
+                  min_regions: \(minRegions ?? (localOnly ? 1 : 2))
                   encryption:
                     key_file: \(wal.sandbox.keyPath)
                 targets:
@@ -169,6 +169,26 @@ import Testing
         let nowhere = try regions.fetch(name, to: out)
         #expect(nowhere.status == 126, "\(nowhere)")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func pushGoesOnAtQuorumWithARegionDownAndFailsBelowIt() throws {
+        let regions = try TwoRegions()
+        regions.moto.child.terminate(grace: 1)
+        regions.moto.child.wait()
+        try regions.wal.cluster.exec(["INSERT INTO t SELECT generate_series(1, 1000)"])
+        let name = try regions.wal.cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try regions.wal.cluster.sql("SELECT pg_switch_wal()")
+        let copy = try regions.wal.copyOfSegment(name)
+        func push() throws -> Drctl.Result {
+            try Drctl.run(["wal-push", "--policy", regions.wal.sandbox.policyPath, "--target", "main",
+                           "--pgdata", regions.wal.cluster.dataDirectory.path, copy], environment: WalFetchTests.credentials)
+        }
+        let below = try push()
+        #expect(below.status == 1 && below.stderr.contains("min_regions is 2"), "\(below)")
+        try regions.writePolicy(endpoint: regions.moto.port, minRegions: 1)
+        let atQuorum = try push()
+        #expect(atQuorum.status == 0 && atQuorum.stderr.contains("region did not take the WAL file"), "\(atQuorum)")
+        #expect(FileManager.default.fileExists(atPath: "\(regions.wal.sandbox.repository)/\(try regions.wal.key(of: name))"))
     }
 
     @Test func syncGivesARegionTheWalItMissedAndThatRegionAloneServesIt() throws {

@@ -142,13 +142,23 @@ public struct WalPushJob: BlockingJob {
     /// Refuses a cluster the target's archive does not know while it holds another's. Cheap
     /// on the usual path: the folder this file goes to already holds files of this cluster; only
     /// the first file of a folder (every 4 GiB of WAL) lists the target's whole archive.
+    /// The first region that answers decides; one that does not is left to the writes (which
+    /// drop it), so a region down does not stop archiving while `min_regions` others hold.
     private func checkKnownSystem(_ archive: WalArchive, name: WalFileName) throws {
-        guard !newSystem, let region = archive.repository.regions.first else { return }
+        guard !newSystem else { return }
         let folder = WalLayout.systemPrefix(target: target, systemIdentifier: archive.systemIdentifier) + name.folder + "/"
-        guard try region.store.list(prefix: folder).isEmpty else { return }
-        let systems = try archive.repository.walSystems(target: target, in: region)
-        guard systems.isEmpty || systems.contains(archive.systemIdentifier) else {
-            throw WalError.unknownSystem(target: target, system: archive.systemIdentifier, archived: systems.sorted())
+        for region in archive.repository.regions {
+            let systems: Set<UInt64>
+            do {
+                guard try region.store.list(prefix: folder).isEmpty else { return }
+                systems = try archive.repository.walSystems(target: target, in: region)
+            } catch {
+                continue
+            }
+            guard systems.isEmpty || systems.contains(archive.systemIdentifier) else {
+                throw WalError.unknownSystem(target: target, system: archive.systemIdentifier, archived: systems.sorted())
+            }
+            return
         }
     }
 

@@ -106,3 +106,33 @@ extension AgentRunError: ClassifiedError {
     /// A scheduled run that finished but reported problems.
     var exitClass: ExitClass { .failed }
 }
+
+extension WalError: ClassifiedError {
+    /// A file, target or repository that cannot be archived as given is invalid usage (the
+    /// command line, the policy or the repository must change, e.g. `drctl repository
+    /// upgrade`); a file that cannot be read, a conflict with the archive, or too few regions
+    /// failed the push, and PostgreSQL retries it.
+    public var exitClass: ExitClass {
+        switch self {
+        case .notPhysical, .notWalFileName, .notASegment, .otherCluster, .unknownSystem, .noSystemIdentifier, .versionOneRepository:
+            return .invalid
+        case .unreadableFile, .conflict, .quorum: return .failed
+        }
+    }
+}
+
+extension WalFetchFailed: ClassifiedError {
+    /// Not fetched, and not absent everywhere: recovery must stop.
+    public var exitClass: ExitClass { .walUnavailable }
+}
+
+extension WalOpener.Failure: ClassifiedError {
+    /// As what went wrong: a region that could not be read, a copy refused, a key.
+    var exitClass: ExitClass {
+        switch self {
+        case .read: return .failed
+        case .integrity: return .integrity
+        case .key(let error): return ExitClass.of(error)
+        }
+    }
+}

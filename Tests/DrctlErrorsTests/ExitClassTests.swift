@@ -35,6 +35,7 @@ import DrctlErrors
         case objectivesMissed = "over its objective"
         case locked = "the target is locked"
         case interrupted = "interrupted by SIGINT or SIGTERM"
+        case walUnavailable = "`drctl wal-fetch` only"
 
         var codes: [Int32] {
             let rows = ExitClassTests.table.filter { $0.meaning.lowercased().contains(rawValue.lowercased()) }
@@ -167,6 +168,25 @@ import DrctlErrors
         Sample(IdentityError.regionsDisagree([]), .integrity),
         Sample(IdentityError.notPinned(region: "r", found: "f", pinned: "p"), .integrity),
         Sample(IdentityError.pinnedButVersionOne(pinned: "p"), .invalid),
+        Sample(WalObjectError.malformed("m"), .integrity),
+        Sample(WalObjectError.newerFormat("m"), .failed),
+        Sample(WalObjectError.unauthenticated(.tampered("m")), .integrity),
+        Sample(WalObjectError.damaged("m"), .integrity),
+        Sample(WalHeaderError("m"), .invalid),
+        Sample(WalError.notPhysical(target: "t"), .invalid),
+        Sample(WalError.notWalFileName("n"), .invalid),
+        Sample(WalError.unreadableFile(path: "p", reason: "r"), .failed),
+        Sample(WalError.notASegment(path: "p", reason: "r"), .invalid),
+        Sample(WalError.otherCluster(file: "f", segment: 1, dataDirectory: 2), .invalid),
+        Sample(WalError.unknownSystem(target: "t", system: 1, archived: [2]), .invalid),
+        Sample(WalError.noSystemIdentifier(file: "f", reason: "r"), .invalid),
+        Sample(WalError.versionOneRepository, .invalid, case: "versionOneRepository"),
+        Sample(WalError.conflict(file: "f", target: "t", regions: [], archived: [], pushed: "s"), .failed),
+        Sample(WalError.quorum(file: "f", held: 0, minRegions: 1, failures: []), .failed),
+        Sample(WalFetchFailed(file: "f", failures: [], absentIn: []), .walUnavailable),
+        Sample(WalOpener.Failure.read(StorageError.io(operation: "o", key: "k", location: "l", reason: "r")), .failed),
+        Sample(WalOpener.Failure.integrity(WalObjectError.damaged("d")), .integrity),
+        Sample(WalOpener.Failure.key(JobError.noKey), .key),
         Sample(WriterTrust.NoWriters(), .key),
         Sample(SignedDocuments.ReadOnly(), .key),
         Sample(RecordNotSigned(key: "records/db/failures/x.json", reason: SignedDocuments.ReadOnly()), .key),

@@ -25,6 +25,8 @@ public struct TargetHealth: Sendable, Encodable {
     public var lastDrill: LastDrill?
     public var lastFailure: LastFailure?
     public var regions: [RegionHealth] = []
+    /// A physical target's WAL archive.
+    public var wal: WalHealth?
 
     public static let drillInterval: TimeInterval = 35 * 86_400
     public static let baseGrace: TimeInterval = 30 * 60
@@ -86,7 +88,7 @@ public struct TargetHealth: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, status, findings, regions
+        case target, status, findings, regions, wal
         case lastBackup = "last_backup", nextDue = "next_due", graceSeconds = "grace_seconds"
         case rpoSeconds = "rpo_seconds", lastDrill = "last_drill", lastFailure = "last_failure"
     }
@@ -121,6 +123,11 @@ public struct TargetHealth: Sendable, Encodable {
 
         let readable = views.filter { $0.manifests != nil }
         let newest = readable.flatMap { $0.manifests! }.max { $0.backupID < $1.backupID }
+        // A wal-push conflict is not a failed backup: reported on its own, until a newer base backup.
+        for conflict in failures.filter({ !$0.isBackupFailure }) where newest.map({ conflict.runID > $0.backupID }) ?? true {
+            find(.warning, "WAL conflict (\(Timestamp.format(conflict.finishedAt))): \(conflict.error)")
+        }
+        let failures = failures.filter(\.isBackupFailure)
         for view in views {
             if let error = view.error {
                 health.regions.append(RegionHealth(region: view.region, state: "unreadable", backups: 0, error: error))

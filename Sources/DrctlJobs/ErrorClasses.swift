@@ -106,3 +106,14 @@ extension AgentRunError: ClassifiedError {
     /// A scheduled run that finished but reported problems.
     var exitClass: ExitClass { .failed }
 }
+
+extension PhysicalBackupError: ClassifiedError {
+    /// A version 1 repository must be upgraded first (the command cannot run as it is); WAL
+    /// that never reached the archive fails the backup.
+    public var exitClass: ExitClass {
+        switch self {
+        case .versionOneRepository: return .invalid
+        case .walNotArchived, .walRangeUnreadable: return .failed
+        }
+    }
+}

@@ -117,3 +117,15 @@ extension PhysicalBackupError: ClassifiedError {
         }
     }
 }
+
+extension PhysicalRestoreError: ClassifiedError {
+    public var exitClass: ExitClass {
+        switch self {
+        case .badTime, .badLSN, .badTimeline, .badTablespaceMap, .notPhysical, .pastArchivedWAL: return .invalid
+        case .beforeOldestBackup: return .notFound
+        case .dataDirectoryNotEmpty, .tablespaceDirectoryNotEmpty: return .destinationExists
+        case .verifyFailed: return .integrity
+        case .missingProgram, .serverFailed, .cannotPrepare: return .failed
+        }
+    }
+}

@@ -5,6 +5,9 @@
 #                                           log in DIR/log, Unix socket in DIR (trust), TCP on
 #                                           127.0.0.1 only (scram-sha-256) on PORT or a free port.
 #                                           Prints PGHOST=127.0.0.1 and PGPORT=N lines.
+#                                           At initdb: $PG_EXTRA_CONF (lines) is appended to
+#                                           postgresql.conf; PG_REPLICATION=1 also allows
+#                                           replication connections (socket: trust, loopback: SCRAM).
 #   scripts/pg-cluster.sh stop DIR          stop it (fast shutdown); no-op if it is not running.
 #   scripts/pg-cluster.sh seed DIR          create (or reset) the login role `backup` with the
 #                                           password in $PG_BACKUP_PASSWORD (generated and printed
@@ -65,6 +68,10 @@ start)
 local   all   all                  trust
 host    all   all   127.0.0.1/32   scram-sha-256
 HBA
+        if [[ ${PG_REPLICATION:-} == 1 ]]; then
+            printf '%s\n' 'local   replication   all                  trust' \
+                           'host    replication   all   127.0.0.1/32   scram-sha-256' >>"$DATA/pg_hba.conf"
+        fi
         cat >>"$DATA/postgresql.conf" <<CONF
 
 # pg-cluster.sh
@@ -74,6 +81,9 @@ password_encryption = 'scram-sha-256'
 logging_collector = off
 fsync = off
 CONF
+        if [[ -n ${PG_EXTRA_CONF:-} ]]; then
+            printf '\n# PG_EXTRA_CONF\n%s\n' "$PG_EXTRA_CONF" >>"$DATA/postgresql.conf"
+        fi
     fi
     for attempt in 1 2 3 4 5 6 7 8; do
         if [[ $# -eq 3 ]]; then

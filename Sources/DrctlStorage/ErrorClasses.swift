@@ -119,3 +119,19 @@ extension LockUnavailable: ClassifiedError {
     /// a frozen endpoint); a lock another run holds is `TargetLockedError` instead.
     public var exitClass: ExitClass { .failed }
 }
+
+extension WalObjectError: ClassifiedError {
+    /// A WAL object that is not what drctl writes, altered or cut: damage to what is stored; one
+    /// of a newer format needs a newer drctl, the operation failed.
+    public var exitClass: ExitClass {
+        switch self {
+        case .malformed, .unauthenticated, .damaged: return .integrity
+        case .newerFormat: return .failed
+        }
+    }
+}
+
+extension WalHeaderError: ClassifiedError {
+    /// A file given to `wal-push` that is not a WAL segment: the command line named the wrong file.
+    public var exitClass: ExitClass { .invalid }
+}

@@ -31,10 +31,18 @@ public final class PostgresCluster: Sendable {
     deinit { stop() }
 
     /// Starts a cluster; with `superuserPassword`, `postgres` can log in over TCP with it.
-    public static func start(superuserPassword: String? = nil) throws -> PostgresCluster {
+    /// - Parameters:
+    ///   - settings: lines appended to `postgresql.conf` before the first start
+    ///     (`wal_level = replica`, `archive_mode = on`, `archive_command = '…'`).
+    ///   - allowReplication: pg_hba also admits replication connections (the socket without a
+    ///     password, 127.0.0.1 with one), for `pg_basebackup` and base backups.
+    public static func start(superuserPassword: String? = nil, settings: [String] = [],
+                             allowReplication: Bool = false) throws -> PostgresCluster {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("drctl-pg-\(UUID().uuidString.prefix(8))")
-        let out = try run(script, ["start", dir.path])
+        let out = try run(script, ["start", dir.path], environment: [
+            "PG_EXTRA_CONF": settings.joined(separator: "\n"), "PG_REPLICATION": allowReplication ? "1" : "",
+        ])
         guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("PGPORT=") }),
               let port = Int(line.dropFirst("PGPORT=".count)) else {
             throw ClusterError(message: "pg-cluster.sh start printed no PGPORT: \(out)")
@@ -51,6 +59,22 @@ public final class PostgresCluster: Sendable {
         let cluster = try start()
         defer { cluster.stop() }
         return try body(cluster)
+    }
+
+    /// The server's data directory.
+    public var dataDirectory: URL { dir.appendingPathComponent("data") }
+
+    /// Appends `settings` to `postgresql.conf` and restarts the server on the same port (for a
+    /// setting that needs a restart, such as `archive_mode`), waiting until it accepts connections.
+    public func restart(adding settings: [String] = []) throws {
+        if !settings.isEmpty {
+            let handle = try FileHandle(forWritingTo: dataDirectory.appendingPathComponent("postgresql.conf"))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(("\n" + settings.joined(separator: "\n") + "\n").utf8))
+        }
+        _ = try Self.run(Self.script, ["stop", dir.path])
+        _ = try Self.run(Self.script, ["start", dir.path, "\(port)"])
     }
 
     public func stop() {

@@ -6,4 +6,6 @@ public enum DocumentKind: String, Sendable {
     case failureRecord = "failure-record"
     case lock
     case pruneRecord = "prune-record"
+    /// The header of a WAL object (docs/FORMAT.md, "WAL archive"), for the id `<system-id>/<file>`.
+    case wal
 }

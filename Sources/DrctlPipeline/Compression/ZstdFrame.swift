@@ -1,0 +1,41 @@
+import CZstd
+
+/// One zstd frame made or read in one call, for a small file held whole in memory (a WAL
+/// segment: 16 MiB at most by default). A stream (`ZstdCompressor`) pays for its threads and
+/// queues, which a single segment does not need; this costs one context and the output.
+public enum ZstdFrame {
+    /// `input` compressed as one frame at `level` (negative levels are zstd's fast ones), on
+    /// this thread.
+    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        // Uninitialised: only the pages zstd writes are ever touched.
+        var failure: Int = 0
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            let written = ZSTD_compress(buffer.baseAddress, bound, input.baseAddress, input.count, level)
+            if ZSTD_isError(written) != 0 { failure = written; count = 0 } else { count = written }
+        }
+        if failure != 0 { throw ZstdError(operation: "compress at level \(level)", code: failure) }
+        return output
+    }
+
+    /// The content of one frame that must decompress to exactly `expectedSize` bytes: a frame
+    /// that says otherwise, holds more, or is damaged is an error.
+    public static func decompress(_ frame: UnsafeRawBufferPointer, expectedSize: Int) throws -> [UInt8] {
+        let declared = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
+        if declared != ZSTD_CONTENTSIZE_UNKNOWN, declared != UInt64(expectedSize) {
+            throw ZstdError(operation: "decompress", code: 0,
+                            detail: "the frame holds \(declared) bytes, \(expectedSize) were expected")
+        }
+        var failure: Int = 0
+        var produced = 0
+        let output = [UInt8](unsafeUninitializedCapacity: expectedSize) { buffer, count in
+            let written = ZSTD_decompress(buffer.baseAddress, expectedSize, frame.baseAddress, frame.count)
+            if ZSTD_isError(written) != 0 { failure = written; count = 0 } else { produced = written; count = written }
+        }
+        if failure != 0 { throw ZstdError(operation: "decompress", code: failure) }
+        guard produced == expectedSize else {
+            throw ZstdError(operation: "decompress", code: 0, detail: "the frame holds \(produced) bytes, \(expectedSize) were expected")
+        }
+        return output
+    }
+}

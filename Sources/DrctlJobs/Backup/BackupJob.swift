@@ -166,14 +166,9 @@ private struct BackupRun: ContextBound, Sendable {
         try await OffPool.run { try run.plan.streamed() }
         if let physical = plan.physical {
             // A base backup restores nothing without its WAL: commit only once the archive holds it.
-            let regions = run.attempt.repository.regions, name = target.name
-            // TEMPORARY until issue25-wal's WalArchive is merged: a key's presence.
-            let holding: @Sendable (String) throws -> [String] = { segment in
-                regions.filter { region in
-                    (try? region.store.list(prefix: "wal/\(name)/\(physical.systemIdentifier)/\(segment.prefix(16))/\(segment)"))?.isEmpty == false
-                }.map(\.name)
-            }
-            try await WalQuorumWait(target: target.name, physical: physical, regionsHolding: holding,
+            let archive = WalArchive(repository: run.attempt.repository, target: target.name,
+                                     systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)
+            try await WalQuorumWait(target: target.name, physical: physical, regionsHolding: archive.regionsHolding,
                                     minRegions: policy.repository.minRegions,
                                     timeout: target.postgres?.walWaitTimeout ?? PostgresConnection.defaultWalWaitTimeout)
                 .run(interruption: interruption, logger: logger)

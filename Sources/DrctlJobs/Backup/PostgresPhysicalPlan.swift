@@ -73,8 +73,8 @@ final class PostgresPhysicalPlan: BackupPlan {
         let size = server.walSegmentSize
         return PhysicalBackupInfo(
             checkpoint: checkpoint.rawValue, startLSN: start.lsn, endLSN: end.lsn,
-            startWAL: WalSegmentName.containing(start.lsn, timeline: start.timeline, segmentSize: size) ?? "",
-            endWAL: WalSegmentName.before(end.lsn, timeline: end.timeline, segmentSize: size) ?? "",
+            startWAL: Self.segment(holding: LSN(start.lsn), timeline: start.timeline, segmentSize: size),
+            endWAL: Self.segment(holding: LSN(end.lsn).map { LSN($0.value - 1) }, timeline: end.timeline, segmentSize: size),
             systemIdentifier: server.systemIdentifier,
             tablespaces: session.tablespaces.map {
                 PhysicalTablespace(oid: $0.oid, location: $0.location, object: $0.archiveName)
@@ -89,43 +89,12 @@ final class PostgresPhysicalPlan: BackupPlan {
     }
 
     var warnings: [String] { gatheringWarnings }
-}
 
-/// WAL segment file names from `X/X` positions (PostgreSQL's XLogFileName).
-enum WalSegmentName {
-    /// The segment holding the byte at `lsn`.
-    static func containing(_ lsn: String, timeline: UInt32, segmentSize: Int) -> String? {
-        parse(lsn).map { name(segment: $0 / UInt64(segmentSize), timeline: timeline, segmentSize: segmentSize) }
-    }
-
-    /// The segment holding the last byte before `lsn` (a backup's end position may be the first
-    /// byte of a segment no record of the backup reaches).
-    static func before(_ lsn: String, timeline: UInt32, segmentSize: Int) -> String? {
-        parse(lsn).map { name(segment: ($0 - 1) / UInt64(segmentSize), timeline: timeline, segmentSize: segmentSize) }
-    }
-
-    /// The segments from `first` through `last` (names on one timeline).
-    static func range(from first: String, through last: String, segmentSize: Int) -> [String] {
-        guard let a = number(first, segmentSize: segmentSize), let b = number(last, segmentSize: segmentSize),
-              a.timeline == b.timeline, a.segment <= b.segment else { return [] }
-        return (a.segment...b.segment).map { name(segment: $0, timeline: a.timeline, segmentSize: segmentSize) }
-    }
-
-    static func parse(_ lsn: String) -> UInt64? {
-        let parts = lsn.split(separator: "/")
-        guard parts.count == 2, let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
-              high <= UInt64(UInt32.max), low <= UInt64(UInt32.max) else { return nil }
-        return high << 32 | low
-    }
-
-    private static func name(segment: UInt64, timeline: UInt32, segmentSize: Int) -> String {
-        let perLog = 0x1_0000_0000 / UInt64(segmentSize)
-        return String(format: "%08X%08X%08X", timeline, UInt32(segment / perLog), UInt32(segment % perLog))
-    }
-
-    private static func number(_ name: String, segmentSize: Int) -> (timeline: UInt32, segment: UInt64)? {
-        guard name.count == 24, let timeline = UInt32(name.prefix(8), radix: 16),
-              let log = UInt64(name.dropFirst(8).prefix(8), radix: 16), let seg = UInt64(name.suffix(8), radix: 16) else { return nil }
-        return (timeline, log * (0x1_0000_0000 / UInt64(segmentSize)) + seg)
+    /// The segment holding `lsn` (for the end: the byte before the end position, which may be
+    /// the first byte of a segment the backup does not need); "" when the server's answer was
+    /// not a position (`WalQuorumWait` then refuses the range).
+    private static func segment(holding lsn: LSN?, timeline: UInt32, segmentSize: Int) -> String {
+        guard let lsn, WalFileName.isValidSegmentSize(segmentSize) else { return "" }
+        return "\(WalFileName.segment(containing: lsn, timeline: timeline, segmentSize: segmentSize))"
     }
 }

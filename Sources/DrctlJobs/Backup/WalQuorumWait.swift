@@ -10,15 +10,14 @@ struct WalQuorumWait {
     let target: String
     let physical: PhysicalBackupInfo
     /// The regions whose copy of a segment exists and authenticates (`WalArchive.regionsHolding`).
-    let regionsHolding: @Sendable (String) throws -> [String]
+    let regionsHolding: @Sendable (WalFileName) throws -> [String]
     let minRegions: Int
     let timeout: Duration
     /// Between two looks at the archive.
     var pollInterval: Duration = .milliseconds(250)
 
     func run(interruption: Interruption, logger: Logger) async throws {
-        let segments = WalSegmentName.range(from: physical.startWAL, through: physical.endWAL,
-                                            segmentSize: physical.walSegmentSize)
+        let segments = Self.segments(physical)
         guard !segments.isEmpty else {
             throw PhysicalBackupError.walRangeUnreadable(start: physical.startWAL, end: physical.endWAL)
         }
@@ -34,7 +33,7 @@ struct WalQuorumWait {
             }
             lastHeld = held
             guard ContinuousClock.now < deadline else {
-                throw PhysicalBackupError.walNotArchived(target: target, segment: segment, heldBy: lastHeld,
+                throw PhysicalBackupError.walNotArchived(target: target, segment: "\(segment)", heldBy: lastHeld,
                                                          required: minRegions, waited: timeout)
             }
             try await Task.sleep(for: pollInterval)
@@ -42,6 +41,17 @@ struct WalQuorumWait {
         logger.info("WAL of the base backup archived", metadata: [
             "start_wal": "\(physical.startWAL)", "end_wal": "\(physical.endWAL)",
         ])
+    }
+}
+
+extension WalQuorumWait {
+    /// `start_wal` through `end_wal`; empty when they are not segments of one timeline in order.
+    static func segments(_ physical: PhysicalBackupInfo) -> [WalFileName] {
+        let size = physical.walSegmentSize
+        guard WalFileName.isValidSegmentSize(size), let first = WalFileName(physical.startWAL), let last = WalFileName(physical.endWAL),
+              first.timeline == last.timeline, let a = first.segmentNumber(segmentSize: size),
+              let b = last.segmentNumber(segmentSize: size), a <= b else { return [] }
+        return (a...b).map { WalFileName.segment(number: $0, timeline: first.timeline, segmentSize: size) }
     }
 }
 

@@ -87,8 +87,14 @@ extension RestoreRun {
             let repository = try Repository(policy: policy.repository, keys: keys)
             let regions = try repository.readOrder(preferring: job.preferredRegion)
             let catalog = try BackupLocator(repository: repository, logger: unlabelled).catalog(target: job.target.name, regions: regions)
-            if let id = job.backupID { return try catalog.backup(id) }
-            return try Self.choose(options.recoveryTarget, in: catalog)
+            let located = try job.backupID.map { try catalog.backup($0) } ?? Self.choose(options.recoveryTarget, in: catalog)
+            if case .time(let time) = options.recoveryTarget, let physical = located.manifest.physical,
+               let newest = Self.newestPush(WalArchive(repository: repository, target: job.target.name,
+                                                       systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)),
+               time > newest {
+                throw PhysicalRestoreError.pastArchivedWAL(requested: time, newest: newest)
+            }
+            return located
         }
         let manifest = located.manifest
         guard manifest.kind == PhysicalBackupInfo.kind, let physical = manifest.physical else {
@@ -155,6 +161,22 @@ extension RestoreRun {
         return outcome
     }
 
+    /// When the archive's newest WAL segment was pushed (the newest any region lists, its
+    /// authenticated header's `pushed_at`): no commit after it can be replayed. nil when no
+    /// region can say.
+    static func newestPush(_ archive: WalArchive) -> Date? {
+        guard let documents = try? archive.readerDocuments() else { return nil }
+        let prefix = WalLayout.systemPrefix(target: archive.target, systemIdentifier: archive.systemIdentifier)
+        var newest: Date?
+        for region in archive.repository.regions {
+            let names = ((try? region.store.list(prefix: prefix)) ?? []).compactMap { WalLayout.parse($0.key)?.file }
+                .filter { !$0.isHistory }
+            guard let last = names.max(), let copy = try? archive.copy(of: last, in: region, documents: documents) else { continue }
+            newest = max(newest ?? copy.header.pushedAt, copy.header.pushedAt)
+        }
+        return newest
+    }
+
     /// The base backup to start from: the newest whose end (consistent point) is at or before
     /// the target; for `latest`, the newest.
     static func choose(_ recoveryTarget: RecoveryTarget, in catalog: BackupLocator.Catalog) throws -> BackupLocator.Located {
@@ -173,8 +195,8 @@ extension RestoreRun {
             }
             return best
         case .lsn(let text):
-            let wanted = WalPosition.parse(text) ?? 0
-            guard let best = ordered(physical.filter { ($0.manifest.consistentPoint.lsn.flatMap(WalPosition.parse) ?? .max) <= wanted }) else {
+            let wanted = LSN(text) ?? LSN(0)
+            guard let best = ordered(physical.filter { ($0.manifest.consistentPoint.lsn.flatMap(LSN.init) ?? LSN(.max)) <= wanted }) else {
                 let oldestLSN = physical.min { $0.manifest.consistentPoint.time < $1.manifest.consistentPoint.time }?.manifest.consistentPoint.lsn
                 throw PhysicalRestoreError.beforeOldestBackup(target: catalog.target, requested: "LSN \(text)", oldest: oldestLSN.map { "LSN \($0)" })
             }

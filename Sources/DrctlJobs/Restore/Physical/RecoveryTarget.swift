@@ -1,4 +1,5 @@
 import Foundation
+import DrctlStorage
 
 /// Where a point-in-time restore stops replaying WAL: the end of the archive (`latest`), the
 /// last commit at or before a time, or a WAL position. Written as PostgreSQL's `recovery_target_*`
@@ -20,8 +21,8 @@ public enum RecoveryTarget: Sendable, Equatable {
 
     /// `--lsn`: PostgreSQL's `X/X` hexadecimal position.
     public static func parse(lsn text: String) throws -> RecoveryTarget {
-        guard WalPosition.parse(text) != nil else { throw PhysicalRestoreError.badLSN(text) }
-        return .lsn(text.uppercased())
+        guard let lsn = LSN(text) else { throw PhysicalRestoreError.badLSN(text) }
+        return .lsn("\(lsn)")
     }
 
     private static func hasOffset(_ text: String) -> Bool {
@@ -41,16 +42,6 @@ public enum RecoveryTarget: Sendable, Equatable {
         }
         guard let date = try? Date.ISO8601FormatStyle().parse(whole) else { return nil }
         return date.addingTimeInterval(fraction)
-    }
-}
-
-/// `X/X` positions (the WAL archive's `LSN` has the same arithmetic; this one only compares).
-enum WalPosition {
-    static func parse(_ text: String) -> UInt64? {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].count <= 8, parts[1].count <= 8,
-              let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16) else { return nil }
-        return high << 32 | low
     }
 }
 

@@ -129,3 +129,17 @@ extension PhysicalRestoreError: ClassifiedError {
         }
     }
 }
+
+extension WalError: ClassifiedError {
+    /// A file, target or repository that cannot be archived as given is invalid usage (the
+    /// command line, the policy or the repository must change, e.g. `drctl repository
+    /// upgrade`); a file that cannot be read, a conflict with the archive, or too few regions
+    /// failed the push, and PostgreSQL retries it.
+    public var exitClass: ExitClass {
+        switch self {
+        case .notPhysical, .notWalFileName, .notASegment, .otherCluster, .unknownSystem, .noSystemIdentifier, .versionOneRepository:
+            return .invalid
+        case .unreadableFile, .conflict, .quorum: return .failed
+        }
+    }
+}

@@ -19,6 +19,7 @@ struct Drctl: AsyncParsableCommand {
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, SyncCommand.self, DrillCommand.self, PruneCommand.self, CheckCommand.self,
             AgentCommand.self, ReportCommand.self, PolicyCommand.self, RepositoryCommand.self, VersionCommand.self,
+            WalPushCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

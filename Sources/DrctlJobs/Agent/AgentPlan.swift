@@ -55,6 +55,7 @@ public struct AgentPlan: Sendable {
             switch task.job {
             case .backup:
                 let failures = RepositoryHistory.records(FailureRecord.self, repository, target: task.target, logger: logger)
+                    .filter(\.isBackupFailure)
                 let started = manifests[task.target, default: []].map(\.startedAt)
                 history.lastRuns[task] = (started + failures.map(\.startedAt)).max()
             case .drill:

@@ -121,6 +121,11 @@ public struct TargetHealth: Sendable, Encodable {
 
         let readable = views.filter { $0.manifests != nil }
         let newest = readable.flatMap { $0.manifests! }.max { $0.backupID < $1.backupID }
+        // A wal-push conflict is not a failed backup: reported on its own, until a newer base backup.
+        for conflict in failures.filter({ !$0.isBackupFailure }) where newest.map({ conflict.runID > $0.backupID }) ?? true {
+            find(.warning, "WAL conflict (\(Timestamp.format(conflict.finishedAt))): \(conflict.error)")
+        }
+        let failures = failures.filter(\.isBackupFailure)
         for view in views {
             if let error = view.error {
                 health.regions.append(RegionHealth(region: view.region, state: "unreadable", backups: 0, error: error))

@@ -17,7 +17,7 @@ public struct BackupHistory: Sendable {
                 let repository = try Repository(readingPolicy: policy)
                 let failures = RepositoryHistory.listing(FailureRecord.self, repository, target: target, logger: logger)
                 return BackupHistory(manifests: RepositoryHistory.manifests(repository, target: target, logger: logger),
-                                     failures: failures.records, unreadableRegions: failures.unreadable)
+                                     failures: failures.records.filter(\.isBackupFailure), unreadableRegions: failures.unreadable)
             }
         } catch {
             logger.warning("repository history unreadable: metrics and notifications of this run may be incomplete",

@@ -69,7 +69,7 @@ struct TargetHistoryReader {
         let backups = try merged(listings.map { ($0.region, $0.manifests.filter { $0 < to }) }, refused: &refused) { id, region in
             try repository.manifest(at: manifestsPrefix + id + ".json", in: region)
         }
-        return TargetHistory(drills: drills, failures: failed, backups: backups, holdings: holdings, refused: refused)
+        return TargetHistory(drills: drills, failures: failed.filter(\.isBackupFailure), backups: backups, holdings: holdings, refused: refused)
     }
 
     /// The ids of the `.json` objects under `prefix`. A name that is not an id is a misplaced

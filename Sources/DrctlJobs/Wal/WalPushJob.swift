@@ -1,0 +1,233 @@
+import DrctlCrypto
+import DrctlPipeline
+import DrctlPolicy
+import DrctlStorage
+import Foundation
+
+/// `drctl wal-push`, PostgreSQL's `archive_command` (docs/FORMAT.md, "WAL archive"): one WAL
+/// file checked against the target's cluster, compressed, sealed under a data key of its own,
+/// signed, and written to every region at once. It succeeds only when `min_regions` regions
+/// hold the file, so PostgreSQL keeps (and retries) every file drctl has not stored.
+///
+/// Every segment waits for this, so it does the least it can: one read of the file, one zstd
+/// frame in memory (no pipeline threads), one write per region, all regions side by side.
+public struct WalPushJob: BlockingJob {
+    public let target: String
+    /// The file as PostgreSQL names it (`%p`: relative to the data directory, the working directory).
+    public let path: String
+    /// Where `global/pg_control` is: the cluster whose WAL this is.
+    public let dataDirectory: String
+    public let compressionLevel: Int32
+    /// Archive a system identifier the target's archive does not know although it holds others.
+    public let newSystem: Bool
+
+    /// zstd level 1: BENCHMARKS.md ("wal-push") has the measurements behind it.
+    public static let defaultCompressionLevel: Int32 = 1
+
+    public init(target: String, path: String, dataDirectory: String, compressionLevel: Int32 = WalPushJob.defaultCompressionLevel,
+                newSystem: Bool = false) {
+        self.target = target
+        self.path = path
+        self.dataDirectory = dataDirectory
+        self.compressionLevel = compressionLevel
+        self.newSystem = newSystem
+    }
+
+    public struct Outcome: Sendable {
+        public let file: WalFileName
+        public let systemIdentifier: UInt64
+        /// Regions that now hold the file: written by this run, or already holding it.
+        public let written: [String]
+        public let alreadyHeld: [String]
+        /// Regions that could not take it, and why (the run still succeeded at quorum).
+        public let failed: [(region: String, error: String)]
+        public let size: Int
+        public let storedSize: Int
+    }
+
+    public func runBlocking(in context: JobContext) throws -> Outcome {
+        let policy = context.policy
+        guard let targetPolicy = try policy.targets(selecting: target).first,
+              targetPolicy.kind == .postgres, targetPolicy.mode == .physical else {
+            throw WalError.notPhysical(target: target)
+        }
+        let fileName = (path as NSString).lastPathComponent
+        guard let name = WalFileName(fileName) else { throw WalError.notWalFileName(fileName) }
+        let bytes = try Self.readWhole(path)
+        let system = try systemIdentifier(of: name, bytes: bytes)
+
+        let keys = try context.keys.get()
+        let repository = try Repository(policy: policy.repository, keys: keys)
+        let (identity, unprepared) = try repository.prepare(repository.regions, toolVersion: DrctlVersion.current)
+        guard let repositoryID = identity.repositoryID else { throw WalError.versionOneRepository }
+        let signingKey = try keys.requireSigningKey()
+        let live = repository.regions.filter { region in !unprepared.contains { $0.0.name == region.name } }
+        let archive = WalArchive(repository: repository.with(regions: live), target: target, systemIdentifier: system)
+        try checkKnownSystem(archive, name: name)
+
+        let sha = hex(sha256(bytes))
+        let compressed = try bytes.withUnsafeBytes { try ZstdFrame.compress($0, level: compressionLevel) }
+        let dataKey = DataKey.random()
+        let documentID = WalLayout.documentID(systemIdentifier: system, file: name)
+        let wrapped = try keys.wrap(dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
+        let sealer = StreamSealer(dataKey: dataKey, context: StreamContext(backupID: String(system), objectName: name.description))
+        let body = compressed.withUnsafeBytes { sealer.update($0) } + sealer.finish()
+        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(bytes.count), sha256: sha,
+                                     storedSize: UInt64(body.count), compressionLevel: compressionLevel, dataKey: wrapped,
+                                     pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
+        let signed = SignedDocuments(identity: identity, signingKey: .success(signingKey), writers: repository.trust.writers)
+        let head = WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
+
+        let readers = try archive.readerDocuments()
+        let outcomes = BoundedReads.map(live, width: live.count) { region in
+            Self.store(head: head, body: body, of: header, in: region, archive: archive, documents: readers)
+        }
+        var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
+        var conflicts: [(region: String, sha256: String)] = []
+        for (region, outcome) in zip(live, outcomes) {
+            switch outcome {
+            case .written: written.append(region.name)
+            case .alreadyHeld: held.append(region.name)
+            case .conflict(let archived): conflicts.append((region.name, archived))
+            case .failed(let error): failed.append((region.name, "\(error)"))
+            }
+        }
+        for (region, error) in failed {
+            context.logger.warning("region did not take the WAL file", metadata: ["region": "\(region)", "file": "\(name)", "error": "\(error)"])
+        }
+        if !conflicts.isEmpty {
+            let error = WalError.conflict(file: name.description, target: target, regions: conflicts.map(\.region),
+                                          archived: conflicts.map(\.sha256), pushed: sha)
+            record(error, in: repository.with(regions: live), signingKey: signingKey, logger: context)
+            throw error
+        }
+        guard written.count + held.count >= policy.repository.minRegions else {
+            throw WalError.quorum(file: name.description, held: written.count + held.count, minRegions: policy.repository.minRegions,
+                                  failures: failed.map { "region '\($0.0)': \($0.1)" })
+        }
+        return Outcome(file: name, systemIdentifier: system, written: written, alreadyHeld: held,
+                       failed: failed.map { (region: $0.0, error: $0.1) }, size: bytes.count, storedSize: head.count + body.count)
+    }
+
+    /// The cluster the file belongs to: a segment's header names it, and must name the data
+    /// directory's cluster (when its `pg_control` can be read); a file without a header takes
+    /// the data directory's.
+    private func systemIdentifier(of name: WalFileName, bytes: [UInt8]) throws -> UInt64 {
+        let control = Result { try PgControl.systemIdentifier(dataDirectory: dataDirectory) }
+        guard name.hasPageHeader else {
+            do { return try control.get() } catch { throw WalError.noSystemIdentifier(file: name.description, reason: "\(error)") }
+        }
+        let header: WalSegmentHeader
+        do { header = try WalSegmentHeader(bytes) } catch { throw WalError.notASegment(path: path, reason: "\(error)") }
+        if name.kind == .segment, bytes.count != header.segmentSize {
+            throw WalError.notASegment(path: path, reason: "it is \(bytes.count) bytes long, its header says segments are \(header.segmentSize)")
+        }
+        guard header.pageAddress == name.startLSN(segmentSize: header.segmentSize) else {
+            throw WalError.notASegment(path: path, reason: "its first page is at \(header.pageAddress), not where '\(name)' begins "
+                + "(\(name.startLSN(segmentSize: header.segmentSize)!)): it was renamed")
+        }
+        // The first segment of a new timeline starts as a copy of the old timeline's, so its
+        // first page may name the timeline before; never a later one.
+        guard header.timeline <= name.timeline else {
+            throw WalError.notASegment(path: path, reason: "its first page is on timeline \(header.timeline), after the name's \(name.timeline)")
+        }
+        if case .success(let dataDirectorySystem) = control, dataDirectorySystem != header.systemIdentifier {
+            throw WalError.otherCluster(file: name.description, segment: header.systemIdentifier, dataDirectory: dataDirectorySystem)
+        }
+        return header.systemIdentifier
+    }
+
+    /// Refuses a cluster the target's archive does not know while it holds another's. Cheap
+    /// on the usual path: the folder this file goes to already holds files of this cluster; only
+    /// the first file of a folder (every 4 GiB of WAL) lists the target's whole archive.
+    private func checkKnownSystem(_ archive: WalArchive, name: WalFileName) throws {
+        guard !newSystem, let region = archive.repository.regions.first else { return }
+        let folder = WalLayout.systemPrefix(target: target, systemIdentifier: archive.systemIdentifier) + name.folder + "/"
+        guard try region.store.list(prefix: folder).isEmpty else { return }
+        let systems = try archive.repository.walSystems(target: target, in: region)
+        guard systems.isEmpty || systems.contains(archive.systemIdentifier) else {
+            throw WalError.unknownSystem(target: target, system: archive.systemIdentifier, archived: systems.sorted())
+        }
+    }
+
+    enum RegionOutcome: Sendable {
+        case written, alreadyHeld
+        case conflict(archivedSHA256: String)
+        case failed(any Error)
+    }
+
+    /// One region: the object written with create-if-absent; where the name is taken, the copy
+    /// there decides (the idempotency rule of docs/FORMAT.md, "WAL archive").
+    static func store(head: [UInt8], body: [UInt8], of header: WalObjectHeader, in region: Region, archive: WalArchive,
+                      documents: SignedDocuments) -> RegionOutcome {
+        let name = WalFileName(header.file)!
+        do {
+            let writer = try region.store.create(archive.key(name))
+            do {
+                try head.withUnsafeBytes { try writer.write($0) }
+                try body.withUnsafeBytes { try writer.write($0) }
+                try writer.commit()
+                return .written
+            } catch {
+                writer.abort()
+                throw error
+            }
+        } catch StorageError.alreadyExists {
+            do {
+                guard let existing = try archive.copy(of: name, in: region, documents: documents) else {
+                    return .failed(StorageError.notFound(key: archive.key(name), location: region.store.location))
+                }
+                return existing.header.sameContents(as: header) ? .alreadyHeld : .conflict(archivedSHA256: existing.header.sha256)
+            } catch {
+                return .failed(error)
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// A conflict is history: a failure record (`kind: wal`) that `check` reports as a WARNING.
+    private func record(_ error: WalError, in repository: Repository, signingKey: SigningKey, logger context: JobContext) {
+        let now = Date()
+        let record = FailureRecord(runID: BackupID(startedAt: now).rawValue, target: target, kind: FailureRecord.walKind,
+                                   tool: ToolInfo(version: DrctlVersion.current), startedAt: now, finishedAt: now,
+                                   error: "\(error)", regions: repository.regions.map(\.name))
+        for (region, refusal) in repository.write(record, signedBy: .success(signingKey)) {
+            context.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
+        }
+    }
+
+    /// The whole file, read into one buffer (a WAL file is at most a segment: 16 MiB by default).
+    static func readWhole(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WalError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw WalError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(status.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var filled = 0
+            while filled < size {
+                let got = read(descriptor, buffer.baseAddress! + filled, size - filled)
+                if got < 0, errno == EINTR { continue }
+                if got <= 0 { failure = got < 0 ? errno : 0; break }
+                filled += got
+            }
+            count = filled
+        }
+        guard bytes.count == size else {
+            throw WalError.unreadableFile(path: path, reason: failure != 0 ? String(cString: strerror(failure)) : "it shrank while being read")
+        }
+        return bytes
+    }
+}
+
+extension FailureRecord {
+    /// The `kind` of a failure record `wal-push` writes (a conflict), which `check` reports apart
+    /// from failed backups.
+    public static let walKind = "wal"
+
+    /// Whether the record is of a backup run (not a `wal-push` conflict).
+    public var isBackupFailure: Bool { kind != Self.walKind }
+}

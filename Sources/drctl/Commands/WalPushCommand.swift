@@ -1,0 +1,48 @@
+import ArgumentParser
+import DrctlJobs
+import Foundation
+
+struct WalPushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wal-push",
+        abstract: "Archive one WAL file to every region (PostgreSQL's archive_command).",
+        discussion: """
+            archive_command = 'drctl wal-push --policy /etc/drctl/policy.yaml --target NAME %p'. \
+            Exits 0 only when min_regions regions hold the file (already holding the same file \
+            counts), so PostgreSQL keeps and retries every file drctl did not store. The same name \
+            with other contents is refused and recorded (drctl check warns); so is a segment of \
+            another cluster than the data directory's.
+            """)
+
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .long, help: "The physical PostgreSQL target whose WAL this is.")
+    var target: String
+
+    @Option(name: .long, help: ArgumentHelp("The server's data directory (default: the working directory, where PostgreSQL runs archive_command).", valueName: "DIR"))
+    var pgdata: String?
+
+    @Option(name: .long, help: ArgumentHelp("zstd level (default \(WalPushJob.defaultCompressionLevel)).", valueName: "N"))
+    var compressionLevel: Int32 = WalPushJob.defaultCompressionLevel
+
+    @Flag(name: .long, help: "Accept a cluster the target's archive does not know although it holds another's (after initdb or pg_upgrade).")
+    var newSystem = false
+
+    @Argument(help: ArgumentHelp("The WAL file (%p: relative to the data directory).", valueName: "PATH"))
+    var path: String
+
+    func run() async throws {
+        try await guarded {
+            let logger = log.bootstrap()
+            let policy = try policyOptions.load(warningOn: logger)
+            let job = WalPushJob(target: target, path: path, dataDirectory: pgdata ?? FileManager.default.currentDirectoryPath,
+                                 compressionLevel: compressionLevel, newSystem: newSystem)
+            let outcome = try await JobRunner(JobContext(policy: policy, logger: logger)).run(job)
+            logger.info("WAL file archived", metadata: [
+                "target": "\(target)", "file": "\(outcome.file)", "written": "\(outcome.written)",
+                "already_held": "\(outcome.alreadyHeld)", "bytes": "\(outcome.size)", "stored_bytes": "\(outcome.storedSize)",
+            ])
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import DrctlTestSupport
+import Foundation
+
+/// A sandbox whose policy has one physical PostgreSQL target, `main`, and a real PostgreSQL 15
+/// archiving its WAL with the real drctl binary as `archive_command` (run by the server as the
+/// `postgres` OS user, who therefore owns the sandbox: the policy, the key, the repository).
+final class WalArchiving {
+    let sandbox: Sandbox
+    let cluster: PostgresCluster
+
+    /// - Parameters:
+    ///   - regions: the policy's regions (default: the sandbox's directory); `minRegions` of them must hold each file.
+    ///   - settings: more `postgresql.conf` lines.
+    init(regions: [(String, String)]? = nil, minRegions: Int = 1, settings: [String] = []) throws {
+        sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [], regions: regions, minRegions: minRegions, rawTargets: Self.physicalTarget)
+        try Self.giveToPostgres(sandbox.root)
+        let archive = "\(Drctl.binary) wal-push --policy \(sandbox.policyPath) --target main %p"
+        cluster = try PostgresCluster.start(settings: [
+            "wal_level = replica", "archive_mode = on", "archive_command = '\(archive)'", "max_wal_senders = 4",
+            "wal_keep_size = '1GB'",
+        ] + settings, allowReplication: true)
+    }
+
+    deinit { cluster.stop() }
+
+    static let physicalTarget = """
+          - name: main
+            kind: postgres
+            mode: physical
+            connection:
+              host: 127.0.0.1
+              port: 5432
+              user: postgres
+        """
+
+    /// The server's `postgres` OS user owns `path` (and what is below).
+    static func giveToPostgres(_ path: String) throws {
+        try Command.shell("chown -R postgres: '\(path)'")
+    }
+
+    /// The cluster's system identifier.
+    var systemIdentifier: String { get throws { try cluster.sql("SELECT system_identifier FROM pg_control_system()") } }
+
+    /// Switches to a new segment after some writes and waits until the archiver has archived
+    /// the one it left (or failed to: the returned failure count grew). Returns the segment's name.
+    @discardableResult
+    func switchSegment(rows: Int = 1000) throws -> String {
+        try cluster.exec(["CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, payload text)",
+                          "INSERT INTO t (payload) SELECT md5(g::text) FROM generate_series(1, \(rows)) g"])
+        let segment = try cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try cluster.sql("SELECT pg_switch_wal()")
+        _ = try eventually(within: 30) {
+            let row = try cluster.sql("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver")
+            return row.hasPrefix(segment) || (Int(row.split(separator: " ").last ?? "0") ?? 0) > 0
+        }
+        return segment
+    }
+
+    /// `pg_stat_archiver`'s archived and failed counts.
+    func archiverCounts() throws -> (archived: Int, failed: Int) {
+        let row = try cluster.sql("SELECT archived_count || ' ' || failed_count FROM pg_stat_archiver").split(separator: " ")
+        return (Int(row[0]) ?? -1, Int(row[1]) ?? -1)
+    }
+
+    /// A copy of a segment still in pg_wal, in a scratch folder of the sandbox (owned by postgres).
+    func copyOfSegment(_ name: String, into folder: String = "scratch") throws -> String {
+        let directory = "\(sandbox.root)/\(folder)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let copy = "\(directory)/\(name)"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: cluster.dataDirectory.appendingPathComponent("pg_wal/\(name)").path, toPath: copy)
+        try Self.giveToPostgres(directory)
+        return copy
+    }
+
+    /// drctl run as the server's OS user, as the archiver runs it.
+    @discardableResult
+    func drctlAsPostgres(_ arguments: [String]) throws -> Drctl.Result {
+        try Command.run(["runuser", "-u", "postgres", "--", Drctl.binary] + arguments + ["--policy", sandbox.policyPath])
+    }
+
+    /// The repository key of `file` of this cluster.
+    func key(of file: String, system: String? = nil) throws -> String {
+        let folder = file.hasSuffix(".history") ? "history" : String(file.prefix(16))
+        return "wal/main/\(try system ?? systemIdentifier)/\(folder)/\(file)"
+    }
+}

@@ -1,0 +1,127 @@
+import DrctlTestSupport
+import Foundation
+import Testing
+
+/// `drctl wal-push` as a real PostgreSQL 15's archive_command, and the cases the archiver
+/// alone does not show, with real segments that server wrote: the same file again, another
+/// file under the same name, a segment of another cluster, a version 1 repository.
+@Suite(.serialized) struct WalPushTests {
+    @Test func thePostgresArchiverStoresEverySegmentInTheRepository() throws {
+        let wal = try WalArchiving()
+        var segments: [String] = []
+        for _ in 0..<3 { segments.append(try wal.switchSegment()) }
+        let counts = try wal.archiverCounts()
+        let archiver = try wal.cluster.sql("SELECT * FROM pg_stat_archiver")
+        #expect(counts.failed == 0, "\(archiver)")
+        #expect(counts.archived >= 3)
+        for segment in segments {
+            let key = try wal.key(of: segment)
+            #expect(FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/\(key)"), "\(key)")
+        }
+        // Stored compressed and sealed: a header naming the file, then no plain WAL bytes.
+        let stored = try Data(contentsOf: URL(fileURLWithPath: "\(wal.sandbox.repository)/\(try wal.key(of: segments[0]))"))
+        #expect(stored.prefix(8) == Data("DRCTLWAL".utf8))
+        #expect(stored.count < 16 << 20)
+        let text = String(decoding: stored.prefix(4096), as: UTF8.self)
+        let system = try wal.systemIdentifier
+        #expect(text.contains("\"file\" : \"\(segments[0])\"") && text.contains("\"system_identifier\" : \"\(system)\""))
+        // The repository became version 2 with the first push.
+        #expect(try String(contentsOfFile: "\(wal.sandbox.repository)/repository.json", encoding: .utf8).contains("\"version\" : 2"))
+    }
+
+    @Test func theSameSegmentAgainIsSuccessAndOtherContentsUnderItsNameAreAConflict() throws {
+        let wal = try WalArchiving()
+        let segment = try wal.switchSegment()
+        let copy = try wal.copyOfSegment(segment)
+        let data = wal.cluster.dataDirectory.path
+        let again = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", data, copy])
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stderr.contains("already_held"), "\(again)")
+
+        // One byte changed past the header: the same name, other contents.
+        let handle = try #require(FileHandle(forUpdatingAtPath: copy))
+        try handle.seek(toOffset: 100_000)
+        let byte = try #require(try handle.read(upToCount: 1)).first!
+        try handle.seek(toOffset: 100_000)
+        try handle.write(contentsOf: Data([byte ^ 0xff]))
+        try handle.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(wal.sandbox.repository)/\(try wal.key(of: segment))"))
+        let conflict = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", data, copy])
+        #expect(conflict.status == 1, "\(conflict)")
+        #expect(conflict.stderr.contains("already archived with other contents"), "\(conflict)")
+        // The archived copy is kept as it was.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(wal.sandbox.repository)/\(try wal.key(of: segment))")) == before)
+        // A failure record of kind wal names it, and check warns.
+        let records = wal.sandbox.files(under: "\(wal.sandbox.repository)/records/main/failures")
+        #expect(records.count == 1)
+        let record = try String(contentsOfFile: "\(wal.sandbox.repository)/records/main/failures/\(records.first ?? "")", encoding: .utf8)
+        #expect(record.contains("\"kind\" : \"wal\"") && record.contains(segment), "\(record)")
+        let check = try wal.sandbox.drctl(["check"])
+        #expect(check.stdout.contains("WARNING") && check.stdout.contains("WAL conflict"), "\(check)")
+    }
+
+    @Test func aSegmentOfAnotherClusterIsRefused() throws {
+        let wal = try WalArchiving()
+        let ours = try wal.switchSegment()
+        let other = try PostgresCluster.start(settings: ["wal_keep_size = '1GB'"])
+        defer { other.stop() }
+        try other.exec(["CREATE TABLE x AS SELECT g FROM generate_series(1, 1000) g"])
+        let name = try other.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try other.sql("SELECT pg_switch_wal()")
+        let foreign = "\(wal.sandbox.root)/foreign/\(name)"
+        try FileManager.default.createDirectory(atPath: "\(wal.sandbox.root)/foreign", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: other.dataDirectory.appendingPathComponent("pg_wal/\(name)").path, toPath: foreign)
+        try WalArchiving.giveToPostgres("\(wal.sandbox.root)/foreign")
+
+        // Given to our server's archiver: its header names another cluster than pg_control.
+        let refused = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", wal.cluster.dataDirectory.path, foreign])
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("belongs to the cluster with system identifier"), "\(refused)")
+
+        // The other cluster archiving under our target's name: the archive holds only ours.
+        try WalArchiving.giveToPostgres(other.dir.path)
+        let intruder = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", other.dataDirectory.path, foreign])
+        #expect(intruder.status == 2, "\(intruder)")
+        #expect(intruder.stderr.contains("not of this cluster"), "\(intruder)")
+        let otherSystem = try other.sql("SELECT system_identifier FROM pg_control_system()")
+        #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/wal/main/\(otherSystem)"))
+        // A new cluster of the target (after initdb) is accepted when told so.
+        let accepted = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", other.dataDirectory.path, "--new-system", foreign])
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/\(try wal.key(of: name, system: otherSystem))"))
+        #expect(FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/\(try wal.key(of: ours))"))
+    }
+
+    @Test func aVersionOneRepositoryIsRefusedNamingTheUpgrade() throws {
+        let wal = try WalArchiving(settings: ["archive_mode = off"])
+        try FileManager.default.createDirectory(atPath: wal.sandbox.repository, withIntermediateDirectories: true)
+        try """
+            {"created_at" : "2026-11-22T05:10:08.412Z", "created_by" : "drctl 0.1.0", "format" : "drctl-repository", "version" : 1}
+
+            """.write(toFile: "\(wal.sandbox.repository)/repository.json", atomically: true, encoding: .utf8)
+        try WalArchiving.giveToPostgres(wal.sandbox.repository)
+        try wal.cluster.exec(["CREATE TABLE t AS SELECT 1 AS x"])
+        let name = try wal.cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        let copy = try wal.copyOfSegment(name)
+        let refused = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", wal.cluster.dataDirectory.path, copy])
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("drctl repository upgrade"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/wal"))
+    }
+
+    @Test func aFileThatIsNoWalFileOrTargetThatIsNotPhysicalIsRefused() throws {
+        let sandbox = try Sandbox()
+        try sandbox.writePolicy(targets: [("files", ["true"])], rawTargets: WalArchiving.physicalTarget)
+        try "x".write(toFile: "\(sandbox.root)/notes.txt", atomically: true, encoding: .utf8)
+        let badName = try sandbox.drctl(["wal-push", "--target", "main", "\(sandbox.root)/notes.txt"])
+        #expect(badName.status == 2 && badName.stderr.contains("not the name of a WAL file"), "\(badName)")
+        let logical = try sandbox.drctl(["wal-push", "--target", "files", "\(sandbox.root)/000000010000000000000001"])
+        #expect(logical.status == 2 && logical.stderr.contains("mode: physical"), "\(logical)")
+        let short = "\(sandbox.root)/000000010000000000000001"
+        try "not a segment".write(toFile: short, atomically: true, encoding: .utf8)
+        let notSegment = try sandbox.drctl(["wal-push", "--target", "main", short])
+        #expect(notSegment.status == 2 && notSegment.stderr.contains("is not a WAL segment"), "\(notSegment)")
+        let missing = try sandbox.drctl(["wal-push", "--target", "main", "\(sandbox.root)/000000010000000000000002"])
+        #expect(missing.status == 1 && missing.stderr.contains("cannot read"), "\(missing)")
+    }
+}

@@ -1,0 +1,96 @@
+import DrctlSources
+import DrctlTestSupport
+import Foundation
+import Testing
+
+/// Recovery targets the way PostgreSQL's own recovery tests check them (src/test/recovery,
+/// 003_recovery_targets.pl): batches of rows committed with their times and WAL positions
+/// recorded, base backups between batches, and a restore to each recorded point gives exactly the
+/// rows committed by then. A real PostgreSQL 15 archives through the real drctl binary
+/// (`wal-push`) and recovers through it (`wal-fetch`).
+@Suite(.serialized) struct PointInTimeRecoveryTests {
+    /// The archiving cluster with the target `main` pointed at it (its socket; waits up to 60 s
+    /// for a base backup's WAL).
+    static func archiving(settings: [String] = []) throws -> WalArchiving {
+        let wal = try WalArchiving(settings: settings)
+        try wal.sandbox.writePolicy(targets: [], rawTargets: PhysicalBackupTests.target(wal.cluster, name: "main"))
+        try WalArchiving.giveToPostgres(wal.sandbox.root)
+        return wal
+    }
+
+    /// One batch: `count` rows in one transaction, then the time and WAL position just after
+    /// its commit (in UTC, with its offset: what an operator would type).
+    struct Batch {
+        let number: Int
+        let time: String
+        let lsn: String
+    }
+
+    static func commit(batch number: Int, count: Int = 10, on cluster: PostgresCluster) throws -> Batch {
+        try cluster.exec(["CREATE TABLE IF NOT EXISTS batches (batch int, item int)",
+                          "INSERT INTO batches SELECT \(number), g FROM generate_series(1, \(count)) g"])
+        let row = try cluster.sql("""
+            SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ' ' || pg_current_wal_lsn()
+            """).split(separator: " ")
+        usleep(50_000)   // the next commit is clearly later than this batch's recorded time
+        return Batch(number: number, time: String(row[0]), lsn: String(row[1]))
+    }
+
+    /// Restores with `arguments`, starts the server, and returns the batches it holds
+    /// ("1,2,3"); the server is stopped again.
+    static func restoredBatches(_ wal: WalArchiving, into name: String, _ arguments: [String]) throws -> (String, Drctl.Result) {
+        let data = "\(wal.sandbox.root)/\(name)"
+        let port = try LoopbackPort.free()
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--start", "--port", "\(port)",
+                                             "--timeline", "1"] + arguments)
+        guard restore.status == 0 else { return ("", restore) }
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
+            "-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres",
+            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) || ' ' || count(*) FROM batches",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (batches, restore)
+    }
+
+    @Test func eachRecordedTimeAndPositionAndLatestGiveExactlyTheRowsCommittedByThen() throws {
+        let wal = try Self.archiving()
+        let pg = wal.cluster
+        let b1 = try Self.commit(batch: 1, on: pg)
+        // Backups run as the server's user, as the archiver does: the repository stays theirs.
+        let first = try wal.drctlAsPostgres(["backup"])
+        try #require(first.status == 0, "\(first)")
+        let b2 = try Self.commit(batch: 2, on: pg)
+        let b3 = try Self.commit(batch: 3, on: pg)
+        let second = try wal.drctlAsPostgres(["backup"])
+        #expect(second.status == 0, "\(second)")
+        let b4 = try Self.commit(batch: 4, on: pg)
+        _ = try Self.commit(batch: 5, on: pg)
+        try wal.switchSegment(rows: 1)   // everything up to batch 5 is archived
+
+        // The manifest records where each base backup starts and ends.
+        let manifests = wal.sandbox.files(under: "\(wal.sandbox.repository)/manifests/main").sorted()
+        #expect(manifests.count == 2)
+        let manifest = try String(contentsOfFile: "\(wal.sandbox.repository)/manifests/main/\(manifests[0])", encoding: .utf8)
+        #expect(manifest.contains("\"kind\" : \"postgres-physical\"") && manifest.contains("\"precision\" : \"recoverable\""))
+        #expect(manifest.contains("\"system_identifier\" : \"\(try wal.systemIdentifier)\""))
+
+        // Before the first base backup ended: nothing to recover from, and nothing written.
+        let (_, early) = try Self.restoredBatches(wal, into: "early", ["--point-in-time", b1.time])
+        #expect(early.status == 5 && early.stderr.contains("no base backup that ends at or before"), "\(early)")
+        #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.root)/early"))
+
+        for (name, arguments, expected) in [
+            ("t2", ["--point-in-time", b2.time], "1,2 20"),
+            ("l2", ["--lsn", b2.lsn], "1,2 20"),
+            ("t3", ["--point-in-time", b3.time], "1,2,3 30"),
+            ("l3", ["--lsn", b3.lsn], "1,2,3 30"),
+            ("t4", ["--point-in-time", b4.time], "1,2,3,4 40"),
+            ("latest", ["--point-in-time", "latest"], "1,2,3,4,5 50"),
+        ] {
+            let (batches, restore) = try Self.restoredBatches(wal, into: name, arguments)
+            #expect(batches == expected, "\(name): \(restore)")
+            #expect(restore.stdout.contains("verified by pg_verifybackup") && restore.stdout.contains("promoted: last replayed commit"),
+                    "\(name): \(restore)")
+        }
+    }
+}

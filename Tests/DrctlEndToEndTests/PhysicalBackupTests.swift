@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import DrctlSources
 import DrctlTestSupport
 
 /// `kind: postgres`, `mode: physical` end to end: base backups over the replication protocol,
@@ -39,5 +40,31 @@ import DrctlTestSupport
         #expect(sandbox.files(under: "\(sandbox.repository)/records/db/failures").count == 1)
         let list = try sandbox.drctl(["list", "--target", "db"])
         #expect(list.status == 0 && !list.stdout.contains("postgres-physical"), "\(list)")
+    }
+
+    @Test func aBaseBackupKilledMidStreamLeavesNothingListedAndTheNextOneSucceeds() throws {
+        let wal = try PointInTimeRecoveryTests.archiving()
+        // ~150 MB of table data: the stream lasts long enough to be cut.
+        _ = try Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pgbench", "-i", "-s", "10", "-q",
+                             "-h", wal.cluster.dir.path, "-p", "\(wal.cluster.port)", "postgres"])
+        try wal.switchSegment()
+        let running = try ChildProcess(argv: ["runuser", "-u", "postgres", "--", Drctl.binary, "backup", "--policy", wal.sandbox.policyPath],
+                                       environment: .inherited(adding: [:]))
+        let streaming = eventually(within: 60) {
+            wal.sandbox.files(under: "\(wal.sandbox.repository)/data/main").contains { $0.contains("base.tar") }
+        }
+        #expect(streaming, "the base backup never started streaming")
+        // runuser's child is drctl: kill both, as a crash or an OOM kill would.
+        _ = try? Command.run(["pkill", "-KILL", "-P", "\(running.pid)"])
+        kill(running.pid, SIGKILL)
+        running.wait()
+
+        let list = try wal.sandbox.drctl(["list", "--target", "main"])
+        #expect(list.status == 0 && !list.stdout.contains("postgres-physical"), "\(list)")
+        #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/manifests").isEmpty)
+        // The server abandoned the killed backup: the next one runs and commits.
+        let next = try wal.drctlAsPostgres(["backup"])
+        #expect(next.status == 0, "\(next)")
+        #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/manifests/main").count == 1)
     }
 }

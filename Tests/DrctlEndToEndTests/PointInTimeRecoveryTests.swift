@@ -93,4 +93,43 @@ import Testing
                     "\(name): \(restore)")
         }
     }
+
+    @Test func aTablespaceIsRestoredWhereTheMapSays() throws {
+        let wal = try Self.archiving()
+        let pg = wal.cluster
+        let source = pg.dir.appendingPathComponent("ts1").path
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try WalArchiving.giveToPostgres(source)
+        try pg.exec(["CREATE TABLESPACE ts1 LOCATION '\(source)'",
+                     "CREATE TABLE spaced (id int) TABLESPACE ts1", "INSERT INTO spaced SELECT generate_series(1, 777)"])
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        try pg.exec(["INSERT INTO spaced SELECT generate_series(778, 1000)"])
+        try wal.switchSegment(rows: 1)
+
+        // The source's directory is in use: without a map the restore refuses to write into it.
+        let data = "\(wal.sandbox.root)/spaced"
+        let refused = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest"])
+        #expect(refused.status == 6 && refused.stderr.contains(source), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: data))
+
+        let moved = "\(wal.sandbox.root)/ts1-restored"
+        let port = try LoopbackPort.free()
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--timeline", "1",
+                                             "--tablespace-map", "\(source)=\(moved)", "--start", "--port", "\(port)"])
+        try #require(restore.status == 0, "\(restore)")
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        let oid = try pg.sql("SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(data)/pg_tblspc/\(oid)") == moved)
+        let psql = ["-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-c"]
+        #expect(try PostgresCluster.run("\(PostgresCluster.binDir)/psql", psql + ["SELECT count(*) FROM spaced"])
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
+        #expect(try PostgresCluster.run("\(PostgresCluster.binDir)/psql", psql + ["SELECT pg_tablespace_location(\(oid))"])
+            .trimmingCharacters(in: .whitespacesAndNewlines) == moved)
+        // Owned by the server's user, the data directory 0700.
+        var info = stat()
+        stat(data, &info)
+        #expect(info.st_mode & 0o777 == 0o700)
+        #expect(getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } == "postgres")
+    }
 }

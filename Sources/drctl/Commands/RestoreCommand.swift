@@ -164,7 +164,7 @@ struct RestoreCommand: AsyncParsableCommand {
         var options = PhysicalRestoreOptions(
             recoveryTarget: recoveryTarget, timeline: try timeline.map(PhysicalRestoreOptions.parse(timeline:)),
             tablespaceMap: try PhysicalRestoreOptions.parse(tablespaceMap: tablespaceMap), start: start,
-            port: port, owner: owner, drctlPath: Self.executablePath(), policyPath: policy.sourcePath)
+            port: port, owner: owner, drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
         if let port, !(1...65_535).contains(port) { throw ValidationError("--port must be 1…65535") }
         options.promotionTimeout = .seconds(3600)
         let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
@@ -180,12 +180,6 @@ struct RestoreCommand: AsyncParsableCommand {
         for line in PhysicalRestoreReport.lines(recovery, manifest: outcome.manifest, dataDirectory: outcome.destination) {
             Output.line(line)
         }
-    }
-
-    /// This binary's absolute path, for the restored server's restore_command.
-    static func executablePath() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 
     private func databaseMap() throws -> DatabasePropertyMap {

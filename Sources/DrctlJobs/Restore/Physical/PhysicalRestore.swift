@@ -26,6 +26,9 @@ public struct PhysicalRestoreOptions: Sendable {
     public var policyPath: String
     /// How long `--start` waits for the promotion.
     public var promotionTimeout: Duration = .seconds(3600)
+    /// false: the restored server does not archive (`archive_mode = off`): a drill's scratch
+    /// copy must never push its new timeline into the target's archive.
+    public var archiving = true
 
     public init(recoveryTarget: RecoveryTarget, timeline: String? = nil, tablespaceMap: [String: String] = [:], start: Bool = false,
                 port: Int? = nil, owner: String? = nil, drctlPath: String, policyPath: String) {
@@ -56,6 +59,12 @@ public struct PhysicalRestoreOptions: Sendable {
             map[Self.normalized(parts[0])] = Self.normalized(parts[1])
         }
         return map
+    }
+
+    /// This binary's absolute path, for the restored server's `restore_command`.
+    public static func currentExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 
     static func normalized(_ path: String) -> String {
@@ -144,6 +153,7 @@ extension RestoreRun {
         logger.info("base backup restored and verified", metadata: ["to": "\(dataPath)"])
         let settings = RecoverySettings(drctl: options.drctlPath, policyPath: options.policyPath, target: target.name,
                                         recoveryTarget: options.recoveryTarget, timeline: options.timeline, port: options.port,
+                                        archiving: options.archiving,
                                         note: "drctl restore: recovery of base backup \(manifest.backupID) through the WAL archive")
         try settings.write(into: dataPath)
         if let owner {

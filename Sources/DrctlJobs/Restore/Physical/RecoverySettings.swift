@@ -15,8 +15,10 @@ struct RecoverySettings {
     let timeline: String?
     /// `--port`: written so that every later start uses it too.
     let port: Int?
+    /// false: `archive_mode = off` (a drill's scratch copy).
+    var archiving = true
     /// What the lines are for (a comment above them).
-    let note: String
+    var note: String
 
     var restoreCommand: String {
         [drctl, "wal-fetch", "--policy", policyPath, "--target", target].map(Self.shellQuoted).joined(separator: " ")
@@ -33,6 +35,7 @@ struct RecoverySettings {
         if recoveryTarget != .latest { lines.append("recovery_target_action = 'promote'") }
         if let timeline { lines.append("recovery_target_timeline = \(Self.quoted(timeline))") }
         if let port { lines.append("port = \(port)") }
+        if !archiving { lines.append("archive_mode = off") }
         return lines
     }
 

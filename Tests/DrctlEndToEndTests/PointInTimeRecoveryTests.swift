@@ -79,6 +79,12 @@ import Testing
         #expect(early.status == 5 && early.stderr.contains("no base backup that ends at or before"), "\(early)")
         #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.root)/early"))
 
+        // Past the newest WAL in the archive: recovery could never get there.
+        let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        let (_, late) = try Self.restoredBatches(wal, into: "late", ["--point-in-time", future])
+        #expect(late.status == 2 && late.stderr.contains("past the newest WAL in the archive"), "\(late)")
+        #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.root)/late"))
+
         for (name, arguments, expected) in [
             ("t2", ["--point-in-time", b2.time], "1,2 20"),
             ("l2", ["--lsn", b2.lsn], "1,2 20"),
@@ -92,6 +98,9 @@ import Testing
             #expect(restore.stdout.contains("verified by pg_verifybackup") && restore.stdout.contains("promoted: last replayed commit"),
                     "\(name): \(restore)")
         }
+        // A data directory that is not empty is never written into without --force.
+        let (_, again) = try Self.restoredBatches(wal, into: "t2", ["--point-in-time", b2.time])
+        #expect(again.status == 6 && again.stderr.contains("is not empty"), "\(again)")
     }
 
     @Test func aTablespaceIsRestoredWhereTheMapSays() throws {
@@ -131,5 +140,43 @@ import Testing
         stat(data, &info)
         #expect(info.st_mode & 0o777 == 0o700)
         #expect(getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } == "postgres")
+    }
+
+    /// A server time zone whose daylight-saving time starts `lead` seconds from now (a POSIX
+    /// rule: standard time UTC+1, summer time UTC+2 from then until the end of the year).
+    static func zoneSwitchingToSummerTime(in lead: TimeInterval) -> (rule: String, at: Date) {
+        let at = Date().addingTimeInterval(lead)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 3600)!
+        let c = calendar.dateComponents([.hour, .minute, .second], from: at)
+        let day = calendar.ordinality(of: .day, in: .year, for: at)! - 1   // POSIX "n": zero-based, leap days counted
+        return (String(format: "XST-1XDT,%d/%02d:%02d:%02d,%d/23:59:59", day, c.hour!, c.minute!, c.second!, min(day + 1, 365)), at)
+    }
+
+    @Test func targetsWrittenInTheServersZoneAcrossADaylightSavingChange() throws {
+        let (rule, switchAt) = Self.zoneSwitchingToSummerTime(in: 45)
+        let wal = try Self.archiving(settings: ["timezone = '\(rule)'", "log_timezone = 'UTC'"])
+        let pg = wal.cluster
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        // Each batch's time as the server prints it: local time with the offset of that moment.
+        func commit(_ number: Int) throws -> String {
+            try pg.exec(["CREATE TABLE IF NOT EXISTS batches (batch int, item int)",
+                         "INSERT INTO batches SELECT \(number), g FROM generate_series(1, 10) g"])
+            let local = try pg.sql("SELECT to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM')")
+            usleep(50_000)
+            return local
+        }
+        let before = try commit(1)
+        while Date() < switchAt.addingTimeInterval(1) { usleep(200_000) }
+        let after = try commit(2)
+        _ = try commit(3)
+        try wal.switchSegment(rows: 1)
+        #expect(before.hasSuffix("+01:00") && after.hasSuffix("+02:00"), "no daylight-saving change between \(before) and \(after)")
+
+        for (name, time, expected) in [("before", before, "1 10"), ("after", after, "1,2 20")] {
+            let (batches, restore) = try Self.restoredBatches(wal, into: name, ["--point-in-time", time])
+            #expect(batches == expected, "\(name) \(time): \(restore)")
+        }
     }
 }

@@ -119,7 +119,13 @@ extension RestoreRun {
         let server = RestoredServer(dataDirectory: dataPath, major: major,
                                     port: options.port ?? RecoverySettings.setting("port", in: dataPath).flatMap { Int($0) } ?? 5432,
                                     owner: owner)
-        _ = try RestoredServer.program("pg_verifybackup", major: major)
+        for program in ["pg_verifybackup"] + (options.start ? ["pg_ctl", "psql"] : []) {
+            _ = try RestoredServer.program(program, major: major)
+        }
+        if let owner, getpwnam(owner) == nil {
+            throw PhysicalRestoreError.cannotPrepare(path: dataPath, reason: "there is no OS user '\(owner)' to own the restored files "
+                + "and run the server (drctl runs as root: name the server's user with --owner)")
+        }
         try directories.prepare(force: force)
 
         var logger = self.logger

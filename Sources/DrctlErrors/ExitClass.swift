@@ -23,6 +23,9 @@ public enum ExitClass: Int32, Sendable, CaseIterable {
     case objectivesMissed = 7
     /// The target is locked: another backup or prune of it is running.
     case locked = 8
+    /// `drctl wal-fetch`: the WAL file could not be fetched, and not because every region lacks
+    /// it. PostgreSQL stops recovery on a restore_command status above 125 instead of ending it.
+    case walUnavailable = 126
     /// Interrupted by SIGINT (128 + 2).
     case interruptedBySIGINT = 130
     /// Interrupted by SIGTERM (128 + 15).

@@ -143,3 +143,19 @@ extension WalError: ClassifiedError {
         }
     }
 }
+
+extension WalFetchFailed: ClassifiedError {
+    /// Not fetched, and not absent everywhere: recovery must stop.
+    public var exitClass: ExitClass { .walUnavailable }
+}
+
+extension WalOpener.Failure: ClassifiedError {
+    /// As what went wrong: a region that could not be read, a copy refused, a key.
+    var exitClass: ExitClass {
+        switch self {
+        case .read: return .failed
+        case .integrity: return .integrity
+        case .key(let error): return ExitClass.of(error)
+        }
+    }
+}

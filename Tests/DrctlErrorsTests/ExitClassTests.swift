@@ -35,6 +35,7 @@ import DrctlErrors
         case objectivesMissed = "over its objective"
         case locked = "the target is locked"
         case interrupted = "interrupted by SIGINT or SIGTERM"
+        case walUnavailable = "`drctl wal-fetch` only"
 
         var codes: [Int32] {
             let rows = ExitClassTests.table.filter { $0.meaning.lowercased().contains(rawValue.lowercased()) }
@@ -182,6 +183,10 @@ import DrctlErrors
         Sample(WalError.versionOneRepository, .invalid, case: "versionOneRepository"),
         Sample(WalError.conflict(file: "f", target: "t", regions: [], archived: [], pushed: "s"), .failed),
         Sample(WalError.quorum(file: "f", held: 0, minRegions: 1, failures: []), .failed),
+        Sample(WalFetchFailed(file: "f", failures: [], absentIn: []), .walUnavailable),
+        Sample(WalOpener.Failure.read(StorageError.io(operation: "o", key: "k", location: "l", reason: "r")), .failed),
+        Sample(WalOpener.Failure.integrity(WalObjectError.damaged("d")), .integrity),
+        Sample(WalOpener.Failure.key(JobError.noKey), .key),
         Sample(WriterTrust.NoWriters(), .key),
         Sample(SignedDocuments.ReadOnly(), .key),
         Sample(RecordNotSigned(key: "records/db/failures/x.json", reason: SignedDocuments.ReadOnly()), .key),

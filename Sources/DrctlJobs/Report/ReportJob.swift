@@ -63,13 +63,6 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 /// be shared.
 public enum ReportOutput {
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let sink = try FileSink(path: path, replace: true, mode: 0o666)
-        do {
-            try bytes.withUnsafeBytes { try sink.write($0) }
-            try sink.finish()
-        } catch {
-            sink.abort()
-            throw error
-        }
+        try FileSink.place(bytes, at: path, mode: 0o666)
     }
 }

@@ -72,6 +72,20 @@ final class FileSink: ByteSink {
     deinit { abort() }
 }
 
+extension FileSink {
+    /// Puts `bytes` at `path` whole or not at all: written beside it, then renamed over it.
+    static func place(_ bytes: [UInt8], at path: String, durable: Bool = true, mode: mode_t) throws {
+        let sink = try FileSink(path: path, replace: true, durable: durable, mode: mode)
+        do {
+            try bytes.withUnsafeBytes { try sink.write($0) }
+            try sink.finish()
+        } catch {
+            sink.abort()
+            throw error
+        }
+    }
+}
+
 /// Restores to standard output (`--to -`), for piping into another program.
 final class StandardOutputSink: ByteSink {
     /// Bytes handed to the consumer: once there are any, another region cannot start over.

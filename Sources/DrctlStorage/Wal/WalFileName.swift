@@ -129,6 +129,9 @@ public struct WalFileName: Sendable, Hashable, Comparable, CustomStringConvertib
         isHistory ? "history" : String(description.prefix(16))
     }
 
+    /// The folder of the segments of `timeline` whose name's middle part is `log`.
+    public static func folder(timeline: UInt32, log: UInt32) -> String { hex8(timeline) + hex8(log) }
+
     /// By name, as the archive lists them.
     public static func < (lhs: WalFileName, rhs: WalFileName) -> Bool { lhs.description < rhs.description }
 }

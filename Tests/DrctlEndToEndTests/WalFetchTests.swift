@@ -1,0 +1,192 @@
+import DrctlTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// `drctl wal-fetch` as a real PostgreSQL 15's restore_command, and failing closed: exit 1 only
+/// when every region says the file is absent, 126 (PostgreSQL stops recovery) for anything else.
+@Suite(.serialized) struct WalFetchTests {
+    static let credentials = ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "moto-does-not-check"]
+
+    @Test func recoveryFromABaseBackupReplaysTheArchivedWalThroughWalFetch() throws {
+        let wal = try WalArchiving()
+        try wal.switchSegment(rows: 1000)
+        let restored = "\(wal.sandbox.root)/restored"
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
+        try WalArchiving.giveToPostgres(restored)
+        try Command.shell("runuser -u postgres -- \(PostgresCluster.binDir)/pg_basebackup -h '\(wal.cluster.dir.path)' "
+            + "-p \(wal.cluster.port) -U postgres -D '\(restored)/data' -X none -c fast")
+        // Rows after the base backup, in several segments, only in the archive.
+        for _ in 0..<3 { try wal.switchSegment(rows: 2000) }
+        let expected = try wal.cluster.sql("SELECT count(*) FROM t")
+        #expect(expected == "7000")
+        #expect(try wal.archiverCounts().failed == 0)
+
+        let fetch = "\(Drctl.binary) wal-fetch --policy \(wal.sandbox.policyPath) --target main --spool \(wal.sandbox.root)/spool \"%f\" \"%p\""
+        try """
+
+            restore_command = '\(fetch)'
+            archive_mode = off
+            unix_socket_directories = '\(restored)'
+
+            """.appendLine(to: "\(restored)/data/postgresql.auto.conf")
+        FileManager.default.createFile(atPath: "\(restored)/data/recovery.signal", contents: Data())
+        try WalArchiving.giveToPostgres(restored)
+        // The first thing recovery asks for: the next timeline's history, which does not exist.
+        let history = try Command.run(["/bin/sh", "-c", "cd '\(restored)/data' && exec runuser -u postgres -- \(Drctl.binary) wal-fetch "
+            + "--policy \(wal.sandbox.policyPath) --target main --spool off 00000002.history pg_wal/RECOVERYHISTORY"])
+        #expect(history.status == 1, "\(history)")
+        // Started as pg-cluster.sh starts clusters (ChildProcess: the server it leaves running
+        // holds no pipe of ours).
+        let started = try PostgresCluster.run(PostgresCluster.script, ["start", restored])
+        defer { _ = try? PostgresCluster.run(PostgresCluster.script, ["stop", restored]) }
+        let port = try #require(started.split(separator: "\n").first { $0.hasPrefix("PGPORT=") }?.dropFirst("PGPORT=".count))
+        func sql(_ statement: String) throws -> String {
+            try PostgresCluster.run("\(PostgresCluster.binDir)/psql", ["-X", "-At", "-h", restored, "-p", String(port), "-U", "postgres",
+                                                                    "-c", statement])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try eventually(within: 60) { (try? sql("SELECT pg_is_in_recovery()")) == "f" })
+        #expect(try sql("SELECT count(*) FROM t") == expected)
+        let log = (try? String(contentsOfFile: "\(restored)/log", encoding: .utf8)) ?? ""
+        #expect(log.contains("restored log file"), "\(log)")
+        // Read ahead: later segments came from the spool, each authenticated there.
+        #expect(log.contains("region=spool"), "\(log)")
+    }
+
+    /// Two regions, a directory and moto S3 (through the fault proxy when `faults` are given),
+    /// both holding two real segments pushed by hand.
+    final class TwoRegions {
+        let wal: WalArchiving
+        let moto: MotoProcess
+        let proxy: FaultProxy?
+        let segments: [String]
+        let system: String
+
+        init(faults: [String] = [], every: Int = 1) throws {
+            wal = try WalArchiving(settings: ["archive_mode = off"])
+            moto = try MotoProcess()
+            try moto.createBucket("backups")
+            proxy = faults.isEmpty ? nil : try FaultProxy(upstream: moto.port, every: every, faults: faults)
+            var names: [String] = []
+            for _ in 0..<2 {
+                try wal.cluster.exec(["CREATE TABLE IF NOT EXISTS t (x int)", "INSERT INTO t SELECT generate_series(1, 1000)"])
+                names.append(try wal.cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())"))
+                try wal.cluster.sql("SELECT pg_switch_wal()")
+            }
+            segments = names
+            system = try wal.systemIdentifier
+            try writePolicy(endpoint: moto.port)
+            for name in segments {
+                let copy = try wal.copyOfSegment(name)
+                let pushed = try Drctl.run(["wal-push", "--policy", wal.sandbox.policyPath, "--target", "main",
+                                            "--pgdata", wal.cluster.dataDirectory.path, copy], environment: WalFetchTests.credentials)
+                guard pushed.status == 0 else { throw Command.ShellFailed(script: "wal-push", result: pushed) }
+            }
+            if let proxy { try writePolicy(endpoint: proxy.port) }
+        }
+
+        func writePolicy(endpoint port: Int) throws {
+            try """
+                version: 1
+                repository:
+                  regions:
+                    - name: local
+                      url: \(wal.sandbox.repository)
+                    - name: s3
+                      url: s3://backups/wal
+                      endpoint: http://127.0.0.1:\(port)
+                      path_style: true
+                  min_regions: 2
+                  encryption:
+                    key_file: \(wal.sandbox.keyPath)
+                targets:
+                \(WalArchiving.physicalTarget)
+
+                """.write(toFile: wal.sandbox.policyPath, atomically: true, encoding: .utf8)
+        }
+
+        func fetch(_ name: String, to path: String) throws -> Drctl.Result {
+            try Drctl.run(["wal-fetch", "--policy", wal.sandbox.policyPath, "--target", "main", "--system-identifier", system,
+                           "--spool", "off", name, path], environment: WalFetchTests.credentials)
+        }
+
+        func original(_ name: String) throws -> Data {
+            try Data(contentsOf: wal.cluster.dataDirectory.appendingPathComponent("pg_wal/\(name)"))
+        }
+    }
+
+    @Test func absentFromEveryRegionIsOneAndARegionThatIsDownIsOneHundredTwentySix() throws {
+        let regions = try TwoRegions()
+        let out = "\(regions.wal.sandbox.root)/fetched"
+        let fetched = try regions.fetch(regions.segments[0], to: out)
+        #expect(fetched.status == 0, "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[0]))
+        let absentName = "00000001000000000000FFFF"
+        let absent = try regions.fetch(absentName, to: out + ".absent")
+        #expect(absent.status == 1, "\(absent)")
+        #expect(!FileManager.default.fileExists(atPath: out + ".absent"))
+
+        // The S3 region stops answering: absence is no longer confirmed.
+        regions.moto.child.terminate(grace: 1)
+        regions.moto.child.wait()
+        let down = try regions.fetch(absentName, to: out + ".down")
+        #expect(down.status == 126, "\(down)")
+        #expect(down.stderr.contains("region 's3'"), "\(down)")
+        // A file the directory region holds is still served.
+        let served = try regions.fetch(regions.segments[1], to: out + ".1")
+        #expect(served.status == 0, "\(served)")
+        // A command line wal-fetch cannot parse stops recovery too.
+        let unparsable = try Drctl.run(["wal-fetch", "--no-such-option", "x", "y"])
+        #expect(unparsable.status == 126, "\(unparsable)")
+    }
+
+    @Test func aCopyDamagedInTheFirstRegionIsServedFromTheSecond() throws {
+        let regions = try TwoRegions()
+        let name = regions.segments[0]
+        let key = "\(regions.wal.sandbox.repository)/\(try regions.wal.key(of: name))"
+        let handle = try #require(FileHandle(forUpdatingAtPath: key))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 100)
+        let byte = try #require(try handle.read(upToCount: 1)).first!
+        try handle.seek(toOffset: size - 100)
+        try handle.write(contentsOf: Data([byte ^ 0x01]))
+        try handle.close()
+        let out = "\(regions.wal.sandbox.root)/fetched"
+        let fetched = try regions.fetch(name, to: out)
+        #expect(fetched.status == 0, "\(fetched)")
+        #expect(fetched.stderr.contains("served from another region") && fetched.stderr.contains("local"), "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(name))
+
+        // Damaged in every region: not "absent", and recovery stops.
+        try FileManager.default.removeItem(atPath: out)
+        regions.moto.child.terminate(grace: 1)
+        regions.moto.child.wait()
+        let nowhere = try regions.fetch(name, to: out)
+        #expect(nowhere.status == 126, "\(nowhere)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func transientFaultsAreRetried() throws {
+        let regions = try TwoRegions(faults: ["500", "reset", "503"], every: 2)
+        // Only the S3 region, through the proxy.
+        try FileManager.default.removeItem(atPath: "\(regions.wal.sandbox.repository)/wal")
+        for name in regions.segments {
+            let out = "\(regions.wal.sandbox.root)/\(name)"
+            let fetched = try regions.fetch(name, to: out)
+            #expect(fetched.status == 0, "\(fetched)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(name))
+        }
+        #expect(try regions.proxy!.stats().faults >= 2)
+    }
+}
+
+extension String {
+    /// Appends this text to the file at `path`.
+    func appendLine(to path: String) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
+    }
+}

@@ -45,7 +45,10 @@ struct RestoredServer {
     /// Starts the server (its socket in the data directory) and waits until it has promoted:
     /// recovery reached its target. A server that stops on the way fails with its log's tail.
     func startAndAwaitPromotion(timeout: Duration, interruption: Interruption) async throws -> Reached {
-        let start = try ChildProcess.run(argv("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-W",
+        // -w: back once the server accepts connections (consistent, as a hot standby) or has
+        // failed to start; the promotion comes after.
+        let start = try ChildProcess.run(argv("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w",
+                                                         "-t", "\(max(60, timeout.components.seconds))",
                                                          "-o", "-p \(port) -k \(dataDirectory)", "start"]),
                                          environment: .minimal())
         guard start.exit.succeeded else { throw PhysicalRestoreError.serverFailed("pg_ctl start \(start.exit): \(start.stderr)\(logTail())") }

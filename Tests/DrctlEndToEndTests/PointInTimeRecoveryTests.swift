@@ -179,4 +179,32 @@ import Testing
             #expect(batches == expected, "\(name) \(time): \(restore)")
         }
     }
+
+    @Test func aDrillRecoversTheArchiveToItsEndWithoutArchivingItself() throws {
+        let wal = try WalArchiving()
+        let target = PhysicalBackupTests.target(wal.cluster, name: "main")
+            + "    drill:\n      checks:\n        - {sql: \"select count(*) from batches\", expect: \"30\", database: postgres}\n"
+        try wal.sandbox.writePolicy(targets: [], rawTargets: target)
+        try WalArchiving.giveToPostgres(wal.sandbox.root)
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        _ = try Self.commit(batch: 3, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+        let archived = wal.sandbox.files(under: "\(wal.sandbox.repository)/wal").sorted()
+
+        let scratch = "\(wal.sandbox.root)/scratch"
+        let drill = try wal.sandbox.drctl(["drill", "--target", "main", "--json", "--scratch-dir", scratch])
+        #expect(drill.status == 0, "\(drill)")
+        let record = ((try? JSONSerialization.jsonObject(with: Data(drill.stdout.utf8))) as? [[String: Any]])?.first ?? [:]
+        #expect(record["result"] as? String == "passed", "\(drill)")
+        let checks = (record["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(checks == ["pg_verifybackup", "recovered and promoted", "sql: select count(*) from batches (in postgres)"], "\(record)")
+        // Recovered to the last commit (batch 3), not only to the base backup's end.
+        #expect((record["rpo_seconds"] as? Double ?? -1) >= 0 && (record["rpo_seconds"] as? Double ?? 99) < 60, "\(record)")
+        // The scratch copy promoted onto a new timeline but pushed nothing into the archive.
+        #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/wal").sorted() == archived)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: scratch))?.isEmpty ?? true)
+    }
 }

@@ -299,7 +299,7 @@ extension DrillRun {
                 seen.rpoSeconds = max(0, Date().timeIntervalSince(point) - clock.elapsed)
             }
             let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? []) { database in
-                try DrctlSources.PostgresConnection(PostgresEndpoint(host: data, port: port, user: "postgres", database: database,
+                try DrctlSources.PostgresConnection(PostgresEndpoint(host: server.socketDirectory, port: port, user: "postgres", database: database,
                                                                      sslmode: "disable", connectTimeout: 10))
             }
             checks += try await clock.time("verify") { try await OffPool.run { verification.run() } }

@@ -82,6 +82,8 @@ public struct PhysicalRecovery: Sendable {
     public let reachedLSN: String?
     public let reachedTimeline: Int?
     public let started: Bool
+    /// Where the started server listens: "socket directory DIR, port N".
+    public let listening: String?
 }
 
 extension RestoreRun {
@@ -173,7 +175,8 @@ extension RestoreRun {
         var outcome = RestoreJob.Outcome(manifest: manifest, region: Set(served).sorted().joined(separator: ","),
                                          destination: dataPath, skipped: skipped)
         outcome.recovery = PhysicalRecovery(target: options.recoveryTarget, serverTimeZone: zone, reachedCommitTime: reached?.commitTime,
-                                            reachedLSN: reached?.lsn, reachedTimeline: reached?.timeline, started: options.start)
+                                            reachedLSN: reached?.lsn, reachedTimeline: reached?.timeline, started: options.start,
+                                            listening: options.start ? "socket directory \(server.socketDirectory), port \(server.port)" : nil)
         return outcome
     }
 

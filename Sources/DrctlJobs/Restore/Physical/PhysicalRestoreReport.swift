@@ -17,7 +17,7 @@ public enum PhysicalRestoreReport {
         if recovery.started {
             let commit = recovery.reachedCommitTime.map { moment($0, recovery.serverTimeZone) } ?? "none replayed"
             lines.append("promoted: last replayed commit \(commit), LSN \(recovery.reachedLSN ?? "?"), now on timeline "
-                + "\(recovery.reachedTimeline.map(String.init) ?? "?"); the server is running on \(dataDirectory)")
+                + "\(recovery.reachedTimeline.map(String.init) ?? "?"); the server is running on \(dataDirectory) (\(recovery.listening ?? "its configured port"))")
         } else {
             lines.append("start it (as the server's user) with pg_ctl -D \(dataDirectory) start: it replays to the target and promotes")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import DrctlSources
 
 /// The restored cluster started with `pg_ctl` of the backup's major version (as the server's
@@ -11,6 +12,26 @@ struct RestoredServer {
     let owner: String?
     /// Where the server's output goes while it recovers.
     var logFile: String { "\(dataDirectory)/drctl-recovery.log" }
+    /// Its Unix socket's directory: the data directory, unless the socket's path would pass
+    /// the 107 bytes a socket address holds (then a new directory under /tmp).
+    let socketDirectory: String
+
+    init(dataDirectory: String, major: String, port: Int, owner: String?) {
+        self.dataDirectory = dataDirectory
+        self.major = major
+        self.port = port
+        self.owner = owner
+        socketDirectory = Self.socketDirectory(for: dataDirectory, owner: owner)
+    }
+
+    private static func socketDirectory(for dataDirectory: String, owner: String?) -> String {
+        guard dataDirectory.utf8.count + "/.s.PGSQL.65535.lock".utf8.count > 107 else { return dataDirectory }
+        var template = Array("/tmp/drctl-pg-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { return dataDirectory }
+        let path = String(cString: made)
+        if let owner, let account = getpwnam(owner) { chown(path, account.pointee.pw_uid, account.pointee.pw_gid) }
+        return path
+    }
 
     /// What the server says it reached.
     struct Reached: Sendable {
@@ -49,7 +70,7 @@ struct RestoredServer {
         // failed to start; the promotion comes after.
         let start = try ChildProcess.run(argv("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w",
                                                          "-t", "\(max(60, timeout.components.seconds))",
-                                                         "-o", "-p \(port) -k \(dataDirectory)", "start"]),
+                                                         "-o", "-p \(port) -k \(socketDirectory)", "start"]),
                                          environment: .minimal())
         guard start.exit.succeeded else { throw PhysicalRestoreError.serverFailed("pg_ctl start \(start.exit): \(start.stderr)\(logTail())") }
         let deadline = ContinuousClock.now + timeout
@@ -73,11 +94,12 @@ struct RestoredServer {
     /// Immediate shutdown (a drill's scratch copy: nothing in it is worth a checkpoint).
     func stop() {
         _ = try? ChildProcess.run(argv("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "-t", "30", "stop"]), environment: .minimal())
+        if socketDirectory != dataDirectory { rmdir(socketDirectory) }
     }
 
     /// One query through psql over the data directory's socket, as the server's user.
     func query(_ sql: String) throws -> String {
-        let done = try ChildProcess.run(argv("psql", ["-X", "-q", "-At", "-h", dataDirectory, "-p", "\(port)", "-d", "postgres",
+        let done = try ChildProcess.run(argv("psql", ["-X", "-q", "-At", "-h", socketDirectory, "-p", "\(port)", "-d", "postgres",
                                                       "-U", owner ?? NSUserName(), "-c", sql]), environment: .minimal())
         guard done.exit.succeeded else { throw PhysicalRestoreError.serverFailed("psql \(done.exit): \(done.stderr)") }
         return done.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

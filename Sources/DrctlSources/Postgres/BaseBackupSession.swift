@@ -181,45 +181,51 @@ public final class BaseBackupSession: @unchecked Sendable {
     }
 
     /// Bytes of the current archive; 0 where it ends (the next archive or manifest starts, or
-    /// the stream ends).
+    /// the stream ends). Waits for one message, then adds those already received: the server
+    /// sends 32 KiB at a time, and a pipeline piece holds several.
     fileprivate func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
+        var filled = 0
+        var waiting = true
+        while filled < buffer.count {
             if let pending, !pendingRange.isEmpty {
-                let count = min(buffer.count, pendingRange.count)
-                buffer.baseAddress!.copyMemory(from: pending + pendingRange.lowerBound, byteCount: count)
+                let count = min(buffer.count - filled, pendingRange.count)
+                (buffer.baseAddress! + filled).copyMemory(from: pending + pendingRange.lowerBound, byteCount: count)
                 pendingRange = pendingRange.lowerBound + count..<pendingRange.upperBound
-                return count
+                filled += count
+                waiting = false
+                continue
             }
-            guard nextArchive == nil, !copyEnded else { return 0 }
-            switch try nextMessage() {
+            guard nextArchive == nil, !copyEnded else { break }
+            switch try nextMessage(wait: waiting) {
             case .data: continue
-            case .archiveStarts(let name):
-                nextArchive = name
-                return 0
-            case .ended:
-                return 0
+            case .archiveStarts(let name): nextArchive = name
+            case .ended: break
+            case .notYet: return filled
             }
         }
+        return filled
     }
 
     /// Reads messages until the next archive starts (anything before it is not part of one).
     private func skipToNextArchive() throws {
         while nextArchive == nil, !copyEnded {
-            if case .archiveStarts(let name) = try nextMessage() { nextArchive = name }
+            if case .archiveStarts(let name) = try nextMessage(wait: true) { nextArchive = name }
         }
     }
 
-    private enum Message { case data, archiveStarts(String), ended }
+    private enum Message { case data, archiveStarts(String), ended, notYet }
 
-    /// The next CopyData message: data (left in `pending`), a start of archive, or the end.
-    private func nextMessage() throws -> Message {
+    /// The next CopyData message: data (left in `pending`), a start of archive, or the end;
+    /// without `wait`, `notYet` when libpq has no whole message buffered.
+    private func nextMessage(wait: Bool = true) throws -> Message {
         let conn = try connection.openConnection()
         while true {
             if let pending { PQfreemem(pending) }
             pending = nil
             pendingRange = 0..<0
             var buffer: UnsafeMutablePointer<CChar>?
-            let length = Int(PQgetCopyData(conn, &buffer, 0))
+            let length = Int(PQgetCopyData(conn, &buffer, wait ? 0 : 1))
+            if length == 0 { return .notYet }
             if length == -1 {
                 copyEnded = true
                 return .ended

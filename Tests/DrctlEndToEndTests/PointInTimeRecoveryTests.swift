@@ -36,13 +36,15 @@ import Testing
         return Batch(number: number, time: String(row[0]), lsn: String(row[1]))
     }
 
-    /// Restores with `arguments`, starts the server, and returns the batches it holds
-    /// ("1,2,3"); the server is stopped again.
-    static func restoredBatches(_ wal: WalArchiving, into name: String, _ arguments: [String]) throws -> (String, Drctl.Result) {
+    /// Restores with `arguments` (along `timeline`: the original one unless told), starts the
+    /// server, and returns the batches it holds and their rows ("1,2,3 30"); the server is
+    /// stopped again.
+    static func restoredBatches(_ wal: WalArchiving, into name: String, _ arguments: [String],
+                                timeline: String? = "1") throws -> (String, Drctl.Result) {
         let data = "\(wal.sandbox.root)/\(name)"
         let port = try LoopbackPort.free()
-        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--start", "--port", "\(port)",
-                                             "--timeline", "1"] + arguments)
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--start", "--port", "\(port)"]
+                                            + (timeline.map { ["--timeline", $0] } ?? []) + arguments)
         guard restore.status == 0 else { return ("", restore) }
         defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
         let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
@@ -206,5 +208,41 @@ import Testing
         // The scratch copy promoted onto a new timeline but pushed nothing into the archive.
         #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/wal").sorted() == archived)
         #expect((try? FileManager.default.contentsOfDirectory(atPath: scratch))?.isEmpty ?? true)
+    }
+
+    @Test func aPromotedRestoreArchivesItsNewTimelineAndASecondRestoreFollowsEither() throws {
+        let wal = try Self.archiving()
+        let pg = wal.cluster
+        _ = try Self.commit(batch: 1, on: pg)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        let b2 = try Self.commit(batch: 2, on: pg)
+        _ = try Self.commit(batch: 3, on: pg)
+        try wal.switchSegment(rows: 1)
+
+        // Back to batch 2; the promoted copy keeps the source's archive_command and archives
+        // its new timeline (and its history file) under the same target.
+        let data = "\(wal.sandbox.root)/branch"
+        let port = try LoopbackPort.free()
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", b2.time,
+                                             "--start", "--port", "\(port)"])
+        try #require(restore.status == 0, "\(restore)")
+        #expect(restore.stdout.contains("now on timeline 2"), "\(restore)")
+        let psql = ["-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-c"]
+        try PostgresCluster.run("\(PostgresCluster.binDir)/psql", psql + ["INSERT INTO batches SELECT 20, g FROM generate_series(1, 10) g"])
+        try PostgresCluster.run("\(PostgresCluster.binDir)/psql", psql + ["SELECT pg_switch_wal()"])
+        let system = try wal.systemIdentifier
+        let archivedOnTwo = eventually(within: 30) {
+            let files = wal.sandbox.files(under: "\(wal.sandbox.repository)/wal/main/\(system)")
+            return files.contains { $0.hasSuffix("00000002.history") } && files.contains { $0.contains("/00000002") && !$0.hasSuffix(".history") }
+        }
+        #expect(archivedOnTwo, "\(wal.sandbox.files(under: "\(wal.sandbox.repository)/wal"))")
+        _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "fast", "stop"])
+
+        // The newest timeline: batches 1 and 2, then the new branch's; timeline 1: the original history.
+        let (newest, first) = try Self.restoredBatches(wal, into: "newest", ["--timeline", "latest", "--point-in-time", "latest"], timeline: nil)
+        #expect(newest == "1,2,20 30", "\(first)")
+        let (original, second) = try Self.restoredBatches(wal, into: "original", ["--point-in-time", "latest"])
+        #expect(original == "1,2,3 30", "\(second)")
     }
 }

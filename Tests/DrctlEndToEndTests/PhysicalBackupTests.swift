@@ -67,4 +67,20 @@ import DrctlTestSupport
         #expect(next.status == 0, "\(next)")
         #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/manifests/main").count == 1)
     }
+
+    @Test func aVersionOneRepositoryIsRefusedNamingTheUpgrade() throws {
+        let sandbox = try Sandbox()
+        let pg = try PostgresCluster.start(allowReplication: true)
+        defer { pg.stop() }
+        try sandbox.writePolicy(targets: [], rawTargets: Self.target(pg, walWait: "2s"))
+        try FileManager.default.createDirectory(atPath: sandbox.repository, withIntermediateDirectories: true)
+        try """
+            {"created_at" : "2026-11-22T05:10:08.412Z", "created_by" : "drctl 0.1.0", "format" : "drctl-repository", "version" : 1}
+
+            """.write(toFile: "\(sandbox.repository)/repository.json", atomically: true, encoding: .utf8)
+        let refused = try sandbox.drctl(["backup"])
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("drctl repository upgrade"), "\(refused)")
+        #expect(sandbox.files(under: "\(sandbox.repository)/data").isEmpty && sandbox.files(under: "\(sandbox.repository)/manifests").isEmpty)
+    }
 }

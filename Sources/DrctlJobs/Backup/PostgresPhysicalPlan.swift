@@ -8,7 +8,8 @@ import DrctlStorage
 /// (`BaseBackupSession`, PostgreSQL 15+): every tablespace's archive, `base.tar` and PostgreSQL's
 /// `backup_manifest`, each streamed as one object straight from the COPY stream into the
 /// regions (docs/FORMAT.md, "Physical base backups"). The backup is committed only once the WAL
-/// from its start to its end segment is in the WAL archive at quorum (`awaitWAL`).
+/// from its start to its end segment is in the WAL archive at quorum (`WalQuorumWait`, run by
+/// `BackupJob` for any plan with a `physical` object).
 ///
 /// The password reaches libpq as a keyword/value pair (`PostgresEndpoint`), never an argv or an
 /// environment.

@@ -63,7 +63,8 @@ import Testing
         let segments: [String]
         let system: String
 
-        init(faults: [String] = [], every: Int = 1) throws {
+        /// - Parameter localOnly: the segments are pushed while the policy names the directory region alone.
+        init(faults: [String] = [], every: Int = 1, localOnly: Bool = false) throws {
             wal = try WalArchiving(settings: ["archive_mode = off"])
             moto = try MotoProcess()
             try moto.createBucket("backups")
@@ -76,28 +77,31 @@ import Testing
             }
             segments = names
             system = try wal.systemIdentifier
-            try writePolicy(endpoint: moto.port)
+            try writePolicy(endpoint: moto.port, localOnly: localOnly)
             for name in segments {
                 let copy = try wal.copyOfSegment(name)
                 let pushed = try Drctl.run(["wal-push", "--policy", wal.sandbox.policyPath, "--target", "main",
                                             "--pgdata", wal.cluster.dataDirectory.path, copy], environment: WalFetchTests.credentials)
                 guard pushed.status == 0 else { throw Command.ShellFailed(script: "wal-push", result: pushed) }
             }
-            if let proxy { try writePolicy(endpoint: proxy.port) }
+            if let proxy { try writePolicy(endpoint: proxy.port) } else if localOnly { try writePolicy(endpoint: moto.port) }
         }
 
-        func writePolicy(endpoint port: Int) throws {
+        func writePolicy(endpoint port: Int, localOnly: Bool = false) throws {
+            let s3 = localOnly ? "" : """
+
+                    - name: s3
+                      url: s3://backups/wal
+                      endpoint: http://127.0.0.1:\(port)
+                      path_style: true
+                """
             try """
                 version: 1
                 repository:
                   regions:
                     - name: local
-                      url: \(wal.sandbox.repository)
-                    - name: s3
-                      url: s3://backups/wal
-                      endpoint: http://127.0.0.1:\(port)
-                      path_style: true
-                  min_regions: 2
+                      url: \(wal.sandbox.repository)\(s3)
+                  min_regions: \(localOnly ? 1 : 2)
                   encryption:
                     key_file: \(wal.sandbox.keyPath)
                 targets:
@@ -165,6 +169,23 @@ import Testing
         let nowhere = try regions.fetch(name, to: out)
         #expect(nowhere.status == 126, "\(nowhere)")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func syncGivesARegionTheWalItMissedAndThatRegionAloneServesIt() throws {
+        let regions = try TwoRegions(localOnly: true)
+        #expect(try regions.moto.store(bucket: "backups").list(prefix: "wal/").isEmpty)
+        let sync = try Drctl.run(["sync", "--policy", regions.wal.sandbox.policyPath], environment: WalFetchTests.credentials)
+        #expect(sync.status == 0, "\(sync)")
+        #expect(sync.stdout.contains("main wal s3: copied 2 objects"), "\(sync)")
+        try FileManager.default.removeItem(atPath: "\(regions.wal.sandbox.repository)/wal")
+        for name in regions.segments {
+            let out = "\(regions.wal.sandbox.root)/\(name)"
+            let fetched = try regions.fetch(name, to: out)
+            #expect(fetched.status == 0 && fetched.stderr.contains("region=s3"), "\(fetched)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(name))
+        }
+        let again = try Drctl.run(["sync", "--policy", regions.wal.sandbox.policyPath], environment: WalFetchTests.credentials)
+        #expect(again.status == 0 && again.stdout.contains("main wal local: copied 2 objects"), "\(again)")
     }
 
     @Test func transientFaultsAreRetried() throws {

@@ -1,3 +1,5 @@
+import DrctlCrypto
+import DrctlStorage
 import DrctlTestSupport
 import Foundation
 import Testing
@@ -22,9 +24,29 @@ import Testing
         let stored = try Data(contentsOf: URL(fileURLWithPath: "\(wal.sandbox.repository)/\(try wal.key(of: segments[0]))"))
         #expect(stored.prefix(8) == Data("DRCTLWAL".utf8))
         #expect(stored.count < 16 << 20)
-        let text = String(decoding: stored.prefix(4096), as: UTF8.self)
+        let head = String(decoding: stored.prefix(4096), as: UTF8.self)
         let system = try wal.systemIdentifier
-        #expect(text.contains("\"file\" : \"\(segments[0])\"") && text.contains("\"system_identifier\" : \"\(system)\""))
+        #expect(head.contains("\"file\" : \"\(segments[0])\"") && head.contains("\"system_identifier\" : \"\(system)\""))
+        // WalArchive (what a base backup waits on) sees every copy, and not one that was altered.
+        let repository = Repository(regions: [Region(name: "local", store: LocalDirectoryStore(root: wal.sandbox.repository))],
+                                    trust: WriterTrust(writers: .success([try wal.sandbox.signingKey.get().writerKey])))
+        let archive = WalArchive(repository: repository, target: "main", systemIdentifier: try #require(UInt64(system)))
+        for segment in segments {
+            #expect(try archive.regionsHolding(try #require(WalFileName(segment))) == ["local"])
+        }
+        #expect(try archive.regionsHolding(try #require(WalFileName(segments.last!)?.next(segmentSize: 16 << 20))) == [])
+        let altered = "\(wal.sandbox.repository)/\(try wal.key(of: segments[0]))"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: altered))
+        let field = try #require(bytes.range(of: Data("\"pushed_at\" : \"2".utf8)))
+        bytes[field.upperBound] = UInt8(ascii: "1")   // the year 1xxx: the header no longer verifies
+        try bytes.write(to: URL(fileURLWithPath: altered))
+        #expect(try archive.regionsHolding(try #require(WalFileName(segments[0]))) == [])
+
+        // check names the newest archived file and where it is.
+        let check = try wal.sandbox.drctl(["check", "--json"])
+        #expect(check.stdout.contains("\"newest_file\" : \"\(segments.last!)\""), "\(check)")
+        let text = try wal.sandbox.drctl(["check"])
+        #expect(text.stdout.contains("wal archived  \(segments.last!) at "), "\(text)")
         // The repository became version 2 with the first push.
         #expect(try String(contentsOfFile: "\(wal.sandbox.repository)/repository.json", encoding: .utf8).contains("\"version\" : 2"))
     }

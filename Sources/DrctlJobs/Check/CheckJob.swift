@@ -49,7 +49,7 @@ public struct CheckJob: BlockingJob {
         let identity = identityProblems(repository)
         var results: [TargetHealth] = []
         for target in targets {
-            let reading = TargetReading(target.name, from: repository, logger: logger)
+            let reading = TargetReading(target.name, from: repository, physical: target.mode == .physical, logger: logger)
             let (views, drills, failures) = (reading.views, reading.drills, reading.failures)
             for (region, error) in drills.unreadable + failures.unreadable {
                 logger.warning("records unreadable", metadata: ["region": "\(region)", "error": "\(error)"])
@@ -61,9 +61,11 @@ public struct CheckJob: BlockingJob {
             for error in refused {
                 logger.warning("record refused", metadata: ["error": "\(error)"])
             }
-            results.append(TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
-                                              refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
-                                              pruned: pruned, now: now, grace: grace))
+            var health = TargetHealth.judge(target, regions: views, drills: drills.records, failures: failures.records,
+                                            refused: refused.map { "\($0)" }, problems: identity + reading.lockProblems,
+                                            pruned: pruned, now: now, grace: grace)
+            if let wal = reading.wal { health.judgeWal(wal, now: now) }
+            results.append(health)
         }
         return Report(status: results.map(\.status).max() ?? .ok, checkedAt: now, targets: results,
                       repositoryID: try? repository.identity().get().repositoryID)

@@ -25,6 +25,8 @@ public struct TargetHealth: Sendable, Encodable {
     public var lastDrill: LastDrill?
     public var lastFailure: LastFailure?
     public var regions: [RegionHealth] = []
+    /// A physical target's WAL archive.
+    public var wal: WalHealth?
 
     public static let drillInterval: TimeInterval = 35 * 86_400
     public static let baseGrace: TimeInterval = 30 * 60
@@ -86,7 +88,7 @@ public struct TargetHealth: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, status, findings, regions
+        case target, status, findings, regions, wal
         case lastBackup = "last_backup", nextDue = "next_due", graceSeconds = "grace_seconds"
         case rpoSeconds = "rpo_seconds", lastDrill = "last_drill", lastFailure = "last_failure"
     }

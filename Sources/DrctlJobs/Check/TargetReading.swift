@@ -14,6 +14,8 @@ struct TargetReading: Sendable {
     var prunes: MergedRecords<PruneRecord>
     /// The target's locks that are not honoured, one message each.
     var lockProblems: [String]
+    /// A physical target's WAL archive, region by region (nil for other targets).
+    var wal: [WalReading]?
 
     /// One region's part.
     private struct RegionPart: Sendable {
@@ -22,13 +24,15 @@ struct TargetReading: Sendable {
         var failures: MergedRecords<FailureRecord>
         var prunes: MergedRecords<PruneRecord>
         var lockProblem: String?
+        var wal: WalReading?
     }
 
-    init(_ target: String, from repository: Repository, logger: Logger) {
+    init(_ target: String, from repository: Repository, physical: Bool = false, logger: Logger) {
         let signing = Result { try repository.signedDocuments(signingKey: .failure(SignedDocuments.ReadOnly())) }
         let parts = BoundedReads.map(repository.regions, width: repository.regions.count) { region in
-            Self.read(target, in: region, of: repository, signing: signing, logger: logger)
+            Self.read(target, in: region, of: repository, signing: signing, physical: physical, logger: logger)
         }
+        wal = physical ? parts.compactMap(\.wal) : nil
         views = parts.map(\.view)
         drills = Self.merged(parts.map(\.drills))
         failures = Self.merged(parts.map(\.failures))
@@ -40,7 +44,7 @@ struct TargetReading: Sendable {
     }
 
     private static func read(_ target: String, in region: Region, of repository: Repository,
-                             signing: Result<SignedDocuments, any Error>, logger: Logger) -> RegionPart {
+                             signing: Result<SignedDocuments, any Error>, physical: Bool, logger: Logger) -> RegionPart {
         let view: TargetHealth.RegionView
         do {
             let listed = try repository.manifests(in: region, target: target)
@@ -53,7 +57,8 @@ struct TargetReading: Sendable {
         return RegionPart(view: view, drills: alone.mergedRecords(DrillRecord.self, target: target),
                           failures: alone.mergedRecords(FailureRecord.self, target: target),
                           prunes: alone.pruneRecords(target: target),
-                          lockProblem: (try? signing.get()).flatMap { lockProblem(target, in: region, signing: $0) })
+                          lockProblem: (try? signing.get()).flatMap { lockProblem(target, in: region, signing: $0) },
+                          wal: physical ? WalReading(target, in: region, of: repository) : nil)
     }
 
     /// The regions' records merged as `Repository.mergedRecords` merges them: a record found in

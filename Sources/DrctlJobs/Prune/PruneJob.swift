@@ -163,6 +163,11 @@ private struct PruneRun: ContextBound {
             report.removed.append(.init(backupID: id, regions: regions.map(\.name)))
         }
 
+        if target.mode == .physical {
+            pruneWal(keeping: decision.kept.compactMap { manifests[$0.id] }, damaged: !damaged.isEmpty, in: repository,
+                     report: &report, logger: logger)
+        }
+
         // Leftovers look like the objects of a backup still running: sweep them only while the
         // lock (which keeps backups out) is still ours everywhere.
         if let lost = lock?.confirm(), !lost.isEmpty {
@@ -179,6 +184,40 @@ private struct PruneRun: ContextBound {
                            report: &report, logger: logger)
         }
         return report
+    }
+
+    /// WAL older than the oldest kept base backup's start, in every region (`WalRetention`). Not
+    /// while a kept backup's manifest cannot be read: where its WAL starts is unknown.
+    private func pruneWal(keeping kept: [BackupManifest], damaged: Bool, in repository: Repository, report: inout PruneReport,
+                          logger: Logger) {
+        if damaged {
+            report.errors.append("no WAL removed: a kept backup's manifest cannot be read, so where its WAL starts is unknown")
+            return
+        }
+        let starts = kept.compactMap(WalRetention.start(of:))
+        for region in repository.regions {
+            if stopped(&report) { return }
+            let listed: [ObjectInfo]
+            do {
+                listed = try region.store.list(prefix: WalLayout.targetPrefix(target.name))
+            } catch {
+                report.errors.append("region '\(region.name)': cannot list the WAL archive: \(error)")
+                continue
+            }
+            for range in WalRetention.removable(listed.map(\.key), keeping: starts) {
+                if !dryRun {
+                    do {
+                        try region.store.delete(keys: range.keys)
+                    } catch {
+                        report.errors.append("region '\(region.name)': cannot remove WAL \(range.first) … \(range.last): \(error)")
+                        continue
+                    }
+                    logger.info("WAL removed", metadata: ["region": "\(region.name)", "first": "\(range.first)", "last": "\(range.last)",
+                                                         "files": "\(range.files)"])
+                }
+                report.wal.append(.init(region: region.name, range: range))
+            }
+        }
     }
 
     /// Data objects of backups without a manifest anywhere, and the store's strays, older than `grace`.

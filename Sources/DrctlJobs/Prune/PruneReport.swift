@@ -11,6 +11,8 @@ public struct PruneReport: Sendable, Encodable {
     public var kept: [KeptBackup] = []
     public var removed: [RemovedBackup] = []
     public var leftovers: [Leftover] = []
+    /// Archived WAL that no kept base backup needs (physical targets).
+    public var wal: [RemovedWal] = []
     /// Problems met on the way (a region that could not be read, an object that could not be
     /// deleted); any makes the command exit non-zero.
     public var errors: [String] = []
@@ -41,6 +43,12 @@ public struct PruneReport: Sendable, Encodable {
         }
     }
 
+    /// A run of WAL files removed from one region (`WalRetention`).
+    public struct RemovedWal: Sendable, Encodable {
+        public var region: String
+        public var range: WalRetention.Range
+    }
+
     /// Something left by a failed or interrupted backup: an object without a manifest, a
     /// temporary file, an unfinished upload.
     public struct Leftover: Sendable, Encodable {
@@ -62,7 +70,7 @@ public struct PruneReport: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, kept, removed, leftovers, errors
+        case target, kept, removed, leftovers, errors, wal
         case dryRun = "dry_run", hasRetention = "has_retention", lockedBy = "locked_by", interruptedBy = "interrupted_by"
     }
 }

@@ -3,6 +3,7 @@ import DrctlPipeline
 import DrctlPolicy
 import DrctlStorage
 import Foundation
+import Synchronization
 
 /// `drctl wal-push`, PostgreSQL's `archive_command` (docs/FORMAT.md, "WAL archive"): one WAL
 /// file checked against the target's cluster, compressed, sealed under a data key of its own,
@@ -53,8 +54,8 @@ public struct WalPushJob: BlockingJob {
         }
         let fileName = (path as NSString).lastPathComponent
         guard let name = WalFileName(fileName) else { throw WalError.notWalFileName(fileName) }
-        let bytes = try Self.readWhole(path)
-        let system = try systemIdentifier(of: name, bytes: bytes)
+        let file = try Self.map(path)
+        let system = try systemIdentifier(of: name, bytes: file)
 
         let keys = try context.keys.get()
         let repository = try Repository(policy: policy.repository, keys: keys)
@@ -65,22 +66,23 @@ public struct WalPushJob: BlockingJob {
         let archive = WalArchive(repository: repository.with(regions: live), target: target, systemIdentifier: system)
         try checkKnownSystem(archive, name: name)
 
-        let sha = hex(sha256(bytes))
-        let compressed = try bytes.withUnsafeBytes { try ZstdFrame.compress($0, level: compressionLevel) }
+        let (sha, compressed) = try Self.digestAndCompress(file, level: compressionLevel)
         let dataKey = DataKey.random()
         let documentID = WalLayout.documentID(systemIdentifier: system, file: name)
         let wrapped = try keys.wrap(dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
         let sealer = StreamSealer(dataKey: dataKey, context: StreamContext(backupID: String(system), objectName: name.description))
-        let body = compressed.withUnsafeBytes { sealer.update($0) } + sealer.finish()
-        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(bytes.count), sha256: sha,
+        var body = compressed.withUnsafeBytes { sealer.update($0) }
+        body.append(contentsOf: sealer.finish())
+        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.count), sha256: sha,
                                      storedSize: UInt64(body.count), compressionLevel: compressionLevel, dataKey: wrapped,
                                      pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
         let signed = SignedDocuments(identity: identity, signingKey: .success(signingKey), writers: repository.trust.writers)
         let head = WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
 
         let readers = try archive.readerDocuments()
+        let sealed = body
         let outcomes = BoundedReads.map(live, width: live.count) { region in
-            Self.store(head: head, body: body, of: header, in: region, archive: archive, documents: readers)
+            Self.store(head: head, body: sealed, of: header, in: region, archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -106,13 +108,13 @@ public struct WalPushJob: BlockingJob {
                                   failures: failed.map { "region '\($0.0)': \($0.1)" })
         }
         return Outcome(file: name, systemIdentifier: system, written: written, alreadyHeld: held,
-                       failed: failed.map { (region: $0.0, error: $0.1) }, size: bytes.count, storedSize: head.count + body.count)
+                       failed: failed.map { (region: $0.0, error: $0.1) }, size: file.count, storedSize: head.count + body.count)
     }
 
     /// The cluster the file belongs to: a segment's header names it, and must name the data
     /// directory's cluster (when its `pg_control` can be read); a file without a header takes
     /// the data directory's.
-    private func systemIdentifier(of name: WalFileName, bytes: [UInt8]) throws -> UInt64 {
+    private func systemIdentifier(of name: WalFileName, bytes: Data) throws -> UInt64 {
         let control = Result { try PgControl.systemIdentifier(dataDirectory: dataDirectory) }
         guard name.hasPageHeader else {
             do { return try control.get() } catch { throw WalError.noSystemIdentifier(file: name.description, reason: "\(error)") }
@@ -197,30 +199,45 @@ public struct WalPushJob: BlockingJob {
         }
     }
 
-    /// The whole file, read into one buffer (a WAL file is at most a segment: 16 MiB by default).
-    static func readWhole(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw WalError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw WalError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(status.st_size)
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var filled = 0
-            while filled < size {
-                let got = read(descriptor, buffer.baseAddress! + filled, size - filled)
-                if got < 0, errno == EINTR { continue }
-                if got <= 0 { failure = got < 0 ? errno : 0; break }
-                filled += got
-            }
-            count = filled
+    /// The whole file, mapped (a WAL file is at most a segment, 16 MiB by default, and the
+    /// server just wrote it: its pages are in the page cache, so nothing is copied or zeroed).
+    static func map(_ path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+            throw WalError.unreadableFile(path: path, reason: reason)
         }
-        guard bytes.count == size else {
-            throw WalError.unreadableFile(path: path, reason: failure != 0 ? String(cString: strerror(failure)) : "it shrank while being read")
-        }
-        return bytes
     }
+
+    /// The file's SHA-256 (hex) and its zstd frame, side by side: the digest on a thread of its
+    /// own while this one compresses, so the two cost about the longer of them.
+    static func digestAndCompress(_ file: Data, level: Int32) throws -> (String, [UInt8]) {
+        try file.withUnsafeBytes { raw in
+            let input = SharedBytes(raw)
+            let digest = Mutex<String?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                let hash = SHA256Digest()
+                hash.update(input.bytes)
+                let value = hash.finalizeHex()
+                digest.withLock { $0 = value }
+                done.signal()
+            }
+            // One worker: zstd's own threads cost more memory (66 against 58 MiB peak) than the
+            // wall time they save on two busy cores (BENCHMARKS.md, "wal-push").
+            let compressed = Result { try ZstdFrame.compress(raw, level: level, workers: 1) }
+            done.wait()
+            return (digest.withLock { $0! }, try compressed.get())
+        }
+    }
+}
+
+/// Bytes read by another thread while their owner waits for it (`digestAndCompress`).
+// unchecked: the owner keeps the bytes alive and unchanged until the reader signals it is done.
+private struct SharedBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }
 
 extension FailureRecord {

@@ -63,6 +63,10 @@ struct CheckCommand: AsyncParsableCommand {
                     Output.line("  next due      \(Timestamp.format(due)) + grace \(DurationText.short(health.graceSeconds ?? 0))")
                 }
                 if let rpo = health.rpoSeconds { Output.line("  rpo objective \(DurationText.short(rpo))") }
+                if let wal = health.wal, let newest = wal.newestFile {
+                    Output.line("  wal archived  \(newest)" + (wal.archivedAt.map { " at \(Timestamp.format($0))" } ?? "")
+                        + (wal.ageSeconds.map { " (\(DurationText.short($0)) ago)" } ?? "") + ", in \(wal.regions.joined(separator: ", "))")
+                }
                 if let drill = health.lastDrill {
                     Output.line("  last drill    \(drill.drillID) \(drill.result) (\(DurationText.short(drill.ageSeconds)) ago)")
                 }

@@ -76,6 +76,10 @@ struct PruneCommand: AsyncParsableCommand {
         for leftover in report.leftovers {
             Output.line("  remove  \(leftover.region): \(leftover.key)  (\(leftover.kind.rawValue), \(DurationText.short(leftover.ageSeconds)) old)")
         }
+        for removed in report.wal {
+            Output.line("  remove  \(removed.region): WAL \(removed.range.first) … \(removed.range.last) (\(removed.range.files) file(s), "
+                + "system \(removed.range.systemIdentifier)): \(removed.range.reason)")
+        }
         for error in report.errors { ErrorLine.write("\(report.target): \(error)", metadata: ["target": "\(report.target)"]) }
     }
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# wal-push per segment to a local directory repository (issue #25): real segments written by a
+# PostgreSQL 15 under an insert load, each pushed once by a fresh `drctl wal-push` process, as
+# the archiver runs it. Prints, per zstd level: the median and p99 wall time per segment, the
+# mean CPU-seconds (user + system), the peak RSS (/usr/bin/time -v's "Maximum resident set
+# size"), and the stored size against the segments' size.
+#
+#   DRCTL=$(scripts/build-release.sh) SEGMENTS=100 LEVELS="1 3" scripts/bench-wal.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+drctl=${DRCTL:-$(scripts/build-release.sh)}
+segments=${SEGMENTS:-100}
+levels=${LEVELS:-1 3}
+work=$(mktemp -d /tmp/drctl-bench-wal-XXXXXX)
+chmod 0755 "$work"   # the server runs as postgres when this runs as root
+trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+# A cluster keeping its WAL, and $segments full segments of an insert load copied aside.
+PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"
+port=$(sed -n 's/^PGPORT=//p' "$work/pg.env")
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+psql() { "$bin/psql" -X -q -At -h "$work/pg" -p "$port" -U postgres "$@"; }
+first=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+psql -c "CREATE TABLE load (id bigserial PRIMARY KEY, a text, b text, n int)"
+while :; do
+  psql -c "INSERT INTO load (a, b, n) SELECT md5(g::text), repeat(md5((g * 7)::text), 3), g FROM generate_series(1, 200000) g"
+  now=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+  [ $(( 16#${now:16:8} + 256 * 16#${now:8:8} - 16#${first:16:8} - 256 * 16#${first:8:8} )) -gt "$segments" ] && break
+done
+mkdir -p "$work/segments"
+ls "$work/pg/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | awk -v f="$first" '$0 > f' | head -n "$segments" \
+  | while read -r name; do cp "$work/pg/data/pg_wal/$name" "$work/segments/"; done
+count=$(ls "$work/segments" | wc -l)
+
+"$drctl" keygen --out "$work/key" >/dev/null
+for level in $levels; do
+  repo="$work/repo-$level"
+  cat > "$work/policy-$level.yaml" <<YAML
+version: 1
+repository:
+  regions:
+    - name: local
+      url: $repo
+  encryption:
+    key_file: $work/key
+targets:
+  - name: main
+    kind: postgres
+    mode: physical
+    connection:
+      host: 127.0.0.1
+      user: postgres
+YAML
+  : > "$work/times-$level"
+  for segment in "$work/segments"/*; do
+    /usr/bin/time -v -o "$work/time" "$drctl" wal-push --policy "$work/policy-$level.yaml" --target main \
+      --pgdata "$work/pg/data" --compression-level="$level" --log-level warning "$segment"
+    awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,p,":"); w=p[n]+(n>1?p[n-1]*60:0)} /User time/{u=$2} /System time/{s=$2}
+                /Maximum resident/{r=$2} END{print w, u + s, r}' "$work/time" >> "$work/times-$level"
+  done
+  stored=$(du -sb "$repo/wal" | cut -f1)
+  raw=$(du -sb "$work/segments" | cut -f1)
+  sort -n "$work/times-$level" | awk -v level="$level" -v stored="$stored" -v raw="$raw" '
+    { wall[NR] = $1; cpu += $2; if ($3 > rss) rss = $3 }
+    END {
+      p99 = wall[int(NR * 0.99 + 0.999)]; median = (NR % 2) ? wall[(NR + 1) / 2] : (wall[NR / 2] + wall[NR / 2 + 1]) / 2
+      printf "level %s: %d segments, median %.3f s, p99 %.3f s, max %.3f s, CPU %.3f s/segment, peak RSS %.1f MiB, stored %.1f%% of %d MiB\n",
+             level, NR, median, p99, wall[NR], cpu / NR, rss / 1024, 100 * stored / raw, raw / 1048576 }'
+done

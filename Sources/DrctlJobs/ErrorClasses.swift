@@ -107,6 +107,29 @@ extension AgentRunError: ClassifiedError {
     var exitClass: ExitClass { .failed }
 }
 
+extension PhysicalBackupError: ClassifiedError {
+    /// A version 1 repository must be upgraded first (the command cannot run as it is); WAL
+    /// that never reached the archive fails the backup.
+    public var exitClass: ExitClass {
+        switch self {
+        case .versionOneRepository: return .invalid
+        case .walNotArchived, .walRangeUnreadable: return .failed
+        }
+    }
+}
+
+extension PhysicalRestoreError: ClassifiedError {
+    public var exitClass: ExitClass {
+        switch self {
+        case .badTime, .badLSN, .badTimeline, .badTablespaceMap, .notPhysical, .pastArchivedWAL: return .invalid
+        case .beforeOldestBackup: return .notFound
+        case .dataDirectoryNotEmpty, .tablespaceDirectoryNotEmpty: return .destinationExists
+        case .verifyFailed: return .integrity
+        case .missingProgram, .serverFailed, .cannotPrepare: return .failed
+        }
+    }
+}
+
 extension WalError: ClassifiedError {
     /// A file, target or repository that cannot be archived as given is invalid usage (the
     /// command line, the policy or the repository must change, e.g. `drctl repository

@@ -194,6 +194,12 @@ public enum PostgresMode: String, Sendable, CaseIterable {
     case logical, physical
 }
 
+/// The checkpoint a physical base backup starts with: `fast` (at once, at the cost of a burst of
+/// writes) or `spread` (paced by `checkpoint_completion_target`, so the backup starts later).
+public enum PostgresCheckpoint: String, Sendable, CaseIterable {
+    case fast, spread
+}
+
 public enum PostgresSSLMode: String, Sendable, CaseIterable {
     case disable, allow, prefer, require
     case verifyCA = "verify-ca"
@@ -333,15 +339,25 @@ public struct PostgresConnection: Sendable, Equatable {
     public var databases: [String]
     /// Default prefer.
     public var sslmode: PostgresSSLMode
+    /// Physical mode: the base backup's checkpoint (default fast).
+    public var checkpoint: PostgresCheckpoint
+    /// Physical mode: how long a base backup waits for its WAL (start to end segment) to reach
+    /// `min_regions` regions of the WAL archive before it fails (default 5 minutes).
+    public var walWaitTimeout: Duration
+
+    public static let defaultWalWaitTimeout: Duration = .seconds(300)
 
     public init(host: String, port: Int = 5432, user: String? = nil, password: SecretReference? = nil,
-                databases: [String] = [], sslmode: PostgresSSLMode = .prefer) {
+                databases: [String] = [], sslmode: PostgresSSLMode = .prefer, checkpoint: PostgresCheckpoint = .fast,
+                walWaitTimeout: Duration = PostgresConnection.defaultWalWaitTimeout) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.databases = databases
         self.sslmode = sslmode
+        self.checkpoint = checkpoint
+        self.walWaitTimeout = walWaitTimeout
     }
 }
 

@@ -750,7 +750,7 @@ final class PolicyValidator {
                     target.mode = choice(node, fields.path("mode"), PostgresMode.self, what: "mode")
                 }
                 if let node = required(fields, "connection", " (for kind postgres)") {
-                    target.postgres = postgresConnection(node, fields.path("connection"))
+                    target.postgres = postgresConnection(node, fields.path("connection"), mode: target.mode)
                 }
             case .redis:
                 if let node = required(fields, "connection", " (for kind redis)") {
@@ -797,8 +797,11 @@ final class PolicyValidator {
         return result
     }
 
-    func postgresConnection(_ node: Node, _ path: String) -> PostgresConnection? {
-        guard let fields = mapping(node, path, known: ["host", "port", "user", "password", "databases", "sslmode"]) else { return nil }
+    /// A PostgreSQL connection; `mode` is the target's (nil for a drill's `into`, which takes no
+    /// physical-only keys).
+    func postgresConnection(_ node: Node, _ path: String, mode: PostgresMode? = nil) -> PostgresConnection? {
+        guard let fields = mapping(node, path, known: ["host", "port", "user", "password", "databases", "sslmode"]
+                                   + Self.physicalConnectionKeys) else { return nil }
         let host = required(fields, "host").flatMap { string($0, fields.path("host")) }
         var connection = PostgresConnection(host: host ?? "")
         if let node = fields["port"] { connection.port = int(node, fields.path("port"), 1...65_535) ?? 0 }
@@ -812,8 +815,23 @@ final class PolicyValidator {
         if let node = fields["sslmode"] {
             connection.sslmode = choice(node, fields.path("sslmode"), PostgresSSLMode.self, what: "sslmode") ?? .prefer
         }
+        for key in Self.physicalConnectionKeys where mode != .physical {
+            if let keyNode = fields.keyNode(key) {
+                report(keyNode, fields.path(key), "'\(key)' is only valid in the connection of a target with mode: physical")
+            }
+        }
+        if let node = fields["checkpoint"] {
+            connection.checkpoint = choice(node, fields.path("checkpoint"), PostgresCheckpoint.self, what: "checkpoint") ?? .fast
+        }
+        if let node = fields["wal_wait_timeout"] {
+            connection.walWaitTimeout = duration(node, fields.path("wal_wait_timeout"), within: .seconds(1)...(.seconds(86_400)))
+                ?? PostgresConnection.defaultWalWaitTimeout
+        }
         return connection
     }
+
+    /// The connection keys of physical targets only (base backups).
+    static let physicalConnectionKeys = ["checkpoint", "wal_wait_timeout"]
 
     func redisConnection(_ node: Node, _ path: String) -> RedisConnection? {
         guard let fields = mapping(node, path, known: ["host", "port", "username", "password"]) else { return nil }

@@ -20,7 +20,7 @@ extension PostgresError: ClassifiedError {
     public var exitClass: ExitClass {
         switch kind {
         case .unreachable, .authenticationFailed, .databaseDoesNotExist, .permissionDenied, .queryFailed,
-             .connectionFailed, .pgDumpTooOld, .pgDumpUnusable:
+             .connectionFailed, .pgDumpTooOld, .pgDumpUnusable, .unsupportedServer:
             return .failed
         }
     }

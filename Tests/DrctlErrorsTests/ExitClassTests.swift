@@ -88,7 +88,7 @@ import DrctlErrors
     static let postgresKinds: [(PostgresError.Kind, Row)] = [
         (.unreachable, .failed), (.authenticationFailed, .failed), (.databaseDoesNotExist, .failed),
         (.permissionDenied, .failed), (.queryFailed, .failed), (.connectionFailed, .failed),
-        (.pgDumpTooOld, .failed), (.pgDumpUnusable, .failed),
+        (.pgDumpTooOld, .failed), (.pgDumpUnusable, .failed), (.unsupportedServer, .failed),
     ]
 
     static let samples: [Sample] = cryptoCodes.map { Sample(CryptoError($0.0, "m"), $0.1) }
@@ -193,6 +193,22 @@ import DrctlErrors
         Sample(TargetLockedError(target: "db", holder: lock, region: "r"), .locked),
         Sample(LockUnavailable(target: "db", locked: 0, required: 1, failures: []), .failed),
         // DrctlJobs
+        Sample(PhysicalBackupError.versionOneRepository(target: "t"), .invalid),
+        Sample(PhysicalBackupError.walNotArchived(target: "t", segment: "s", heldBy: [], required: 1, waited: .seconds(1)), .failed),
+        Sample(PhysicalBackupError.walRangeUnreadable(start: "a", end: "b"), .failed),
+        Sample(PhysicalRestoreError.badTime("t"), .invalid),
+        Sample(PhysicalRestoreError.badLSN("l"), .invalid),
+        Sample(PhysicalRestoreError.badTimeline("t"), .invalid),
+        Sample(PhysicalRestoreError.badTablespaceMap("m"), .invalid),
+        Sample(PhysicalRestoreError.notPhysical(target: "t"), .invalid),
+        Sample(PhysicalRestoreError.pastArchivedWAL(requested: Date(), newest: Date()), .invalid),
+        Sample(PhysicalRestoreError.beforeOldestBackup(target: "t", requested: "r", oldest: nil), .notFound),
+        Sample(PhysicalRestoreError.dataDirectoryNotEmpty("d"), .destinationExists),
+        Sample(PhysicalRestoreError.tablespaceDirectoryNotEmpty("d"), .destinationExists),
+        Sample(PhysicalRestoreError.verifyFailed("o"), .integrity),
+        Sample(PhysicalRestoreError.missingProgram("p", major: "15"), .failed),
+        Sample(PhysicalRestoreError.serverFailed("d"), .failed),
+        Sample(PhysicalRestoreError.cannotPrepare(path: "p", reason: "r"), .failed),
         Sample(JobError.noKey, .key, case: "noKey"),
         Sample(JobError.secretKeyNeeded(publicKeyPath: nil), .key),
         Sample(JobError.keyMismatch(secret: "s", secretID: "1", public: "p", publicID: "2"), .key),

@@ -347,6 +347,33 @@ import Testing
         expectProblem(problems, line: 11, column: 52, path: "targets[1].connection.sslmode", "did you mean 'verify-full'?", count: 4)
     }
 
+    @Test func physicalOnlyConnectionKeys() throws {
+        let problems = try Workspace().problems("""
+        version: 1
+        repository:
+          regions: [{name: local, url: repo}]
+          encryption: {key_file: keys/backup.key}
+        targets:
+          - name: db
+            kind: postgres
+            connection: {host: db, checkpoint: fast}
+          - name: db2
+            kind: postgres
+            mode: physical
+            connection: {host: db, checkpoint: quick, wal_wait_timeout: 0s}
+          - name: db3
+            kind: postgres
+            mode: physical
+            connection: {host: db, wal_wait_timeout: 2d}
+        """)
+        expectProblem(problems, line: 8, path: "targets[0].connection.checkpoint",
+                      "'checkpoint' is only valid in the connection of a target with mode: physical", count: 4)
+        expectProblem(problems, line: 12, path: "targets[1].connection.checkpoint",
+                      "unknown checkpoint \"quick\": expected fast or spread", count: 4)
+        expectProblem(problems, line: 12, path: "targets[1].connection.wal_wait_timeout", "must be greater than 0", count: 4)
+        expectProblem(problems, line: 16, path: "targets[2].connection.wal_wait_timeout", "2d is out of range: use 1s…1d", count: 4)
+    }
+
     @Test func multipleDocumentsAndMergeKeys() throws {
         let workspace = try Workspace()
         expectProblem(workspace.problems("version: 1\n---\nversion: 2\n"), line: 2, column: 1, path: "",

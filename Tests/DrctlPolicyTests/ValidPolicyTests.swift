@@ -126,6 +126,29 @@ import Testing
         #expect(target.postgres == PostgresConnection(host: "/var/run/postgresql"))
         #expect(target.drill == DrillPolicy(enabled: true, schedule: nil, checks: [DrillCheck(sql: "select 1", expect: "1")]))
     }
+
+    @Test func physicalTargetCheckpointAndWalWait() throws {
+        let workspace = try Workspace()
+        let policy = try workspace.load("""
+        version: 1
+        repository:
+          regions: [{name: local, url: repo}]
+          encryption: {key_file: keys/backup.key}
+        targets:
+          - name: db
+            kind: postgres
+            mode: physical
+            connection: {host: /run/postgresql, checkpoint: spread, wal_wait_timeout: 90s}
+          - name: db2
+            kind: postgres
+            mode: physical
+            connection: {host: /run/postgresql}
+        """)
+        #expect(policy.targets[0].mode == .physical)
+        #expect(policy.targets[0].postgres?.checkpoint == .spread)
+        #expect(policy.targets[0].postgres?.walWaitTimeout == .seconds(90))
+        #expect(policy.targets[1].postgres == PostgresConnection(host: "/run/postgresql", checkpoint: .fast, walWaitTimeout: .seconds(300)))
+    }
 }
 
 @Suite struct DurationTests {

@@ -134,6 +134,9 @@ private struct BackupRun: ContextBound, Sendable {
             roster.drop(region, because: error)
         }
         if identity.repositoryID != nil { _ = try keys.requireSigningKey() }
+        if plan.kind == PhysicalBackupInfo.kind, identity.repositoryID == nil {
+            throw PhysicalBackupError.versionOneRepository(target: target.name)
+        }
         // Too few regions left: the error names each one's cause (a wrong secret, a frozen
         // endpoint), not the lock that then has nowhere to go.
         try roster.checkQuorum()
@@ -155,9 +158,20 @@ private struct BackupRun: ContextBound, Sendable {
             .versionTwo(repositoryID: $0, target: target.name, backupID: id.rawValue)
         } ?? .versionOne(backupID: id.rawValue)
         let wrapped = try run.keys.wrap(dataKey, binding: binding)
+        try await OffPool.run { try run.plan.begin(label: "drctl \(id.rawValue)") }
         var objects: [StoredObject] = []
         for name in plan.objectNames {
             objects.append(try await store(objectNamed: name, of: plan, id: id, dataKey: dataKey, roster: roster))
+        }
+        try await OffPool.run { try run.plan.streamed() }
+        if let physical = plan.physical {
+            // A base backup restores nothing without its WAL: commit only once the archive holds it.
+            let archive = WalArchive(repository: run.attempt.repository, target: target.name,
+                                     systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)
+            try await WalQuorumWait(target: target.name, physical: physical, regionsHolding: archive.regionsHolding,
+                                    minRegions: policy.repository.minRegions,
+                                    timeout: target.postgres?.walWaitTimeout ?? PostgresConnection.defaultWalWaitTimeout)
+                .run(interruption: interruption, logger: logger)
         }
         try await OffPool.run { [self] in try confirmLock(of: run) }
         let (point, facts) = plan.finished(startedAt: run.attempt.startedAt)
@@ -170,7 +184,8 @@ private struct BackupRun: ContextBound, Sendable {
             encryption: EncryptionInfo(chunkSize: StreamSealer.defaultChunkSize, dataKey: wrapped),
             objects: objects, source: facts,
             regions: roster.alive.map(\.name),
-            status: roster.alive.count == roster.regions.count ? .complete : .degraded)
+            status: roster.alive.count == roster.regions.count ? .complete : .degraded,
+            physical: plan.physical)
         let (manifest, bytes) = try await OffPool.run { [self] in try stored(unsealed, run: run, dataKey: dataKey) }
         try await OffPool.run { [self] in try commit(bytes, id: id, roster: roster) }
         for (region, error) in roster.dropped {

@@ -19,11 +19,22 @@ protocol BackupPlan: AnyObject {
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts)
     /// Facts that could not be gathered (the backup itself is good): logged as warnings.
     var warnings: [String] { get }
+    /// Starts reading the source once the run holds the target's lock (a base backup's
+    /// checkpoint); `objectNames` is known after it. Blocking.
+    func begin(label: String) throws
+    /// Called once every object was streamed, before `finished` (a base backup's end position).
+    /// Blocking.
+    func streamed() throws
+    /// A physical base backup's positions and tablespaces (after `streamed`); nil for other kinds.
+    var physical: PhysicalBackupInfo? { get }
 }
 
 extension BackupPlan {
     func database(of object: String) -> String? { nil }
     var warnings: [String] { [] }
+    func begin(label: String) throws {}
+    func streamed() throws {}
+    var physical: PhysicalBackupInfo? { nil }
 }
 
 /// The plan for a target of the policy.
@@ -32,9 +43,7 @@ func makeBackupPlan(for target: TargetPolicy) throws -> BackupPlan {
     case .command: return try CommandPlan(target: target)
     case .redis: return try RedisPlan(target: target)
     case .postgres:
-        guard target.mode != .physical else {
-            throw JobError.unsupportedKind(target: target.name, kind: "postgres (mode: physical)")
-        }
+        if target.mode == .physical { return try PostgresPhysicalPlan(target: target) }
         return try PostgresLogicalPlan(target: target)
     }
 }

@@ -50,6 +50,8 @@ private struct DrillRun: ContextBound, Sendable {
         var checks: [DrillCheckResult] = []
         var throughput: Double?
         var restoredBytes: UInt64 = 0
+        /// A physical drill: the last commit the recovered server replayed (else the backup's point).
+        var recoveryPoint: Date?
         var error: Error?
     }
 
@@ -81,7 +83,7 @@ private struct DrillRun: ContextBound, Sendable {
             backupID: seen.manifest?.backupID, region: seen.region, startedAt: startedAt, finishedAt: Date(), result: result,
             reasons: reasons, rtoSeconds: seen.rtoSeconds.map { ($0 * 1000).rounded() / 1000 },
             rpoSeconds: seen.rpoSeconds.map { ($0 * 1000).rounded() / 1000 },
-            recoveryPoint: seen.manifest?.consistentPoint.time, restoredBytes: seen.restoredBytes,
+            recoveryPoint: seen.recoveryPoint ?? seen.manifest?.consistentPoint.time, restoredBytes: seen.restoredBytes,
             throughputBytesPerSecond: seen.throughput, phases: clock.phases, checks: seen.checks, objectives: objectives)
         if let repository {
             for failure in repository.write(record, signedBy: KeyRing.recordSigningKey(keys, policy: policy.repository.encryption)) {
@@ -130,7 +132,8 @@ private struct DrillRun: ContextBound, Sendable {
         seen.manifest = manifest
         seen.region = selected.regions.first?.name
         seen.rpoSeconds = max(0, startedAt.timeIntervalSince(selected.newest.consistentPoint.time))
-        guard manifest.kind == target.kind.rawValue else {
+        let physical = target.mode == .physical && manifest.kind == PhysicalBackupInfo.kind
+        guard manifest.kind == target.kind.rawValue || physical else {
             seen.error = DrillError.unsupported("backup \(manifest.backupID) is of kind \(manifest.kind) but target '\(target.name)' is of kind \(target.kind.rawValue)")
             return
         }
@@ -206,6 +209,8 @@ private struct DrillRun: ContextBound, Sendable {
             seen.throughput = wall > 0 ? (Double(manifest.rawSize) / wall).rounded() : nil
         }
         switch target.kind {
+        case .postgres where target.mode == .physical:
+            return try await drillPhysical(manifest, scratch: scratch, clock: clock, timing: timing, logger: logger, into: &seen)
         case .postgres:
             if let into = target.drill?.into {
                 try DestinationGuard(target: target).check(host: into.host, port: into.port)
@@ -251,6 +256,58 @@ private struct DrillRun: ContextBound, Sendable {
             seen.checks = await clock.time("verify") { CommandVerification(manifest: manifest, path: path).run() }
             return nil
         }
+    }
+}
+
+extension DrillRun {
+    /// A physical target's drill: the base backup restored into the scratch directory and
+    /// checked by `pg_verifybackup` (the restore), the server started to recover the WAL archive
+    /// to its end (or the drill's point in time) and promote, then the policy's checks. Its
+    /// recovery point is the last commit replayed; it never archives (`archive_mode = off`).
+    private func drillPhysical(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, timing: RestoreTiming,
+                                   logger: Logger, into seen: inout Observation) async throws -> ScratchInstance? {
+        let owner = getuid() == 0 ? "postgres" : nil
+        try PostgresTemplate.makeOwnedDirectory(scratch.postgresDirectory, runAs: owner)
+        let data = "\(scratch.postgresDirectory)/data"
+        let port = try LoopbackPort.free()
+        var options = PhysicalRestoreOptions(recoveryTarget: pointInTime.map { .time($0) } ?? .latest, port: port, owner: owner,
+                                             drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
+        options.archiving = false
+        var job = RestoreJob(target: target, backupID: manifest.backupID, destination: data, force: false, preferredRegion: nil)
+        job.physical = options
+        job.timing = timing
+        let began = RestoreTiming.now()
+        let outcome = try await JobRunner(context.nested(logger: logger)).run(job)
+        clock.record("fetch", seconds: timing.fetchSeconds)
+        clock.record("decrypt_decompress", seconds: timing.decryptDecompressSeconds)
+        clock.record("load", seconds: timing.loadSeconds)
+        seen.region = outcome.region
+        seen.restoredBytes = manifest.rawSize
+        let wall = Double(RestoreTiming.now() - began) / 1e9
+        seen.throughput = wall > 0 ? (Double(manifest.rawSize) / wall).rounded() : nil
+        var checks = [DrillCheckResult(name: "pg_verifybackup", expected: "passed", actual: "passed", passed: true)]
+        let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
+        let server = RestoredServer(dataDirectory: data, major: major, port: port, owner: owner)
+        let instance = ScratchInstance(stop: server.stop)
+        do {
+            let reached = try await clock.time("start_instance") {
+                try await server.startAndAwaitPromotion(timeout: .seconds(3600), interruption: interruption)
+            }
+            checks.append(DrillCheckResult(name: "recovered and promoted", expected: "promoted", actual: "promoted", passed: true))
+            if let point = reached.commitTime {
+                seen.recoveryPoint = point
+                seen.rpoSeconds = max(0, Date().timeIntervalSince(point) - clock.elapsed)
+            }
+            let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? []) { database in
+                try DrctlSources.PostgresConnection(PostgresEndpoint(host: server.socketDirectory, port: port, user: "postgres", database: database,
+                                                                     sslmode: "disable", connectTimeout: 10))
+            }
+            checks += try await clock.time("verify") { try await OffPool.run { verification.run() } }
+        } catch {
+            seen.error = error
+        }
+        seen.checks = checks
+        return instance
     }
 }
 

@@ -30,6 +30,9 @@ public struct RestoreJob: Job {
     /// A restored file is synced before it is reported restored; false (`--no-sync`) leaves
     /// that to the kernel, for a scratch copy that a crash may take.
     public var syncFiles = true
+    /// Physical targets: a point-in-time restore into a new data directory (`destination`)
+    /// instead of the backup's files (`PhysicalRestore.swift`).
+    public var physical: PhysicalRestoreOptions?
 
     /// `postgres://` or `postgresql://`: a server to load into, not a file.
     public static func isPostgresServer(_ destination: String) -> Bool {
@@ -53,6 +56,8 @@ public struct RestoreJob: Job {
         public let destination: String
         /// Regions tried before `region` and why they failed.
         public let skipped: [String]
+        /// Physical targets: what the restore set up and, with `--start`, what the server reached.
+        public var recovery: PhysicalRecovery? = nil
     }
 
     /// Needs the keys (`context.keys`): without them it fails before anything is read.
@@ -62,7 +67,7 @@ public struct RestoreJob: Job {
 }
 
 /// One restore run: the job's steps with its context.
-private struct RestoreRun: ContextBound, Sendable {
+struct RestoreRun: ContextBound, Sendable {
     let job: RestoreJob
     let context: JobContext
     var target: TargetPolicy { job.target }
@@ -76,6 +81,7 @@ private struct RestoreRun: ContextBound, Sendable {
 
     func run() async throws -> Outcome {
         let keys = try context.keys.get()
+        if let physical = job.physical { return try await restorePhysical(physical, keys: keys) }
         let (policy, unlabelled, job) = (self.policy, self.logger, self.job)
         // Finding the backup lists and reads the regions (blocking calls): off the shared threads.
         let located = try await OffPool.run {
@@ -124,7 +130,7 @@ private struct RestoreRun: ContextBound, Sendable {
 
     /// One object from the first region that can serve it, read with that region's copy of the
     /// manifest; returns that region and the failures of the regions tried before.
-    private func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from sources: [RestoreSource],
+    func restore(_ object: StoredObject, of manifest: BackupManifest, to path: String, from sources: [RestoreSource],
                          logger: Logger,
                          makeSink: () throws -> ByteSink) async throws -> (String, [RegionFailure]) {
         var failures: [RegionFailure] = []

@@ -5,7 +5,8 @@ import Foundation
 /// pool. Not thread-safe (one user at a time), hence not Sendable.
 public final class PostgresConnection {
     public let endpoint: PostgresEndpoint
-    private var conn: OpaquePointer?
+    /// The libpq handle (nil once closed); the replication commands (`BaseBackupSession`) use it too.
+    private(set) var conn: OpaquePointer?
 
     /// Connects, or throws a classified `PostgresError` (unreachable, authentication failed,
     /// database does not exist, permission denied, ...).
@@ -92,7 +93,7 @@ public final class PostgresConnection {
     }
 
     /// The libpq handle, or the error of using a closed connection.
-    private func openConnection() throws -> OpaquePointer {
+    func openConnection() throws -> OpaquePointer {
         guard let conn else {
             throw PostgresError(.connectionFailed, "connection to \(endpoint.address) is closed")
         }
@@ -137,7 +138,7 @@ public final class PostgresConnection {
 
     /// The server's error: message, detail and hint, and where in its work (`withContext`:
     /// for COPY, the row it refused).
-    private func failure(of result: OpaquePointer, _ conn: OpaquePointer, what: String,
+    func failure(of result: OpaquePointer, _ conn: OpaquePointer, what: String,
                          withContext: Bool = true) -> PostgresError {
         if PQstatus(conn) != CONNECTION_OK { return connectionProblem(conn, what: what) }
         let state = field(result, "C")
@@ -154,7 +155,7 @@ public final class PostgresConnection {
         return String(cString: p)
     }
 
-    private func connectionProblem(_ conn: OpaquePointer, what: String) -> PostgresError {
+    func connectionProblem(_ conn: OpaquePointer, what: String) -> PostgresError {
         let message = PostgresError.redact(String(cString: PQerrorMessage(conn)), endpoint.password)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return PostgresError(.unreachable,

@@ -15,6 +15,9 @@ public struct PostgresEndpoint: Sendable, Equatable {
     public var sslmode: String
     /// Seconds; 0 waits forever (libpq semantics).
     public var connectTimeout: Int
+    /// A physical replication connection (`replication=true`): it takes replication commands
+    /// (`IDENTIFY_SYSTEM`, `BASE_BACKUP`, `SHOW`), no SQL, and no database.
+    public var replication = false
 
     public init(host: String, port: Int = 5432, user: String? = nil, password: String? = nil,
                 database: String = "postgres", sslmode: String = "prefer", connectTimeout: Int = 10) {
@@ -34,6 +37,13 @@ public struct PostgresEndpoint: Sendable, Equatable {
         return copy
     }
 
+    /// The same server and credentials, as a physical replication connection.
+    public func forPhysicalReplication() -> PostgresEndpoint {
+        var copy = self
+        copy.replication = true
+        return copy
+    }
+
     /// "127.0.0.1:5432", or "socket /run/postgresql port 5432" for a Unix-socket directory.
     public var address: String {
         host.hasPrefix("/") ? "socket directory \(host) port \(port)" : "\(host):\(port)"
@@ -49,6 +59,7 @@ public struct PostgresEndpoint: Sendable, Equatable {
             ("connect_timeout", String(connectTimeout)),
             ("application_name", "drctl"),
         ]
+        if replication { pairs.append(("replication", "true")) }
         if let user { pairs.append(("user", user)) }
         if let password { pairs.append(("password", password)) }
         return pairs
@@ -67,7 +78,7 @@ extension PostgresEndpoint: CustomStringConvertible, CustomDebugStringConvertibl
         Mirror(self, children: [
             "host": host, "port": port, "user": user as Any,
             "password": password == nil ? "nil" : "<redacted>",
-            "database": database, "sslmode": sslmode, "connectTimeout": connectTimeout,
+            "database": database, "sslmode": sslmode, "connectTimeout": connectTimeout, "replication": replication,
         ])
     }
 }

@@ -18,6 +18,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         case pgDumpTooOld
         /// `pg_dump` is missing, not executable, or its version could not be read.
         case pgDumpUnusable
+        /// The server cannot serve what drctl asks of it (a base backup from a server older
+        /// than PostgreSQL 15, a replication protocol message drctl does not know).
+        case unsupportedServer
     }
 
     public let kind: Kind

@@ -28,6 +28,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var regions: [String]
     /// `complete` (every region of the policy) or `degraded` (at least `min_regions`).
     public var status: BackupStatus
+    /// PostgreSQL physical base backups (`kind: postgres-physical`): positions, WAL and
+    /// tablespaces (docs/FORMAT.md, "Physical base backups"); nil for every other kind.
+    public var physical: PhysicalBackupInfo?
     /// Version 2: the target's previous backup as the writer saw it (nil for the first).
     public var previous: BackupReference?
     /// Version 2: the MAC, signature and signer, as decoded; readers check the stored bytes.
@@ -41,7 +44,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public init(backupID: String, target: String, kind: String, tool: ToolInfo, startedAt: Date,
                 finishedAt: Date, consistentPoint: ConsistentPoint, compression: CompressionInfo,
                 encryption: EncryptionInfo, objects: [StoredObject], source: SourceFacts,
-                regions: [String], status: BackupStatus) {
+                regions: [String], status: BackupStatus, physical: PhysicalBackupInfo? = nil) {
         self.backupID = backupID
         self.target = target
         self.kind = kind
@@ -57,13 +60,14 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         self.source = source
         self.regions = regions
         self.status = status
+        self.physical = physical
     }
 
     public var id: BackupID? { BackupID(backupID) }
 
     enum CodingKeys: String, CodingKey {
         case format, version, target, kind, tool, compression, encryption, objects, source, regions, status
-        case previous, authentication
+        case previous, authentication, physical
         case backupID = "backup_id", startedAt = "started_at", finishedAt = "finished_at"
         case consistentPoint = "consistent_point", rawSize = "raw_size", storedSize = "stored_size"
     }

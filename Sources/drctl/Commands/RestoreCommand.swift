@@ -2,6 +2,8 @@ import ArgumentParser
 import DrctlJobs
 import DrctlStorage
 import Foundation
+import Logging
+import DrctlPolicy
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +22,15 @@ struct RestoreCommand: AsyncParsableCommand {
             A file is written beside its final name and moved into place only once every
             byte is authenticated; an existing file, or a non-empty database, is never
             replaced without --force.
+
+            A physical PostgreSQL target (mode: physical) restores to a point in time:
+              --to PGDATA --point-in-time T|latest, or --lsn LSN
+                          the newest base backup that ends at or before the point,
+                          extracted into the new data directory PGDATA (and each
+                          tablespace's directory, --tablespace-map OLD=NEW moving it),
+                          checked with pg_verifybackup, and set up to replay WAL from
+                          the archive (drctl wal-fetch) to the point, then promote.
+                          --start starts it and waits for the promotion.
             """)
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -60,6 +71,25 @@ struct RestoreCommand: AsyncParsableCommand {
         valueName: "OLD=NEW"))
     var tablespaceMap: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Physical targets: recover to this WAL position (X/X) instead of a time.", valueName: "LSN"))
+    var lsn: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Physical targets: the timeline to recover along (a number, latest or current; default latest).", valueName: "TLI"))
+    var timeline: String?
+
+    @Flag(name: .long, help: "Physical targets: start the restored server, wait until it promotes, and print the point it reached.")
+    var start = false
+
+    @Option(name: .long, help: ArgumentHelp("Physical targets: the restored server's port (written to its configuration).", valueName: "PORT"))
+    var port: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Physical targets, run as root: the OS user the restored files belong to and the server runs as (default postgres).",
+        valueName: "USER"))
+    var owner: String?
+
     @Flag(name: .long, help: "Replace the destination if it exists.")
     var force = false
 
@@ -79,6 +109,12 @@ struct RestoreCommand: AsyncParsableCommand {
             let logger = log.bootstrap()
             let policy = try policyOptions.load(warningOn: logger)
             let target = try policy.targets(selecting: self.target)[0]
+            if target.mode == .physical {
+                return try await restorePhysical(target, policy: policy, logger: logger)
+            }
+            guard lsn == nil, timeline == nil, !start, port == nil, owner == nil else {
+                throw ValidationError("--lsn, --timeline, --start, --port and --owner restore physical targets (mode: physical) only")
+            }
             let requested = try PointInTimeOption.parse(pointInTime, backup: backup)
             var parallel: ParallelRestore?
             if let jobs {
@@ -109,6 +145,40 @@ struct RestoreCommand: AsyncParsableCommand {
             }
             // With --to - standard output carries the data itself.
             if to == "-" { TerminalLine.write(message + "\n") } else { Output.line(message) }
+        }
+    }
+
+    /// A physical target: a base backup into a new data directory, recovering to the point.
+    private func restorePhysical(_ target: TargetPolicy, policy: Policy, logger: Logger) async throws {
+        guard to != "-", !RestoreJob.isPostgresServer(to) else {
+            throw ValidationError("a physical target restores into a new data directory: --to PGDATA")
+        }
+        guard pointInTime == nil || lsn == nil else { throw ValidationError("--point-in-time and --lsn exclude each other") }
+        guard backup == nil || (pointInTime == nil && lsn == nil) else {
+            throw ValidationError("--backup and --point-in-time/--lsn exclude each other")
+        }
+        guard jobs == nil, stagingDir == nil, localeMap.isEmpty, !noSync else {
+            throw ValidationError("--jobs, --staging-dir, --locale-map and --no-sync restore logical targets only")
+        }
+        let recoveryTarget = try lsn.map(RecoveryTarget.parse(lsn:)) ?? RecoveryTarget.parse(time: pointInTime ?? "latest")
+        var options = PhysicalRestoreOptions(
+            recoveryTarget: recoveryTarget, timeline: try timeline.map(PhysicalRestoreOptions.parse(timeline:)),
+            tablespaceMap: try PhysicalRestoreOptions.parse(tablespaceMap: tablespaceMap), start: start,
+            port: port, owner: owner, drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
+        if let port, !(1...65_535).contains(port) { throw ValidationError("--port must be 1…65535") }
+        options.promotionTimeout = .seconds(3600)
+        let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
+        let interruption = Interruption()
+        Signals.route(to: interruption)
+        var job = RestoreJob(target: target, backupID: backup, destination: to, force: force, preferredRegion: region)
+        job.physical = options
+        let outcome = try await JobRunner(JobContext(policy: policy, keys: .success(keys), logger: logger, interruption: interruption,
+                                                     progress: TerminalProgress.forStandardError())).run(job)
+        Output.line("restored base backup \(outcome.manifest.backupID) of \(outcome.manifest.target) "
+            + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(outcome.destination), verified by pg_verifybackup")
+        guard let recovery = outcome.recovery else { return }
+        for line in PhysicalRestoreReport.lines(recovery, manifest: outcome.manifest, dataDirectory: outcome.destination) {
+            Output.line(line)
         }
     }
 

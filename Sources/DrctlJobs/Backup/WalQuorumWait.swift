@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import DrctlStorage
+
+/// Waits until the WAL archive holds every segment a base backup needs (`start_wal` through
+/// `end_wal`) in at least `min_regions` regions: only then is the backup restorable, and only then
+/// is its manifest committed (docs/FORMAT.md, "Physical base backups"). PostgreSQL archives the
+/// end segment by itself once the backup ends (its stop switches to a new segment).
+struct WalQuorumWait {
+    let target: String
+    let physical: PhysicalBackupInfo
+    /// The regions whose copy of a segment exists and authenticates (`WalArchive.regionsHolding`).
+    let regionsHolding: @Sendable (WalFileName) throws -> [String]
+    let minRegions: Int
+    let timeout: Duration
+    /// Between two looks at the archive.
+    var pollInterval: Duration = .milliseconds(250)
+
+    func run(interruption: Interruption, logger: Logger) async throws {
+        let segments = Self.segments(physical)
+        guard !segments.isEmpty else {
+            throw PhysicalBackupError.walRangeUnreadable(start: physical.startWAL, end: physical.endWAL)
+        }
+        let deadline = ContinuousClock.now + timeout
+        var waiting = segments[...]
+        var lastHeld: [String] = []
+        while let segment = waiting.first {
+            if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
+            let held = try await OffPool.run { [regionsHolding] in (try? regionsHolding(segment)) ?? [] }
+            if held.count >= minRegions {
+                waiting = waiting.dropFirst()
+                continue
+            }
+            lastHeld = held
+            guard ContinuousClock.now < deadline else {
+                throw PhysicalBackupError.walNotArchived(target: target, segment: "\(segment)", heldBy: lastHeld,
+                                                         required: minRegions, waited: timeout)
+            }
+            try await Task.sleep(for: pollInterval)
+        }
+        logger.info("WAL of the base backup archived", metadata: [
+            "start_wal": "\(physical.startWAL)", "end_wal": "\(physical.endWAL)",
+        ])
+    }
+}
+
+extension WalQuorumWait {
+    /// `start_wal` through `end_wal`; empty when they are not segments of one timeline in order.
+    static func segments(_ physical: PhysicalBackupInfo) -> [WalFileName] {
+        let size = physical.walSegmentSize
+        guard WalFileName.isValidSegmentSize(size), let first = WalFileName(physical.startWAL), let last = WalFileName(physical.endWAL),
+              first.timeline == last.timeline, let a = first.segmentNumber(segmentSize: size),
+              let b = last.segmentNumber(segmentSize: size), a <= b else { return [] }
+        return (a...b).map { WalFileName.segment(number: $0, timeline: first.timeline, segmentSize: size) }
+    }
+}
+
+/// Why a physical base backup could not be taken or committed.
+public enum PhysicalBackupError: Error, CustomStringConvertible {
+    /// Physical backups and the WAL archive need authenticated documents (format version 2).
+    case versionOneRepository(target: String)
+    /// A segment the backup needs did not reach the archive's quorum in time.
+    case walNotArchived(target: String, segment: String, heldBy: [String], required: Int, waited: Duration)
+    /// The server's positions gave no segment range (never for a PostgreSQL 15 server).
+    case walRangeUnreadable(start: String, end: String)
+
+    public var description: String {
+        switch self {
+        case .versionOneRepository(let target):
+            return "target '\(target)' has mode: physical, which needs a version 2 repository (authenticated documents); "
+                + "this repository is version 1: run `drctl repository upgrade` first"
+        case .walNotArchived(let target, let segment, let heldBy, let required, let waited):
+            let held = heldBy.isEmpty ? "no region holds it" : "only \(heldBy.joined(separator: ", ")) hold\(heldBy.count == 1 ? "s" : "") it"
+            return "the base backup of target '\(target)' needs WAL segment \(segment), which did not reach the WAL archive in "
+                + "\(required) region\(required == 1 ? "" : "s") within \(DurationText.short(Double(waited.components.seconds))) (\(held)); the server's "
+                + "archive_command must be `drctl wal-push --target \(target) %p` (check pg_stat_archiver for its failures); "
+                + "the backup was not committed"
+        case .walRangeUnreadable(let start, let end):
+            return "the base backup's WAL range \(start)…\(end) is not a range of segment names"
+        }
+    }
+}

@@ -11,47 +11,106 @@ import Testing
     @Test func recoveryFromABaseBackupReplaysTheArchivedWalThroughWalFetch() throws {
         let wal = try WalArchiving()
         try wal.switchSegment(rows: 1000)
-        let restored = "\(wal.sandbox.root)/restored"
-        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
-        try WalArchiving.giveToPostgres(restored)
-        try Command.shell("runuser -u postgres -- \(PostgresCluster.binDir)/pg_basebackup -h '\(wal.cluster.dir.path)' "
-            + "-p \(wal.cluster.port) -U postgres -D '\(restored)/data' -X none -c fast")
+        let copy = try RecoveringCopy(of: wal, policy: wal.sandbox.policyPath)
         // Rows after the base backup, in several segments, only in the archive.
         for _ in 0..<3 { try wal.switchSegment(rows: 2000) }
         let expected = try wal.cluster.sql("SELECT count(*) FROM t")
         #expect(expected == "7000")
         #expect(try wal.archiverCounts().failed == 0)
 
-        let fetch = "\(Drctl.binary) wal-fetch --policy \(wal.sandbox.policyPath) --target main --spool \(wal.sandbox.root)/spool \"%f\" \"%p\""
-        try """
-
-            restore_command = '\(fetch)'
-            archive_mode = off
-            unix_socket_directories = '\(restored)'
-
-            """.appendLine(to: "\(restored)/data/postgresql.auto.conf")
-        FileManager.default.createFile(atPath: "\(restored)/data/recovery.signal", contents: Data())
-        try WalArchiving.giveToPostgres(restored)
         // The first thing recovery asks for: the next timeline's history, which does not exist.
-        let history = try Command.run(["/bin/sh", "-c", "cd '\(restored)/data' && exec runuser -u postgres -- \(Drctl.binary) wal-fetch "
+        let history = try Command.run(["/bin/sh", "-c", "cd '\(copy.root)/data' && exec runuser -u postgres -- \(Drctl.binary) wal-fetch "
             + "--policy \(wal.sandbox.policyPath) --target main --spool off 00000002.history pg_wal/RECOVERYHISTORY"])
         #expect(history.status == 1, "\(history)")
-        // Started as pg-cluster.sh starts clusters (ChildProcess: the server it leaves running
-        // holds no pipe of ours).
-        let started = try PostgresCluster.run(PostgresCluster.script, ["start", restored])
-        defer { _ = try? PostgresCluster.run(PostgresCluster.script, ["stop", restored]) }
-        let port = try #require(started.split(separator: "\n").first { $0.hasPrefix("PGPORT=") }?.dropFirst("PGPORT=".count))
-        func sql(_ statement: String) throws -> String {
-            try PostgresCluster.run("\(PostgresCluster.binDir)/psql", ["-X", "-At", "-h", restored, "-p", String(port), "-U", "postgres",
-                                                                    "-c", statement])
+        let port = try copy.start()
+        defer { copy.stop() }
+        #expect(try eventually(within: 60) { (try? copy.sql("SELECT pg_is_in_recovery()", port: port)) == "f" })
+        #expect(try copy.sql("SELECT count(*) FROM t", port: port) == expected)
+        #expect(copy.log.contains("restored log file"), "\(copy.log)")
+        // Read ahead: later segments came from the spool, each authenticated there.
+        #expect(copy.log.contains("region=spool"), "\(copy.log)")
+    }
+
+    /// Recovery replays what the archive's directory region holds; at its end, where the next file
+    /// may be in the S3 region that does not answer, wal-fetch exits 126 and PostgreSQL stops
+    /// recovery (FATAL) instead of promoting at a point short of the archive's end. Once the region
+    /// answers (that it holds nothing more), the same copy recovers to the end and promotes.
+    @Test func recoveryStopsRatherThanEndEarlyWhileARegionIsDown() throws {
+        let wal = try WalArchiving()
+        try wal.switchSegment(rows: 1000)
+        let restorePolicy = "\(wal.sandbox.root)/restore.yaml"
+        let copy = try RecoveringCopy(of: wal, policy: restorePolicy)
+        for _ in 0..<2 { try wal.switchSegment(rows: 2000) }
+        let expected = try wal.cluster.sql("SELECT count(*) FROM t")
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        let down = try RedisServer.freePort()
+        let keys = (id: "\(wal.sandbox.root)/s3-key-id", secret: "\(wal.sandbox.root)/s3-secret")
+        try Self.credentials["AWS_ACCESS_KEY_ID"]!.write(toFile: keys.id, atomically: true, encoding: .utf8)
+        try Self.credentials["AWS_SECRET_ACCESS_KEY"]!.write(toFile: keys.secret, atomically: true, encoding: .utf8)
+        func writeRestorePolicy(s3Port: Int) throws {
+            try TwoRegions.policy(wal, endpoint: s3Port, minRegions: 1, credentialFiles: keys)
+                .write(toFile: restorePolicy, atomically: true, encoding: .utf8)
+            try WalArchiving.giveToPostgres(wal.sandbox.root)
+        }
+        try writeRestorePolicy(s3Port: down)
+
+        let port = try? copy.start()
+        defer { copy.stop() }
+        #expect(try eventually(within: 120) { !copy.isRunning })
+        #expect(copy.log.contains("FATAL:  could not restore file"), "\(copy.log)")
+        #expect(!copy.log.contains("selected new timeline ID"), "\(copy.log)")
+        if let port { #expect((try? copy.sql("SELECT count(*) FROM t", port: port)) == nil) }
+
+        try writeRestorePolicy(s3Port: moto.port)
+        let again = try copy.start()
+        #expect(try eventually(within: 60) { (try? copy.sql("SELECT pg_is_in_recovery()", port: again)) == "f" })
+        #expect(try copy.sql("SELECT count(*) FROM t", port: again) == expected)
+    }
+
+    /// A copy of `wal`'s cluster taken by pg_basebackup without WAL (`-X none`: what it needs is in
+    /// the archive only), set to recover through `drctl wal-fetch` with the policy at `policy`.
+    struct RecoveringCopy {
+        let root: String
+
+        init(of wal: WalArchiving, policy: String) throws {
+            root = "\(wal.sandbox.root)/restored"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try WalArchiving.giveToPostgres(root)
+            try Command.shell("runuser -u postgres -- \(PostgresCluster.binDir)/pg_basebackup -h '\(wal.cluster.dir.path)' "
+                + "-p \(wal.cluster.port) -U postgres -D '\(root)/data' -X none -c fast")
+            let fetch = "\(Drctl.binary) wal-fetch --policy \(policy) --target main --spool \(wal.sandbox.root)/spool \"%f\" \"%p\""
+            try """
+
+                restore_command = '\(fetch)'
+                archive_mode = off
+                unix_socket_directories = '\(root)'
+
+                """.appendLine(to: "\(root)/data/postgresql.auto.conf")
+            FileManager.default.createFile(atPath: "\(root)/data/recovery.signal", contents: Data())
+            try WalArchiving.giveToPostgres(root)
+        }
+
+        /// Starts the server as pg-cluster.sh starts clusters (ChildProcess: the server it leaves
+        /// running holds no pipe of ours); returns its port.
+        func start() throws -> String {
+            let started = try PostgresCluster.run(PostgresCluster.script, ["start", root])
+            return String(try #require(started.split(separator: "\n").first { $0.hasPrefix("PGPORT=") }?.dropFirst("PGPORT=".count)))
+        }
+
+        func stop() { _ = try? PostgresCluster.run(PostgresCluster.script, ["stop", root]) }
+
+        var isRunning: Bool {
+            (try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "status", "-D", "\(root)/data"]))?
+                .status == 0
+        }
+
+        func sql(_ statement: String, port: String) throws -> String {
+            try PostgresCluster.run("\(PostgresCluster.binDir)/psql", ["-X", "-At", "-h", root, "-p", port, "-U", "postgres", "-c", statement])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try eventually(within: 60) { (try? sql("SELECT pg_is_in_recovery()")) == "f" })
-        #expect(try sql("SELECT count(*) FROM t") == expected)
-        let log = (try? String(contentsOfFile: "\(restored)/log", encoding: .utf8)) ?? ""
-        #expect(log.contains("restored log file"), "\(log)")
-        // Read ahead: later segments came from the spool, each authenticated there.
-        #expect(log.contains("region=spool"), "\(log)")
+
+        var log: String { (try? String(contentsOfFile: "\(root)/log", encoding: .utf8)) ?? "" }
     }
 
     /// Two regions, a directory and moto S3 (through the fault proxy when `faults` are given),
@@ -88,26 +147,40 @@ import Testing
         }
 
         func writePolicy(endpoint port: Int, localOnly: Bool = false, minRegions: Int? = nil) throws {
+            try Self.policy(wal, endpoint: port, localOnly: localOnly, minRegions: minRegions ?? (localOnly ? 1 : 2))
+                .write(toFile: wal.sandbox.policyPath, atomically: true, encoding: .utf8)
+        }
+
+        /// A policy naming the sandbox's directory region and (unless `localOnly`) an S3 region at
+        /// `port`; `credentialFiles` gives that region its keys from files (the server's
+        /// restore_command has none in its environment).
+        static func policy(_ wal: WalArchiving, endpoint port: Int, localOnly: Bool = false, minRegions: Int,
+                           credentialFiles: (id: String, secret: String)? = nil) -> String {
+            let keys = credentialFiles.map { """
+
+                      access_key_id: {file: \($0.id)}
+                      secret_access_key: {file: \($0.secret)}
+                """ } ?? ""
             let s3 = localOnly ? "" : """
 
                     - name: s3
                       url: s3://backups/wal
                       endpoint: http://127.0.0.1:\(port)
-                      path_style: true
+                      path_style: true\(keys)
                 """
-            try """
+            return """
                 version: 1
                 repository:
                   regions:
                     - name: local
                       url: \(wal.sandbox.repository)\(s3)
-                  min_regions: \(minRegions ?? (localOnly ? 1 : 2))
+                  min_regions: \(minRegions)
                   encryption:
                     key_file: \(wal.sandbox.keyPath)
                 targets:
                 \(WalArchiving.physicalTarget)
 
-                """.write(toFile: wal.sandbox.policyPath, atomically: true, encoding: .utf8)
+                """
         }
 
         func fetch(_ name: String, to path: String) throws -> Drctl.Result {

@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func pruneRemovesExactlyTheWALBeforeTheKeptBaseBackupAndRecoveryStillReachesTheEnd() throws {
-        let wal = try PointInTimeRecoveryTests.archiving(retention: "{keep_last: 1}")
+        let wal = try PointInTimeRecoveryTests.archiving(more: "    retention: {keep_last: 1}\n")
         let pg = wal.cluster
         _ = try PointInTimeRecoveryTests.commit(batch: 1, on: pg)
         try wal.switchSegment()

@@ -133,6 +133,24 @@ import DrctlTestSupport
                  checks: [("select count(*) from orders", "11")])
     }
 
+    /// A physical target archiving through wal-push (RPO 15m): a base backup and a segment
+    /// archived at 0m, the next segment at 40m.
+    func walArchive(_ scenarios: String) throws {
+        let scenario = try Scenario("wal-archive", in: scenarios)
+        let wal = try PointInTimeRecoveryTests.archiving()
+        let metrics = try Self.textfileMetrics(wal.sandbox)
+        try wal.sandbox.writePolicy(targets: [], rawTargets: PhysicalBackupTests.target(wal.cluster, name: "main")
+            + "    objectives: {rpo: 15m, rto: 1h}\n" + metrics.yaml)
+        try WalArchiving.giveToPostgres(wal.sandbox.root)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        try wal.switchSegment()
+        try #require(try wal.archiverCounts().failed == 0)
+        try scenario.step(at: 0, textfiles: metrics.directory)
+        try wal.switchSegment()
+        try scenario.step(at: 40 * 60, textfiles: metrics.directory)
+    }
+
     static func convert(template: String, scenarios: String, out: String, dashboard: String? = nil) throws -> Drctl.Result {
         try Command.run(["python3", converter, template, scenarios, out] + (dashboard.map { ["--dashboard", $0] } ?? []))
     }
@@ -145,6 +163,7 @@ import DrctlTestSupport
         try failures(scenarios)
         try firstFailure(scenarios)
         try drills(scenarios)
+        try walArchive(scenarios)
         let out = "\(work)/alerts.test.yaml"
         let converted = try Self.convert(template: "\(Self.deploy)/prometheus/alerts.test.yaml", scenarios: scenarios, out: out,
                                          dashboard: "\(Self.deploy)/grafana/drctl.json")

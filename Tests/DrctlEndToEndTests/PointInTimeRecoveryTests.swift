@@ -10,10 +10,11 @@ import Testing
 /// (`wal-push`) and recovers through it (`wal-fetch`).
 @Suite(.serialized) struct PointInTimeRecoveryTests {
     /// The archiving cluster with the target `main` pointed at it (its socket; waits up to 60 s
-    /// for a base backup's WAL).
-    static func archiving(settings: [String] = []) throws -> WalArchiving {
+    /// for a base backup's WAL); `more` follows the target in the policy (more of its keys,
+    /// indented by four, e.g. `retention:`; then top-level ones such as `metrics:`).
+    static func archiving(settings: [String] = [], more: String = "") throws -> WalArchiving {
         let wal = try WalArchiving(settings: settings)
-        try wal.sandbox.writePolicy(targets: [], rawTargets: PhysicalBackupTests.target(wal.cluster, name: "main"))
+        try wal.sandbox.writePolicy(targets: [], rawTargets: PhysicalBackupTests.target(wal.cluster, name: "main") + more)
         try WalArchiving.giveToPostgres(wal.sandbox.root)
         return wal
     }

@@ -113,6 +113,25 @@ import Testing
         var log: String { (try? String(contentsOfFile: "\(root)/log", encoding: .utf8)) ?? "" }
     }
 
+    /// A segment zstd cannot shrink is stored as more than one S3 read window (8 MiB): its body
+    /// takes a second ranged GET, which must not be cancelled once the header has been read.
+    @Test func aSegmentLargerThanOneS3ReadWindowIsFetchedWhole() throws {
+        let wal = try WalArchiving(settings: ["archive_mode = off"])
+        let moto = try MotoProcess()
+        try moto.createBucket("backups")
+        try wal.writeS3Policy(endpoint: moto.port)
+        let (name, copy) = try wal.incompressibleSegment()
+        let pushed = try Drctl.run(["wal-push", "--policy", wal.sandbox.policyPath, "--target", "main",
+                                    "--pgdata", wal.cluster.dataDirectory.path, copy], environment: Self.credentials)
+        try #require(pushed.status == 0, "\(pushed)")
+        let out = "\(wal.sandbox.root)/fetched"
+        let fetched = try Drctl.run(["wal-fetch", "--policy", wal.sandbox.policyPath, "--target", "main",
+                                     "--system-identifier", try wal.systemIdentifier, "--spool", "off", name, out],
+                                    environment: Self.credentials)
+        #expect(fetched.status == 0, "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: copy)))
+    }
+
     /// Two regions, a directory and moto S3 (through the fault proxy when `faults` are given),
     /// both holding two real segments pushed by hand.
     final class TwoRegions {

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import DrctlCrypto
 import DrctlStorage
 @testable import DrctlJobs
 
@@ -44,5 +46,33 @@ import DrctlStorage
         #expect(WalRetention.removable(Self.archive, keeping: []).isEmpty)
         let otherCluster = [WalRetention.Start(backupID: "b", systemIdentifier: 8, startWal: WalFileName("000000010000000000000009")!)]
         #expect(WalRetention.removable(Self.archive, keeping: otherCluster).isEmpty)
+    }
+
+    /// A physical base backup's manifest (its `physical` section as PostgresPhysicalPlan writes
+    /// it), as a reader holds it.
+    static func manifest(kind: String = PhysicalBackupInfo.kind, physical: PhysicalBackupInfo?) -> BackupManifest {
+        let now = Date()
+        return BackupManifest(
+            backupID: BackupID(startedAt: now).rawValue, target: "db", kind: kind, tool: ToolInfo(version: "test"),
+            startedAt: now, finishedAt: now, consistentPoint: ConsistentPoint(time: now, precision: "recoverable"),
+            compression: CompressionInfo(level: 3),
+            encryption: EncryptionInfo(chunkSize: 1 << 20, dataKey: WrappedDataKey(
+                scheme: .symmetric, keyID: "0123456789abcdef", ephemeralPublicKey: nil, nonce: "AAAAAAAAAAAAAAAA", ciphertext: "AAAA")),
+            objects: [], source: SourceFacts(program: "postgres"), regions: ["local"], status: .complete, physical: physical)
+    }
+
+    static let physical = PhysicalBackupInfo(
+        checkpoint: "fast", startLSN: "0/5000028", endLSN: "0/5000100", startWAL: "000000010000000000000005",
+        endWAL: "000000010000000000000005", systemIdentifier: "7444523455128913012", tablespaces: [], timeline: 1,
+        walSegmentSize: 16 << 20)
+
+    @Test func aKeptBackupsStartIsItsManifestsPhysicalSection() {
+        let manifest = Self.manifest(physical: Self.physical)
+        #expect(WalRetention.start(of: manifest) == WalRetention.Start(
+            backupID: manifest.backupID, systemIdentifier: 7444523455128913012, startWal: WalFileName("000000010000000000000005")!))
+        #expect(WalRetention.start(of: Self.manifest(kind: "postgres", physical: nil)) == nil)
+        var unusable = Self.physical
+        unusable.startWAL = "00000002.history"
+        #expect(WalRetention.start(of: Self.manifest(physical: unusable)) == nil)
     }
 }

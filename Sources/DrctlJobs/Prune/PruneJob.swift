@@ -251,7 +251,8 @@ private struct PruneRun: ContextBound {
             report.errors.append("region '\(region.name)': cannot list \(dataPrefix): \(error)")
         }
         guard let cleaner = region.store as? StrayCleaning else { return }
-        for area in ["data", "manifests", "records", "locks"] {
+        // `wal`: what a killed `wal-push` left (it holds no lock; its strays are as old as the grace says).
+        for area in ["data", "manifests", "records", "locks", "wal"] {
             do {
                 for stray in try cleaner.strays(under: "\(area)/\(target.name)/") {
                     let age = now.timeIntervalSince(stray.since)

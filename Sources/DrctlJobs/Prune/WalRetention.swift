@@ -68,26 +68,13 @@ public enum WalRetention {
         return ranges
     }
 
-    /// Where a kept backup's WAL begins, from its manifest's `physical` member as its stored
-    /// (authenticated) bytes hold it; nil for a manifest without one (not a physical backup, or
-    /// version 1, which physical backups never are).
+    /// Where a kept backup's WAL begins: its manifest's `physical` section (docs/FORMAT.md,
+    /// "Physical base backups"); nil for a manifest without one (not a physical backup).
     public static func start(of manifest: BackupManifest) -> Start? {
-        guard case .signed(_, let bytes) = manifest.authenticity,
-              let physical = try? JSONDecoder().decode(PhysicalFields.self, from: Data(bytes.zeroed)).physical,
+        guard let physical = manifest.physical,
               let system = WalLayout.parseSystemIdentifier(physical.systemIdentifier),
-              let start = WalFileName(physical.startWal), start.kind == .segment else { return nil }
+              let start = WalFileName(physical.startWAL), start.kind == .segment else { return nil }
         return Start(backupID: manifest.backupID, systemIdentifier: system, startWal: start)
-    }
-
-    /// The part of a physical base backup's manifest retention reads (docs/FORMAT.md,
-    /// "Physical base backups").
-    private struct PhysicalFields: Decodable {
-        struct Physical: Decodable {
-            var startWal: String
-            var systemIdentifier: String
-            enum CodingKeys: String, CodingKey { case startWal = "start_wal", systemIdentifier = "system_identifier" }
-        }
-        var physical: Physical?
     }
 
     /// A file's place in the log, whatever its timeline: its segment's (log, seg).

@@ -39,6 +39,8 @@ public struct WalArchive: Sendable {
 
     /// The authenticated copy of `name` in `region`; nil when the region has none. Throws
     /// when the region cannot be read, or its copy is refused (`WalObjectError`).
+    /// The copy's reader stays open for its body: an object longer than one read window (an
+    /// S3 reader's 8 MiB: a segment zstd cannot shrink) is read by more than one request.
     public func copy(of name: WalFileName, in region: Region, documents: SignedDocuments) throws -> WalCopy? {
         let key = self.key(name)
         let reader: ObjectReader
@@ -47,8 +49,12 @@ public struct WalArchive: Sendable {
         } catch StorageError.notFound {
             return nil
         }
-        defer { reader.cancel() }
-        return try WalCopy(reading: reader, key: key, region: region.name, archive: self, documents: documents)
+        do {
+            return try WalCopy(reading: reader, key: key, region: region.name, archive: self, documents: documents)
+        } catch {
+            reader.cancel()
+            throw error
+        }
     }
 }
 

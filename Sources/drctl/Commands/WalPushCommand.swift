@@ -11,7 +11,8 @@ struct WalPushCommand: AsyncParsableCommand {
             Exits 0 only when min_regions regions hold the file (already holding the same file \
             counts), so PostgreSQL keeps and retries every file drctl did not store. The same name \
             with other contents is refused and recorded (drctl check warns); so is a segment of \
-            another cluster than the data directory's.
+            another cluster than the data directory's. With metrics: textfile:, each success \
+            writes drctl_wal_last_archived_timestamp_seconds (drctl_<target>_wal-push.prom).
             """)
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -39,6 +40,7 @@ struct WalPushCommand: AsyncParsableCommand {
             let job = WalPushJob(target: target, path: path, dataDirectory: pgdata ?? FileManager.default.currentDirectoryPath,
                                  compressionLevel: compressionLevel, newSystem: newSystem)
             let outcome = try await JobRunner(JobContext(policy: policy, logger: logger)).run(job)
+            WalMetrics.publish(target: target, at: Date(), policy: policy.metrics, logger: logger)
             logger.info("WAL file archived", metadata: [
                 "target": "\(target)", "file": "\(outcome.file)", "written": "\(outcome.written)",
                 "already_held": "\(outcome.alreadyHeld)", "bytes": "\(outcome.size)", "stored_bytes": "\(outcome.storedSize)",

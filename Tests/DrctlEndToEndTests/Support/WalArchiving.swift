@@ -1,5 +1,6 @@
 import DrctlTestSupport
 import Foundation
+import Testing
 
 /// A sandbox whose policy has one physical PostgreSQL target, `main`, and a real PostgreSQL 15
 /// archiving its WAL with the real drctl binary as `archive_command` (run by the server as the
@@ -72,6 +73,43 @@ final class WalArchiving {
         try FileManager.default.copyItem(atPath: cluster.dataDirectory.appendingPathComponent("pg_wal/\(name)").path, toPath: copy)
         try Self.giveToPostgres(directory)
         return copy
+    }
+
+    /// A real segment of the cluster, copied aside, whose pages after the first are random: its
+    /// header still names it (so `wal-push` takes it), and zstd cannot shrink its 16 MiB, so
+    /// writing it lasts long enough to be cut (and to S3 it is a multipart upload of 5 MiB parts).
+    func incompressibleSegment() throws -> (name: String, copy: String) {
+        try cluster.exec(["CREATE TABLE IF NOT EXISTS t (x int)", "INSERT INTO t SELECT generate_series(1, 1000)"])
+        let name = try cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try cluster.sql("SELECT pg_switch_wal()")
+        let copy = try copyOfSegment(name)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int)
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: size - 8192)
+        let handle = try #require(FileHandle(forUpdatingAtPath: copy))
+        try handle.seek(toOffset: 8192)
+        try handle.write(contentsOf: random)
+        try handle.close()
+        return (name, copy)
+    }
+
+    /// A policy whose one region, `s3`, is `s3://backups/wal` on the moto (or relay) listening on
+    /// `port` (min_regions 1); `more` follows the target `main` (more of its keys, indented by four).
+    func writeS3Policy(endpoint port: Int, more: String = "") throws {
+        try """
+            version: 1
+            repository:
+              regions:
+                - name: s3
+                  url: s3://backups/wal
+                  endpoint: http://127.0.0.1:\(port)
+                  path_style: true
+              min_regions: 1
+              encryption:
+                key_file: \(sandbox.keyPath)
+            targets:
+            \(Self.physicalTarget)
+            \(more)
+            """.write(toFile: sandbox.policyPath, atomically: true, encoding: .utf8)
     }
 
     /// drctl run as the server's OS user, as the archiver runs it.

@@ -76,7 +76,7 @@ public struct HTTPRetry {
             case .retry(let failure):
                 let elapsed = Date().timeIntervalSince(started)
                 if number >= policy.maxAttempts || elapsed >= policy.deadline || cancellation?.isCancelled == true {
-                    throw exhausted(failure, number, Date().timeIntervalSince(started))
+                    throw exhausted(failure, number, elapsed)
                 }
             }
             onRetry()

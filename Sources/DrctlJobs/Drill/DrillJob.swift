@@ -192,9 +192,11 @@ private struct DrillRun: ContextBound, Sendable {
             let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? [], connect: connect)
             return try await clock.time("verify") { try await OffPool.run { verification.run() } }
         }
-        func restore(to destination: String) async throws {
+        /// `physical`: a physical target's point-in-time restore options (nil: a logical restore).
+        func restore(to destination: String, physical: PhysicalRestoreOptions? = nil) async throws {
             var job = RestoreJob(target: target, backupID: manifest.backupID, destination: destination, force: false,
                                  preferredRegion: nil)
+            job.physical = physical
             job.timing = timing
             let began = RestoreTiming.now()
             defer {
@@ -210,7 +212,15 @@ private struct DrillRun: ContextBound, Sendable {
         }
         switch target.kind {
         case .postgres where target.mode == .physical:
-            return try await drillPhysical(manifest, scratch: scratch, clock: clock, timing: timing, logger: logger, into: &seen)
+            let owner = getuid() == 0 ? "postgres" : nil
+            try PostgresTemplate.makeOwnedDirectory(scratch.postgresDirectory, runAs: owner)
+            let data = "\(scratch.postgresDirectory)/data"
+            let port = try LoopbackPort.free()
+            var options = PhysicalRestoreOptions(recoveryTarget: pointInTime.map { .time($0) } ?? .latest, port: port, owner: owner,
+                                                 drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
+            options.archiving = false
+            try await restore(to: data, physical: options)
+            return await recoverPhysical(manifest, data: data, port: port, owner: owner, clock: clock, verify: verifyPostgres, into: &seen)
         case .postgres:
             if let into = target.drill?.into {
                 try DestinationGuard(target: target).check(host: into.host, port: into.port)
@@ -260,31 +270,13 @@ private struct DrillRun: ContextBound, Sendable {
 }
 
 extension DrillRun {
-    /// A physical target's drill: the base backup restored into the scratch directory and
-    /// checked by `pg_verifybackup` (the restore), the server started to recover the WAL archive
-    /// to its end (or the drill's point in time) and promote, then the policy's checks. Its
-    /// recovery point is the last commit replayed; it never archives (`archive_mode = off`).
-    private func drillPhysical(_ manifest: BackupManifest, scratch: ScratchDirectory, clock: PhaseClock, timing: RestoreTiming,
-                                   logger: Logger, into seen: inout Observation) async throws -> ScratchInstance? {
-        let owner = getuid() == 0 ? "postgres" : nil
-        try PostgresTemplate.makeOwnedDirectory(scratch.postgresDirectory, runAs: owner)
-        let data = "\(scratch.postgresDirectory)/data"
-        let port = try LoopbackPort.free()
-        var options = PhysicalRestoreOptions(recoveryTarget: pointInTime.map { .time($0) } ?? .latest, port: port, owner: owner,
-                                             drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
-        options.archiving = false
-        var job = RestoreJob(target: target, backupID: manifest.backupID, destination: data, force: false, preferredRegion: nil)
-        job.physical = options
-        job.timing = timing
-        let began = RestoreTiming.now()
-        let outcome = try await JobRunner(context.nested(logger: logger)).run(job)
-        clock.record("fetch", seconds: timing.fetchSeconds)
-        clock.record("decrypt_decompress", seconds: timing.decryptDecompressSeconds)
-        clock.record("load", seconds: timing.loadSeconds)
-        seen.region = outcome.region
-        seen.restoredBytes = manifest.rawSize
-        let wall = Double(RestoreTiming.now() - began) / 1e9
-        seen.throughput = wall > 0 ? (Double(manifest.rawSize) / wall).rounded() : nil
+    /// A physical target's drill, once its base backup is restored into the scratch directory
+    /// and checked by `pg_verifybackup` (the restore): the server started to recover the WAL
+    /// archive to its end (or the drill's point in time) and promote, then the policy's checks.
+    /// Its recovery point is the last commit replayed; it never archives (`archive_mode = off`).
+    private func recoverPhysical(_ manifest: BackupManifest, data: String, port: Int, owner: String?, clock: PhaseClock,
+                                 verify: (BackupManifest, @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult],
+                                 into seen: inout Observation) async -> ScratchInstance? {
         var checks = [DrillCheckResult(name: "pg_verifybackup", expected: "passed", actual: "passed", passed: true)]
         let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
         let server = RestoredServer(dataDirectory: data, major: major, port: port, owner: owner)
@@ -298,11 +290,10 @@ extension DrillRun {
                 seen.recoveryPoint = point
                 seen.rpoSeconds = max(0, Date().timeIntervalSince(point) - clock.elapsed)
             }
-            let verification = PostgresVerification(manifest: manifest, checks: target.drill?.checks ?? []) { database in
+            checks += try await verify(manifest) { database in
                 try DrctlSources.PostgresConnection(PostgresEndpoint(host: server.socketDirectory, port: port, user: "postgres", database: database,
                                                                      sslmode: "disable", connectTimeout: 10))
             }
-            checks += try await clock.time("verify") { try await OffPool.run { verification.run() } }
         } catch {
             seen.error = error
         }

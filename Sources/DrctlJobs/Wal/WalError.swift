@@ -1,3 +1,4 @@
+import DrctlPolicy
 import DrctlStorage
 
 /// Why `wal-push` or `wal-fetch` refused or failed, with what to do about it.
@@ -22,6 +23,14 @@ public enum WalError: Error, CustomStringConvertible {
     case conflict(file: String, target: String, regions: [String], archived: [String], pushed: String)
     /// Fewer than `min_regions` regions hold the file.
     case quorum(file: String, held: Int, minRegions: Int, failures: [String])
+
+    /// Throws `notPhysical` unless the policy's target is a physical PostgreSQL target: the
+    /// only kind with a WAL archive (what `wal-push` and `wal-fetch` both check first).
+    static func requirePhysical(_ target: String, in policy: Policy) throws {
+        guard let found = try policy.targets(selecting: target).first, found.kind == .postgres, found.mode == .physical else {
+            throw WalError.notPhysical(target: target)
+        }
+    }
 
     public var description: String {
         switch self {

@@ -46,10 +46,7 @@ public struct WalFetchJob: BlockingJob {
 
     public func runBlocking(in context: JobContext) throws -> Outcome {
         let policy = context.policy
-        guard let targetPolicy = try policy.targets(selecting: target).first,
-              targetPolicy.kind == .postgres, targetPolicy.mode == .physical else {
-            throw WalError.notPhysical(target: target)
-        }
+        try WalError.requirePhysical(target, in: policy)
         guard let name = WalFileName(file) else { throw WalError.notWalFileName(file) }
         let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
         let keys = try context.keys.get()

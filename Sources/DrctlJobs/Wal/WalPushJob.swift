@@ -48,10 +48,7 @@ public struct WalPushJob: BlockingJob {
 
     public func runBlocking(in context: JobContext) throws -> Outcome {
         let policy = context.policy
-        guard let targetPolicy = try policy.targets(selecting: target).first,
-              targetPolicy.kind == .postgres, targetPolicy.mode == .physical else {
-            throw WalError.notPhysical(target: target)
-        }
+        try WalError.requirePhysical(target, in: policy)
         let fileName = (path as NSString).lastPathComponent
         guard let name = WalFileName(fileName) else { throw WalError.notWalFileName(fileName) }
         let file = try Self.map(path)

@@ -20,11 +20,7 @@ struct WalFetchCommand: AsyncParsableCommand {
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var log: LogOptions
 
-    @Option(name: .long, help: "The physical PostgreSQL target whose WAL this is.")
-    var target: String
-
-    @Option(name: .long, help: ArgumentHelp("The data directory being recovered, whose global/pg_control names the cluster (default: the working directory, where PostgreSQL runs restore_command).", valueName: "DIR"))
-    var pgdata: String?
+    @OptionGroup var wal: WalTargetOptions
 
     @Option(name: .long, help: ArgumentHelp("The cluster's system identifier, instead of reading global/pg_control.", valueName: "N"))
     var systemIdentifier: UInt64?
@@ -51,8 +47,8 @@ struct WalFetchCommand: AsyncParsableCommand {
             let policy = try policyOptions.load(warningOn: logger)
             let spoolDirectory = spool ?? ObjectCache.directory(commandLine: policy.repository.cacheDirectoryFromCommandLine,
                                                                  policy: policy.repository.cacheDirectory).map { $0 + "/wal-spool" }
-            let job = WalFetchJob(target: target, file: file, destination: destination,
-                                  dataDirectory: pgdata ?? FileManager.default.currentDirectoryPath, systemIdentifier: systemIdentifier,
+            let job = WalFetchJob(target: wal.target, file: file, destination: destination,
+                                  dataDirectory: wal.dataDirectory, systemIdentifier: systemIdentifier,
                                   spool: spoolDirectory.flatMap { $0 == "off" || readAhead < 1 ? nil : WalSpool(directory: $0, depth: readAhead) })
             switch try await JobRunner(JobContext(policy: policy, logger: logger)).run(job) {
             case .fetched(let region, let size):

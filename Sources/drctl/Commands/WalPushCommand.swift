@@ -18,11 +18,7 @@ struct WalPushCommand: AsyncParsableCommand {
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var log: LogOptions
 
-    @Option(name: .long, help: "The physical PostgreSQL target whose WAL this is.")
-    var target: String
-
-    @Option(name: .long, help: ArgumentHelp("The server's data directory (default: the working directory, where PostgreSQL runs archive_command).", valueName: "DIR"))
-    var pgdata: String?
+    @OptionGroup var wal: WalTargetOptions
 
     @Option(name: .long, help: ArgumentHelp("zstd level (default \(WalPushJob.defaultCompressionLevel)).", valueName: "N"))
     var compressionLevel: Int32 = WalPushJob.defaultCompressionLevel
@@ -37,12 +33,12 @@ struct WalPushCommand: AsyncParsableCommand {
         try await guarded {
             let logger = log.bootstrap()
             let policy = try policyOptions.load(warningOn: logger)
-            let job = WalPushJob(target: target, path: path, dataDirectory: pgdata ?? FileManager.default.currentDirectoryPath,
+            let job = WalPushJob(target: wal.target, path: path, dataDirectory: wal.dataDirectory,
                                  compressionLevel: compressionLevel, newSystem: newSystem)
             let outcome = try await JobRunner(JobContext(policy: policy, logger: logger)).run(job)
-            WalMetrics.publish(target: target, at: Date(), policy: policy.metrics, logger: logger)
+            WalMetrics.publish(target: wal.target, at: Date(), policy: policy.metrics, logger: logger)
             logger.info("WAL file archived", metadata: [
-                "target": "\(target)", "file": "\(outcome.file)", "written": "\(outcome.written)",
+                "target": "\(wal.target)", "file": "\(outcome.file)", "written": "\(outcome.written)",
                 "already_held": "\(outcome.alreadyHeld)", "bytes": "\(outcome.size)", "stored_bytes": "\(outcome.storedSize)",
             ])
         }

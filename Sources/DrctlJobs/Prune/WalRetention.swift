@@ -72,7 +72,7 @@ public enum WalRetention {
     /// "Physical base backups"); nil for a manifest without one (not a physical backup).
     public static func start(of manifest: BackupManifest) -> Start? {
         guard let physical = manifest.physical,
-              let system = WalLayout.parseSystemIdentifier(physical.systemIdentifier),
+              let system = physical.cluster,
               let start = WalFileName(physical.startWAL), start.kind == .segment else { return nil }
         return Start(backupID: manifest.backupID, systemIdentifier: system, startWal: start)
     }

@@ -34,6 +34,10 @@ public struct PhysicalBackupInfo: Codable, Sendable, Equatable {
         self.walSegmentSize = walSegmentSize
     }
 
+    /// `systemIdentifier` as a number, read as the WAL archive's keys write it (decimal, no
+    /// leading zeros); nil when the manifest's text is not one.
+    public var cluster: UInt64? { WalLayout.parseSystemIdentifier(systemIdentifier) }
+
     enum CodingKeys: String, CodingKey {
         case checkpoint, tablespaces, timeline
         case startLSN = "start_lsn", endLSN = "end_lsn", startWAL = "start_wal", endWAL = "end_wal"

@@ -39,15 +39,18 @@ struct DataDirectory {
             unlink(link)
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory)
         }
-        if let owner {
-            for directory in [path] + tablespaces.values.sorted() {
-                let done = try ChildProcess.run(["chown", "-R", "\(owner):", directory], environment: .minimal())
-                guard done.exit.succeeded else {
-                    throw PhysicalRestoreError.cannotPrepare(path: directory, reason: "chown to \(owner) \(done.exit): \(done.stderr)")
-                }
+        if let owner { try Self.give([path] + tablespaces.values.sorted(), to: owner, recursive: true) }
+        chmod(path, 0o700)
+    }
+
+    /// Makes `owner` (and its group) own each of `paths` (with `recursive`, all below them too).
+    static func give(_ paths: [String], to owner: String, recursive: Bool = false) throws {
+        for path in paths {
+            let done = try ChildProcess.run(["chown"] + (recursive ? ["-R"] : []) + ["\(owner):", path], environment: .minimal())
+            guard done.exit.succeeded else {
+                throw PhysicalRestoreError.cannotPrepare(path: path, reason: "chown to \(owner) \(done.exit): \(done.stderr)")
             }
         }
-        chmod(path, 0o700)
     }
 
     static func isEmptyOrAbsent(_ path: String) -> Bool {

@@ -99,11 +99,15 @@ extension RestoreRun {
             let regions = try repository.readOrder(preferring: job.preferredRegion)
             let catalog = try BackupLocator(repository: repository, logger: unlabelled).catalog(target: job.target.name, regions: regions)
             let located = try job.backupID.map { try catalog.backup($0) } ?? Self.choose(options.recoveryTarget, in: catalog)
-            if case .time(let time) = options.recoveryTarget, let physical = located.manifest.physical,
-               let newest = Self.newestPush(WalArchive(repository: repository, target: job.target.name,
-                                                       systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)),
-               time > newest {
-                throw PhysicalRestoreError.pastArchivedWAL(requested: time, newest: newest)
+            if case .time(let time) = options.recoveryTarget, let physical = located.manifest.physical {
+                guard let cluster = physical.cluster else {
+                    throw PhysicalRestoreError.cannotPrepare(path: "manifest \(located.manifest.backupID)",
+                                                             reason: "its system_identifier '\(physical.systemIdentifier)' is not a decimal number")
+                }
+                if let newest = Self.newestPush(WalArchive(repository: repository, target: job.target.name, systemIdentifier: cluster)),
+                   time > newest {
+                    throw PhysicalRestoreError.pastArchivedWAL(requested: time, newest: newest)
+                }
             }
             return located
         }
@@ -165,7 +169,7 @@ extension RestoreRun {
                                         note: "drctl restore: recovery of base backup \(manifest.backupID) through the WAL archive")
         try settings.write(into: dataPath)
         if let owner {
-            _ = try? ChildProcess.run(["chown", "\(owner):", "\(dataPath)/postgresql.auto.conf", "\(dataPath)/recovery.signal"])
+            try DataDirectory.give(["\(dataPath)/postgresql.auto.conf", "\(dataPath)/recovery.signal"], to: owner)
         }
         let zone = RecoverySettings.setting("timezone", in: dataPath).flatMap(TimeZone.init(identifier:))
         var reached: RestoredServer.Reached?

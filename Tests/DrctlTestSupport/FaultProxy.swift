@@ -136,6 +136,13 @@ serve(Relay)
                       holdParts: 0, refuseChecksums: false, freezing: (request, pid))
     }
 
+    /// A plain relay (no faults) on `port` when given: releasing one and starting another on its
+    /// port is a region that goes down (connections refused) and comes back with its data.
+    public convenience init(relaying upstream: Int, on port: Int? = nil) throws {
+        try self.init(upstream: upstream, every: 1_000_000_000, faults: ["500"], rates: [:], seed: 0,
+                      holdParts: 0, refuseChecksums: false, port: port)
+    }
+
     /// Faults at random: each request gets fault `f` with probability `rates[f]` (their sum at
     /// most 1), drawn from a generator seeded with `seed`.
     public convenience init(upstream: Int, seed: UInt64, rates: [String: Double]) throws {
@@ -144,13 +151,14 @@ serve(Relay)
     }
 
     private init(upstream: Int, every: Int, faults: [String], rates: [String: Double], seed: UInt64,
-                 holdParts: Double, refuseChecksums: Bool, freezing: (request: String, pid: Int32)? = nil) throws {
+                 holdParts: Double, refuseChecksums: Bool, freezing: (request: String, pid: Int32)? = nil, port: Int? = nil) throws {
         let plan = "[" + faults.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         let rateTable = "{" + rates.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}"
         server = try LoopbackScript("the fault proxy", script: RelayScript.helpers + Self.script, arguments: [String(upstream), String(every), plan],
                                     environment: ["HOLD_PARTS": String(holdParts), "REFUSE_CHECKSUMS": refuseChecksums ? "1" : "0",
                                                   "FAULT_RATES": rateTable, "FAULT_SEED": String(seed),
-                                                  "FREEZE_PART": freezing?.request ?? "", "FREEZE_PID": String(freezing?.pid ?? 0)])
+                                                  "FREEZE_PART": freezing?.request ?? "", "FREEZE_PID": String(freezing?.pid ?? 0),
+                                                  "RELAY_PORT": String(port ?? 0)])
     }
 
     /// Requests relayed or faulted so far, faults injected, the most UploadParts held at once, and

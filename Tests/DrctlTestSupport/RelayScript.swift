@@ -1,6 +1,6 @@
 /// Python the tests' relays in front of moto share (`RelayScript.helpers`, put before a relay's
 /// own script): read a request's body, send the request on as received, pass the answer back
-/// (closing the connection), answer `GET /__stats`, and serve on a free loopback port, printing
+/// (closing the connection), answer `GET /__stats`, and serve on a free loopback port (or the one asked for), printing
 /// it first as `LoopbackScript` expects.
 public enum RelayScript {
     public static let helpers = #"""
@@ -36,8 +36,9 @@ public enum RelayScript {
         handler.send_response(200); handler.send_header("Content-Length", str(len(body))); handler.end_headers()
         handler.wfile.write(body)
 
+    # On the port in RELAY_PORT (a relay started again where an earlier one was), else a free one.
     def serve(handler_class, wrap=lambda sock: sock):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        server = ThreadingHTTPServer(("127.0.0.1", int(__import__("os").environ.get("RELAY_PORT", "0"))), handler_class)
         server.daemon_threads = True
         server.socket = wrap(server.socket)
         print(server.server_address[1], flush=True)

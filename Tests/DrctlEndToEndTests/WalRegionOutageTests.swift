@@ -14,6 +14,8 @@ import Testing
     final class Outage {
         let wal: WalArchiving
         let moto: MotoProcess
+        /// Region `r1`'s endpoint, never down: its log shows what a sync read from it.
+        let firstRelay: FaultProxy
         /// Region `r2`'s endpoint, held by `relay` while the region is up.
         let port: Int
         private var relay: FaultProxy?
@@ -24,6 +26,7 @@ import Testing
             wal = try WalArchiving()
             moto = try MotoProcess()
             try moto.createBucket("backups")
+            firstRelay = try FaultProxy(relaying: moto.port)
             let relay = try FaultProxy(relaying: moto.port)
             (self.relay, port) = (relay, relay.port)
             secondOnlyPolicy = "\(wal.sandbox.root)/r2-only.yaml"
@@ -54,7 +57,7 @@ import Testing
                 """
             }
             // The archive_command's policy: both regions.
-            try policy([region("r1", port: moto.port), region("r2", port: port)], minRegions: minRegions)
+            try policy([region("r1", port: firstRelay.port), region("r2", port: port)], minRegions: minRegions)
                 .write(toFile: wal.sandbox.policyPath, atomically: true, encoding: .utf8)
             try policy([region("r2", port: port)], minRegions: 1).write(toFile: secondOnlyPolicy, atomically: true, encoding: .utf8)
             try WalArchiving.giveToPostgres(wal.sandbox.root)
@@ -149,10 +152,14 @@ import Testing
         let expected = try outage.originalContents
 
         try outage.bringBack()
+        let requestsBefore = try outage.firstRelay.requests().count
         let sync = try wal.drctlAsPostgres(["sync"])
         #expect(sync.status == 0, "\(sync)")
         #expect(sync.stdout.contains("main wal r2: copied \(missed.count) objects"), "\(sync)")
         #expect(sync.stdout.contains("from r1"), "\(sync)")
+        // Each object the region missed was read once from r1 (its header checked on the way).
+        let reads = try outage.firstRelay.requests().dropFirst(requestsBefore).filter { $0.hasPrefix("GET /backups/r1/wal/") }
+        #expect(reads.sorted() == missed.map { "GET /backups/r1/\($0)" }.sorted(), "\(reads)")
         #expect(try outage.walKeys(in: "r2") == first)
         let again = try wal.drctlAsPostgres(["sync"])
         #expect(again.status == 0 && !again.stdout.contains("copied"), "\(again)")

@@ -138,58 +138,9 @@ private struct SyncRun: ContextBound, Sendable {
         }
         if backupID == nil {
             for physical in try policy.targets(selecting: target) where physical.mode == .physical {
-                results += try await OffPool.run { [self] in
-                    syncWal(of: physical.name, repository: repository, into: targetRegions, from: sourceRegion)
-                }
+                let wal = WalSync(target: physical.name, repository: repository, logger: logger)
+                results += try await OffPool.run { wal.run(into: targetRegions, from: sourceRegion) }
             }
-        }
-        return results
-    }
-
-    /// A physical target's WAL archive: every file some region holds, copied (as stored) into
-    /// the regions that lack it, from a region whose copy's header authenticates. One result
-    /// per region that lacked any, with `backupID` "wal".
-    private func syncWal(of target: String, repository: Repository, into targets: [Region], from source: Region?) -> [Result] {
-        var listed: [String: Set<String>] = [:]
-        for region in repository.regions {
-            do {
-                listed[region.name] = Set(try region.store.list(prefix: WalLayout.targetPrefix(target)).map(\.key)
-                    .filter { WalLayout.parse($0) != nil })
-            } catch {
-                logger.warning("WAL archive unreadable", metadata: ["region": "\(region.name)", "error": "\(error)"])
-            }
-        }
-        let every = (source.map { listed[$0.name] ?? [] } ?? listed.values.reduce(into: Set()) { $0.formUnion($1) })
-        var results: [Result] = []
-        for region in targets where region.name != source?.name {
-            guard let holds = listed[region.name] else { continue }
-            let missing = every.subtracting(holds).sorted()
-            guard !missing.isEmpty else { continue }
-            var copied = 0, bytes: UInt64 = 0, used: [String] = [], problems: [String] = []
-            for key in missing {
-                guard let (_, system, file) = WalLayout.parse(key) else { continue }
-                let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
-                let problemsBefore = problems.count
-                var done = false
-                for from in source.map({ [$0] }) ?? repository.regions where from.name != region.name && listed[from.name]?.contains(key) == true {
-                    do {
-                        guard try archive.copy(of: file, in: from, documents: try archive.readerDocuments()) != nil else { continue }
-                        let stored = try from.store.get(key, limit: 1 << 31)
-                        do { try region.store.put(key, bytes: stored) } catch StorageError.alreadyExists {}
-                        copied += 1
-                        bytes += UInt64(stored.count)
-                        if !used.contains(from.name) { used.append(from.name) }
-                        done = true
-                        break
-                    } catch {
-                        problems.append("\(file) from region '\(from.name)': \(error)")
-                    }
-                }
-                if !done && problems.count == problemsBefore { problems.append("\(file): no region holds a copy that authenticates") }
-            }
-            results.append(Result(target: target, backupID: "wal", region: region.name, outcome: problems.isEmpty ? .copied : .failed,
-                                  sources: used, objectsCopied: copied, bytesCopied: bytes,
-                                  problem: problems.isEmpty ? nil : problems.joined(separator: "; "), integrity: false))
         }
         return results
     }
@@ -380,6 +331,9 @@ extension SyncJob {
     static func isIntegrity(_ error: Error) -> Bool {
         switch error {
         case is IntegrityError: return true
+        case let error as WalObjectError:
+            if case .newerFormat = error { return false }
+            return true
         case let error as RepositoryError:
             switch error {
             case .unreadable, .refused, .unauthenticated: return true

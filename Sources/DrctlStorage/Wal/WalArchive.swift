@@ -65,6 +65,9 @@ public struct WalCopy: @unchecked Sendable {
     public let region: String
     public let key: String
     public let header: WalObjectHeader
+    /// The bytes before the body as stored (framing and signed header): with the body, the
+    /// object as it was written, for a copy that must not read it twice (`sync`).
+    public let head: [UInt8]
     /// The object's reader, positioned at the body's first byte.
     public let reader: ObjectReader
 
@@ -103,6 +106,7 @@ public struct WalCopy: @unchecked Sendable {
             throw WalObjectError.unauthenticated(failure)
         }
         self.header = header
+        self.head = prefix + bytes
     }
 
     /// The body, whole (`stored_size` bytes; a WAL file is small enough to hold).

@@ -49,6 +49,12 @@ import Testing
         #expect(try wal.sandbox.sha256("\(c)/\(wal.key(of: segments[1]))") == (try wal.sandbox.sha256("\(a)/\(wal.key(of: segments[1]))")))
         let again = try wal.sandbox.drctl(["sync"])
         #expect(again.status == 0 && !again.stdout.contains("main wal"), "nothing left to copy: \(again)")
+        // Write-once: the damaged copy stays until it is deleted; then sync replaces it with an intact one.
+        try FileManager.default.removeItem(atPath: "\(a)/\(damaged)")
+        let repaired = try wal.sandbox.drctl(["sync"])
+        #expect(repaired.status == 0 && repaired.stdout.contains("main wal a: copied 1 object") && repaired.stdout.contains("from b"),
+                "\(repaired)")
+        #expect(try wal.sandbox.sha256("\(a)/\(damaged)") == (try wal.sandbox.sha256("\(b)/\(damaged)")))
     }
 
     @Test func aWalCopyDamagedInEverySourceIsAnIntegrityFailureAndWritesNothing() throws {

@@ -168,7 +168,7 @@ private struct BackupRun: ContextBound, Sendable {
             // A base backup restores nothing without its WAL: commit only once the archive holds it.
             let archive = WalArchive(repository: run.attempt.repository, target: target.name,
                                      systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)
-            try await WalQuorumWait(target: target.name, physical: physical, regionsHolding: archive.regionsHolding,
+            try await WalQuorumWait(target: target.name, physical: physical, holding: archive.holding,
                                     minRegions: policy.repository.minRegions,
                                     timeout: target.postgres?.walWaitTimeout ?? PostgresConnection.defaultWalWaitTimeout)
                 .run(interruption: interruption, logger: logger)

@@ -196,6 +196,7 @@ import DrctlErrors
         Sample(PhysicalBackupError.versionOneRepository(target: "t"), .invalid),
         Sample(PhysicalBackupError.walNotArchived(target: "t", segment: "s", holding: WalHolding(), required: 1, waited: .seconds(1)), .failed),
         Sample(PhysicalBackupError.walRangeUnreadable(start: "a", end: "b"), .failed),
+        Sample(PhysicalBackupError.implausibleServerAnswer(target: "t", what: "w"), .failed),
         Sample(PhysicalRestoreError.badTime("t"), .invalid),
         Sample(PhysicalRestoreError.badLSN("l"), .invalid),
         Sample(PhysicalRestoreError.badTimeline("t"), .invalid),

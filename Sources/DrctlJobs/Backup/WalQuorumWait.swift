@@ -67,6 +67,8 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
     case walNotArchived(target: String, segment: String, holding: WalHolding, required: Int, waited: Duration)
     /// The server's positions gave no segment range (never for a PostgreSQL 15 server).
     case walRangeUnreadable(start: String, end: String)
+    /// The server answered something no PostgreSQL 15 server does (`what`): nothing is built on it.
+    case implausibleServerAnswer(target: String, what: String)
 
     public var description: String {
         switch self {
@@ -89,6 +91,9 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
                 + "the backup was not committed"
         case .walRangeUnreadable(let start, let end):
             return "the base backup's WAL range \(start)…\(end) is not a range of segment names"
+        case .implausibleServerAnswer(let target, let what):
+            return "the PostgreSQL server of target '\(target)' answered the base backup with \(what); drctl does not build a "
+                + "backup on it (a proxy or pooler between drctl and the server, or a server that is not PostgreSQL?); the backup was not committed"
         }
     }
 }

@@ -32,6 +32,17 @@ import DrctlStorage
         }
     }
 
+    /// The WAL archive is keyed by the identifier's decimal text (`PhysicalBackupInfo.cluster`):
+    /// one it would read differently (or as cluster 0) is refused before anything waits on it.
+    @Test func aSystemIdentifierTheArchiveCannotKeyIsRefused() {
+        for text in ["007", "+7", "", "18446744073709551616"] {
+            var server = Self.server
+            server.systemIdentifier = text
+            let error = #expect(throws: PhysicalBackupError.self) { try Self.info(end: "0/3000100", server: server) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("system identifier '\(text)'"), "\(String(describing: error))")
+        }
+    }
+
     @Test func aSegmentSizeNoServerHasIsRefused() {
         var server = Self.server
         server.walSegmentSize = 0

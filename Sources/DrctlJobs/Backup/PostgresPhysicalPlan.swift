@@ -82,8 +82,9 @@ final class PostgresPhysicalPlan: BackupPlan {
 
     /// The manifest's `physical` object from the server's answers, which are not trusted
     /// blindly: a position that is not `X/X`, an end not after the start (a zero or malformed
-    /// answer) or a segment size PostgreSQL cannot have is refused by name, instead of
-    /// becoming a range that wraps around (or a trap). The WAL range ends with the segment
+    /// answer), a segment size PostgreSQL cannot have, or a system identifier that is not the
+    /// decimal number the WAL archive is keyed by (`PhysicalBackupInfo.cluster`) is refused by
+    /// name, instead of becoming a range that wraps around (or a trap) or cluster 0. The WAL range ends with the segment
     /// holding the byte before the end position, which may be the first byte of a segment the
     /// backup does not need.
     static func physicalInfo(target: String, checkpoint: String, server: BaseBackupSession.Server,
@@ -99,13 +100,17 @@ final class PostgresPhysicalPlan: BackupPlan {
                 target: target, what: "BASE_BACKUP's start position '\(start.lsn)' and end position '\(end.lsn)', which are not "
                     + "a WAL range (the end must be a position after the start)")
         }
-        return PhysicalBackupInfo(
+        let info = PhysicalBackupInfo(
             checkpoint: checkpoint, startLSN: start.lsn, endLSN: end.lsn,
             startWAL: "\(WalFileName.segment(containing: first, timeline: start.timeline, segmentSize: size))",
             endWAL: "\(WalFileName.segment(containing: LSN(last.value - 1), timeline: end.timeline, segmentSize: size))",
             systemIdentifier: server.systemIdentifier,
             tablespaces: tablespaces.map { PhysicalTablespace(oid: $0.oid, location: $0.location, object: $0.archiveName) },
             timeline: end.timeline, walSegmentSize: size)
+        guard info.cluster != nil else {
+            throw PhysicalBackupError.unreadableSystemIdentifier(target: target, text: server.systemIdentifier)
+        }
+        return info
     }
 
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {

@@ -69,6 +69,9 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
     case walRangeUnreadable(start: String, end: String)
     /// The server answered something no PostgreSQL 15 server does (`what`): nothing is built on it.
     case implausibleServerAnswer(target: String, what: String)
+    /// A system identifier that is not the decimal number (no sign, no leading zeros) the WAL
+    /// archive's keys and restore read: the backup would name a cluster whose WAL is elsewhere.
+    case unreadableSystemIdentifier(target: String, text: String)
 
     public var description: String {
         switch self {
@@ -91,6 +94,9 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
                 + "the backup was not committed"
         case .walRangeUnreadable(let start, let end):
             return "the base backup's WAL range \(start)…\(end) is not a range of segment names"
+        case .unreadableSystemIdentifier(let target, let text):
+            return PhysicalBackupError.implausibleServerAnswer(
+                target: target, what: "system identifier '\(text)', which is not a decimal number without sign or leading zeros").description
         case .implausibleServerAnswer(let target, let what):
             return "the PostgreSQL server of target '\(target)' answered the base backup with \(what); drctl does not build a "
                 + "backup on it (a proxy or pooler between drctl and the server, or a server that is not PostgreSQL?); the backup was not committed"

@@ -8,7 +8,10 @@ scenario (`textfiles: NAME`) instead of typing drctl's series. SCENARIOS/NAME/<s
 the textfile directory (*.prom) as a run left it, to be shown from test time <seconds> on, and
 `taken`, the Unix time it was copied. A series holds its value until the next step's files
 (a textfile stays until the next run replaces it); one missing from a step is missing from then
-on. Values of `*_timestamp_seconds` move with their step: v - taken + <seconds>, to the second.
+on. Values of `*_timestamp_seconds` move with their step: v - taken + <seconds>, to the minute
+(the tests' steps and evaluation times are whole minutes; a run's own seconds, between writing a
+timestamp and the copy of its file, are not the rules' concern, and a slow run, under
+ThreadSanitizer or load, must not make "1h 6m 0s old" read "1h 6m 1s").
 
 In exp_annotations, `@{SERIES | humanizeDuration}` is that series' value in the scenario's last
 step, formatted like Prometheus's humanizeDuration: for measured durations that no test can fix.
@@ -86,7 +89,7 @@ def read_scenario(path):
                 values = read_textfile(os.path.join(step, name))
                 for series, value in values.items():
                     if series.split("{")[0].endswith("_timestamp_seconds"):
-                        values[series] = float(round(value - taken) + at)
+                        values[series] = float(round((value - taken) / 60) * 60 + at)
                 files[name] = (text, values)
             for series, value in files[name][1].items():
                 if series in samples:

@@ -113,7 +113,7 @@ extension PhysicalBackupError: ClassifiedError {
     public var exitClass: ExitClass {
         switch self {
         case .versionOneRepository: return .invalid
-        case .walNotArchived, .walRangeUnreadable: return .failed
+        case .walNotArchived, .walRangeUnreadable, .implausibleServerAnswer, .unreadableSystemIdentifier: return .failed
         }
     }
 }

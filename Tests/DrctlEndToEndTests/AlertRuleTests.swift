@@ -151,6 +151,23 @@ import DrctlTestSupport
         try scenario.step(at: 40 * 60, textfiles: metrics.directory)
     }
 
+    /// `work`/rules.yaml: one group of `rules`.
+    static func writeRules(_ rules: [(alert: String, expr: String)], in work: String) throws {
+        try ("groups:\n  - name: t\n    rules:\n" + rules.map { "      - alert: \($0.alert)\n        expr: \($0.expr)\n" }.joined())
+            .write(toFile: "\(work)/rules.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// `work`/test.yaml: one test of scenario `scenario` (every `interval`) expecting `alert` quiet at `time`.
+    static func writeQuietTest(of alert: String, on scenario: String, every interval: String, at time: String, in work: String) throws {
+        try """
+            rule_files: [rules.yaml]
+            tests:
+              - interval: \(interval)
+                textfiles: \(scenario)
+                alert_rule_test: [{eval_time: \(time), alertname: \(alert), exp_alerts: []}]
+            """.write(toFile: "\(work)/test.yaml", atomically: true, encoding: .utf8)
+    }
+
     static func convert(template: String, scenarios: String, out: String, dashboard: String? = nil) throws -> Drctl.Result {
         try Command.run(["python3", converter, template, scenarios, out] + (dashboard.map { ["--dashboard", $0] } ?? []))
     }
@@ -172,6 +189,27 @@ import DrctlTestSupport
         #expect(promtool.status == 0, "\(promtool)")
     }
 
+    /// A slow run (here its textfile copied 20 s after it wrote its timestamps, as under
+    /// ThreadSanitizer or load) still lands on its step: the tests' times are whole minutes, so
+    /// a run's own seconds do not move what the rules see, and "1h 6m 0s old" stays exact.
+    @Test func aSlowRunsTimestampsLandOnItsStep() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-alerts-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let series = "drctl_backup_last_success_timestamp_seconds{target=\"app\"}"
+        for (at, written, taken) in [(0, 1_000_000.0, 1_000_020.4), (600, 1_000_090.0, 1_000_090.3)] {
+            let step = "\(work)/scenarios/slow/\(at)"
+            try FileManager.default.createDirectory(atPath: step, withIntermediateDirectories: true)
+            try "\(series) \(written)\n".write(toFile: "\(step)/drctl_backup_app.prom", atomically: true, encoding: .utf8)
+            try "\(taken)".write(toFile: "\(step)/taken", atomically: true, encoding: .utf8)
+        }
+        try Self.writeRules([("Late", "time() - drctl_backup_last_success_timestamp_seconds > 3600")], in: work)
+        try Self.writeQuietTest(of: "Late", on: "slow", every: "5m", at: "15m", in: work)
+        let converted = try Self.convert(template: "\(work)/test.yaml", scenarios: "\(work)/scenarios", out: "\(work)/out.yaml")
+        try #require(converted.status == 0, "\(converted)")
+        let out = try String(contentsOfFile: "\(work)/out.yaml", encoding: .utf8)
+        #expect(out.contains("values: 0.0 0.0 600.0 600.0 600.0"), "\(out)")
+    }
+
     /// The checks can fail: a rule on a metric no run writes, and a drctl series typed by hand.
     @Test func aRuleOnAMetricNoRunWritesAndATypedSeriesFail() throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-alerts-\(UUID().uuidString)").path
@@ -182,23 +220,13 @@ import DrctlTestSupport
         try sandbox.writePolicy(targets: [], rawTargets: Self.commandTarget("app", ["echo", "app"]) + metrics.yaml)
         try #require(try sandbox.drctl(["backup"]).status == 0)
         try scenario.step(at: 0, textfiles: metrics.directory)
-        func writeRules(_ rules: [(alert: String, expr: String)]) throws {
-            try ("groups:\n  - name: t\n    rules:\n" + rules.map { "      - alert: \($0.alert)\n        expr: \($0.expr)\n" }.joined())
-                .write(toFile: "\(work)/rules.yaml", atomically: true, encoding: .utf8)
-        }
-        try writeRules([("Written", "drctl_backup_total > 100"), ("NeverWritten", "drctl_replication_lag_seconds > 60")])
-        try """
-            rule_files: [rules.yaml]
-            tests:
-              - interval: 1m
-                textfiles: backups
-                alert_rule_test: [{eval_time: 1m, alertname: Written, exp_alerts: []}]
-            """.write(toFile: "\(work)/test.yaml", atomically: true, encoding: .utf8)
+        try Self.writeRules([("Written", "drctl_backup_total > 100"), ("NeverWritten", "drctl_replication_lag_seconds > 60")], in: work)
+        try Self.writeQuietTest(of: "Written", on: "backups", every: "1m", at: "1m", in: work)
         let unwritten = try Self.convert(template: "\(work)/test.yaml", scenarios: "\(work)/scenarios", out: "\(work)/out.yaml")
         #expect(unwritten.status == 1 && unwritten.stderr.contains("drctl_replication_lag_seconds (rules.yaml: NeverWritten)"),
                 "\(unwritten)")
 
-        try writeRules([("Written", "drctl_backup_total > 100")])
+        try Self.writeRules([("Written", "drctl_backup_total > 100")], in: work)
         try """
             rule_files: [rules.yaml]
             tests:

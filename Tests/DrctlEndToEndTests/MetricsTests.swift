@@ -124,6 +124,38 @@ import DrctlSources
         #expect(backup.stderr.contains("metrics not pushed"), "\(backup)")
     }
 
+    /// What a Pushgateway answers is bounded: a refusal's body is quoted up to 300 characters in
+    /// the log, and an answer over 64 KiB is not read whole; neither changes the run's result.
+    @Test func aPushgatewaysLongRefusalIsCutAndNeverFailsTheRun() throws {
+        for (size, cause) in [(10_000, "answered HTTP 400: refused"), (1 << 20, "65536")] {
+            let gateway = try LoopbackScript("a refusing Pushgateway", script: #"""
+                import http.server, sys
+                size = int(sys.argv[1])
+                class Handler(http.server.BaseHTTPRequestHandler):
+                    def do_PUT(self):
+                        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                        body = b'refused' + b'x' * (size - 7)
+                        self.send_response(400)
+                        self.send_header('Content-Length', str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    def log_message(self, *args): pass
+                server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+                print(server.server_address[1], flush=True)
+                server.serve_forever()
+                """#, arguments: ["\(size)"])
+            let sandbox = try Sandbox()
+            try sandbox.writePolicy(targets: [("files", ["echo", "x"])], rawTargets: """
+                metrics:
+                  pushgateway: http://127.0.0.1:\(gateway.port)
+                """)
+            let backup = try sandbox.drctl(["backup"])
+            #expect(backup.status == 0, "\(backup)")
+            #expect(backup.stderr.contains("metrics not pushed") && backup.stderr.contains(cause), "\(backup.stderr)")
+            #expect(!backup.stderr.contains(String(repeating: "x", count: 300)), "the refusal's body is cut: \(backup.stderr.count) characters")
+        }
+    }
+
     /// A textfile directory that cannot be written (a file stands where it should be) is logged
     /// and the backup still succeeds: metrics never change a run's result.
     @Test func anUnwritableTextfileDirectoryNeverFailsTheRun() throws {

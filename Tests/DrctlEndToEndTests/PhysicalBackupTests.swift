@@ -42,6 +42,29 @@ import DrctlTestSupport
         #expect(list.status == 0 && !list.stdout.contains("postgres-physical"), "\(list)")
     }
 
+    @Test func aBaseBackupWhoseWALIsDamagedInTheArchiveNamesTheDamageNotAMissingSegment() throws {
+        // The archiver's command pushes each segment, then appends a byte to the stored copy:
+        // every copy of the backup's WAL is in the archive, and every one is refused on reading.
+        let wal = try WalArchiving()
+        let script = "\(wal.sandbox.root)/damaging-archive.sh"
+        try """
+            \(Drctl.binary) wal-push --policy \(wal.sandbox.policyPath) --target main "$1" || exit 1
+            find \(wal.sandbox.repository)/wal -name "$(basename "$1")" -exec sh -c 'printf x >> "$1"' _ {} \\;
+
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try wal.cluster.exec(["ALTER SYSTEM SET archive_command = '/bin/sh \(script) %p'", "SELECT pg_reload_conf()"])
+        try wal.sandbox.writePolicy(targets: [], rawTargets: Self.target(wal.cluster, name: "main", walWait: "3s"))
+        try WalArchiving.giveToPostgres(wal.sandbox.root)
+
+        let backup = try wal.drctlAsPostgres(["backup"])
+        #expect(backup.status == 1, "\(backup)")
+        #expect(backup.stderr.contains("needs WAL segment 0000000100000000000000") && backup.stderr.contains("not committed"), "\(backup)")
+        // The cause is named: the region's copy is there but damaged, not missing.
+        #expect(backup.stderr.contains("local: ") && backup.stderr.contains("bytes long, but its header and body make"), "\(backup)")
+        #expect(!backup.stderr.contains("no region holds it"), "\(backup)")
+        #expect(wal.sandbox.files(under: "\(wal.sandbox.repository)/manifests").isEmpty)
+    }
+
     @Test func aBaseBackupKilledMidStreamLeavesNothingListedAndTheNextOneSucceeds() throws {
         let wal = try PointInTimeRecoveryTests.archiving()
         // ~150 MB of table data: the stream lasts long enough to be cut.

@@ -194,8 +194,10 @@ import DrctlErrors
         Sample(LockUnavailable(target: "db", locked: 0, required: 1, failures: []), .failed),
         // DrctlJobs
         Sample(PhysicalBackupError.versionOneRepository(target: "t"), .invalid),
-        Sample(PhysicalBackupError.walNotArchived(target: "t", segment: "s", heldBy: [], required: 1, waited: .seconds(1)), .failed),
+        Sample(PhysicalBackupError.walNotArchived(target: "t", segment: "s", holding: WalHolding(), required: 1, waited: .seconds(1)), .failed),
         Sample(PhysicalBackupError.walRangeUnreadable(start: "a", end: "b"), .failed),
+        Sample(PhysicalBackupError.implausibleServerAnswer(target: "t", what: "w"), .failed),
+        Sample(PhysicalBackupError.unreadableSystemIdentifier(target: "t", text: "007"), .failed),
         Sample(PhysicalRestoreError.badTime("t"), .invalid),
         Sample(PhysicalRestoreError.badLSN("l"), .invalid),
         Sample(PhysicalRestoreError.badTimeline("t"), .invalid),

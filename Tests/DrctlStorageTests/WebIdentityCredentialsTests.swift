@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import DrctlSources
+import DrctlTestSupport
 @testable import DrctlStorage
 
 /// STS AssumeRoleWithWebIdentity against moto's STS.
@@ -68,6 +69,30 @@ import DrctlSources
         let port = try LoopbackPort.free()
         let error = #expect(throws: WebIdentityError.self) { _ = try self.identity(endpoint: "http://127.0.0.1:\(port)").fetch() }
         #expect("\(error!)".contains("cannot reach STS at http://127.0.0.1:\(port)"), "\(error!)")
+    }
+
+    /// STS is one request on the path of every backup to S3 with a service account: a passing
+    /// 503 or a reset connection is retried as an S3 request is, not the end of the run.
+    @Test func aTransientSTSFaultIsRetried() throws {
+        // Every second request is faulted: a 503 SlowDown, then a connection reset.
+        let proxy = try FaultProxy(upstream: moto.port, every: 2, faults: ["503", "reset"])
+        let identity = identity(endpoint: "http://127.0.0.1:\(proxy.port)")
+        for _ in 0..<3 {
+            let credentials = try identity.fetch()
+            #expect(!credentials.accessKeyID.isEmpty && credentials.sessionToken?.isEmpty == false)
+        }
+        let stats = try proxy.stats()
+        #expect(stats.faults == 2 && stats.requests == 5, "\(stats)")
+    }
+
+    @Test func aLastingSTSFaultIsNamedWithItsAttempts() throws {
+        let proxy = try FaultProxy(upstream: moto.port, every: 1, faults: ["503"])
+        var identity = identity(endpoint: "http://127.0.0.1:\(proxy.port)")
+        identity.retryPolicy = HTTPRetryPolicy(maxAttempts: 3, backoff: .linear(step: 0.01))
+        let error = #expect(throws: WebIdentityError.self) { _ = try identity.fetch() }
+        #expect("\(error!)".contains("STS refused AssumeRoleWithWebIdentity") && "\(error!)".contains("SlowDown")
+                && "\(error!)".contains("after 3 attempts"), "\(error!)")
+        #expect(try proxy.stats().requests == 3)
     }
 
     @Test func aRefusalIsNamed() throws {

@@ -166,9 +166,11 @@ private struct BackupRun: ContextBound, Sendable {
         try await OffPool.run { try run.plan.streamed() }
         if let physical = plan.physical {
             // A base backup restores nothing without its WAL: commit only once the archive holds it.
-            let archive = WalArchive(repository: run.attempt.repository, target: target.name,
-                                     systemIdentifier: UInt64(physical.systemIdentifier) ?? 0)
-            try await WalQuorumWait(target: target.name, physical: physical, regionsHolding: archive.regionsHolding,
+            guard let cluster = physical.cluster else {
+                throw PhysicalBackupError.unreadableSystemIdentifier(target: target.name, text: physical.systemIdentifier)
+            }
+            let archive = WalArchive(repository: run.attempt.repository, target: target.name, systemIdentifier: cluster)
+            try await WalQuorumWait(target: target.name, physical: physical, holding: archive.holding,
                                     minRegions: policy.repository.minRegions,
                                     timeout: target.postgres?.walWaitTimeout ?? PostgresConnection.defaultWalWaitTimeout)
                 .run(interruption: interruption, logger: logger)

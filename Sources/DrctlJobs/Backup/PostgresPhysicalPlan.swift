@@ -15,11 +15,13 @@ import DrctlStorage
 /// environment.
 final class PostgresPhysicalPlan: BackupPlan {
     let kind = PhysicalBackupInfo.kind
+    private let targetName: String
     private let endpoint: PostgresEndpoint
     private let checkpoint: PostgresCheckpoint
     private let session: BaseBackupSession
     private var end: BaseBackupSession.Position?
     private var endedAt: Date?
+    private var info: PhysicalBackupInfo?
     private var gatheringWarnings: [String] = []
 
     init(target: TargetPolicy) throws {
@@ -29,6 +31,7 @@ final class PostgresPhysicalPlan: BackupPlan {
         endpoint = PostgresEndpoint(host: connection.host, port: connection.port, user: connection.user,
                                     password: try connection.password?.resolve(), database: "postgres",
                                     sslmode: connection.sslmode.rawValue)
+        targetName = target.name
         checkpoint = connection.checkpoint
         session = try BaseBackupSession(endpoint)
     }
@@ -48,8 +51,14 @@ final class PostgresPhysicalPlan: BackupPlan {
 
     /// The end position, read once the manifest was streamed, and the server's clock then.
     func streamed() throws {
-        end = try session.end()
+        let end = try session.end()
+        self.end = end
         endedAt = serverClock()
+        guard let start = session.start else {
+            throw PhysicalBackupError.implausibleServerAnswer(target: targetName, what: "no start position")
+        }
+        info = try Self.physicalInfo(target: targetName, checkpoint: checkpoint.rawValue, server: server, start: start, end: end,
+                                     tablespaces: session.tablespaces)
     }
 
     /// The server's clock (a plain connection: a replication connection runs no SQL); the
@@ -69,18 +78,39 @@ final class PostgresPhysicalPlan: BackupPlan {
     }
 
     /// The manifest's `physical` object (after `streamed`).
-    var physical: PhysicalBackupInfo? {
-        guard let start = session.start, let end else { return nil }
+    var physical: PhysicalBackupInfo? { info }
+
+    /// The manifest's `physical` object from the server's answers, which are not trusted
+    /// blindly: a position that is not `X/X`, an end not after the start (a zero or malformed
+    /// answer), a segment size PostgreSQL cannot have, or a system identifier that is not the
+    /// decimal number the WAL archive is keyed by (`PhysicalBackupInfo.cluster`) is refused by
+    /// name, instead of becoming a range that wraps around (or a trap) or cluster 0. The WAL range ends with the segment
+    /// holding the byte before the end position, which may be the first byte of a segment the
+    /// backup does not need.
+    static func physicalInfo(target: String, checkpoint: String, server: BaseBackupSession.Server,
+                             start: BaseBackupSession.Position, end: BaseBackupSession.Position,
+                             tablespaces: [BaseBackupSession.Tablespace]) throws -> PhysicalBackupInfo {
         let size = server.walSegmentSize
-        return PhysicalBackupInfo(
-            checkpoint: checkpoint.rawValue, startLSN: start.lsn, endLSN: end.lsn,
-            startWAL: Self.segment(holding: LSN(start.lsn), timeline: start.timeline, segmentSize: size),
-            endWAL: Self.segment(holding: LSN(end.lsn).map { LSN($0.value - 1) }, timeline: end.timeline, segmentSize: size),
+        guard WalFileName.isValidSegmentSize(size) else {
+            throw PhysicalBackupError.implausibleServerAnswer(
+                target: target, what: "wal_segment_size \(size), which is not a power of two from 1 MiB to 1 GiB")
+        }
+        guard let first = LSN(start.lsn), let last = LSN(end.lsn), first < last else {
+            throw PhysicalBackupError.implausibleServerAnswer(
+                target: target, what: "BASE_BACKUP's start position '\(start.lsn)' and end position '\(end.lsn)', which are not "
+                    + "a WAL range (the end must be a position after the start)")
+        }
+        let info = PhysicalBackupInfo(
+            checkpoint: checkpoint, startLSN: start.lsn, endLSN: end.lsn,
+            startWAL: "\(WalFileName.segment(containing: first, timeline: start.timeline, segmentSize: size))",
+            endWAL: "\(WalFileName.segment(containing: LSN(last.value - 1), timeline: end.timeline, segmentSize: size))",
             systemIdentifier: server.systemIdentifier,
-            tablespaces: session.tablespaces.map {
-                PhysicalTablespace(oid: $0.oid, location: $0.location, object: $0.archiveName)
-            },
+            tablespaces: tablespaces.map { PhysicalTablespace(oid: $0.oid, location: $0.location, object: $0.archiveName) },
             timeline: end.timeline, walSegmentSize: size)
+        guard info.cluster != nil else {
+            throw PhysicalBackupError.unreadableSystemIdentifier(target: target, text: server.systemIdentifier)
+        }
+        return info
     }
 
     func finished(startedAt: Date) -> (ConsistentPoint, SourceFacts) {
@@ -90,12 +120,4 @@ final class PostgresPhysicalPlan: BackupPlan {
     }
 
     var warnings: [String] { gatheringWarnings }
-
-    /// The segment holding `lsn` (for the end: the byte before the end position, which may be
-    /// the first byte of a segment the backup does not need); "" when the server's answer was
-    /// not a position (`WalQuorumWait` then refuses the range).
-    private static func segment(holding lsn: LSN?, timeline: UInt32, segmentSize: Int) -> String {
-        guard let lsn, WalFileName.isValidSegmentSize(segmentSize) else { return "" }
-        return "\(WalFileName.segment(containing: lsn, timeline: timeline, segmentSize: segmentSize))"
-    }
 }

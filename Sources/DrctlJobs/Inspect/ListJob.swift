@@ -4,7 +4,9 @@ import DrctlStorage
 
 /// The backups the regions hold, merged: one entry per backup with the regions that have
 /// its manifest. Reads only the regions, never local state. A manifest that cannot be read is
-/// reported by name (`unreadable`) and leaves its region's other backups listed.
+/// reported by name (`unreadable`) and leaves its region's other backups listed. The regions
+/// are read side by side (one thread each, as `check` reads them): a slow region costs its own
+/// time, not the sum; the result is in policy order whichever answers first.
 public struct ListJob: BlockingJob {
     public let target: String?
 
@@ -35,9 +37,12 @@ public struct ListJob: BlockingJob {
         var entries: [String: Entry] = [:]
         var unreachable: [RegionFailure] = []
         var unreadable: [UnreadableManifest] = []
-        for region in repository.regions {
+        let listings = BoundedReads.map(repository.regions, width: repository.regions.count) { [target] region in
+            Result { try repository.manifests(in: region, target: target) }
+        }
+        for (region, listing) in zip(repository.regions, listings) {
             do {
-                let listed = try repository.manifests(in: region, target: target)
+                let listed = try listing.get()
                 for manifest in listed.manifests {
                     let key = "\(manifest.target)/\(manifest.backupID)"
                     entries[key] = Entry(regions: (entries[key]?.regions ?? []) + [region.name],

@@ -41,11 +41,14 @@ struct TargetHistoryReader {
         var listings: [(region: Region, drills: [String], failures: [String], manifests: [String])] = []
         var holdings: [RegionHoldings] = []
         var failures: [Error] = []
-        for region in repository.regions {
+        // The regions are listed side by side (one thread each): a slow region costs its own time, not the sum.
+        let listed = BoundedReads.map(repository.regions, width: repository.regions.count) { [self] region in
+            Result { (try ids(under: drillsPrefix, in: region), try ids(under: failuresPrefix, in: region),
+                      try ids(under: manifestsPrefix, in: region)) }
+        }
+        for (region, listing) in zip(repository.regions, listed) {
             do {
-                let drills = try ids(under: drillsPrefix, in: region)
-                let failed = try ids(under: failuresPrefix, in: region)
-                let manifests = try ids(under: manifestsPrefix, in: region)
+                let (drills, failed, manifests) = try listing.get()
                 listings.append((region, drills, failed, manifests))
                 holdings.append(RegionHoldings(region: region.name, backupIDs: Set(manifests.filter { $0 < to })))
             } catch let error as RepositoryError {

@@ -25,11 +25,25 @@ public struct WalArchive: Sendable {
     /// or whose copy is refused, is not among them. Throws only when the repository's identity
     /// cannot be settled (its regions name different ids).
     public func regionsHolding(_ name: WalFileName) throws -> [String] {
+        try holding(name).held
+    }
+
+    /// As `regionsHolding`, with why each region that cannot be read, or whose copy is
+    /// refused, is not among them (what a wait for the quorum names when it runs out).
+    public func holding(_ name: WalFileName) throws -> WalHolding {
         let documents = try readerDocuments()
-        let held = BoundedReads.map(repository.regions, width: repository.regions.count) { region in
-            (try? copy(of: name, in: region.bounded(), documents: documents)) != nil
+        let copies = BoundedReads.map(repository.regions, width: repository.regions.count) { region in
+            Result { try copy(of: name, in: region.bounded(), documents: documents) }
         }
-        return zip(repository.regions, held).filter { $0.1 }.map(\.0.name)
+        var holding = WalHolding()
+        for (region, copy) in zip(repository.regions, copies) {
+            switch copy {
+            case .success(.some): holding.held.append(region.name)
+            case .success(.none): break
+            case .failure(let error): holding.unreadable.append((region.name, "\(error)"))
+            }
+        }
+        return holding
     }
 
     /// How headers are checked: the repository's identity and the policy's writers.

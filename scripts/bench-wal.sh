@@ -3,7 +3,9 @@
 # PostgreSQL 15 under an insert load, each pushed once by a fresh `drctl wal-push` process, as
 # the archiver runs it. Prints, per zstd level: the median and p99 wall time per segment, the
 # mean CPU-seconds (user + system), the peak RSS (/usr/bin/time -v's "Maximum resident set
-# size"), and the stored size against the segments' size.
+# size"), and the stored size against the segments' size, with the load average before each
+# level (the machine is shared: the CPU-seconds are the figure the neighbours do not change).
+# The archiver under a write load: scripts/bench-archiver.sh.
 #
 #   DRCTL=$(scripts/build-release.sh) SEGMENTS=100 LEVELS="1 3" scripts/bench-wal.sh
 set -euo pipefail
@@ -52,6 +54,7 @@ targets:
       user: postgres
 YAML
   : > "$work/times-$level"
+  echo "level $level: load $(cut -d' ' -f1-3 /proc/loadavg) before, $(nproc) cores"
   for segment in "$work/segments"/*; do
     /usr/bin/time -v -o "$work/time" "$drctl" wal-push --policy "$work/policy-$level.yaml" --target main \
       --pgdata "$work/pg/data" --compression-level="$level" --log-level warning "$segment"

@@ -27,22 +27,7 @@ trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$wo
 mkdir -p "$work/repo" "$work/drctl"
 cp "$drctl" "$work/drctl/drctl"
 "$work/drctl/drctl" keygen --out "$work/key" >/dev/null
-cat > "$work/policy.yaml" <<YAML
-version: 1
-repository:
-  regions:
-    - name: local
-      url: $work/repo
-  encryption:
-    key_file: $work/key
-targets:
-  - name: main
-    kind: postgres
-    mode: physical
-    connection:
-      host: 127.0.0.1
-      user: postgres
-YAML
+wal_policy "$work/policy.yaml" "$work/repo" "$work/key"
 : > "$work/pushes"
 cat > "$work/drctl/push.sh" <<SH
 #!/bin/sh

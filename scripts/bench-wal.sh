@@ -16,6 +16,8 @@ levels=${LEVELS:-1 3}
 work=$(mktemp -d /tmp/drctl-bench-wal-XXXXXX)
 chmod 0755 "$work"   # the server runs as postgres when this runs as root
 trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh
 
 # A cluster keeping its WAL, and $segments full segments of an insert load copied aside.
 PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"
@@ -37,22 +39,7 @@ count=$(ls "$work/segments" | wc -l)
 "$drctl" keygen --out "$work/key" >/dev/null
 for level in $levels; do
   repo="$work/repo-$level"
-  cat > "$work/policy-$level.yaml" <<YAML
-version: 1
-repository:
-  regions:
-    - name: local
-      url: $repo
-  encryption:
-    key_file: $work/key
-targets:
-  - name: main
-    kind: postgres
-    mode: physical
-    connection:
-      host: 127.0.0.1
-      user: postgres
-YAML
+  wal_policy "$work/policy-$level.yaml" "$repo" "$work/key"
   : > "$work/times-$level"
   echo "level $level: load $(cut -d' ' -f1-3 /proc/loadavg) before, $(nproc) cores"
   for segment in "$work/segments"/*; do

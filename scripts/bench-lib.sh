@@ -1,5 +1,8 @@
 # Shared by the benchmark scripts (sourced; needs $work).
 #
+#   wal_policy FILE REPO KEY   writes a policy with one local region REPO, the key file KEY and
+#                              the target `main`, PostgreSQL `mode: physical` (for wal-push)
+#
 #   measure LABEL CMD...   runs CMD (output discarded) and appends to $work/results:
 #                          LABEL wall_seconds max_rss_kib machine_cpu_seconds [watched_cpu_seconds]
 #
@@ -25,4 +28,23 @@ measure() {
   after=$(busy_ticks)
   [ -n "$watched_before" ] && watched=" $(seconds $(( $(process_ticks "$watch_pid") - watched_before )))"
   echo "$label $(tail -1 "$work/time") $(seconds $((after - before)))$watched" >> "$work/results"
+}
+
+wal_policy() {
+  cat > "$1" <<YAML
+version: 1
+repository:
+  regions:
+    - name: local
+      url: $2
+  encryption:
+    key_file: $3
+targets:
+  - name: main
+    kind: postgres
+    mode: physical
+    connection:
+      host: 127.0.0.1
+      user: postgres
+YAML
 }

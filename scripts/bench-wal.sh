@@ -3,7 +3,12 @@
 # PostgreSQL 15 under an insert load, each pushed once by a fresh `drctl wal-push` process, as
 # the archiver runs it. Prints, per zstd level: the median and p99 wall time per segment, the
 # mean CPU-seconds (user + system), the peak RSS (/usr/bin/time -v's "Maximum resident set
-# size"), and the stored size against the segments' size.
+# size"), and the stored size against the segments' size, with the load average before each
+# level (the machine is shared: the CPU-seconds are the figure the neighbours do not change).
+# With RT=1 each push runs at a real-time priority (`chrt -f 10`): on a machine others share it
+# then waits for no one, which is how it would run on an idle one (the kernel's own threads, the
+# journal's among them, still take their turn). The archiver under a write load:
+# scripts/bench-archiver.sh.
 #
 #   DRCTL=$(scripts/build-release.sh) SEGMENTS=100 LEVELS="1 3" scripts/bench-wal.sh
 set -euo pipefail
@@ -11,9 +16,13 @@ cd "$(dirname "$0")/.."
 drctl=${DRCTL:-$(scripts/build-release.sh)}
 segments=${SEGMENTS:-100}
 levels=${LEVELS:-1 3}
+priority=()
+[ "${RT:-0}" = 1 ] && priority=(chrt -f 10)
 work=$(mktemp -d /tmp/drctl-bench-wal-XXXXXX)
 chmod 0755 "$work"   # the server runs as postgres when this runs as root
 trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh
 
 # A cluster keeping its WAL, and $segments full segments of an insert load copied aside.
 PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"
@@ -35,27 +44,16 @@ count=$(ls "$work/segments" | wc -l)
 "$drctl" keygen --out "$work/key" >/dev/null
 for level in $levels; do
   repo="$work/repo-$level"
-  cat > "$work/policy-$level.yaml" <<YAML
-version: 1
-repository:
-  regions:
-    - name: local
-      url: $repo
-  encryption:
-    key_file: $work/key
-targets:
-  - name: main
-    kind: postgres
-    mode: physical
-    connection:
-      host: 127.0.0.1
-      user: postgres
-YAML
+  wal_policy "$work/policy-$level.yaml" "$repo" "$work/key"
   : > "$work/times-$level"
+  echo "level $level: load $(cut -d' ' -f1-3 /proc/loadavg) before, $(nproc) cores"
   for segment in "$work/segments"/*; do
-    /usr/bin/time -v -o "$work/time" "$drctl" wal-push --policy "$work/policy-$level.yaml" --target main \
+    # The wall time to the microsecond ($EPOCHREALTIME; time's own is in hundredths).
+    started=$EPOCHREALTIME
+    "${priority[@]}" /usr/bin/time -v -o "$work/time" "$drctl" wal-push --policy "$work/policy-$level.yaml" --target main \
       --pgdata "$work/pg/data" --compression-level="$level" --log-level warning "$segment"
-    awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,p,":"); w=p[n]+(n>1?p[n-1]*60:0)} /User time/{u=$2} /System time/{s=$2}
+    ended=$EPOCHREALTIME
+    awk -F': ' -v w="$started $ended" 'BEGIN{split(w, t, " "); w = t[2] - t[1]} /User time/{u=$2} /System time/{s=$2}
                 /Maximum resident/{r=$2} END{print w, u + s, r}' "$work/time" >> "$work/times-$level"
   done
   stored=$(du -sb "$repo/wal" | cut -f1)

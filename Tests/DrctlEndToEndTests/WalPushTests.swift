@@ -145,5 +145,34 @@ import Testing
         #expect(notSegment.status == 2 && notSegment.stderr.contains("is not a WAL segment"), "\(notSegment)")
         let missing = try sandbox.drctl(["wal-push", "--target", "main", "\(sandbox.root)/000000010000000000000002"])
         #expect(missing.status == 1 && missing.stderr.contains("cannot read"), "\(missing)")
+        let folder = "\(sandbox.root)/000000010000000000000003"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let directory = try sandbox.drctl(["wal-push", "--target", "main", folder])
+        #expect(directory.status == 1 && directory.stderr.contains("cannot read '\(folder)': it is not a regular file"), "\(directory)")
+    }
+
+    /// Every WAL file takes the path a segment takes (read in pieces, hashed, compressed by
+    /// zstd's workers into one frame, sealed as it comes): a `.history` file, shorter than one
+    /// piece and without a page header, and a `.partial` segment come back from `wal-fetch`
+    /// byte for byte, under the keys FORMAT.md gives them.
+    @Test func aHistoryFileAndAPartialSegmentComeBackByteForByte() throws {
+        let wal = try WalArchiving()
+        let segment = try wal.switchSegment()
+        let partial = try wal.copyOfSegment(segment, into: "partial")
+        try FileManager.default.moveItem(atPath: partial, toPath: partial + ".partial")
+        let history = "\(wal.sandbox.root)/partial/00000002.history"
+        try "1\t0/3000000\tno recovery target specified\n".write(toFile: history, atomically: true, encoding: .utf8)
+        try WalArchiving.giveToPostgres("\(wal.sandbox.root)/partial")
+        let data = wal.cluster.dataDirectory.path
+        for file in [partial + ".partial", history] {
+            let name = (file as NSString).lastPathComponent
+            let push = try wal.drctlAsPostgres(["wal-push", "--target", "main", "--pgdata", data, file])
+            #expect(push.status == 0, "\(push)")
+            #expect(FileManager.default.fileExists(atPath: "\(wal.sandbox.repository)/\(try wal.key(of: name))"), "\(name)")
+            let fetched = "\(wal.sandbox.root)/partial/fetched-\(name)"
+            let fetch = try wal.drctlAsPostgres(["wal-fetch", "--target", "main", "--pgdata", data, "--spool", "off", name, fetched])
+            #expect(fetch.status == 0, "\(fetch)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: fetched)) == Data(contentsOf: URL(fileURLWithPath: file)), "\(name)")
+        }
     }
 }

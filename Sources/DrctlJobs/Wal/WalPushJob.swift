@@ -3,15 +3,15 @@ import DrctlPipeline
 import DrctlPolicy
 import DrctlStorage
 import Foundation
-import Synchronization
 
 /// `drctl wal-push`, PostgreSQL's `archive_command` (docs/FORMAT.md, "WAL archive"): one WAL
 /// file checked against the target's cluster, compressed, sealed under a data key of its own,
 /// signed, and written to every region at once. It succeeds only when `min_regions` regions
 /// hold the file, so PostgreSQL keeps (and retries) every file drctl has not stored.
 ///
-/// Every segment waits for this, so it does the least it can: one read of the file, one zstd
-/// frame in memory (no pipeline threads), one write per region, all regions side by side.
+/// Every segment waits for this, so it does the least it can: one read of the file, hashed,
+/// compressed and sealed as it is read and while the keys and the repository are read
+/// (`WalFileSealing`), one write per region, all regions side by side.
 public struct WalPushJob: BlockingJob {
     public let target: String
     /// The file as PostgreSQL names it (`%p`: relative to the data directory, the working directory).
@@ -51,8 +51,11 @@ public struct WalPushJob: BlockingJob {
         try WalError.requirePhysical(target, in: policy)
         let fileName = (path as NSString).lastPathComponent
         guard let name = WalFileName(fileName) else { throw WalError.notWalFileName(fileName) }
-        let file = try Self.map(path)
-        let system = try systemIdentifier(of: name, bytes: file)
+        let file = try WalFile(path: path)
+        let system = try systemIdentifier(of: name, file: file)
+        let dataKey = DataKey.random()
+        let sealing = WalFileSealing(file, level: compressionLevel, dataKey: dataKey,
+                                     context: StreamContext(backupID: String(system), objectName: name.description))
 
         let keys = try context.keys.get()
         let repository = try Repository(policy: policy.repository, keys: keys)
@@ -63,23 +66,19 @@ public struct WalPushJob: BlockingJob {
         let archive = WalArchive(repository: repository.with(regions: live), target: target, systemIdentifier: system)
         try checkKnownSystem(archive, name: name)
 
-        let (sha, compressed) = try Self.digestAndCompress(file, level: compressionLevel)
-        let dataKey = DataKey.random()
         let documentID = WalLayout.documentID(systemIdentifier: system, file: name)
         let wrapped = try keys.wrap(dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
-        let sealer = StreamSealer(dataKey: dataKey, context: StreamContext(backupID: String(system), objectName: name.description))
-        var body = compressed.withUnsafeBytes { sealer.update($0) }
-        body.append(contentsOf: sealer.finish())
-        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.count), sha256: sha,
-                                     storedSize: UInt64(body.count), compressionLevel: compressionLevel, dataKey: wrapped,
+        let sealed = try sealing.wait()
+        let sha = sealed.sha256
+        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.size), sha256: sha,
+                                     storedSize: UInt64(sealed.storedSize), compressionLevel: compressionLevel, dataKey: wrapped,
                                      pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
         let signed = SignedDocuments(identity: identity, signingKey: .success(signingKey), writers: repository.trust.writers)
         let head = WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
 
         let readers = try archive.readerDocuments()
-        let sealed = body
         let outcomes = BoundedReads.map(live, width: live.count) { region in
-            Self.store(head: head, body: sealed, of: header, in: region, archive: archive, documents: readers)
+            Self.store(head: head, body: sealed.body, of: header, in: region, archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -105,21 +104,21 @@ public struct WalPushJob: BlockingJob {
                                   failures: failed.map { "region '\($0.0)': \($0.1)" })
         }
         return Outcome(file: name, systemIdentifier: system, written: written, alreadyHeld: held,
-                       failed: failed.map { (region: $0.0, error: $0.1) }, size: file.count, storedSize: head.count + body.count)
+                       failed: failed.map { (region: $0.0, error: $0.1) }, size: file.size, storedSize: head.count + sealed.storedSize)
     }
 
     /// The cluster the file belongs to: a segment's header names it, and must name the data
     /// directory's cluster (when its `pg_control` can be read); a file without a header takes
     /// the data directory's.
-    private func systemIdentifier(of name: WalFileName, bytes: Data) throws -> UInt64 {
+    private func systemIdentifier(of name: WalFileName, file: WalFile) throws -> UInt64 {
         let control = Result { try PgControl.systemIdentifier(dataDirectory: dataDirectory) }
         guard name.hasPageHeader else {
             do { return try control.get() } catch { throw WalError.noSystemIdentifier(file: name.description, reason: "\(error)") }
         }
         let header: WalSegmentHeader
-        do { header = try WalSegmentHeader(bytes) } catch { throw WalError.notASegment(path: path, reason: "\(error)") }
-        if name.kind == .segment, bytes.count != header.segmentSize {
-            throw WalError.notASegment(path: path, reason: "it is \(bytes.count) bytes long, its header says segments are \(header.segmentSize)")
+        do { header = try WalSegmentHeader(file.prefix) } catch { throw WalError.notASegment(path: path, reason: "\(error)") }
+        if name.kind == .segment, file.size != header.segmentSize {
+            throw WalError.notASegment(path: path, reason: "it is \(file.size) bytes long, its header says segments are \(header.segmentSize)")
         }
         guard header.pageAddress == name.startLSN(segmentSize: header.segmentSize) else {
             throw WalError.notASegment(path: path, reason: "its first page is at \(header.pageAddress), not where '\(name)' begins "
@@ -167,14 +166,14 @@ public struct WalPushJob: BlockingJob {
 
     /// One region: the object written with create-if-absent; where the name is taken, the copy
     /// there decides (the idempotency rule of docs/FORMAT.md, "WAL archive").
-    static func store(head: [UInt8], body: [UInt8], of header: WalObjectHeader, in region: Region, archive: WalArchive,
+    static func store(head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region, archive: WalArchive,
                       documents: SignedDocuments) -> RegionOutcome {
         let name = WalFileName(header.file)!
         do {
             let writer = try region.store.create(archive.key(name))
             do {
                 try head.withUnsafeBytes { try writer.write($0) }
-                try body.withUnsafeBytes { try writer.write($0) }
+                for part in body { try part.withUnsafeBytes { try writer.write($0) } }
                 try writer.commit()
                 return .written
             } catch {
@@ -205,46 +204,6 @@ public struct WalPushJob: BlockingJob {
             context.logger.warning("failure record not written", metadata: ["region": "\(region)", "error": "\(refusal)"])
         }
     }
-
-    /// The whole file, mapped (a WAL file is at most a segment, 16 MiB by default, and the
-    /// server just wrote it: its pages are in the page cache, so nothing is copied or zeroed).
-    static func map(_ path: String) throws -> Data {
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
-            throw WalError.unreadableFile(path: path, reason: reason)
-        }
-    }
-
-    /// The file's SHA-256 (hex) and its zstd frame, side by side: the digest on a thread of its
-    /// own while this one compresses, so the two cost about the longer of them.
-    static func digestAndCompress(_ file: Data, level: Int32) throws -> (String, [UInt8]) {
-        try file.withUnsafeBytes { raw in
-            let input = SharedBytes(raw)
-            let digest = Mutex<String?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                let hash = SHA256Digest()
-                hash.update(input.bytes)
-                let value = hash.finalizeHex()
-                digest.withLock { $0 = value }
-                done.signal()
-            }
-            // One worker: zstd's own threads cost more memory (66 against 58 MiB peak) than the
-            // wall time they save on two busy cores (BENCHMARKS.md, "wal-push").
-            let compressed = Result { try ZstdFrame.compress(raw, level: level, workers: 1) }
-            done.wait()
-            return (digest.withLock { $0! }, try compressed.get())
-        }
-    }
-}
-
-/// Bytes read by another thread while their owner waits for it (`digestAndCompress`).
-// unchecked: the owner keeps the bytes alive and unchanged until the reader signals it is done.
-private struct SharedBytes: @unchecked Sendable {
-    let bytes: UnsafeRawBufferPointer
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }
 
 extension FailureRecord {

@@ -15,11 +15,16 @@ public final class ZstdCompressor: StreamFilter {
     ///   - level: zstd level (1...19).
     ///   - threads: worker threads; 0 means one per core.
     ///   - jobSize: bytes of input per job with more than one worker (zstd's minimum is 512 KiB).
-    public init(level: Int32, threads: Int, jobSize: Int = ZstdCompressor.defaultJobSize) throws {
+    ///   - contentSize: the input's size when it is known before it starts (a WAL file's): the
+    ///     frame records it, as `ZstdFrame`'s do, and feeding another count is an error.
+    public init(level: Int32, threads: Int, jobSize: Int = ZstdCompressor.defaultJobSize, contentSize: Int? = nil) throws {
         guard let context = ZSTD_createCCtx() else { throw ZstdError(operation: "create a compression context", code: 0) }
         self.context = context
         let workers = threads == 0 ? ProcessorCount.online : threads
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "set level \(level)")
+        if let contentSize {
+            try check(ZSTD_CCtx_setPledgedSrcSize(context, UInt64(contentSize)), "set the content size")
+        }
         if workers > 1 {
             // A single-threaded libzstd returns an error here; compress inline then.
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(workers))
@@ -48,11 +53,15 @@ public final class ZstdCompressor: StreamFilter {
     deinit { ZSTD_freeCCtx(context) }
 
     public func process(_ input: [UInt8], emit: ([UInt8]) throws -> Void) throws {
-        try input.withUnsafeBytes { bytes in
-            var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
-            while source.pos < source.size {
-                try step(&source, ZSTD_e_continue, emit: emit)
-            }
+        try input.withUnsafeBytes { try process($0, emit: emit) }
+    }
+
+    /// The same for bytes its caller reuses once this returns (a read buffer): zstd has copied
+    /// or compressed all of them by then.
+    public func process(_ input: UnsafeRawBufferPointer, emit: ([UInt8]) throws -> Void) throws {
+        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        while source.pos < source.size {
+            try step(&source, ZSTD_e_continue, emit: emit)
         }
     }
 

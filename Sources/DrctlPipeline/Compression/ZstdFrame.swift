@@ -1,22 +1,17 @@
 import CZstd
 
 /// One zstd frame made or read in one call, for a small file held whole in memory (a WAL
-/// segment: 16 MiB at most by default). A stream (`ZstdCompressor`) pays for its threads and
-/// queues, which a single segment does not need; this costs one context and the output.
+/// segment: 16 MiB at most by default): `wal-fetch` opens a WAL object's frame with it, in one
+/// context and the output. (`wal-push` makes its frame as it reads the file, with zstd's
+/// workers: a `ZstdCompressor` given the content size, which is the same format.)
 public enum ZstdFrame {
-    /// `input` compressed as one frame at `level` (negative levels are zstd's fast ones), by
-    /// `workers` of zstd's own threads (0: one per core; 1: this thread alone). The frame is the
-    /// same format either way, and records its content size.
-    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32, workers: Int = 0) throws -> [UInt8] {
+    /// `input` compressed as one frame at `level` (negative levels are zstd's fast ones) on this
+    /// thread; the frame records its content size.
+    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
         guard let context = ZSTD_createCCtx() else { throw ZstdError(operation: "create a compression context", code: 0) }
         defer { ZSTD_freeCCtx(context) }
         let level = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
         if ZSTD_isError(level) != 0 { throw ZstdError(operation: "set the level", code: level) }
-        let threads = workers == 0 ? ProcessorCount.online : workers
-        if threads > 1 {
-            // A single-threaded libzstd refuses: it compresses on this thread then.
-            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(threads))
-        }
         let bound = ZSTD_compressBound(input.count)
         // Uninitialised: only the pages zstd writes are ever touched.
         var failure: Int = 0

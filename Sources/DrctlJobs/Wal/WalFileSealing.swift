@@ -1,0 +1,69 @@
+import DrctlCrypto
+import DrctlPipeline
+import Foundation
+import Synchronization
+
+/// A WAL file turned into a WAL object's body on a thread of its own, started as soon as the
+/// file is open, while `wal-push` loads its keys and opens the repository; `wait()` collects it.
+///
+/// The file is read once, in pieces: each piece goes into the SHA-256 of the plain file and into
+/// zstd (one frame, the stored format's, compressed by zstd's two workers while this thread
+/// reads and hashes), whose output is sealed as it comes. So the three overlap on two cores,
+/// and neither the file nor the frame is ever held whole, only the sealed body
+/// (BENCHMARKS.md, "wal-push").
+final class WalFileSealing: Sendable {
+    struct Sealed: Sendable {
+        /// The plain file's SHA-256, hex.
+        let sha256: String
+        /// The body (a sealed stream), in the pieces the sealer gave: written one after the other.
+        let body: [[UInt8]]
+        var storedSize: Int { body.reduce(0) { $0 + $1.count } }
+    }
+
+    /// zstd's workers: the benchmark machine's two cores. More would not help on two cores, and
+    /// each costs a job's memory.
+    static let workers = 2
+    /// zstd's smallest job: a worker holds a job's input and output, so small jobs keep the
+    /// memory low for a ratio that changes in the fifth digit (BENCHMARKS.md, "wal-push").
+    static let jobSize = 512 << 10
+    /// Bytes read at a time: a job's worth or two in flight while the next is read.
+    static let pieceSize = 1 << 20
+
+    private let sealed = Mutex<Result<Sealed, any Error>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) {
+        Thread.detachNewThread {
+            let result = Result { try Self.seal(file, level: level, dataKey: dataKey, context: context) }
+            self.sealed.withLock { $0 = result }
+            self.done.signal()
+        }
+    }
+
+    /// The sealed body and the file's digest, once made; the error that stopped it otherwise.
+    func wait() throws -> Sealed {
+        done.wait()
+        return try sealed.withLock { $0! }.get()
+    }
+
+    private static func seal(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) throws -> Sealed {
+        let digest = SHA256Digest()
+        let zstd = try ZstdCompressor(level: level, threads: workers, jobSize: jobSize, contentSize: file.size)
+        let sealer = StreamSealer(dataKey: dataKey, context: context)
+        var body: [[UInt8]] = []
+        func seal(_ compressed: [UInt8]) {
+            let piece = compressed.withUnsafeBytes { sealer.update($0) }
+            if !piece.isEmpty { body.append(piece) }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceSize, alignment: 16)
+        defer { buffer.deallocate() }
+        try file.read(into: buffer) { piece in
+            // zstd first: its workers compress this piece while it is hashed here.
+            try zstd.process(piece, emit: seal)
+            digest.update(piece)
+        }
+        try zstd.finish(emit: seal)
+        body.append(sealer.finish())
+        return Sealed(sha256: digest.finalizeHex(), body: body)
+    }
+}

@@ -183,6 +183,30 @@ import Testing
         }
     }
 
+    /// Without `--port`, the restored server listens on the port its restored configuration
+    /// names (the source's `postgresql.conf`), not on 5432: the port is read once the files
+    /// are there, and the report says which one it is.
+    @Test func withoutAPortTheServerListensWhereItsRestoredConfigurationSays() throws {
+        let configured = try LoopbackPort.free()
+        let wal = try Self.archiving(settings: ["port = \(configured)"])
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+
+        let data = "\(wal.sandbox.root)/configured-port"
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--start"])
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        try #require(restore.status == 0, "\(restore)")
+        #expect(restore.stdout.contains("port \(configured)"), "\(restore)")
+        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
+            "-X", "-At", "-h", data, "-p", "\(configured)", "-U", "postgres", "-d", "postgres",
+            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(batches == "1,2")
+    }
+
     @Test func aDrillRecoversTheArchiveToItsEndWithoutArchivingItself() throws {
         let wal = try WalArchiving()
         let target = PhysicalBackupTests.target(wal.cluster, name: "main")

@@ -12,11 +12,12 @@ import Logging
 /// answer after retries, copies that fail their checks, a wrong key) is an error, which the
 /// command turns into exit 126 so that PostgreSQL aborts recovery instead of promoting early.
 ///
-/// One retry layer: the store's (`HTTPRetryPolicy.s3`), each region bounded by its
-/// `read_deadline` (`Region.bounded`). A transient fault is retried there; a region that refuses
-/// connections is left at once, one that keeps failing once its deadline has passed, and it is
-/// not asked again in this run (nor by the read-ahead): the next region is asked within seconds,
-/// not after a retry loop of its own around the store's.
+/// One retry layer: the store's (`HTTPRetryPolicy.s3`), with more than one region each bounded
+/// by its `read_deadline` (`Region.bounded`). A transient fault is retried there; a region that
+/// refuses connections is left at once, one that keeps failing once its deadline has passed, and
+/// it is not asked again in this run (nor by the read-ahead): the next region is asked within
+/// seconds, not after a retry loop of its own around the store's. A lone region gets the store's
+/// whole budget (there is no other to ask).
 ///
 /// With a spool (`WalSpool`), it also reads the next segments ahead, side by side with the one
 /// asked for, into a directory outside PGDATA; they are served from there only once they
@@ -54,7 +55,9 @@ public struct WalFetchJob: BlockingJob {
         let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
         let keys = try context.keys.get()
         let policyRegions = try Repository(policy: policy.repository, keys: keys)
-        let repository = policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
+        // With one region there is nothing to fail over to: it gets the store's whole budget.
+        let repository = policyRegions.regions.count < 2 ? policyRegions
+            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
         guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
         let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
         let documents = try archive.readerDocuments()

@@ -7,6 +7,8 @@
 #                                   |  pgbackrest restore, pg_ctl start, wait for the promotion
 # pgBackRest as the issue sets it: compress-type=zst, compress-level=3, process-max=2,
 # repo1-cipher-type=aes-256-cbc, repo1-type=posix (a local directory, like drctl's region).
+# Rows drctl_restore_files (the restore without --start: extraction and pg_verifybackup) and
+# pg_verifybackup (again, alone, over those files) say where drctl's restore time goes.
 # Each row: wall seconds, peak RSS (KiB) of the command, and the machine's CPU seconds meanwhile
 # (scripts/bench-lib.sh); run as root (the servers run as postgres).
 # With S3=1, drctl's full backup is also timed into an S3 region (moto on loopback, from the
@@ -100,6 +102,13 @@ for run in $(seq "$runs"); do
   measure "drctl_restore_promoted" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
     --point-in-time latest --timeline 1 --start --port "$port"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/restore-drctl-$run" -m immediate stop >/dev/null
+  rm -rf "$work/restore-drctl-$run"
+  # Where the time goes: the files alone (extract + pg_verifybackup, no start), and
+  # pg_verifybackup alone again over what that wrote.
+  measure "drctl_restore_files" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
+    --point-in-time latest --timeline 1
+  measure "pg_verifybackup" "${as_pg[@]}" "$bin/pg_verifybackup" --no-parse-wal --quiet --ignore tablespace_map \
+    --ignore postgresql.auto.conf --ignore recovery.signal "$work/restore-drctl-$run"
   rm -rf "$work/restore-drctl-$run"
   mkdir -m 0700 "$work/restore-pgbr-$run"; chown postgres: "$work/restore-pgbr-$run"
   measure "pgbackrest_restore_promoted" bash -c "as_pg=(runuser -u postgres --); pgbr_restore '$work/restore-pgbr-$run' $((port + 100))"

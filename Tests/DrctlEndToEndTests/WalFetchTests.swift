@@ -248,14 +248,7 @@ import Testing
     @Test func aCopyDamagedInTheFirstRegionIsServedFromTheSecond() throws {
         let regions = try TwoRegions()
         let name = regions.segments[0]
-        let key = "\(regions.wal.sandbox.repository)/\(try regions.wal.key(of: name))"
-        let handle = try #require(FileHandle(forUpdatingAtPath: key))
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: size - 100)
-        let byte = try #require(try handle.read(upToCount: 1)).first!
-        try handle.seek(toOffset: size - 100)
-        try handle.write(contentsOf: Data([byte ^ 0x01]))
-        try handle.close()
+        try regions.wal.damageStoredCopy(of: name)
         let out = "\(regions.wal.sandbox.root)/fetched"
         let fetched = try regions.fetch(name, to: out)
         #expect(fetched.status == 0, "\(fetched)")

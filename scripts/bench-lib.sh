@@ -6,6 +6,14 @@
 #   measure LABEL CMD...   runs CMD (output discarded) and appends to $work/results:
 #                          LABEL wall_seconds max_rss_kib machine_cpu_seconds [watched_cpu_seconds]
 #
+#   physical_bench         (issue #25's benches) sets bin (the newest PostgreSQL's), DRCTL (the
+#                          release build unless given), as_pg, pgdir=$work/pg; on exit stops the
+#                          cluster, every server left in $work/restore-* or $work/run-*, and moto
+#   await_promotion DIR PORT   waits (up to an hour) until the server on data directory DIR has
+#                          promoted (needs bin and as_pg; export -f it for bash -c)
+#   physical_policy FILE REGION   writes a policy: one region (a YAML flow mapping) and the
+#                          physical target `main` on the server at $pgdir, port $PGPORT (key $work/key)
+#
 # machine_cpu_seconds is the CPU time the whole machine spent while CMD ran (every process,
 # the servers it talks to included; from /proc/stat, steal excluded). Divided by the number of
 # cores it is the shortest wall time that work could take with no core ever idle: the "CPU
@@ -47,4 +55,43 @@ targets:
       host: 127.0.0.1
       user: postgres
 YAML
+}
+
+physical_policy() {
+  cat >"$1" <<YAML
+version: 1
+repository:
+  regions: [$2]
+  compression: {level: 3}
+  encryption: {key_file: $work/key}
+targets:
+  - name: main
+    kind: postgres
+    mode: physical
+    connection: {host: $pgdir, port: $PGPORT, user: postgres, checkpoint: fast, wal_wait_timeout: 10m}
+YAML
+}
+
+physical_bench() {
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  if [ -z "${DRCTL:-}" ]; then DRCTL=$(scripts/build-release.sh); fi
+  DRCTL=$(readlink -f "$DRCTL")
+  as_pg=(runuser -u postgres --)
+  pgdir=$work/pg
+  trap physical_cleanup EXIT
+}
+physical_cleanup() {
+  for d in "$work"/restore-* "$work"/run-*; do
+    [ -f "$d/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1
+  done
+  scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true
+  [ -n "${moto_pid:-}" ] && kill "$moto_pid" 2>/dev/null || true
+}
+
+await_promotion() {
+  for _ in $(seq 36000); do
+    [ "$("${as_pg[@]}" "$bin/psql" -X -At -h "$1" -p "$2" -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && return 0
+    sleep 0.1
+  done
+  return 1
 }

@@ -7,10 +7,16 @@
 #                                   |  pgbackrest restore, pg_ctl start, wait for the promotion
 # pgBackRest as the issue sets it: compress-type=zst, compress-level=3, process-max=2,
 # repo1-cipher-type=aes-256-cbc, repo1-type=posix (a local directory, like drctl's region).
+# Rows drctl_restore_files (the restore without --start: extraction and pg_verifybackup) and
+# pg_verifybackup (again, alone, over those files) say where drctl's restore time goes.
 # Each row: wall seconds, peak RSS (KiB) of the command, and the machine's CPU seconds meanwhile
 # (scripts/bench-lib.sh); run as root (the servers run as postgres).
+# With S3=1, drctl's full backup is also timed into an S3 region (moto on loopback, from the
+# virtual environment of scripts/python-venv.sh; WAL pushed there too, so that the backup's WAL
+# is archived at quorum): row drctl_backup_s3 (pgBackRest's S3 repository needs TLS: not compared).
 #
 #   scripts/bench-pitr.sh                 # release build, SCALE=60, RUNS=3
+#   S3=1 scripts/bench-pitr.sh            # and the S3 figure
 #   DRCTL=.build/debug/drctl SCALE=10 RUNS=1 scripts/bench-pitr.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,19 +27,20 @@ scale=${SCALE:-60}
 rm -rf "$work"; mkdir -p "$work"; chmod 0755 "$work"
 . scripts/bench-lib.sh
 command -v pgbackrest >/dev/null || { echo "bench-pitr: install pgbackrest (apt-get install pgbackrest)" >&2; exit 1; }
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-if [ -z "${DRCTL:-}" ]; then DRCTL=$(scripts/build-release.sh); fi
-DRCTL=$(readlink -f "$DRCTL")
-as_pg=(runuser -u postgres --)
-pgdir=$work/pg
-
-cleanup() {
-  for d in "$work"/restore-*; do [ -f "$d/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1; done
-  scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+physical_bench
 
 "$DRCTL" keygen --out "$work/key" >/dev/null
+s3_push=""
+if [ "${S3:-0}" = 1 ]; then
+  source scripts/python-venv.sh   # moto
+  moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$moto_port/"; do sleep 0.1; done
+  curl -sf -X PUT -o /dev/null "http://127.0.0.1:$moto_port/bench-pitr"
+  printf AKIAIOSFODNN7EXAMPLE > "$work/s3-id"; printf moto-does-not-check > "$work/s3-secret"
+  s3_push=" && $DRCTL wal-push --policy $work/policy-s3.yaml --target main %p"
+fi
 cat >"$work/pgbackrest.conf" <<CONF
 [global]
 repo1-path=$work/pgbr-repo
@@ -54,7 +61,7 @@ log-level-file=off
 pg1-path=$pgdir/data
 pg1-socket-path=$pgdir
 CONF
-archive="$DRCTL wal-push --policy $work/policy.yaml --target main %p && pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
+archive="$DRCTL wal-push --policy $work/policy.yaml --target main %p$s3_push && pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
 export PG_REPLICATION=1 PG_EXTRA_CONF="wal_level = replica
 archive_mode = on
 archive_command = '$archive'
@@ -62,18 +69,9 @@ max_wal_senders = 4"
 eval "$(scripts/pg-cluster.sh start "$pgdir" | grep '^PGPORT=')"
 unset PG_REPLICATION PG_EXTRA_CONF
 sed -i "s|^pg1-socket-path=.*|&\npg1-port=$PGPORT|" "$work/pgbackrest.conf"
-cat >"$work/policy.yaml" <<YAML
-version: 1
-repository:
-  regions: [{name: local, url: $work/repo}]
-  compression: {level: 3}
-  encryption: {key_file: $work/key}
-targets:
-  - name: main
-    kind: postgres
-    mode: physical
-    connection: {host: $pgdir, port: $PGPORT, user: postgres, checkpoint: fast, wal_wait_timeout: 10m}
-YAML
+physical_policy "$work/policy.yaml" "{name: local, url: $work/repo}"
+[ -z "$s3_push" ] || physical_policy "$work/policy-s3.yaml" "{name: s3, url: s3://bench-pitr/drctl, \
+  endpoint: 'http://127.0.0.1:$moto_port', path_style: true, access_key_id: {file: $work/s3-id}, secret_access_key: {file: $work/s3-secret}}"
 chown -R postgres: "$work"
 psql=("${as_pg[@]}" "$bin/psql" -X -q -At -h "$pgdir" -p "$PGPORT" -U postgres -d postgres)
 "${as_pg[@]}" "$bin/pgbench" -q -i -s "$scale" -h "$pgdir" -p "$PGPORT" -U postgres postgres >/dev/null 2>&1
@@ -82,14 +80,6 @@ psql=("${as_pg[@]}" "$bin/psql" -X -q -At -h "$pgdir" -p "$PGPORT" -U postgres -
 size=$("${psql[@]}" -c "SELECT pg_size_pretty(pg_database_size('postgres'))")
 echo "cluster: $size (pgbench -s $scale), $(nproc) cores"
 
-# Waits until the server on data directory $1, port $2 has promoted.
-await_promotion() {
-  for _ in $(seq 6000); do
-    [ "$("${as_pg[@]}" "$bin/psql" -X -At -h "$1" -p "$2" -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 pgbr_restore() {   # $1 data directory, $2 port
   "${as_pg[@]}" pgbackrest --config="$work/pgbackrest.conf" --stanza=bench --pg1-path="$1" restore
   printf "port = %s\nunix_socket_directories = '%s'\narchive_mode = off\n" "$2" "$1" >> "$1/postgresql.auto.conf"
@@ -103,12 +93,22 @@ for run in $(seq "$runs"); do
   "${psql[@]}" -c "UPDATE pgbench_branches SET bbalance = bbalance + 1" -c "SELECT pg_switch_wal()" >/dev/null
   measure "drctl_backup" "${as_pg[@]}" "$DRCTL" backup --policy "$work/policy.yaml"
   measure "pgbackrest_backup" "${as_pg[@]}" pgbackrest --config="$work/pgbackrest.conf" --stanza=bench --type=full backup
+  if [ -n "$s3_push" ]; then
+    watch_pid=$moto_pid measure "drctl_backup_s3" "${as_pg[@]}" "$DRCTL" backup --policy "$work/policy-s3.yaml"
+  fi
   "${psql[@]}" -c "UPDATE pgbench_branches SET bbalance = bbalance + 1" -c "SELECT pg_switch_wal()" >/dev/null
   sleep 2
   port=$((40000 + run))
   measure "drctl_restore_promoted" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
     --point-in-time latest --timeline 1 --start --port "$port"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/restore-drctl-$run" -m immediate stop >/dev/null
+  rm -rf "$work/restore-drctl-$run"
+  # Where the time goes: the files alone (extract + pg_verifybackup, no start), and
+  # pg_verifybackup alone again over what that wrote.
+  measure "drctl_restore_files" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
+    --point-in-time latest --timeline 1
+  measure "pg_verifybackup" "${as_pg[@]}" "$bin/pg_verifybackup" --no-parse-wal --quiet --ignore tablespace_map \
+    --ignore postgresql.auto.conf --ignore recovery.signal "$work/restore-drctl-$run"
   rm -rf "$work/restore-drctl-$run"
   mkdir -m 0700 "$work/restore-pgbr-$run"; chown postgres: "$work/restore-pgbr-$run"
   measure "pgbackrest_restore_promoted" bash -c "as_pg=(runuser -u postgres --); pgbr_restore '$work/restore-pgbr-$run' $((port + 100))"
@@ -131,4 +131,7 @@ for what in ("backup", "restore_promoted"):
     if d and p:
         print(f"{what}: drctl {d[0]:.2f} s ({d[1]:.2f} CPU-s, floor {d[1] / cores:.2f} s), "
               f"pgBackRest {p[0]:.2f} s ({p[1]:.2f} CPU-s, floor {p[1] / cores:.2f} s), ratio {d[0] / p[0]:.2f}")
+s3 = med.get("drctl_backup_s3")
+if s3:
+    print(f"backup to S3 (moto on loopback): drctl {s3[0]:.2f} s ({s3[1]:.2f} CPU-s, floor {s3[1] / cores:.2f} s)")
 PY

@@ -183,6 +183,55 @@ import Testing
         }
     }
 
+    /// Without `--port`, the restored server listens on the port its restored configuration
+    /// names (the source's `postgresql.conf`), not on 5432: the port is read once the files
+    /// are there, and the report says which one it is.
+    @Test func withoutAPortTheServerListensWhereItsRestoredConfigurationSays() throws {
+        let configured = try LoopbackPort.free()
+        let wal = try Self.archiving(settings: ["port = \(configured)"])
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+
+        let data = "\(wal.sandbox.root)/configured-port"
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--start"])
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        try #require(restore.status == 0, "\(restore)")
+        #expect(restore.stdout.contains("port \(configured)"), "\(restore)")
+        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
+            "-X", "-At", "-h", data, "-p", "\(configured)", "-U", "postgres", "-d", "postgres",
+            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(batches == "1,2")
+    }
+
+    /// A WAL file no region can serve (its only copy damaged) makes wal-fetch exit 126 and the
+    /// restored server stop recovery (FATAL): `restore --start` fails, naming the stop and
+    /// quoting the server's log, and reports no promotion.
+    @Test func aServerThatStopsDuringRecoveryFailsTheRestoreWithItsLog() throws {
+        let wal = try Self.archiving()
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        let segment = try wal.switchSegment(rows: 1)
+        try wal.damageStoredCopy(of: segment)
+
+        let data = "\(wal.sandbox.root)/stopped"
+        let port = try LoopbackPort.free()
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--start",
+                                             "--port", "\(port)"])
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        #expect(restore.status != 0, "\(restore)")
+        // The server stops before or after `pg_ctl start -w` returns (a race with its hot-standby
+        // readiness): either way the error quotes its log's FATAL line.
+        #expect(restore.stderr.contains("could not restore file \"\(segment)\""), "\(restore)")
+        #expect(!restore.stdout.contains("promoted"), "\(restore)")
+        #expect(!FileManager.default.fileExists(atPath: "\(data)/postmaster.pid"), "the server is still running")
+    }
+
     @Test func aDrillRecoversTheArchiveToItsEndWithoutArchivingItself() throws {
         let wal = try WalArchiving()
         let target = PhysicalBackupTests.target(wal.cluster, name: "main")

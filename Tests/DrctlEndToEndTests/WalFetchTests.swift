@@ -141,8 +141,12 @@ import Testing
         let segments: [String]
         let system: String
 
+        /// The S3 region comes first in the policy (the one wal-fetch asks first).
+        let s3First: Bool
+
         /// - Parameter localOnly: the segments are pushed while the policy names the directory region alone.
-        init(faults: [String] = [], every: Int = 1, localOnly: Bool = false) throws {
+        init(faults: [String] = [], every: Int = 1, localOnly: Bool = false, s3First: Bool = false) throws {
+            self.s3First = s3First
             wal = try WalArchiving(settings: ["archive_mode = off"])
             moto = try MotoProcess()
             try moto.createBucket("backups")
@@ -166,7 +170,7 @@ import Testing
         }
 
         func writePolicy(endpoint port: Int, localOnly: Bool = false, minRegions: Int? = nil) throws {
-            try Self.policy(wal, endpoint: port, localOnly: localOnly, minRegions: minRegions ?? (localOnly ? 1 : 2))
+            try Self.policy(wal, endpoint: port, localOnly: localOnly, minRegions: minRegions ?? (localOnly ? 1 : 2), s3First: s3First)
                 .write(toFile: wal.sandbox.policyPath, atomically: true, encoding: .utf8)
         }
 
@@ -174,7 +178,7 @@ import Testing
         /// `port`; `credentialFiles` gives that region its keys from files (the server's
         /// restore_command has none in its environment).
         static func policy(_ wal: WalArchiving, endpoint port: Int, localOnly: Bool = false, minRegions: Int,
-                           credentialFiles: (id: String, secret: String)? = nil) -> String {
+                           credentialFiles: (id: String, secret: String)? = nil, s3First: Bool = false) -> String {
             let keys = credentialFiles.map { """
 
                       access_key_id: {file: \($0.id)}
@@ -187,12 +191,16 @@ import Testing
                       endpoint: http://127.0.0.1:\(port)
                       path_style: true\(keys)
                 """
+            let local = """
+
+                    - name: local
+                      url: \(wal.sandbox.repository)
+                """
+            let regions = s3First ? s3 + local : local + s3
             return """
                 version: 1
                 repository:
-                  regions:
-                    - name: local
-                      url: \(wal.sandbox.repository)\(s3)
+                  regions:\(regions)
                   min_regions: \(minRegions)
                   encryption:
                     key_file: \(wal.sandbox.keyPath)
@@ -240,14 +248,7 @@ import Testing
     @Test func aCopyDamagedInTheFirstRegionIsServedFromTheSecond() throws {
         let regions = try TwoRegions()
         let name = regions.segments[0]
-        let key = "\(regions.wal.sandbox.repository)/\(try regions.wal.key(of: name))"
-        let handle = try #require(FileHandle(forUpdatingAtPath: key))
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: size - 100)
-        let byte = try #require(try handle.read(upToCount: 1)).first!
-        try handle.seek(toOffset: size - 100)
-        try handle.write(contentsOf: Data([byte ^ 0x01]))
-        try handle.close()
+        try regions.wal.damageStoredCopy(of: name)
         let out = "\(regions.wal.sandbox.root)/fetched"
         let fetched = try regions.fetch(name, to: out)
         #expect(fetched.status == 0, "\(fetched)")
@@ -298,6 +299,26 @@ import Testing
         }
         let again = try Drctl.run(["sync", "--policy", regions.wal.sandbox.policyPath], environment: WalFetchTests.credentials)
         #expect(again.status == 0 && again.stdout.contains("main wal local: copied 2 objects"), "\(again)")
+    }
+
+    /// One retry layer: the S3 layer retries a region's transient faults within the region's
+    /// read deadline, and wal-fetch does not retry that again. Region 1 (S3) resets every
+    /// request: it is given up after at most one retry budget (`HTTPRetryPolicy.s3`, 12
+    /// attempts) and not asked again in the run, and the file comes from region 2. (wal-fetch
+    /// used to retry each region three times on top of the S3 layer's 12 attempts: 36 requests
+    /// for the segment and minutes before the next region was asked.)
+    @Test func aRegionThatKeepsFailingIsGivenUpAfterOneRetryBudgetAndTheNextServes() throws {
+        let regions = try TwoRegions(faults: ["reset"], every: 1, s3First: true)
+        let name = regions.segments[0]
+        let out = "\(regions.wal.sandbox.root)/fetched"
+        let fetched = try regions.fetch(name, to: out)
+        #expect(fetched.status == 0, "\(fetched)")
+        #expect(fetched.stderr.contains("served from another region") && fetched.stderr.contains("region=local"), "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(name))
+        let requests = try regions.proxy!.requests()
+        let asked = requests.filter { $0.contains(name) }
+        #expect(asked.count <= 12, "\(asked.count) requests for \(name): \(asked)")
+        #expect(requests.count <= 2 * 12, "\(requests)")
     }
 
     @Test func transientFaultsAreRetried() throws {

@@ -12,6 +12,13 @@ import Logging
 /// answer after retries, copies that fail their checks, a wrong key) is an error, which the
 /// command turns into exit 126 so that PostgreSQL aborts recovery instead of promoting early.
 ///
+/// One retry layer: the store's (`HTTPRetryPolicy.s3`), with more than one region each bounded
+/// by its `read_deadline` (`Region.bounded`). A transient fault is retried there; a region that
+/// refuses connections is left at once, one that keeps failing once its deadline has passed, and
+/// it is not asked again in this run (nor by the read-ahead): the next region is asked within
+/// seconds, not after a retry loop of its own around the store's. A lone region gets the store's
+/// whole budget (there is no other to ask).
+///
 /// With a spool (`WalSpool`), it also reads the next segments ahead, side by side with the one
 /// asked for, into a directory outside PGDATA; they are served from there only once they
 /// authenticate as a region's copy would (docs/ARCHITECTURE.md, "WAL archive").
@@ -23,18 +30,15 @@ public struct WalFetchJob: BlockingJob {
     public let dataDirectory: String
     public let systemIdentifier: UInt64?
     public let spool: WalSpool?
-    /// Attempts per region of a read that fails for another reason than absence or integrity.
-    public let attempts: Int
 
     public init(target: String, file: String, destination: String, dataDirectory: String, systemIdentifier: UInt64? = nil,
-                spool: WalSpool? = nil, attempts: Int = 3) {
+                spool: WalSpool? = nil) {
         self.target = target
         self.file = file
         self.destination = destination
         self.dataDirectory = dataDirectory
         self.systemIdentifier = systemIdentifier
         self.spool = spool
-        self.attempts = attempts
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -50,7 +54,10 @@ public struct WalFetchJob: BlockingJob {
         guard let name = WalFileName(file) else { throw WalError.notWalFileName(file) }
         let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
         let keys = try context.keys.get()
-        let repository = try Repository(policy: policy.repository, keys: keys)
+        let policyRegions = try Repository(policy: policy.repository, keys: keys)
+        // With one region there is nothing to fail over to: it gets the store's whole budget.
+        let repository = policyRegions.regions.count < 2 ? policyRegions
+            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
         guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
         let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
         let documents = try archive.readerDocuments()
@@ -68,7 +75,7 @@ public struct WalFetchJob: BlockingJob {
         var absentIn: [String] = []
         var failures: [String] = []
         for region in repository.regions {
-            switch fetch(name, from: region, opener: opener, logger: context.logger) {
+            switch Result(catching: { try opener.open(name, in: region) }) {
             case .success(let bytes?):
                 try write(bytes, to: destination)
                 for failure in failures {
@@ -88,23 +95,6 @@ public struct WalFetchJob: BlockingJob {
         return .absent
     }
 
-    /// One region's copy, opened and checked: nil when the region has none. A read that fails
-    /// (not absence, not damage) is tried again, `attempts` times in all.
-    private func fetch(_ name: WalFileName, from region: Region, opener: WalOpener, logger: Logger) -> Result<[UInt8]?, any Error> {
-        var attempt = 1
-        while true {
-            do {
-                return .success(try opener.open(name, in: region))
-            } catch WalOpener.Failure.read(let error) where attempt < attempts {
-                logger.debug("WAL read failed, trying again", metadata: ["region": "\(region.name)", "error": "\(error)"])
-                usleep(UInt32(200_000 << (attempt - 1)))
-                attempt += 1
-            } catch {
-                return .failure(error)
-            }
-        }
-    }
-
     /// PostgreSQL reads the file at once and keeps what it needs in pg_wal itself: no fsync.
     private func write(_ bytes: [UInt8], to path: String) throws {
         try FileSink.place(bytes, at: path, durable: false, mode: 0o600)
@@ -120,7 +110,7 @@ struct WalOpener: Sendable {
 
     /// What went wrong, so that the caller knows whether another attempt or region may help.
     enum Failure: Error, CustomStringConvertible {
-        /// The region could not be read (worth another attempt).
+        /// The region could not be read (its store's retries spent: the next region is asked).
         case read(any Error)
         /// The copy is not believed: damaged, altered, planted (another region may hold a good one).
         case integrity(any Error)

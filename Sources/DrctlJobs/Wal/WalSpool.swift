@@ -22,6 +22,17 @@ public struct WalSpool: Sendable {
 
     var region: Region { Region(name: Self.regionName, store: LocalDirectoryStore(root: directory)) }
 
+    /// Keeps `bytes` (an object as a region stores it) under `key`, without the fsyncs of a
+    /// region's write: nothing spooled has to outlive a crash (a file that is cut or missing is
+    /// refused or absent, and fetched from the regions again), and `wal-fetch`, on recovery's
+    /// critical path, waits for its read-ahead before it exits.
+    func put(_ key: String, bytes: [UInt8]) throws {
+        let path = "\(directory)/\(key)"   // a key of the archive's layout (`WalArchive.key`)
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileSink.place(bytes, at: path, durable: false, mode: 0o600)
+    }
+
     /// The file read ahead by an earlier run, opened and checked; nil when there is none or it
     /// does not authenticate. Removed either way.
     func take(_ name: WalFileName, opener: WalOpener, logger: Logger) -> [UInt8]? {
@@ -57,7 +68,7 @@ final class ReadAhead: Sendable {
         Thread.detachNewThread {
             let names = Self.following(name, count: spool.depth, in: archive).filter { (try? region.store.stat(archive.key($0))) == nil }
             _ = BoundedReads.map(names, width: max(1, names.count)) { name in
-                Self.copy(name, of: archive, into: region, logger: logger)
+                Self.copy(name, of: archive, into: spool, logger: logger)
             }
             done.signal()
         }
@@ -87,17 +98,15 @@ final class ReadAhead: Sendable {
     /// Waits for the read-ahead to end.
     func finish() { done.wait() }
 
-    private static func copy(_ name: WalFileName, of archive: WalArchive, into spool: Region, logger: Logger) {
+    private static func copy(_ name: WalFileName, of archive: WalArchive, into spool: WalSpool, logger: Logger) {
         let key = archive.key(name)
         for region in archive.repository.regions {
             do {
                 let bytes = try region.store.get(key, limit: UInt64(WalObjectFraming.prefixSize + WalObjectFraming.maximumHeaderSize) + (1 << 31))
-                try spool.store.put(key, bytes: bytes)
+                try spool.put(key, bytes: bytes)
                 return
             } catch StorageError.notFound {
                 continue
-            } catch StorageError.alreadyExists {
-                return
             } catch {
                 logger.debug("WAL read-ahead skipped a region", metadata: ["file": "\(name)", "region": "\(region.name)", "error": "\(error)"])
             }

@@ -82,7 +82,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Physical targets: start the restored server, wait until it promotes, and print the point it reached.")
     var start = false
 
-    @Option(name: .long, help: ArgumentHelp("Physical targets: the restored server's port (written to its configuration).", valueName: "PORT"))
+    @Option(name: .long, help: ArgumentHelp("Physical targets: the restored server's port (written to its configuration; default: the restored configuration's).", valueName: "PORT"))
     var port: Int?
 
     @Option(name: .long, help: ArgumentHelp(

@@ -119,6 +119,18 @@ final class WalArchiving {
     }
 
     /// The repository key of `file` of this cluster.
+    /// Flips one bit 100 bytes before the end of `file`'s copy in the sandbox's directory
+    /// region: a copy that no longer authenticates.
+    func damageStoredCopy(of file: String) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: "\(sandbox.repository)/\(try key(of: file))"))
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 100)
+        let byte = try #require(try handle.read(upToCount: 1)).first!
+        try handle.seek(toOffset: size - 100)
+        try handle.write(contentsOf: Data([byte ^ 0x01]))
+    }
+
     func key(of file: String, system: String? = nil) throws -> String {
         let folder = file.hasSuffix(".history") ? "history" : String(file.prefix(16))
         return "wal/main/\(try system ?? systemIdentifier)/\(folder)/\(file)"

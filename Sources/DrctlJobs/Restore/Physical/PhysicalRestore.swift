@@ -122,9 +122,6 @@ extension RestoreRun {
         let directories = DataDirectory(path: dataPath, tablespaces: Dictionary(uniqueKeysWithValues: physical.tablespaces.map {
             ($0.oid, options.tablespaceMap[PhysicalRestoreOptions.normalized($0.location)] ?? $0.location)
         }), owner: owner)
-        let server = RestoredServer(dataDirectory: dataPath, major: major,
-                                    port: options.port ?? RecoverySettings.setting("port", in: dataPath).flatMap { Int($0) } ?? 5432,
-                                    owner: owner)
         for program in ["pg_verifybackup"] + (options.start ? ["pg_ctl", "psql"] : []) {
             _ = try RestoredServer.program(program, major: major)
         }
@@ -156,6 +153,11 @@ extension RestoreRun {
             served.append(region)
             skipped += failures.map { "\($0)" }
         }
+        // The port is read once the files are there: without --port, the restored
+        // configuration's (PostgreSQL's default when it sets none).
+        let server = RestoredServer(dataDirectory: dataPath, major: major,
+                                    port: options.port ?? RecoverySettings.setting("port", in: dataPath).flatMap { Int($0) } ?? 5432,
+                                    owner: owner)
         try await OffPool.run {
             try directories.finish()
             try server.verify()

@@ -73,15 +73,18 @@ struct RestoredServer {
                                                          "-o", "-p \(port) -k \(socketDirectory)", "start"]),
                                          environment: .minimal())
         guard start.exit.succeeded else { throw PhysicalRestoreError.serverFailed("pg_ctl start \(start.exit): \(start.stderr)\(logTail())") }
+        // Watched through postmaster.pid (a file read every 20 ms, not two programs started
+        // every 200 ms beside the replay): its status says "ready" once recovery has ended.
         let deadline = ContinuousClock.now + timeout
         while true {
             if let signal = interruption.signal { throw JobError.interrupted(signal: signal) }
-            if let answer = try? query("SELECT pg_is_in_recovery()"), answer == "f" { break }
-            guard running() else { throw PhysicalRestoreError.serverFailed("the server stopped during recovery\(logTail())") }
+            let status = postmasterStatus()
+            if status == "ready", let answer = try? query("SELECT pg_is_in_recovery()"), answer == "f" { break }
+            guard status != nil else { throw PhysicalRestoreError.serverFailed("the server stopped during recovery\(logTail())") }
             guard ContinuousClock.now < deadline else {
                 throw PhysicalRestoreError.serverFailed("not promoted within \(timeout) (still recovering; it keeps running)\(logTail())")
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(20))
         }
         let row = try query("SELECT coalesce(extract(epoch FROM pg_last_xact_replay_timestamp())::text, ''), "
             + "coalesce(pg_last_wal_replay_lsn()::text, ''), substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")
@@ -105,8 +108,13 @@ struct RestoredServer {
         return done.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func running() -> Bool {
-        (try? ChildProcess.run(argv("pg_ctl", ["-D", dataDirectory, "status"]), environment: .minimal()).exit.succeeded) ?? false
+    /// The running postmaster's status (postmaster.pid's eighth line: "starting", "standby",
+    /// "ready", "stopping"); nil when no postmaster runs on the data directory.
+    private func postmasterStatus() -> String? {
+        guard let text = try? String(contentsOfFile: "\(dataDirectory)/postmaster.pid", encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let pid = lines.first.flatMap({ pid_t($0) }), pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return lines.count > 7 ? lines[7] : ""
     }
 
     private func logTail() -> String {

@@ -150,12 +150,12 @@ extension WalFetchFailed: ClassifiedError {
 }
 
 extension WalOpener.Failure: ClassifiedError {
-    /// As what went wrong: a region that could not be read, a copy refused, a key.
+    /// As what went wrong: a region that could not be read, a copy refused, a key, the destination.
     var exitClass: ExitClass {
         switch self {
         case .read: return .failed
         case .integrity: return .integrity
-        case .key(let error): return ExitClass.of(error)
+        case .key(let error), .destination(let error): return ExitClass.of(error)
         }
     }
 }

@@ -6,8 +6,8 @@ import Foundation
 import Logging
 
 /// `drctl wal-fetch`, PostgreSQL's `restore_command`: one WAL file from the first region whose
-/// copy authenticates, opened, checked against its header's size and SHA-256, and put at the
-/// destination. It fails closed: "absent" (`Outcome.absent`, exit 1, which ends recovery) only
+/// copy authenticates, streamed to the destination (`WalOpener`) and put in place only once its
+/// size and SHA-256 are the header's. It fails closed: "absent" (`Outcome.absent`, exit 1, which ends recovery) only
 /// when every region answered that it has no such file; any other failure (a region that did not
 /// answer after retries, copies that fail their checks, a wrong key) is an error, which the
 /// command turns into exit 126 so that PostgreSQL aborts recovery instead of promoting early.
@@ -20,8 +20,9 @@ import Logging
 /// whole budget (there is no other to ask).
 ///
 /// With a spool (`WalSpool`), it also reads the next segments ahead, side by side with the one
-/// asked for, into a directory outside PGDATA; they are served from there only once they
-/// authenticate as a region's copy would (docs/ARCHITECTURE.md, "WAL archive").
+/// asked for, into a directory outside PGDATA (not from a local directory region, as near as the
+/// spool); they are served from there only once they authenticate as a region's copy would
+/// (docs/ARCHITECTURE.md, "WAL archive").
 public struct WalFetchJob: BlockingJob {
     public let target: String
     public let file: String
@@ -63,105 +64,37 @@ public struct WalFetchJob: BlockingJob {
         let documents = try archive.readerDocuments()
         let opener = WalOpener(archive: archive, documents: documents, keys: keys)
 
-        let readAhead = spool.map { spool in
-            ReadAhead(spool: spool, archive: archive, after: name, logger: context.logger)
+        let readAhead = spool.flatMap { spool in
+            ReadAhead.worthwhile(from: repository) ? ReadAhead(spool: spool, archive: archive, after: name, logger: context.logger) : nil
         }
         defer { readAhead?.finish() }
 
-        if let spool, let served = spool.take(name, opener: opener, logger: context.logger) {
-            try write(served, to: destination)
-            return .fetched(region: WalSpool.regionName, size: served.count)
+        if let spool, let size = try spool.take(name, opener: opener, to: destination, logger: context.logger) {
+            return .fetched(region: WalSpool.regionName, size: size)
         }
         var absentIn: [String] = []
         var failures: [String] = []
         for region in repository.regions {
-            switch Result(catching: { try opener.open(name, in: region) }) {
-            case .success(let bytes?):
-                try write(bytes, to: destination)
+            switch Result(catching: { try opener.open(name, in: region, to: destination) }) {
+            case .success(let size?):
                 for failure in failures {
                     context.logger.warning("WAL file served from another region", metadata: [
                         "file": "\(name)", "region": "\(region.name)", "failure": "\(failure)"])
                 }
-                return .fetched(region: region.name, size: bytes.count)
+                return .fetched(region: region.name, size: size)
             case .success(nil):
                 absentIn.append(region.name)
             case .failure(let error):
-                if case WalOpener.Failure.key(let keyError) = error { throw keyError }
+                switch error {
+                case WalOpener.Failure.key(let cause), WalOpener.Failure.destination(let cause): throw cause
+                default: break
+                }
                 failures.append("region '\(region.name)': \(error)")
                 context.logger.warning("WAL file not read from region", metadata: ["file": "\(name)", "region": "\(region.name)", "error": "\(error)"])
             }
         }
         guard failures.isEmpty else { throw WalFetchFailed(file: name.description, failures: failures, absentIn: absentIn) }
         return .absent
-    }
-
-    /// PostgreSQL reads the file at once and keeps what it needs in pg_wal itself: no fsync.
-    private func write(_ bytes: [UInt8], to path: String) throws {
-        try FileSink.place(bytes, at: path, durable: false, mode: 0o600)
-    }
-}
-
-/// Opens WAL objects: header authenticated (`WalArchive.copy`), data key unwrapped, body opened
-/// and decompressed, and the result checked against the header's size and SHA-256.
-struct WalOpener: Sendable {
-    let archive: WalArchive
-    let documents: SignedDocuments
-    let keys: KeyRing
-
-    /// What went wrong, so that the caller knows whether another attempt or region may help.
-    enum Failure: Error, CustomStringConvertible {
-        /// The region could not be read (its store's retries spent: the next region is asked).
-        case read(any Error)
-        /// The copy is not believed: damaged, altered, planted (another region may hold a good one).
-        case integrity(any Error)
-        /// The data key does not unwrap with this host's key: no region will do better.
-        case key(any Error)
-
-        var description: String {
-            switch self {
-            case .read(let error): return "\(error)"
-            case .integrity(let error): return "its copy is refused: \(error)"
-            case .key(let error): return "\(error)"
-            }
-        }
-    }
-
-    /// The plain file from `region`, or nil when the region has no copy.
-    func open(_ name: WalFileName, in region: Region) throws -> [UInt8]? {
-        let copy: WalCopy?
-        let body: [UInt8]
-        do {
-            copy = try archive.copy(of: name, in: region, documents: documents)
-            body = try copy?.body() ?? []
-        } catch let error as WalObjectError {
-            throw Failure.integrity(error)
-        } catch {
-            throw Failure.read(error)
-        }
-        guard let copy else { return nil }
-        let header = copy.header
-        let dataKey: DataKey
-        do {
-            guard let repositoryID = documents.identity.repositoryID else { throw WalError.versionOneRepository }
-            dataKey = try keys.unwrap(header.dataKey, binding: .versionTwo(
-                repositoryID: repositoryID, target: archive.target,
-                backupID: WalLayout.documentID(systemIdentifier: archive.systemIdentifier, file: name)))
-        } catch let error as CryptoError where error.exitClass == .integrity {
-            throw Failure.integrity(error)
-        } catch {
-            throw Failure.key(error)
-        }
-        do {
-            let opener = StreamOpener(dataKey: dataKey, expected: StreamContext(backupID: String(archive.systemIdentifier), objectName: name.description))
-            let compressed = try body.withUnsafeBytes { try opener.update($0) } + opener.finish()
-            let plain = try compressed.withUnsafeBytes { try ZstdFrame.decompress($0, expectedSize: Int(header.size)) }
-            guard hex(sha256(plain)) == header.sha256 else {
-                throw WalObjectError.damaged("its contents do not have the SHA-256 its header gives")
-            }
-            return plain
-        } catch {
-            throw Failure.integrity(error)
-        }
     }
 }
 

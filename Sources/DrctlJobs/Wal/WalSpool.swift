@@ -22,26 +22,43 @@ public struct WalSpool: Sendable {
 
     var region: Region { Region(name: Self.regionName, store: LocalDirectoryStore(root: directory)) }
 
-    /// Keeps `bytes` (an object as a region stores it) under `key`, without the fsyncs of a
-    /// region's write: nothing spooled has to outlive a crash (a file that is cut or missing is
-    /// refused or absent, and fetched from the regions again), and `wal-fetch`, on recovery's
-    /// critical path, waits for its read-ahead before it exits.
-    func put(_ key: String, bytes: [UInt8]) throws {
+    /// Keeps the object `reader` gives (as a region stores it) under `key`, read and written in
+    /// pieces, without the fsyncs of a region's write: nothing spooled has to outlive a crash (a
+    /// file that is cut or missing is refused or absent, and fetched from the regions again),
+    /// and `wal-fetch`, on recovery's critical path, waits for its read-ahead before it exits.
+    func put(_ key: String, from reader: ObjectReader) throws {
         let path = "\(directory)/\(key)"   // a key of the archive's layout (`WalArchive.key`)
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileSink.place(bytes, at: path, durable: false, mode: 0o600)
+        let sink = try FileSink(path: path, replace: true, durable: false, mode: 0o600)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: WalOpener.pieceSize, alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            while true {
+                let count = try reader.read(into: buffer)
+                if count == 0 { break }
+                try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+            try reader.finish()
+            try sink.finish()
+        } catch {
+            sink.abort()
+            throw error
+        }
     }
 
-    /// The file read ahead by an earlier run, opened and checked; nil when there is none or it
-    /// does not authenticate. Removed either way.
-    func take(_ name: WalFileName, opener: WalOpener, logger: Logger) -> [UInt8]? {
+    /// Puts the file read ahead by an earlier run at `destination`, opened and checked, and
+    /// returns its size; nil (and nothing at `destination`) when there is none or it does not
+    /// authenticate. Removed either way. Throws only when `destination` cannot be written.
+    func take(_ name: WalFileName, opener: WalOpener, to destination: String, logger: Logger) throws -> Int? {
         let region = self.region
         let key = opener.archive.key(name)
         guard (try? region.store.stat(key)) != nil else { return nil }
         defer { try? region.store.delete(key) }
         do {
-            return try opener.open(name, in: region)
+            return try opener.open(name, in: region, to: destination)
+        } catch WalOpener.Failure.destination(let error) {
+            throw error
         } catch {
             logger.warning("WAL file read ahead is refused; fetching it again", metadata: ["file": "\(name)", "error": "\(error)"])
             return nil
@@ -55,6 +72,14 @@ public struct WalSpool: Sendable {
 /// PostgreSQL no longer waits for.
 final class ReadAhead: Sendable {
     private let done = DispatchSemaphore(value: 0)
+
+    /// Whether reading ahead can save recovery any time: not when the first region, the one
+    /// that serves while it is healthy, is a local directory. Copying its objects into the
+    /// spool only to read them again costs CPU on the critical path (BENCHMARKS.md, "WAL fetch
+    /// during recovery": ~10 ms a segment) to hide a latency it does not have.
+    static func worthwhile(from repository: Repository) -> Bool {
+        !(repository.regions.first?.store is LocalDirectoryStore)
+    }
 
     init(spool: WalSpool, archive: WalArchive, after name: WalFileName, logger: Logger) {
         let region = spool.region
@@ -98,12 +123,22 @@ final class ReadAhead: Sendable {
     /// Waits for the read-ahead to end.
     func finish() { done.wait() }
 
+    /// The longest object read ahead: a header and a 2 GiB body.
+    private static let largestObject = UInt64(WalObjectFraming.prefixSize + WalObjectFraming.maximumHeaderSize) + (1 << 31)
+
     private static func copy(_ name: WalFileName, of archive: WalArchive, into spool: WalSpool, logger: Logger) {
         let key = archive.key(name)
         for region in archive.repository.regions {
             do {
-                let bytes = try region.store.get(key, limit: UInt64(WalObjectFraming.prefixSize + WalObjectFraming.maximumHeaderSize) + (1 << 31))
-                try spool.put(key, bytes: bytes)
+                let reader = try region.store.open(key)
+                do {
+                    // Nothing a segment could need: a planted giant does not fill the spool's disk.
+                    guard reader.size <= largestObject else { throw WalObjectError.malformed("it is \(reader.size) bytes long") }
+                    try spool.put(key, from: reader)
+                } catch {
+                    reader.cancel()
+                    throw error
+                }
                 return
             } catch StorageError.notFound {
                 continue

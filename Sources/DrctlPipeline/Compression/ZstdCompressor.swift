@@ -109,30 +109,53 @@ public final class ZstdDecompressor: StreamFilter {
     deinit { ZSTD_freeDCtx(context) }
 
     public func process(_ input: [UInt8], emit: ([UInt8]) throws -> Void) throws {
-        if !input.isEmpty { sawInput = true }
         try input.withUnsafeBytes { bytes in
-            var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
-            // Keep calling while input remains or the output buffer came back full (more may
-            // be buffered inside zstd).
-            var outputFull = true
-            while source.pos < source.size || outputFull {
-                let consumedBefore = source.pos
-                var hint = 0
+            try pieces(of: bytes, capacity: pieceSize) { source in
                 // zstd writes straight into the piece that is handed on: no copy.
                 let piece = try [UInt8](unsafeUninitializedCapacity: pieceSize) { buffer, count in
-                    var sink = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-                    hint = ZSTD_decompressStream(context, &sink, &source)
-                    try check(hint, "decompress")
-                    count = sink.pos
+                    count = try step(&source, into: UnsafeMutableRawBufferPointer(buffer))
                 }
-                // A call that made no progress (an extra call after a frame ended exactly at a
-                // full buffer) says nothing about the frame.
-                if !piece.isEmpty || source.pos > consumedBefore { frameRemainder = hint }
-                outputFull = piece.count == pieceSize
                 if !piece.isEmpty { try emit(piece) }
-                if piece.isEmpty && source.pos == source.size { break }
+                return piece.count
             }
         }
+    }
+
+    /// The same into `output`, which the caller reuses (`wal-fetch`: no fresh pages per piece):
+    /// each piece given to `emit` is the start of `output`, valid until `emit` returns.
+    public func process(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                        emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try pieces(of: input, capacity: output.count) { source in
+            let count = try step(&source, into: output)
+            if count > 0 { try emit(UnsafeRawBufferPointer(rebasing: output[0..<count])) }
+            return count
+        }
+    }
+
+    /// Calls `piece` (one `step` into `capacity` bytes and the hand-off of its output; returns
+    /// the bytes written) while input remains or the output came back full (more may be
+    /// buffered inside zstd).
+    private func pieces(of input: UnsafeRawBufferPointer, capacity: Int, _ piece: (inout ZSTD_inBuffer) throws -> Int) throws {
+        if !input.isEmpty { sawInput = true }
+        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var outputFull = true
+        while source.pos < source.size || outputFull {
+            let count = try piece(&source)
+            outputFull = count == capacity
+            if count == 0 && source.pos == source.size { break }
+        }
+    }
+
+    /// One call of ZSTD_decompressStream into `output`; returns the bytes it wrote there.
+    private func step(_ source: inout ZSTD_inBuffer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        let consumedBefore = source.pos
+        var sink = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let hint = ZSTD_decompressStream(context, &sink, &source)
+        try check(hint, "decompress")
+        // A call that made no progress (an extra call after a frame ended exactly at a full
+        // buffer) says nothing about the frame.
+        if sink.pos > 0 || source.pos > consumedBefore { frameRemainder = hint }
+        return sink.pos
     }
 
     public func finish(emit: ([UInt8]) throws -> Void) throws {

@@ -1,9 +1,9 @@
 import CZstd
 
-/// One zstd frame made or read in one call, for a small file held whole in memory (a WAL
-/// segment: 16 MiB at most by default): `wal-fetch` opens a WAL object's frame with it, in one
-/// context and the output. (`wal-push` makes its frame as it reads the file, with zstd's
-/// workers: a `ZstdCompressor` given the content size, which is the same format.)
+/// One zstd frame made or read in one call, for a small input held whole in memory. Neither WAL
+/// command holds a segment whole any more: `wal-push` makes its frame as it reads the file (a
+/// `ZstdCompressor` given the content size, the same format) and `wal-fetch` opens it as it
+/// reads the object (a `ZstdDecompressor` into one reused buffer, `WalOpener`).
 public enum ZstdFrame {
     /// `input` compressed as one frame at `level` (negative levels are zstd's fast ones) on this
     /// thread; the frame records its content size.

@@ -14,7 +14,8 @@ struct WalFetchCommand: AsyncParsableCommand {
             answered that it has no such file (recovery ends there); 126: any other failure \
             (a region unreachable after retries, every copy damaged, a wrong key), which makes \
             PostgreSQL stop recovery instead of promoting early. Reads the next segments ahead \
-            into the spool directory (outside PGDATA).
+            into the spool directory (outside PGDATA) unless the first region is a local \
+            directory.
             """)
 
     @OptionGroup var policyOptions: PolicyOptions

@@ -3,6 +3,10 @@
 #   wal_policy FILE REPO KEY   writes a policy with one local region REPO, the key file KEY and
 #                              the target `main`, PostgreSQL `mode: physical` (for wal-push)
 #
+#   wal_segments COUNT         starts a cluster keeping its WAL at $work/pg (port in $port, its
+#                              bin directory in $bin, `psql` a function) and copies COUNT full
+#                              segments of an insert load to $work/segments (stop it on exit)
+#
 #   measure LABEL CMD...   runs CMD (output discarded) and appends to $work/results:
 #                          LABEL wall_seconds max_rss_kib machine_cpu_seconds [watched_cpu_seconds]
 #
@@ -94,4 +98,21 @@ await_promotion() {
     sleep 0.1
   done
   return 1
+}
+
+wal_segments() {
+  PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"
+  port=$(sed -n 's/^PGPORT=//p' "$work/pg.env")
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  psql() { "$bin/psql" -X -q -At -h "$work/pg" -p "$port" -U postgres "$@"; }
+  first=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+  psql -c "CREATE TABLE load (id bigserial PRIMARY KEY, a text, b text, n int)"
+  while :; do
+    psql -c "INSERT INTO load (a, b, n) SELECT md5(g::text), repeat(md5((g * 7)::text), 3), g FROM generate_series(1, 200000) g"
+    now=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    [ $(( 16#${now:16:8} + 256 * 16#${now:8:8} - 16#${first:16:8} - 256 * 16#${first:8:8} )) -gt "$1" ] && break
+  done
+  mkdir -p "$work/segments"
+  ls "$work/pg/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | awk -v f="$first" '$0 > f' | head -n "$1" \
+    | while read -r name; do cp "$work/pg/data/pg_wal/$name" "$work/segments/"; done
 }

@@ -24,21 +24,7 @@ trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$wo
 # shellcheck source=bench-lib.sh
 . scripts/bench-lib.sh
 
-# A cluster keeping its WAL, and $segments full segments of an insert load copied aside.
-PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"
-port=$(sed -n 's/^PGPORT=//p' "$work/pg.env")
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-psql() { "$bin/psql" -X -q -At -h "$work/pg" -p "$port" -U postgres "$@"; }
-first=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
-psql -c "CREATE TABLE load (id bigserial PRIMARY KEY, a text, b text, n int)"
-while :; do
-  psql -c "INSERT INTO load (a, b, n) SELECT md5(g::text), repeat(md5((g * 7)::text), 3), g FROM generate_series(1, 200000) g"
-  now=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
-  [ $(( 16#${now:16:8} + 256 * 16#${now:8:8} - 16#${first:16:8} - 256 * 16#${first:8:8} )) -gt "$segments" ] && break
-done
-mkdir -p "$work/segments"
-ls "$work/pg/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | awk -v f="$first" '$0 > f' | head -n "$segments" \
-  | while read -r name; do cp "$work/pg/data/pg_wal/$name" "$work/segments/"; done
+wal_segments "$segments"   # the cluster at $work/pg, the segments in $work/segments
 count=$(ls "$work/segments" | wc -l)
 
 "$drctl" keygen --out "$work/key" >/dev/null

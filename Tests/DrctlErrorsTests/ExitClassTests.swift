@@ -187,6 +187,7 @@ import DrctlErrors
         Sample(WalOpener.Failure.read(StorageError.io(operation: "o", key: "k", location: "l", reason: "r")), .failed),
         Sample(WalOpener.Failure.integrity(WalObjectError.damaged("d")), .integrity),
         Sample(WalOpener.Failure.key(JobError.noKey), .key),
+        Sample(WalOpener.Failure.destination(RestoreDestinationError(path: "p", operation: "o", code: ENOSPC)), .failed),
         Sample(WriterTrust.NoWriters(), .key),
         Sample(SignedDocuments.ReadOnly(), .key),
         Sample(RecordNotSigned(key: "records/db/failures/x.json", reason: SignedDocuments.ReadOnly()), .key),

@@ -137,6 +137,35 @@ import DrctlCrypto
         #expect(output == input)
     }
 
+    /// `wal-fetch`'s way: input fed in pieces of any size, decompressed into one buffer the
+    /// caller reuses, smaller than zstd's own block (so most calls fill it); what comes out in
+    /// order is the input, and a stream cut short is refused at `finish`.
+    @Test func decompressionIntoAReusedBufferGivesTheInput() throws {
+        let input = sampleBytes(3_000_000)
+        let compressor = try ZstdCompressor(level: 3, threads: 1)
+        var compressed: [UInt8] = []
+        try compressor.process(input) { compressed += $0 }
+        try compressor.finish { compressed += $0 }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 100_000, alignment: 16)
+        defer { buffer.deallocate() }
+        func decompress(_ compressed: [UInt8]) throws -> [UInt8] {
+            let decompressor = try ZstdDecompressor()
+            var output: [UInt8] = []
+            for start in stride(from: 0, to: compressed.count, by: 77_777) {
+                try compressed[start..<min(start + 77_777, compressed.count)].withUnsafeBytes { piece in
+                    try decompressor.process(piece, into: buffer) { plain in
+                        #expect(plain.baseAddress == UnsafeRawPointer(buffer.baseAddress))
+                        output += plain
+                    }
+                }
+            }
+            try decompressor.finish { _ in }
+            return output
+        }
+        #expect(try decompress(compressed) == input)
+        #expect(throws: ZstdError.self) { try decompress(Array(compressed.dropLast(10))) }
+    }
+
     /// 64 MiB of zeros compress to almost nothing; inflating must still come out in bounded pieces.
     @Test func inflationIsEmittedInBoundedPieces() throws {
         let zeros = [UInt8](repeating: 0, count: 64 << 20)

@@ -100,9 +100,20 @@ struct WalOpener: Sendable {
         var size: UInt64 = 0
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.outputSize, alignment: 16)
         defer { output.deallocate() }
+        var frameChecked = false
         func decompress(_ compressed: [UInt8]) throws {
             guard !compressed.isEmpty else { return }
             try compressed.withUnsafeBytes { compressed in
+                // One frame, recording the file's size (FORMAT.md): with the size check at the
+                // end, nothing can follow it. (The first piece is a whole sealed chunk, at least
+                // 1 KiB, or the whole body: the frame's header is in it.)
+                if !frameChecked {
+                    frameChecked = true
+                    let declared = ZstdFrame.declaredContentSize(compressed)
+                    guard declared == header.size else {
+                        throw WalObjectError.damaged("its body does not start with one zstd frame of the \(header.size) bytes its header gives (it records \(declared.map(String.init) ?? "no size"))")
+                    }
+                }
                 try zstd.process(compressed, into: output) { plain in
                     size += UInt64(plain.count)
                     // Stop at once at a frame that holds more than the header says.

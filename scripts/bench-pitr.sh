@@ -18,6 +18,10 @@
 #   scripts/bench-pitr.sh                 # release build, SCALE=60, RUNS=3
 #   S3=1 scripts/bench-pitr.sh            # and the S3 figure
 #   DRCTL=.build/debug/drctl SCALE=10 RUNS=1 scripts/bench-pitr.sh
+#   KEEP=1 SCALE=20 RUNS=1 scripts/bench-pitr.sh   # phases: keeps the restored directories
+#                                         # (servers stopped; their logs inside, %m stamps),
+#                                         # drctl's debug log and the files-only restore's
+#                                         # strace (fsync, exec, wait) in $work
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -99,13 +103,19 @@ for run in $(seq "$runs"); do
   "${psql[@]}" -c "UPDATE pgbench_branches SET bbalance = bbalance + 1" -c "SELECT pg_switch_wal()" >/dev/null
   sleep 2
   port=$((40000 + run))
+  keep=${KEEP:-0}
+  debug=(); trace=()
+  if [ "$keep" = 1 ]; then
+    debug=(--log-level debug)
+    trace=(strace -f -tt -T -e trace=fsync,fdatasync,syncfs,sync_file_range,execve,wait4 -o "$work/strace-files-$run.txt")
+  fi
   measure "drctl_restore_promoted" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
-    --point-in-time latest --timeline 1 --start --port "$port"
+    --point-in-time latest --timeline 1 --start --port "$port" "${debug[@]}" 2>"$work/drctl-restore-$run.log"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/restore-drctl-$run" -m immediate stop >/dev/null
-  rm -rf "$work/restore-drctl-$run"
+  if [ "$keep" = 1 ]; then mv "$work/restore-drctl-$run" "$work/kept-drctl-$run"; else rm -rf "$work/restore-drctl-$run"; fi
   # Where the time goes: the files alone (extract + pg_verifybackup, no start), and
   # pg_verifybackup alone again over what that wrote.
-  measure "drctl_restore_files" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
+  measure "drctl_restore_files" "${trace[@]}" "$DRCTL" restore --policy "$work/policy.yaml" --target main --to "$work/restore-drctl-$run" \
     --point-in-time latest --timeline 1
   measure "pg_verifybackup" "${as_pg[@]}" "$bin/pg_verifybackup" --no-parse-wal --quiet --ignore tablespace_map \
     --ignore postgresql.auto.conf --ignore recovery.signal "$work/restore-drctl-$run"
@@ -113,7 +123,8 @@ for run in $(seq "$runs"); do
   mkdir -m 0700 "$work/restore-pgbr-$run"; chown postgres: "$work/restore-pgbr-$run"
   measure "pgbackrest_restore_promoted" bash -c "as_pg=(runuser -u postgres --); pgbr_restore '$work/restore-pgbr-$run' $((port + 100))"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/restore-pgbr-$run" -m immediate stop >/dev/null
-  rm -rf "$work/restore-pgbr-$run"
+  if [ "$keep" = 1 ]; then mv "$work/restore-pgbr-$run" "$work/kept-pgbr-$run"; mv "$work/restore-pgbr-$run.log" "$work/kept-pgbr-$run.log"
+  else rm -rf "$work/restore-pgbr-$run"; fi
 done
 
 echo "label wall_s max_rss_kib machine_cpu_s"

@@ -106,16 +106,23 @@ import Testing
         #expect(again.status == 6 && again.stderr.contains("is not empty"), "\(again)")
     }
 
+    /// A tablespace `name` in a new directory of the cluster's, `statements` run after creating
+    /// it (its tables), then a base backup; returns the tablespace's directory.
+    static func backedUp(tablespace name: String, of wal: WalArchiving, holding statements: [String]) throws -> String {
+        let source = wal.cluster.dir.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try WalArchiving.giveToPostgres(source)
+        try wal.cluster.exec(["CREATE TABLESPACE \(name) LOCATION '\(source)'"] + statements)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        return source
+    }
+
     @Test func aTablespaceIsRestoredWhereTheMapSays() throws {
         let wal = try Self.archiving()
         let pg = wal.cluster
-        let source = pg.dir.appendingPathComponent("ts1").path
-        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
-        try WalArchiving.giveToPostgres(source)
-        try pg.exec(["CREATE TABLESPACE ts1 LOCATION '\(source)'",
-                     "CREATE TABLE spaced (id int) TABLESPACE ts1", "INSERT INTO spaced SELECT generate_series(1, 777)"])
-        let backup = try wal.drctlAsPostgres(["backup"])
-        try #require(backup.status == 0, "\(backup)")
+        let source = try Self.backedUp(tablespace: "ts1", of: wal,
+                                       holding: ["CREATE TABLE spaced (id int) TABLESPACE ts1", "INSERT INTO spaced SELECT generate_series(1, 777)"])
         try pg.exec(["INSERT INTO spaced SELECT generate_series(778, 1000)"])
         try wal.switchSegment(rows: 1)
 
@@ -143,6 +150,27 @@ import Testing
         stat(data, &info)
         #expect(info.st_mode & 0o777 == 0o700)
         #expect(getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } == "postgres")
+    }
+
+    /// Without --start no PostgreSQL start-up syncs the restored files (xlog.c StartupXLOG:
+    /// SyncDataDirectory() for a data directory not shut down cleanly, as a base backup's is), so
+    /// the restore itself reports success only once every file it wrote, the tablespace's too,
+    /// is on disk: no page left dirty or under write-back in the page cache.
+    @Test func aRestoreWithoutStartReportsSuccessOnlyWithEveryFileOnDisk() throws {
+        let wal = try Self.archiving()
+        let source = try Self.backedUp(tablespace: "durable", of: wal, holding: [
+            "CREATE TABLE spaced TABLESPACE durable AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g",
+        ])
+        try wal.switchSegment(rows: 1)
+
+        let data = "\(wal.sandbox.root)/durable"
+        let moved = "\(wal.sandbox.root)/ts-durable-restored"
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest",
+                                             "--tablespace-map", "\(source)=\(moved)"])
+        try #require(restore.status == 0, "\(restore)")
+        let unsynced = try PageCache.unsyncedFiles(under: [data, moved])
+        let count = unsynced.count
+        #expect(count == 0, "restored but not on disk: \(unsynced.prefix(10).joined(separator: ", ")) (\(count) files)")
     }
 
     /// A server time zone whose daylight-saving time starts `lead` seconds from now (a POSIX

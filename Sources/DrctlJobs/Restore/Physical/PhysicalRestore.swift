@@ -176,7 +176,14 @@ extension RestoreRun {
         let zone = RecoverySettings.setting("timezone", in: dataPath).flatMap(TimeZone.init(identifier:))
         var reached: RestoredServer.Reached?
         if options.start {
+            // No sync of ours: the server's start-up syncs every file first (a base backup's
+            // pg_control says it was not shut down cleanly: StartupXLOG → SyncDataDirectory),
+            // the same files would be written to disk twice.
             reached = try await server.startAndAwaitPromotion(timeout: options.promotionTimeout, interruption: interruption)
+        } else if syncFiles {
+            // tar wrote through the page cache: on disk before the restore says it is done.
+            try await OffPool.run { try directories.sync() }
+            logger.debug("restored files synced to disk", metadata: ["to": "\(dataPath)"])
         }
         var outcome = RestoreJob.Outcome(manifest: manifest, region: Set(served).sorted().joined(separator: ","),
                                          destination: dataPath, skipped: skipped)

@@ -118,7 +118,6 @@ final class WalArchiving {
         try Command.run(["runuser", "-u", "postgres", "--", Drctl.binary] + arguments + ["--policy", sandbox.policyPath])
     }
 
-    /// The repository key of `file` of this cluster.
     /// Flips one bit 100 bytes before the end of `file`'s copy in the sandbox's directory
     /// region: a copy that no longer authenticates.
     func damageStoredCopy(of file: String) throws {
@@ -131,6 +130,7 @@ final class WalArchiving {
         try handle.write(contentsOf: Data([byte ^ 0x01]))
     }
 
+    /// The repository key of `file` of this cluster (or of the cluster `system`).
     func key(of file: String, system: String? = nil) throws -> String {
         let folder = file.hasSuffix(".history") ? "history" : String(file.prefix(16))
         return "wal/main/\(try system ?? systemIdentifier)/\(folder)/\(file)"

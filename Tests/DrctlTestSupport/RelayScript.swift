@@ -4,7 +4,7 @@
 /// it first as `LoopbackScript` expects.
 public enum RelayScript {
     public static let helpers = #"""
-    import http.client
+    import http.client, os
     from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
     def request_body(handler):
@@ -38,7 +38,7 @@ public enum RelayScript {
 
     # On the port in RELAY_PORT (a relay started again where an earlier one was), else a free one.
     def serve(handler_class, wrap=lambda sock: sock):
-        server = ThreadingHTTPServer(("127.0.0.1", int(__import__("os").environ.get("RELAY_PORT", "0"))), handler_class)
+        server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("RELAY_PORT", "0"))), handler_class)
         server.daemon_threads = True
         server.socket = wrap(server.socket)
         print(server.server_address[1], flush=True)

@@ -25,7 +25,6 @@ trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$wo
 . scripts/bench-lib.sh
 
 wal_segments "$segments"   # the cluster at $work/pg, the segments in $work/segments
-count=$(ls "$work/segments" | wc -l)
 
 "$drctl" keygen --out "$work/key" >/dev/null
 for level in $levels; do

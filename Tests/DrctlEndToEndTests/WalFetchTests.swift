@@ -330,6 +330,14 @@ import Testing
         let refused = try fetch(regions.segments[1], to: out)
         #expect(refused.status == 0 && refused.stderr.contains("read ahead is refused") && refused.stderr.contains("region=s3"), "\(refused)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
+
+        // A spooled file older than the one asked for is removed: recovery will not ask for it again.
+        let older = "\(spool)/\(try regions.wal.key(of: regions.segments[0]))"
+        try FileManager.default.createDirectory(atPath: (older as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: older, contents: Data("stale".utf8)))
+        try FileManager.default.removeItem(atPath: out)
+        #expect(try fetch(regions.segments[1], to: out).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: older))
     }
 
     @Test func pushGoesOnAtQuorumWithARegionDownAndFailsBelowIt() throws {

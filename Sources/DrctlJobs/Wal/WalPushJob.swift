@@ -78,7 +78,7 @@ public struct WalPushJob: BlockingJob {
 
         let readers = try archive.readerDocuments()
         let outcomes = BoundedReads.map(live, width: live.count) { region in
-            Self.store(head: head, body: sealed.body, of: header, in: region, archive: archive, documents: readers)
+            Self.store(name, head: head, body: sealed.body, of: header, in: region, archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -166,9 +166,8 @@ public struct WalPushJob: BlockingJob {
 
     /// One region: the object written with create-if-absent; where the name is taken, the copy
     /// there decides (the idempotency rule of docs/FORMAT.md, "WAL archive").
-    static func store(head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region, archive: WalArchive,
-                      documents: SignedDocuments) -> RegionOutcome {
-        let name = WalFileName(header.file)!
+    static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region,
+                      archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
         do {
             let writer = try region.store.create(archive.key(name))
             do {

@@ -83,14 +83,15 @@ final class ReadAhead: Sendable {
 
     init(spool: WalSpool, archive: WalArchive, after name: WalFileName, logger: Logger) {
         let region = spool.region
-        // Files older than the one asked for will not be asked for again (recovery goes forward).
-        for object in (try? region.store.list(prefix: WalLayout.targetPrefix(archive.target))) ?? [] {
-            if let file = WalLayout.parse(object.key)?.file, file.timeline == name.timeline, !file.isHistory, file < name {
-                try? region.store.delete(object.key)
-            }
-        }
         let done = self.done
         Thread.detachNewThread {
+            // Files older than the one asked for will not be asked for again (recovery goes
+            // forward). Removed here, beside the fetch of the one asked for, not before it.
+            for object in (try? region.store.list(prefix: WalLayout.targetPrefix(archive.target))) ?? [] {
+                if let file = WalLayout.parse(object.key)?.file, file.timeline == name.timeline, !file.isHistory, file < name {
+                    try? region.store.delete(object.key)
+                }
+            }
             let names = Self.following(name, count: spool.depth, in: archive).filter { (try? region.store.stat(archive.key($0))) == nil }
             _ = BoundedReads.map(names, width: max(1, names.count)) { name in
                 Self.copy(name, of: archive, into: spool, logger: logger)

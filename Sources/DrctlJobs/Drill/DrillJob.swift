@@ -278,7 +278,7 @@ extension DrillRun {
                                  verify: (BackupManifest, @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult],
                                  into seen: inout Observation) async -> ScratchInstance? {
         var checks = [DrillCheckResult(name: "pg_verifybackup", expected: "passed", actual: "passed", passed: true)]
-        let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
+        let major = RestoredServer.major(of: manifest)
         let server = RestoredServer(dataDirectory: data, major: major, port: port, owner: owner)
         let instance = ScratchInstance(stop: server.stop)
         do {

@@ -116,7 +116,7 @@ extension RestoreRun {
             throw PhysicalRestoreError.notPhysical(target: target.name)
         }
         let sources = try RestoreSource.unwrapping(located.copies, keys: keys, logger: unlabelled)
-        let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
+        let major = RestoredServer.major(of: manifest)
         let owner = getuid() == 0 ? (options.owner ?? "postgres") : nil
         let dataPath = PhysicalRestoreOptions.normalized(URL(fileURLWithPath: destination).standardizedFileURL.path)
         let directories = DataDirectory(path: dataPath, tablespaces: Dictionary(uniqueKeysWithValues: physical.tablespaces.map {

@@ -283,7 +283,7 @@ extension DrillRun {
         let instance = ScratchInstance(stop: server.stop)
         do {
             let reached = try await clock.time("start_instance") {
-                try await server.startAndAwaitPromotion(timeout: .seconds(3600), interruption: interruption)
+                try await server.startAndAwaitPromotion(timeout: PhysicalRestoreOptions.defaultPromotionTimeout, interruption: interruption)
             }
             checks.append(DrillCheckResult(name: "recovered and promoted", expected: "promoted", actual: "promoted", passed: true))
             if let point = reached.commitTime {

@@ -24,8 +24,9 @@ public struct PhysicalRestoreOptions: Sendable {
     /// The drctl binary and the policy file `restore_command` runs (absolute paths).
     public var drctlPath: String
     public var policyPath: String
-    /// How long `--start` waits for the promotion.
-    public var promotionTimeout: Duration = .seconds(3600)
+    /// How long `--start` (and a drill) waits for the promotion.
+    public static let defaultPromotionTimeout: Duration = .seconds(3600)
+    public var promotionTimeout = defaultPromotionTimeout
     /// false: the restored server does not archive (`archive_mode = off`): a drill's scratch
     /// copy must never push its new timeline into the target's archive.
     public var archiving = true

@@ -65,7 +65,8 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
     /// A segment the backup needs did not reach the archive's quorum in time.
     /// `holding` is the last look: who held it, and each region's last read error.
     case walNotArchived(target: String, segment: String, holding: WalHolding, required: Int, waited: Duration)
-    /// The server's positions gave no segment range (never for a PostgreSQL 15 server).
+    /// The server's positions gave no segment range: start and end on different timelines
+    /// (a promotion during the backup), or names that are not segments.
     case walRangeUnreadable(start: String, end: String)
     /// The server answered something no PostgreSQL 15 server does (`what`): nothing is built on it.
     case implausibleServerAnswer(target: String, what: String)
@@ -93,7 +94,8 @@ public enum PhysicalBackupError: Error, CustomStringConvertible {
                 + "archive_command must be `drctl wal-push --target \(target) %p` (check pg_stat_archiver for its failures); "
                 + "the backup was not committed"
         case .walRangeUnreadable(let start, let end):
-            return "the base backup's WAL range \(start)…\(end) is not a range of segment names"
+            return "the base backup's WAL range \(start)…\(end) is not one timeline's segments in order (did the server "
+                + "change timeline, a standby promoted, while the backup ran?); the backup was not committed: take it again"
         case .unreadableSystemIdentifier(let target, let text):
             return PhysicalBackupError.implausibleServerAnswer(
                 target: target, what: "system identifier '\(text)', which is not a decimal number without sign or leading zeros").description

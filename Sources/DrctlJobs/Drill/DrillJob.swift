@@ -278,12 +278,12 @@ extension DrillRun {
                                  verify: (BackupManifest, @escaping @Sendable (String) throws -> DrctlSources.PostgresConnection) async throws -> [DrillCheckResult],
                                  into seen: inout Observation) async -> ScratchInstance? {
         var checks = [DrillCheckResult(name: "pg_verifybackup", expected: "passed", actual: "passed", passed: true)]
-        let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
+        let major = RestoredServer.major(of: manifest)
         let server = RestoredServer(dataDirectory: data, major: major, port: port, owner: owner)
         let instance = ScratchInstance(stop: server.stop)
         do {
             let reached = try await clock.time("start_instance") {
-                try await server.startAndAwaitPromotion(timeout: .seconds(3600), interruption: interruption)
+                try await server.startAndAwaitPromotion(timeout: PhysicalRestoreOptions.defaultPromotionTimeout, interruption: interruption)
             }
             checks.append(DrillCheckResult(name: "recovered and promoted", expected: "promoted", actual: "promoted", passed: true))
             if let point = reached.commitTime {

@@ -264,7 +264,7 @@ public final class BaseBackupSession: @unchecked Sendable {
         guard PQresultStatus(result) == PGRES_TUPLES_OK else {
             throw connection.failure(of: result, conn, what: "running \(what)")
         }
-        return Self.rows(of: result)
+        return PostgresConnection.rows(of: result)
     }
 
     /// A replication command's rows (simple query protocol: the only one replication connections speak).
@@ -275,15 +275,7 @@ public final class BaseBackupSession: @unchecked Sendable {
         guard PQresultStatus(result) == PGRES_TUPLES_OK else {
             throw connection.failure(of: result, conn, what: "running \(command)")
         }
-        return rows(of: result)
-    }
-
-    private static func rows(of result: OpaquePointer) -> [[String?]] {
-        (0..<PQntuples(result)).map { r in
-            (0..<PQnfields(result)).map { c in
-                PQgetisnull(result, r, c) != 0 ? nil : String(cString: PQgetvalue(result, r, c))
-            }
-        }
+        return PostgresConnection.rows(of: result)
     }
 
     /// "16MB" (`SHOW wal_segment_size`) → 16777216.

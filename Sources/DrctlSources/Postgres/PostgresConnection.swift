@@ -71,24 +71,18 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return []
         case PGRES_TUPLES_OK:
-            let rows = Int(PQntuples(result)), cols = Int(PQnfields(result))
-            var out: [[String?]] = []
-            out.reserveCapacity(rows)
-            for r in 0..<rows {
-                var row: [String?] = []
-                row.reserveCapacity(cols)
-                for c in 0..<cols {
-                    if PQgetisnull(result, Int32(r), Int32(c)) != 0 {
-                        row.append(nil)
-                    } else {
-                        row.append(String(cString: PQgetvalue(result, Int32(r), Int32(c))))
-                    }
-                }
-                out.append(row)
-            }
-            return out
+            return Self.rows(of: result)
         default:
             throw failure(of: result, conn, what: "running \(Self.summary(sql))", withContext: false)
+        }
+    }
+
+    /// A result's rows as text (nil for NULL).
+    static func rows(of result: OpaquePointer) -> [[String?]] {
+        (0..<PQntuples(result)).map { r in
+            (0..<PQnfields(result)).map { c in
+                PQgetisnull(result, r, c) != 0 ? nil : String(cString: PQgetvalue(result, r, c))
+            }
         }
     }
 

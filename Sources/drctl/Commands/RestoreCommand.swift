@@ -161,12 +161,11 @@ struct RestoreCommand: AsyncParsableCommand {
             throw ValidationError("--jobs, --staging-dir, --locale-map and --no-sync restore logical targets only")
         }
         let recoveryTarget = try lsn.map(RecoveryTarget.parse(lsn:)) ?? RecoveryTarget.parse(time: pointInTime ?? "latest")
-        var options = PhysicalRestoreOptions(
+        let options = PhysicalRestoreOptions(
             recoveryTarget: recoveryTarget, timeline: try timeline.map(PhysicalRestoreOptions.parse(timeline:)),
             tablespaceMap: try PhysicalRestoreOptions.parse(tablespaceMap: tablespaceMap), start: start,
             port: port, owner: owner, drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
         if let port, !(1...65_535).contains(port) { throw ValidationError("--port must be 1…65535") }
-        options.promotionTimeout = .seconds(3600)
         let keys = try KeyRing(policy: policy.repository.encryption, secretKeyOverride: key)
         let interruption = Interruption()
         Signals.route(to: interruption)

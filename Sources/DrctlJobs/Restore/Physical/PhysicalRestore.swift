@@ -24,8 +24,9 @@ public struct PhysicalRestoreOptions: Sendable {
     /// The drctl binary and the policy file `restore_command` runs (absolute paths).
     public var drctlPath: String
     public var policyPath: String
-    /// How long `--start` waits for the promotion.
-    public var promotionTimeout: Duration = .seconds(3600)
+    /// How long `--start` (and a drill) waits for the promotion.
+    public static let defaultPromotionTimeout: Duration = .seconds(3600)
+    public var promotionTimeout = defaultPromotionTimeout
     /// false: the restored server does not archive (`archive_mode = off`): a drill's scratch
     /// copy must never push its new timeline into the target's archive.
     public var archiving = true
@@ -116,7 +117,7 @@ extension RestoreRun {
             throw PhysicalRestoreError.notPhysical(target: target.name)
         }
         let sources = try RestoreSource.unwrapping(located.copies, keys: keys, logger: unlabelled)
-        let major = (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
+        let major = RestoredServer.major(of: manifest)
         let owner = getuid() == 0 ? (options.owner ?? "postgres") : nil
         let dataPath = PhysicalRestoreOptions.normalized(URL(fileURLWithPath: destination).standardizedFileURL.path)
         let directories = DataDirectory(path: dataPath, tablespaces: Dictionary(uniqueKeysWithValues: physical.tablespaces.map {

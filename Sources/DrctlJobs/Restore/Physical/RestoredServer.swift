@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import DrctlSources
+import DrctlStorage
 
 /// The restored cluster started with `pg_ctl` of the backup's major version (as the server's
 /// user when drctl runs as root), watched until it has replayed to its target and promoted.
@@ -41,6 +42,12 @@ struct RestoredServer {
         let lsn: String?
         /// The timeline the promoted server writes on.
         let timeline: Int?
+    }
+
+    /// The major version whose programs serve the backup's files ("15" of "15.20"; "" when
+    /// the manifest names no version, which `program` then refuses by name).
+    static func major(of manifest: BackupManifest) -> String {
+        (manifest.source.serverVersion ?? "").split(separator: ".").first.map(String.init) ?? ""
     }
 
     static func program(_ name: String, major: String) throws -> String {

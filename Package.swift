@@ -76,7 +76,7 @@ let package = Package(
         // The agent's scheduler and loop.
         .testTarget(name: "DrctlAgentTests", dependencies: ["DrctlJobs", "DrctlPolicy", "DrctlStorage", "DrctlCrypto", "DrctlTestSupport", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `drctl` binary against real files and processes.
-        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlStorage", "DrctlSources", "DrctlTestSupport"]),
+        .testTarget(name: "DrctlEndToEndTests", dependencies: ["DrctlCrypto", "DrctlPipeline", "DrctlStorage", "DrctlSources", "DrctlTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

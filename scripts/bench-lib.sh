@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts (sourced; needs $work).
 #
-#   wal_policy FILE REPO KEY   writes a policy with one local region REPO, the key file KEY and
-#                              the target `main`, PostgreSQL `mode: physical` (for wal-push)
+#   wal_policy FILE REPO KEY   physical_policy FILE with the one local region REPO and the key
+#                              file KEY (for wal-push and wal-fetch, which connect to no server)
 #
 #   wal_segments COUNT         starts a cluster keeping its WAL at $work/pg (port in $port, its
 #                              bin directory in $bin, `psql` a function) and copies COUNT full
@@ -15,8 +15,9 @@
 #                          cluster, every server left in $work/restore-* or $work/run-*, and moto
 #   await_promotion DIR PORT   waits (up to an hour) until the server on data directory DIR has
 #                          promoted (needs bin and as_pg; export -f it for bash -c)
-#   physical_policy FILE REGION   writes a policy: one region (a YAML flow mapping) and the
-#                          physical target `main` on the server at $pgdir, port $PGPORT (key $work/key)
+#   physical_policy FILE REGION [KEY]   writes a policy: one region (a YAML flow mapping), the
+#                          key file KEY (default $work/key) and the physical target `main` on the
+#                          server at $pgdir, port $PGPORT (127.0.0.1:5432 where they are not set)
 #
 # machine_cpu_seconds is the CPU time the whole machine spent while CMD ran (every process,
 # the servers it talks to included; from /proc/stat, steal excluded). Divided by the number of
@@ -42,24 +43,7 @@ measure() {
   echo "$label $(tail -1 "$work/time") $(seconds $((after - before)))$watched" >> "$work/results"
 }
 
-wal_policy() {
-  cat > "$1" <<YAML
-version: 1
-repository:
-  regions:
-    - name: local
-      url: $2
-  encryption:
-    key_file: $3
-targets:
-  - name: main
-    kind: postgres
-    mode: physical
-    connection:
-      host: 127.0.0.1
-      user: postgres
-YAML
-}
+wal_policy() { physical_policy "$1" "{name: local, url: $2}" "$3"; }
 
 physical_policy() {
   cat >"$1" <<YAML
@@ -67,12 +51,12 @@ version: 1
 repository:
   regions: [$2]
   compression: {level: 3}
-  encryption: {key_file: $work/key}
+  encryption: {key_file: ${3:-$work/key}}
 targets:
   - name: main
     kind: postgres
     mode: physical
-    connection: {host: $pgdir, port: $PGPORT, user: postgres, checkpoint: fast, wal_wait_timeout: 10m}
+    connection: {host: ${pgdir:-127.0.0.1}, port: ${PGPORT:-5432}, user: postgres, checkpoint: fast, wal_wait_timeout: 10m}
 YAML
 }
 

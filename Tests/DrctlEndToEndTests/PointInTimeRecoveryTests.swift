@@ -165,6 +165,10 @@ import Testing
 
         let data = "\(wal.sandbox.root)/durable"
         let moved = "\(wal.sandbox.root)/ts-durable-restored"
+        // Hence no --no-sync (a logical restore's scratch files) here: refused before anything is written.
+        let noSync = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--no-sync"])
+        #expect(noSync.status == 2 && noSync.stderr.contains("--no-sync restore logical targets only"), "\(noSync)")
+        #expect(!FileManager.default.fileExists(atPath: data))
         let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest",
                                              "--tablespace-map", "\(source)=\(moved)"])
         try #require(restore.status == 0, "\(restore)")

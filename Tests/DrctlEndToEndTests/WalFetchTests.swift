@@ -1,3 +1,4 @@
+import DrctlStorage
 import DrctlTestSupport
 import Foundation
 import Glibc
@@ -131,6 +132,44 @@ import Testing
                                     environment: Self.credentials)
         #expect(fetched.status == 0, "\(fetched)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: copy)))
+    }
+
+    /// A WAL object's body is one zstd frame recording the file's size (docs/FORMAT.md). Two
+    /// frames, each the real compressor's, sealed with the real data key under a header signed
+    /// again, decompress to exactly the file its header describes, and are still refused as
+    /// damaged: exit 126 (PostgreSQL stops recovery) and nothing at the destination. The same
+    /// rewrite as one frame is served, so it is the second frame that is refused.
+    @Test func aBodyOfTwoZstdFramesIsRefusedThoughItHoldsTheFile() throws {
+        let wal = try WalArchiving(settings: ["archive_mode = off"])
+        try wal.cluster.exec(["CREATE TABLE t AS SELECT generate_series(1, 1000) AS x"])
+        let name = try wal.cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try wal.cluster.sql("SELECT pg_switch_wal()")
+        let copy = try wal.copyOfSegment(name)
+        let pushed = try wal.sandbox.drctl(["wal-push", "--target", "main", "--pgdata", wal.cluster.dataDirectory.path, copy])
+        try #require(pushed.status == 0, "\(pushed)")
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: copy)))
+        let out = "\(wal.sandbox.root)/fetched"
+        func fetch() throws -> Drctl.Result {
+            try wal.sandbox.drctl(["wal-fetch", "--target", "main", "--system-identifier", try wal.systemIdentifier,
+                                   "--spool", "off", name, out])
+        }
+        func rewrite(_ frames: [ArraySlice<UInt8>]) throws {
+            try WalObjectRewriter.rewrite(try wal.key(of: name), region: wal.sandbox.repository, keyFile: wal.sandbox.keyPath,
+                                          frames: frames.map(Array.init))
+        }
+
+        try rewrite([original[...]])
+        let whole = try fetch()
+        #expect(whole.status == 0, "\(whole)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(original))
+        try FileManager.default.removeItem(atPath: out)
+
+        let half = original.count / 2
+        try rewrite([original[..<half], original[half...]])
+        let refused = try fetch()
+        #expect(refused.status == 126, "\(refused)")
+        #expect(refused.stderr.contains("does not start with one zstd frame"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 
     /// Two regions, a directory and moto S3 (through the fault proxy when `faults` are given),
@@ -395,6 +434,40 @@ import Testing
         let asked = requests.filter { $0.contains(name) }
         #expect(asked.count <= 12, "\(asked.count) requests for \(name): \(asked)")
         #expect(requests.count <= 2 * 12, "\(requests)")
+    }
+
+    /// A lone region has no other to fail over to: one that resets every request gets the S3
+    /// layer's whole retry budget (`HTTPRetryPolicy.s3`) before wal-fetch gives up (126), even
+    /// with a `read_deadline` of 1 s. Beside a second region, the same deadline cuts it short:
+    /// fewer attempts, and the other region serves the file.
+    @Test func aLoneRegionThatKeepsFailingGetsTheWholeRetryBudget() throws {
+        let regions = try TwoRegions(faults: ["reset"], every: 1, s3First: true)
+        let proxy = try #require(regions.proxy)
+        let policy = regions.wal.sandbox.policyPath
+        func withReadDeadline() throws {
+            let lines = try String(contentsOfFile: policy, encoding: .utf8).components(separatedBy: "\n").flatMap { line in
+                line.hasSuffix("path_style: true") ? [line, line.replacingOccurrences(of: "path_style: true", with: "read_deadline: 1s")] : [line]
+            }
+            try lines.joined(separator: "\n").write(toFile: policy, atomically: true, encoding: .utf8)
+        }
+        try regions.wal.writeS3Policy(endpoint: proxy.port)
+        try withReadDeadline()
+        let name = regions.segments[0]
+        let out = "\(regions.wal.sandbox.root)/fetched"
+        let alone = try regions.fetch(name, to: out)
+        // The region's own error, not a repository taken for version 1 because nothing was read.
+        #expect(alone.status == 126 && alone.stderr.contains("s3") && !alone.stderr.contains("version 1"), "\(alone)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let budget = HTTPRetryPolicy.s3.maxAttempts
+        let asked = try proxy.requests()
+        #expect(asked.count == budget, "\(asked)")
+
+        try regions.writePolicy(endpoint: proxy.port)
+        try withReadDeadline()
+        let beside = try regions.fetch(name, to: out)
+        #expect(beside.status == 0 && beside.stderr.contains("region=local"), "\(beside)")
+        let cut = try proxy.requests().count - asked.count
+        #expect(cut > 0 && cut < budget, "\(cut) requests")
     }
 
     @Test func transientFaultsAreRetried() throws {

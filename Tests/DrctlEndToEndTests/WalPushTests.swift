@@ -51,6 +51,24 @@ import Testing
         #expect(try String(contentsOfFile: "\(wal.sandbox.repository)/repository.json", encoding: .utf8).contains("\"version\" : 2"))
     }
 
+    /// The helper every archiving test waits with: `switchSegment` returns once the segment it
+    /// switched from is archived, not at once because the archiver failed an earlier file, and
+    /// throws when its timeout passes first.
+    @Test func switchingASegmentWaitsForThatSegmentAfterAnEarlierFailure() throws {
+        let wal = try WalArchiving()
+        try wal.cluster.exec(["ALTER SYSTEM SET archive_command = 'false'", "SELECT pg_reload_conf()"])
+        try wal.switchSegment()
+        // The archiver's three attempts at that segment are over: no failure comes after this.
+        #expect(try eventually(within: 30) { try wal.archiverCounts().failed >= 3 })
+        try wal.cluster.exec(["ALTER SYSTEM RESET archive_command", "SELECT pg_reload_conf()"])
+        let segment = try wal.switchSegment()
+        #expect(try wal.cluster.sql("SELECT last_archived_wal FROM pg_stat_archiver") == segment)
+
+        // Neither archived nor failed within its timeout: an error, not a return as if it were.
+        try wal.cluster.exec(["ALTER SYSTEM SET archive_command = 'sleep 5'", "SELECT pg_reload_conf()"])
+        #expect(throws: WalArchiving.SwitchNotArchived.self) { try wal.switchSegment(timeout: 1) }
+    }
+
     @Test func theSameSegmentAgainIsSuccessAndOtherContentsUnderItsNameAreAConflict() throws {
         let wal = try WalArchiving()
         let segment = try wal.switchSegment()

@@ -169,6 +169,35 @@ import Testing
         #expect(restore.stdout.contains("promoted: last replayed commit"), "\(restore)")
     }
 
+    /// `--point-in-time T` is checked against the newest WAL any region holds. A region whose
+    /// archive cannot be listed (r2, refusing connections) may hold newer WAL than the others:
+    /// the restore names it and its error (a warning in the log, a line in its output), and a
+    /// refusal as past the newest WAL says the newest may be in that region.
+    @Test func aRegionWhoseArchiveCannotBeListedIsNamedWhenTheTimeIsChecked() throws {
+        let outage = try Outage(minRegions: 1)
+        let wal = outage.wal
+        _ = try outage.baseBackup()
+        let precise = ISO8601DateFormatter()
+        precise.formatOptions = [.withInternetDateTime, .withFractionalSeconds]   // not before the backup's end
+        let within = precise.string(from: Date())
+        try wal.switchSegment(rows: 100)   // pushed after `within`: the archive reaches past it
+        outage.takeDown()
+
+        let data = "\(wal.sandbox.root)/restored"
+        let restore = try Drctl.run(["restore", "--target", "main", "--to", data, "--point-in-time", within,
+                                     "--policy", wal.sandbox.policyPath])
+        #expect(restore.status == 0, "\(restore)")
+        #expect(restore.stdout.contains("the WAL archive of region r2 could not be listed"), "\(restore)")
+        #expect(restore.stderr.contains("WARNING") && restore.stderr.contains("region=r2"), "\(restore)")
+
+        let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        let late = try Drctl.run(["restore", "--target", "main", "--to", "\(wal.sandbox.root)/late", "--point-in-time", future,
+                                  "--policy", wal.sandbox.policyPath])
+        #expect(late.status == 2 && late.stderr.contains("past the newest WAL in the archive"), "\(late)")
+        #expect(late.stderr.contains("region r2") && late.stderr.contains("could not be listed"), "\(late)")
+        #expect(!FileManager.default.fileExists(atPath: "\(wal.sandbox.root)/late"))
+    }
+
     @Test func belowQuorumPostgresKeepsTheWalUntilTheRegionIsBack() throws {
         let outage = try Outage(minRegions: 2)
         let wal = outage.wal

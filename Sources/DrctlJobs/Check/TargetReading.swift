@@ -29,7 +29,7 @@ struct TargetReading: Sendable {
 
     init(_ target: String, from repository: Repository, physical: Bool = false, logger: Logger) {
         let signing = Result { try repository.signedDocuments(signingKey: .failure(SignedDocuments.ReadOnly())) }
-        let parts = BoundedReads.map(repository.regions, width: repository.regions.count) { region in
+        let parts = BoundedReads.eachRegion(repository.regions) { region in
             Self.read(target, in: region, of: repository, signing: signing, physical: physical, logger: logger)
         }
         wal = physical ? parts.compactMap(\.wal) : nil

@@ -37,7 +37,7 @@ public struct ListJob: BlockingJob {
         var entries: [String: Entry] = [:]
         var unreachable: [RegionFailure] = []
         var unreadable: [UnreadableManifest] = []
-        let listings = BoundedReads.map(repository.regions, width: repository.regions.count) { [target] region in
+        let listings = BoundedReads.eachRegion(repository.regions) { [target] region in
             Result { try repository.manifests(in: region, target: target) }
         }
         for (region, listing) in zip(repository.regions, listings) {

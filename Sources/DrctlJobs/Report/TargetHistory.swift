@@ -41,8 +41,7 @@ struct TargetHistoryReader {
         var listings: [(region: Region, drills: [String], failures: [String], manifests: [String])] = []
         var holdings: [RegionHoldings] = []
         var failures: [Error] = []
-        // The regions are listed side by side (one thread each): a slow region costs its own time, not the sum.
-        let listed = BoundedReads.map(repository.regions, width: repository.regions.count) { [self] region in
+        let listed = BoundedReads.eachRegion(repository.regions) { [self] region in
             Result { (try ids(under: drillsPrefix, in: region), try ids(under: failuresPrefix, in: region),
                       try ids(under: manifestsPrefix, in: region)) }
         }

@@ -9,6 +9,12 @@ public enum BoundedReads {
     /// few enough that an endpoint does not answer SlowDown.
     public static let perRegion = 8
 
+    /// One read per region, every region at once (a thread each): a slow region costs its own
+    /// time, not the sum of all; the answers come back in the regions' order.
+    public static func eachRegion<Answer: Sendable>(_ regions: [Region], _ read: @escaping @Sendable (Region) -> Answer) -> [Answer] {
+        map(regions, width: regions.count, read)
+    }
+
     public static func map<Item: Sendable, Answer: Sendable>(
         _ items: [Item], width: Int = perRegion, _ read: @escaping @Sendable (Item) -> Answer
     ) -> [Answer] {

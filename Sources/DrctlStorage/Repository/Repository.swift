@@ -81,17 +81,24 @@ public struct Repository: Sendable {
     }
 
     /// The repository's identity as every readable region's marker gives it (a region that
-    /// cannot be read is left out), read once for this `Repository` (one run: every job opens
-    /// its own, so a long-running agent judges afresh at each run) and kept, so that a region
-    /// that does not answer is waited on once (for its read deadline), not at every manifest.
-    /// The regions are read side by side: hung regions cost one read deadline together.
+    /// cannot be read is left out; when none can be, the first one's error), read once for this
+    /// `Repository` (one run: every job opens its own, so a long-running agent judges afresh at
+    /// each run) and kept, so that a region that does not answer is waited on once (for its read
+    /// deadline), not at every manifest. The regions are read side by side: hung regions cost
+    /// one read deadline together.
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                // Bounded by each region's read deadline: a region that does not answer costs
-                // that, not the transfer retries of a restore's reads.
-                let read = BoundedReads.map(regions, width: regions.count) { region in try? listedMarker(in: region.bounded()) }
-                let markers = zip(regions, read).compactMap { region, marker in marker.map { (region.name, $0) } }
+                // Bounded by each region's read deadline when there is another region to read: a
+                // region that does not answer costs that, not the transfer retries of a
+                // restore's reads. A lone region gets the store's whole budget, as its reads do.
+                let read = BoundedReads.eachRegion(regions) { [regions] region in
+                    Result { try listedMarker(in: regions.count > 1 ? region.bounded() : region) }
+                }
+                // No region answered: nothing says which version the repository is.
+                let failures = read.compactMap { answer -> (any Error)? in if case .failure(let error) = answer { error } else { nil } }
+                if failures.count == read.count, let first = failures.first { throw first }
+                let markers = zip(regions, read).compactMap { region, marker in (try? marker.get()).map { (region.name, $0) } }
                 let pinned = trust.pinnedRepositoryID
                 return try RepositoryIdentity.of(markers: markers, pinned: pinned)
                     ?? pinned.map { RepositoryIdentity(repositoryID: $0, versionOneBefore: nil) } ?? .versionOne

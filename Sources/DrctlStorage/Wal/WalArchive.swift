@@ -32,7 +32,7 @@ public struct WalArchive: Sendable {
     /// refused, is not among them (what a wait for the quorum names when it runs out).
     public func holding(_ name: WalFileName) throws -> WalHolding {
         let documents = try readerDocuments()
-        let copies = BoundedReads.map(repository.regions, width: repository.regions.count) { region in
+        let copies = BoundedReads.eachRegion(repository.regions) { region in
             Result { try copy(of: name, in: region.bounded(), documents: documents) }
         }
         var holding = WalHolding()

@@ -44,18 +44,34 @@ final class WalArchiving {
     var systemIdentifier: String { get throws { try cluster.sql("SELECT system_identifier FROM pg_control_system()") } }
 
     /// Switches to a new segment after some writes and waits until the archiver has archived
-    /// the one it left (or failed to: the returned failure count grew). Returns the segment's name.
+    /// the one it left (`last_archived_wal` is it or a later segment), or failed to since the
+    /// switch (the failed count grew: it archives in order, so this one waits behind the
+    /// failure); throws when neither happened within `timeout` seconds. Returns the segment's name.
     @discardableResult
-    func switchSegment(rows: Int = 1000) throws -> String {
+    func switchSegment(rows: Int = 1000, timeout: Double = 30) throws -> String {
         try cluster.exec(["CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, payload text)",
                           "INSERT INTO t (payload) SELECT md5(g::text) FROM generate_series(1, \(rows)) g"])
+        let failedBefore = try archiverCounts().failed
         let segment = try cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
         try cluster.sql("SELECT pg_switch_wal()")
-        _ = try eventually(within: 30) {
-            let row = try cluster.sql("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver")
-            return row.hasPrefix(segment) || (Int(row.split(separator: " ").last ?? "0") ?? 0) > 0
+        var archiver = ""
+        let settled = try eventually(within: timeout) {
+            archiver = try cluster.sql("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver")
+            let fields = archiver.split(separator: " ", omittingEmptySubsequences: false)
+            // A segment's name, or a .backup/.partial file's (its segment's name first); not a .history file.
+            let last = fields[0].prefix(segment.count)
+            let archived = last.count == segment.count && last.allSatisfy(\.isHexDigit) && last >= segment
+            return archived || (Int(fields.last ?? "") ?? 0) > failedBefore
         }
+        guard settled else { throw SwitchNotArchived(segment: segment, timeout: timeout, archiver: archiver) }
         return segment
+    }
+
+    struct SwitchNotArchived: Error, CustomStringConvertible {
+        let segment: String, timeout: Double, archiver: String
+        var description: String {
+            "segment \(segment) was neither archived nor failed within \(timeout) s (pg_stat_archiver: last archived, failed count: \(archiver))"
+        }
     }
 
     /// `pg_stat_archiver`'s archived and failed counts.

@@ -85,6 +85,9 @@ public struct PhysicalRecovery: Sendable {
     public let started: Bool
     /// Where the started server listens: "socket directory DIR, port N".
     public let listening: String?
+    /// Regions whose WAL archive could not be listed when the point in time was checked against
+    /// the archive's end ("region r2 could not be listed (why)"): they may hold later WAL.
+    public let unlistedRegions: [String]
 }
 
 extension RestoreRun {
@@ -95,22 +98,25 @@ extension RestoreRun {
     func restorePhysical(_ options: PhysicalRestoreOptions, keys: KeyRing) async throws -> RestoreJob.Outcome {
         guard target.mode == .physical else { throw PhysicalRestoreError.notPhysical(target: target.name) }
         let (policy, unlabelled, job) = (self.policy, self.logger, self.job)
-        let located = try await OffPool.run {
+        let (located, unlisted) = try await OffPool.run {
             let repository = try Repository(policy: policy.repository, keys: keys)
             let regions = try repository.readOrder(preferring: job.preferredRegion)
             let catalog = try BackupLocator(repository: repository, logger: unlabelled).catalog(target: job.target.name, regions: regions)
             let located = try job.backupID.map { try catalog.backup($0) } ?? Self.choose(options.recoveryTarget, in: catalog)
-            if case .time(let time) = options.recoveryTarget, let physical = located.manifest.physical {
-                guard let cluster = physical.cluster else {
-                    throw PhysicalRestoreError.cannotPrepare(path: "manifest \(located.manifest.backupID)",
-                                                             reason: "its system_identifier '\(physical.systemIdentifier)' is not a decimal number")
-                }
-                if let newest = Self.newestPush(WalArchive(repository: repository, target: job.target.name, systemIdentifier: cluster)),
-                   time > newest {
-                    throw PhysicalRestoreError.pastArchivedWAL(requested: time, newest: newest)
-                }
+            guard case .time(let time) = options.recoveryTarget, let physical = located.manifest.physical else { return (located, [ArchiveEnd.Unlisted]()) }
+            guard let cluster = physical.cluster else {
+                throw PhysicalRestoreError.cannotPrepare(path: "manifest \(located.manifest.backupID)",
+                                                         reason: "its system_identifier '\(physical.systemIdentifier)' is not a decimal number")
             }
-            return located
+            let end = ArchiveEnd(of: WalArchive(repository: repository, target: job.target.name, systemIdentifier: cluster))
+            if let newest = end.newestPush, time > newest {
+                throw PhysicalRestoreError.pastArchivedWAL(requested: time, newest: newest, unlisted: end.unlisted.map(\.description))
+            }
+            return (located, end.unlisted)
+        }
+        for region in unlisted {
+            unlabelled.warning("a region's WAL archive could not be listed: the point in time was checked against the other regions' WAL only",
+                               metadata: ["target": "\(target.name)", "region": "\(region.region)", "error": "\(region.reason)"])
         }
         let manifest = located.manifest
         guard manifest.kind == PhysicalBackupInfo.kind, let physical = manifest.physical else {
@@ -190,24 +196,9 @@ extension RestoreRun {
                                          destination: dataPath, skipped: skipped)
         outcome.recovery = PhysicalRecovery(target: options.recoveryTarget, serverTimeZone: zone, reachedCommitTime: reached?.commitTime,
                                             reachedLSN: reached?.lsn, reachedTimeline: reached?.timeline, started: options.start,
-                                            listening: options.start ? "socket directory \(server.socketDirectory), port \(server.port)" : nil)
+                                            listening: options.start ? "socket directory \(server.socketDirectory), port \(server.port)" : nil,
+                                            unlistedRegions: unlisted.map(\.description))
         return outcome
-    }
-
-    /// When the archive's newest WAL segment was pushed (the newest any region lists, its
-    /// authenticated header's `pushed_at`): no commit after it can be replayed. nil when no
-    /// region can say.
-    static func newestPush(_ archive: WalArchive) -> Date? {
-        guard let documents = try? archive.readerDocuments() else { return nil }
-        let prefix = WalLayout.systemPrefix(target: archive.target, systemIdentifier: archive.systemIdentifier)
-        var newest: Date?
-        for region in archive.repository.regions {
-            let names = ((try? region.store.list(prefix: prefix)) ?? []).compactMap { WalLayout.parse($0.key)?.file }
-                .filter { !$0.isHistory }
-            guard let last = names.max(), let copy = try? archive.copy(of: last, in: region, documents: documents) else { continue }
-            newest = max(newest ?? copy.header.pushedAt, copy.header.pushedAt)
-        }
-        return newest
     }
 
     /// The base backup to start from: the newest whose end (consistent point) is at or before

@@ -10,8 +10,9 @@ public enum PhysicalRestoreError: Error, CustomStringConvertible {
     case notPhysical(target: String)
     /// No base backup ends at or before the requested point (or the target has none).
     case beforeOldestBackup(target: String, requested: String, oldest: String?)
-    /// The requested time is past the newest WAL the archive holds.
-    case pastArchivedWAL(requested: Date, newest: Date)
+    /// The requested time is past the newest WAL the archive holds (as far as the regions
+    /// that could be listed say: `unlisted` names the others, "region r2 could not be listed (why)").
+    case pastArchivedWAL(requested: Date, newest: Date, unlisted: [String] = [])
     case dataDirectoryNotEmpty(String)
     case tablespaceDirectoryNotEmpty(String)
     case missingProgram(String, major: String)
@@ -35,9 +36,11 @@ public enum PhysicalRestoreError: Error, CustomStringConvertible {
         case .beforeOldestBackup(let target, let requested, let oldest):
             let have = oldest.map { "; its oldest base backup is restorable from \($0)" } ?? "; it has no base backups"
             return "target '\(target)' has no base backup that ends at or before \(requested)\(have): no point before a base backup's end can be recovered"
-        case .pastArchivedWAL(let requested, let newest):
+        case .pastArchivedWAL(let requested, let newest, let unlisted):
+            let unsure = unlisted.isEmpty ? "" : "; but the WAL archive of \(unlisted.joined(separator: ", of "))"
+                + " and may hold later WAL: try again when it answers"
             return "the point in time \(PostgresTimeText.utc(requested)) is past the newest WAL in the archive "
-                + "(pushed at \(PostgresTimeText.utc(newest))): recovery could not reach it; use 'latest' for everything archived"
+                + "(pushed at \(PostgresTimeText.utc(newest))): recovery could not reach it; use 'latest' for everything archived\(unsure)"
         case .dataDirectoryNotEmpty(let path):
             return "\(path) is not empty; a restore never writes into an existing data directory unless you pass --force "
                 + "(which empties it first: stop any server using it)"

@@ -14,6 +14,9 @@ public enum PhysicalRestoreReport {
         case .time(let time): lines.append("recovery target: \(moment(time, recovery.serverTimeZone)) (the last commit at or before it)")
         case .lsn(let lsn): lines.append("recovery target: LSN \(lsn)")
         }
+        for region in recovery.unlistedRegions {
+            lines.append("the WAL archive of \(region): the point in time was checked against the other regions' WAL only")
+        }
         if recovery.started {
             let commit = recovery.reachedCommitTime.map { moment($0, recovery.serverTimeZone) } ?? "none replayed"
             lines.append("promoted: last replayed commit \(commit), LSN \(recovery.reachedLSN ?? "?"), now on timeline "

@@ -68,17 +68,33 @@ public struct WalPushJob: BlockingJob {
 
         let documentID = WalLayout.documentID(systemIdentifier: system, file: name)
         let wrapped = try keys.wrap(dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
-        let sealed = try sealing.wait()
-        let sha = sealed.sha256
-        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.size), sha256: sha,
-                                     storedSize: UInt64(sealed.storedSize), compressionLevel: compressionLevel, dataKey: wrapped,
-                                     pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
         let signed = SignedDocuments(identity: identity, signingKey: .success(signingKey), writers: repository.trust.writers)
-        let head = WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
+        func makeHeader(sha256: String, storedSize: UInt64) -> WalObjectHeader {
+            WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.size), sha256: sha256,
+                            storedSize: storedSize, compressionLevel: compressionLevel, dataKey: wrapped,
+                            pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
+        }
+        func makeHead(of header: WalObjectHeader) throws -> [UInt8] {
+            WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
+        }
+        let estimated = try makeHead(of: makeHeader(sha256: String(repeating: "0", count: 64),
+                                            storedSize: WalEarlyWrite.estimatedStoredSize(fileSize: file.size)))
+        let early = Self.startEarlyWrites(in: live, key: archive.key(name), fileSize: file.size, bodyOffset: estimated.count, sealing: sealing)
+        let sealed: WalFileSealing.Sealed
+        do {
+            sealed = try sealing.wait()
+        } catch {
+            for write in early { write?.abort() }
+            throw error
+        }
+        let sha = sealed.sha256
+        let header = makeHeader(sha256: sha, storedSize: UInt64(sealed.storedSize))
+        let head = try makeHead(of: header)
 
         let readers = try archive.readerDocuments()
-        let outcomes = BoundedReads.map(live, width: live.count) { region in
-            Self.store(name, head: head, body: sealed.body, of: header, in: region, archive: archive, documents: readers)
+        let outcomes = BoundedReads.map(Array(zip(live, early)), width: live.count) { pair in
+            let (region, early) = pair
+            return Self.store(name, head: head, body: sealed.body, of: header, in: region, early: early, archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -164,11 +180,33 @@ public struct WalPushJob: BlockingJob {
         case failed(any Error)
     }
 
-    /// One region: the object written with create-if-absent; where the name is taken, the copy
-    /// there decides (the idempotency rule of docs/FORMAT.md, "WAL archive").
+    /// Opens the object in each region whose store can take its body before its head (a local
+    /// directory), and has the body written there as it is sealed (`WalEarlyWrite`); nil for
+    /// the other regions, and for all when the file is small or the object cannot be opened
+    /// (`store` then writes it, and meets the error again).
+    static func startEarlyWrites(in regions: [Region], key: String, fileSize: Int, bodyOffset: Int,
+                                 sealing: WalFileSealing) -> [WalEarlyWrite?] {
+        guard fileSize >= WalEarlyWrite.minimumFileSize else { return regions.map { _ in nil } }
+        let writes = regions.map { region -> WalEarlyWrite? in
+            guard let store = region.store as? PositionalObjectStore, let writer = try? store.createPositional(key) else { return nil }
+            return WalEarlyWrite(writer: writer, bodyOffset: bodyOffset)
+        }
+        let started = writes.compactMap { $0 }
+        if !started.isEmpty {
+            sealing.stream { piece, offset in
+                for write in started { write.write(piece, at: offset) }
+            }
+        }
+        return writes
+    }
+
+    /// One region: the object written with create-if-absent (its body already written by `early`,
+    /// where there is one and its head fits); where the name is taken, the copy there decides
+    /// (the idempotency rule of docs/FORMAT.md, "WAL archive").
     static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region,
-                      archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
+                      early: WalEarlyWrite? = nil, archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
         do {
+            if let early, try early.finish(head: head) { return .written }
             let writer = try region.store.create(archive.key(name))
             do {
                 try head.withUnsafeBytes { try writer.write($0) }

@@ -25,7 +25,7 @@ final class WalEarlyWrite: @unchecked Sendable {
     static let minimumFileSize = 1 << 20
 
     /// The body's size `wal-push` writes room for: its number of digits is what matters. WAL
-    /// under load is stored at 25–35 % of its size (BENCHMARKS.md): any ratio from 6 to 60 % of
+    /// under load is stored at 25–35 % of its size (BENCHMARKS.md): any ratio from 6 to 59 % of
     /// a 16 MiB segment has the same 7 digits as this estimate's 30 %.
     static func estimatedStoredSize(fileSize: Int) -> UInt64 {
         UInt64(fileSize) * 3 / 10

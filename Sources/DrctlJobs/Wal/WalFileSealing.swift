@@ -42,13 +42,28 @@ final class WalFileSealing: Sendable {
     private let progress = Mutex(Progress())
     private let sealed = Mutex<Result<String, any Error>?>(nil)
     private let done = DispatchSemaphore(value: 0)
+    private let madeKey = Mutex<DataKey?>(nil)
+    private let keyMade = DispatchSemaphore(value: 0)
 
-    init(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) {
+    /// Starts sealing `file` under a data key of its own, made on the sealing thread: the first
+    /// use of OpenSSL's random generator (its configuration read, its generator seeded) is then
+    /// not in the way of the thread that reads the policy and the keys.
+    init(_ file: WalFile, level: Int32, context: StreamContext) {
         Thread.detachNewThread {
+            let dataKey = DataKey.random()
+            self.madeKey.withLock { $0 = dataKey }
+            self.keyMade.signal()
             let result = Result { try self.seal(file, level: level, dataKey: dataKey, context: context) }
             self.sealed.withLock { $0 = result }
             self.done.signal()
         }
+    }
+
+    /// The data key the body is sealed under, once made.
+    var dataKey: DataKey {
+        if let key = madeKey.withLock({ $0 }) { return key }
+        keyMade.wait()
+        return madeKey.withLock { $0! }
     }
 
     /// Gives `sink` every piece of the body: those sealed already at once (on this thread), the

@@ -105,19 +105,19 @@ public struct WalPushJob: BlockingJob {
         }
         let estimated = try makeHead(of: makeHeader(sha256: String(repeating: "0", count: 64),
                                             storedSize: WalEarlyWrite.estimatedStoredSize(fileSize: file.size)))
+        let readers = try archive.readerDocuments()
         let early = Self.startEarlyWrites(in: live, key: archive.key(name), fileSize: file.size, bodyOffset: estimated.count, sealing: sealing)
-        let sealed: WalFileSealing.Sealed
+        let sealed: WalFileSealing.Sealed, header: WalObjectHeader, head: [UInt8]
         do {
             sealed = try sealing.wait()
+            header = makeHeader(sha256: sealed.sha256, storedSize: UInt64(sealed.storedSize))
+            head = try makeHead(of: header)
         } catch {
             for write in early { write?.abort() }
             throw error
         }
         let sha = sealed.sha256
-        let header = makeHeader(sha256: sha, storedSize: UInt64(sealed.storedSize))
-        let head = try makeHead(of: header)
 
-        let readers = try archive.readerDocuments()
         let outcomes = BoundedReads.map(Array(zip(live, early)), width: live.count) { pair in
             let (region, early) = pair
             return Self.store(name, head: head, body: sealed.body, of: header, in: region, early: early, archive: archive, documents: readers)

@@ -29,33 +29,81 @@ final class WalFileSealing: Sendable {
     /// Bytes read at a time: a job's worth or two in flight while the next is read.
     static let pieceSize = 1 << 20
 
-    private let sealed = Mutex<Result<Sealed, any Error>?>(nil)
-    private let done = DispatchSemaphore(value: 0)
+    /// Where the body goes as it is sealed, besides memory: each piece with its offset in the body.
+    typealias Sink = @Sendable (_ piece: UnsafeRawBufferPointer, _ offset: Int) -> Void
 
-    init(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) {
+    /// The body sealed so far, and where it also goes.
+    private struct Progress {
+        var body: [[UInt8]] = []
+        var size = 0
+        var sink: Sink?
+    }
+
+    private let progress = Mutex(Progress())
+    private let sealed = Mutex<Result<String, any Error>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+    private let madeKey = Mutex<DataKey?>(nil)
+    private let keyMade = DispatchSemaphore(value: 0)
+
+    /// Starts sealing `file` under a data key of its own, made on the sealing thread: the first
+    /// use of OpenSSL's random generator (its configuration read, its generator seeded) is then
+    /// not in the way of the thread that reads the policy and the keys.
+    init(_ file: WalFile, level: Int32, context: StreamContext) {
         Thread.detachNewThread {
-            let result = Result { try Self.seal(file, level: level, dataKey: dataKey, context: context) }
+            let dataKey = DataKey.random()
+            self.madeKey.withLock { $0 = dataKey }
+            self.keyMade.signal()
+            let result = Result { try self.seal(file, level: level, dataKey: dataKey, context: context) }
             self.sealed.withLock { $0 = result }
             self.done.signal()
+        }
+    }
+
+    /// The data key the body is sealed under, once made.
+    var dataKey: DataKey {
+        if let key = madeKey.withLock({ $0 }) { return key }
+        keyMade.wait()
+        return madeKey.withLock { $0! }
+    }
+
+    /// Gives `sink` every piece of the body: those sealed already at once (on this thread), the
+    /// others on the sealing thread as they are sealed, all before `wait()` returns. So the body
+    /// can be written out while the file is still being read (`WalEarlyWrite`).
+    func stream(into sink: @escaping Sink) {
+        progress.withLock { progress in
+            var offset = 0
+            for piece in progress.body {
+                piece.withUnsafeBytes { sink($0, offset) }
+                offset += piece.count
+            }
+            progress.sink = sink
         }
     }
 
     /// The sealed body and the file's digest, once made; the error that stopped it otherwise.
     func wait() throws -> Sealed {
         done.wait()
-        return try sealed.withLock { $0! }.get()
+        let sha256 = try sealed.withLock { $0! }.get()
+        return Sealed(sha256: sha256, body: progress.withLock { $0.body })
     }
 
-    private static func seal(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) throws -> Sealed {
+    /// Seals the file into `progress` and returns its SHA-256.
+    private func seal(_ file: WalFile, level: Int32, dataKey: DataKey, context: StreamContext) throws -> String {
         let digest = SHA256Digest()
-        let zstd = try ZstdCompressor(level: level, threads: workers, jobSize: jobSize, contentSize: file.size)
+        let zstd = try ZstdCompressor(level: level, threads: Self.workers, jobSize: Self.jobSize, contentSize: file.size)
         let sealer = StreamSealer(dataKey: dataKey, context: context)
-        var body: [[UInt8]] = []
-        func seal(_ compressed: [UInt8]) {
-            let piece = compressed.withUnsafeBytes { sealer.update($0) }
-            if !piece.isEmpty { body.append(piece) }
+        func keep(_ piece: [UInt8]) {
+            guard !piece.isEmpty else { return }
+            progress.withLock { progress in
+                if let sink = progress.sink { piece.withUnsafeBytes { sink($0, progress.size) } }
+                progress.body.append(piece)
+                progress.size += piece.count
+            }
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceSize, alignment: 16)
+        func seal(_ compressed: [UInt8]) {
+            keep(compressed.withUnsafeBytes { sealer.update($0) })
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 16)
         defer { buffer.deallocate() }
         try file.read(into: buffer) { piece in
             // zstd first: its workers compress this piece while it is hashed here.
@@ -63,7 +111,7 @@ final class WalFileSealing: Sendable {
             digest.update(piece)
         }
         try zstd.finish(emit: seal)
-        body.append(sealer.finish())
-        return Sealed(sha256: digest.finalizeHex(), body: body)
+        keep(sealer.finish())
+        return digest.finalizeHex()
     }
 }

@@ -46,16 +46,42 @@ public struct WalPushJob: BlockingJob {
         public let storedSize: Int
     }
 
-    public func runBlocking(in context: JobContext) throws -> Outcome {
-        let policy = context.policy
-        try WalError.requirePhysical(target, in: policy)
+    /// The file opened, checked and being sealed (`WalFileSealing`), or why not.
+    struct Opened: Sendable {
+        let name: WalFileName
+        let file: WalFile
+        let system: UInt64
+        let sealing: WalFileSealing
+    }
+
+    /// Set by `started()`: the opening done before the job runs.
+    private var opening: Result<Opened, any Error>?
+
+    /// The job with its file opened and its sealing under way already, so that the command
+    /// reads its policy while the file is compressed, not before (every segment waits for the
+    /// push: BENCHMARKS.md, "wal-push"). An error opening the file is thrown when the job runs,
+    /// after the checks of the target that come first.
+    public func started() -> WalPushJob {
+        var job = self
+        job.opening = Result { try open() }
+        return job
+    }
+
+    private func open() throws -> Opened {
         let fileName = (path as NSString).lastPathComponent
         guard let name = WalFileName(fileName) else { throw WalError.notWalFileName(fileName) }
         let file = try WalFile(path: path)
         let system = try systemIdentifier(of: name, file: file)
-        let dataKey = DataKey.random()
-        let sealing = WalFileSealing(file, level: compressionLevel, dataKey: dataKey,
+        let sealing = WalFileSealing(file, level: compressionLevel,
                                      context: StreamContext(backupID: String(system), objectName: name.description))
+        return Opened(name: name, file: file, system: system, sealing: sealing)
+    }
+
+    public func runBlocking(in context: JobContext) throws -> Outcome {
+        let policy = context.policy
+        try WalError.requirePhysical(target, in: policy)
+        let opened = try opening?.get() ?? open()
+        let (name, file, system, sealing) = (opened.name, opened.file, opened.system, opened.sealing)
 
         let keys = try context.keys.get()
         let repository = try Repository(policy: policy.repository, keys: keys)
@@ -67,18 +93,34 @@ public struct WalPushJob: BlockingJob {
         try checkKnownSystem(archive, name: name)
 
         let documentID = WalLayout.documentID(systemIdentifier: system, file: name)
-        let wrapped = try keys.wrap(dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
-        let sealed = try sealing.wait()
-        let sha = sealed.sha256
-        let header = WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.size), sha256: sha,
-                                     storedSize: UInt64(sealed.storedSize), compressionLevel: compressionLevel, dataKey: wrapped,
-                                     pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
+        let wrapped = try keys.wrap(sealing.dataKey, binding: .versionTwo(repositoryID: repositoryID, target: target, backupID: documentID))
         let signed = SignedDocuments(identity: identity, signingKey: .success(signingKey), writers: repository.trust.writers)
-        let head = WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
-
+        func makeHeader(sha256: String, storedSize: UInt64) -> WalObjectHeader {
+            WalObjectHeader(target: target, systemIdentifier: system, file: name, size: UInt64(file.size), sha256: sha256,
+                            storedSize: storedSize, compressionLevel: compressionLevel, dataKey: wrapped,
+                            pushedAt: Date(), tool: ToolInfo(version: DrctlVersion.current))
+        }
+        func makeHead(of header: WalObjectHeader) throws -> [UInt8] {
+            WalObjectFraming.head(header: try signed.stored(header, kind: .wal, target: target, id: documentID))
+        }
+        let estimated = try makeHead(of: makeHeader(sha256: String(repeating: "0", count: 64),
+                                            storedSize: WalEarlyWrite.estimatedStoredSize(fileSize: file.size)))
         let readers = try archive.readerDocuments()
-        let outcomes = BoundedReads.map(live, width: live.count) { region in
-            Self.store(name, head: head, body: sealed.body, of: header, in: region, archive: archive, documents: readers)
+        let early = Self.startEarlyWrites(in: live, key: archive.key(name), fileSize: file.size, bodyOffset: estimated.count, sealing: sealing)
+        let sealed: WalFileSealing.Sealed, header: WalObjectHeader, head: [UInt8]
+        do {
+            sealed = try sealing.wait()
+            header = makeHeader(sha256: sealed.sha256, storedSize: UInt64(sealed.storedSize))
+            head = try makeHead(of: header)
+        } catch {
+            for write in early { write?.abort() }
+            throw error
+        }
+        let sha = sealed.sha256
+
+        let outcomes = BoundedReads.map(Array(zip(live, early)), width: live.count) { pair in
+            let (region, early) = pair
+            return Self.store(name, head: head, body: sealed.body, of: header, in: region, early: early, archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -164,11 +206,33 @@ public struct WalPushJob: BlockingJob {
         case failed(any Error)
     }
 
-    /// One region: the object written with create-if-absent; where the name is taken, the copy
-    /// there decides (the idempotency rule of docs/FORMAT.md, "WAL archive").
+    /// Opens the object in each region whose store can take its body before its head (a local
+    /// directory), and has the body written there as it is sealed (`WalEarlyWrite`); nil for
+    /// the other regions, and for all when the file is small or the object cannot be opened
+    /// (`store` then writes it, and meets the error again).
+    static func startEarlyWrites(in regions: [Region], key: String, fileSize: Int, bodyOffset: Int,
+                                 sealing: WalFileSealing) -> [WalEarlyWrite?] {
+        guard fileSize >= WalEarlyWrite.minimumFileSize else { return regions.map { _ in nil } }
+        let writes = regions.map { region -> WalEarlyWrite? in
+            guard let store = region.store as? PositionalObjectStore, let writer = try? store.createPositional(key) else { return nil }
+            return WalEarlyWrite(writer: writer, bodyOffset: bodyOffset)
+        }
+        let started = writes.compactMap { $0 }
+        if !started.isEmpty {
+            sealing.stream { piece, offset in
+                for write in started { write.write(piece, at: offset) }
+            }
+        }
+        return writes
+    }
+
+    /// One region: the object written with create-if-absent (its body already written by `early`,
+    /// where there is one and its head fits); where the name is taken, the copy there decides
+    /// (the idempotency rule of docs/FORMAT.md, "WAL archive").
     static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region,
-                      archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
+                      early: WalEarlyWrite? = nil, archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
         do {
+            if let early, try early.finish(head: head) { return .written }
             let writer = try region.store.create(archive.key(name))
             do {
                 try head.withUnsafeBytes { try writer.write($0) }

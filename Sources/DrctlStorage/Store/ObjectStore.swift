@@ -37,6 +37,19 @@ public protocol ObjectWriter: AnyObject {
     func abort()
 }
 
+/// A writer that can place bytes anywhere in the object before its commit (a local file): an
+/// object whose first bytes are known last (a WAL object's signed head, which records the body's
+/// size and digest) can have its body written while it is still being made, and its head last.
+/// Each write starts its bytes' write-back at once, so the commit's fsync waits for little.
+public protocol PositionalObjectWriter: ObjectWriter {
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+}
+
+/// A store whose writers are `PositionalObjectWriter`s (a local directory).
+public protocol PositionalObjectStore: ObjectStore {
+    func createPositional(_ key: String) throws -> PositionalObjectWriter
+}
+
 /// An object being read, as a pipeline source.
 public protocol ObjectReader: ByteSource {
     var size: UInt64 { get }

@@ -32,9 +32,10 @@ struct WalPushCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load(warningOn: logger)
+            // The file is read and compressed while the policy is read.
             let job = WalPushJob(target: wal.target, path: path, dataDirectory: wal.dataDirectory,
-                                 compressionLevel: compressionLevel, newSystem: newSystem)
+                                 compressionLevel: compressionLevel, newSystem: newSystem).started()
+            let policy = try policyOptions.load(warningOn: logger)
             let outcome = try await JobRunner(JobContext(policy: policy, logger: logger)).run(job)
             WalMetrics.publish(target: wal.target, at: Date(), policy: policy.metrics, logger: logger)
             logger.info("WAL file archived", metadata: [

@@ -1,0 +1,81 @@
+import DrctlCrypto
+import DrctlStorage
+import Foundation
+import Testing
+@testable import DrctlJobs
+
+/// `wal-push`'s early write into a directory region: the body written while it is sealed, at
+/// the room left for the head, the head last. The object stored must be byte for byte what the
+/// ordinary write (head, then body, in order) stores; a head that does not fit its room leaves
+/// nothing behind, so the ordinary write can take over.
+@Suite struct WalEarlyWriteTests {
+    static let key = "wal/main/7/0000000100000000/000000010000000000000001"
+
+    /// A sandbox directory with a 3 MiB file: 1 MiB of random bytes, then zeros (zstd makes a
+    /// body of about 1 MiB, sealed in more than one piece).
+    static func sandbox() throws -> (root: String, file: WalFile) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("wal-early-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var bytes = [UInt8](repeating: 0, count: 3 << 20)
+        for index in 0..<(1 << 20) { bytes[index] = UInt8.random(in: 0...255) }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/000000010000000000000001"))
+        return (root, try WalFile(path: "\(root)/000000010000000000000001"))
+    }
+
+    static func sealing(_ file: WalFile) -> WalFileSealing {
+        WalFileSealing(file, level: 1, context: StreamContext(backupID: "7", objectName: "000000010000000000000001"))
+    }
+
+    /// Every file under `directory`, hidden ones (temporary files) included.
+    static func files(under directory: String) -> [String] {
+        (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(directory)/\(path)", isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
+    }
+
+    @Test func aBodyWrittenBeforeItsHeadIsStoredAsTheOrdinaryWriteStoresIt() throws {
+        let (root, file) = try Self.sandbox()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let early = LocalDirectoryStore(root: "\(root)/early"), ordinary = LocalDirectoryStore(root: "\(root)/ordinary")
+        let head = [UInt8]("DRCTLWAL head of 1000 bytes".utf8) + [UInt8](repeating: 0x20, count: 1000 - 27)
+        let sealing = Self.sealing(file)
+        let write = WalEarlyWrite(writer: try early.createPositional(Self.key), bodyOffset: head.count)
+        sealing.stream { piece, offset in write.write(piece, at: offset) }
+        let sealed = try sealing.wait()
+        #expect(sealed.body.count > 1, "the body came in one piece: the test would not see pieces written in order")
+        #expect(try write.finish(head: head))
+
+        let writer = try ordinary.create(Self.key)
+        try head.withUnsafeBytes { try writer.write($0) }
+        for piece in sealed.body { try piece.withUnsafeBytes { try writer.write($0) } }
+        try writer.commit()
+
+        let stored = try Data(contentsOf: URL(fileURLWithPath: "\(root)/early/\(Self.key)"))
+        #expect(stored == Data(head + sealed.body.joined()))
+        #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: "\(root)/ordinary/\(Self.key)"))))
+        #expect(Self.files(under: "\(root)/early") == [Self.key], "a temporary file was left")
+    }
+
+    @Test func aHeadThatDoesNotFitItsRoomLeavesNothingBehind() throws {
+        let (root, file) = try Self.sandbox()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = LocalDirectoryStore(root: "\(root)/early")
+        let sealing = Self.sealing(file)
+        let write = WalEarlyWrite(writer: try store.createPositional(Self.key), bodyOffset: 1000)
+        sealing.stream { piece, offset in write.write(piece, at: offset) }
+        _ = try sealing.wait()
+        #expect(Self.files(under: "\(root)/early").count == 1, "the body was not written before the head")
+        // The stored size had one digit more than the estimate: the head is a byte longer.
+        #expect(try write.finish(head: [UInt8](repeating: 0x20, count: 1001)) == false)
+        #expect(Self.files(under: "\(root)/early").isEmpty)
+        #expect(try store.stat(Self.key) == nil)
+    }
+
+    @Test func theEstimateHasTheDigitsOfASegmentStoredAtSixToFiftyNinePercent() {
+        let segment = 16 << 20
+        let digits = String(WalEarlyWrite.estimatedStoredSize(fileSize: segment)).count
+        #expect(String(segment * 6 / 100).count == digits)
+        #expect(String(segment * 59 / 100).count == digits)
+    }
+}

@@ -98,7 +98,7 @@ import Testing
         ] {
             let (batches, restore) = try Self.restoredBatches(wal, into: name, arguments)
             #expect(batches == expected, "\(name): \(restore)")
-            #expect(restore.stdout.contains("verified by pg_verifybackup") && restore.stdout.contains("promoted: last replayed commit"),
+            #expect(restore.stdout.contains("every file verified against its backup_manifest") && restore.stdout.contains("promoted: last replayed commit"),
                     "\(name): \(restore)")
         }
         // A data directory that is not empty is never written into without --force.

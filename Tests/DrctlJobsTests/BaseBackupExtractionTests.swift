@@ -69,16 +69,8 @@ import Testing
         return files
     }
 
-    /// The byte offset of member `name`'s header in a tar archive (walking the real headers).
     static func header(of name: String, in tar: [UInt8]) throws -> Int {
-        var offset = 0
-        while offset + 512 <= tar.count, tar[offset] != 0 {
-            let member = String(decoding: tar[offset..<(offset + 100)].prefix { $0 != 0 }, as: UTF8.self)
-            if member == name { return offset }
-            let size = Int(String(decoding: tar[(offset + 124)..<(offset + 135)], as: UTF8.self), radix: 8)!
-            offset += 512 + (size + 511) / 512 * 512
-        }
-        throw CheckFailure(message: "no member \(name)")
+        try #require(TarMembers.header(of: name, in: tar))
     }
 
     /// The archive without its two end-of-archive blocks, then `more`, then those blocks.
@@ -96,11 +88,6 @@ import Testing
         try FileManager.default.removeItem(atPath: file)
         while archive.count >= 512 && archive.suffix(512).allSatisfy({ $0 == 0 }) { archive.removeLast(512) }
         return archive
-    }
-
-    struct CheckFailure: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
     }
 
     // MARK: The real backup

@@ -124,7 +124,7 @@ extension PhysicalRestoreError: ClassifiedError {
         case .badTime, .badLSN, .badTimeline, .badTablespaceMap, .notPhysical, .pastArchivedWAL: return .invalid
         case .beforeOldestBackup: return .notFound
         case .dataDirectoryNotEmpty, .tablespaceDirectoryNotEmpty: return .destinationExists
-        case .verifyFailed: return .integrity
+        case .verifyFailed, .archiveRefused: return .integrity
         case .missingProgram, .serverFailed, .cannotPrepare: return .failed
         }
     }

@@ -98,7 +98,7 @@ import Testing
         ] {
             let (batches, restore) = try Self.restoredBatches(wal, into: name, arguments)
             #expect(batches == expected, "\(name): \(restore)")
-            #expect(restore.stdout.contains("verified by pg_verifybackup") && restore.stdout.contains("promoted: last replayed commit"),
+            #expect(restore.stdout.contains("every file verified against its backup_manifest") && restore.stdout.contains("promoted: last replayed commit"),
                     "\(name): \(restore)")
         }
         // A data directory that is not empty is never written into without --force.
@@ -175,6 +175,34 @@ import Testing
         let unsynced = try PageCache.unsyncedFiles(under: [data, moved])
         let count = unsynced.count
         #expect(count == 0, "restored but not on disk: \(unsynced.prefix(10).joined(separator: ", ")) (\(count) files)")
+    }
+
+    /// A base backup whose stored bytes are authentic (sealed again with its data key, as a key
+    /// holder could) but one of whose files differs from its `backup_manifest` entry: the
+    /// restore names the file, exits with the integrity class, sets up no recovery and starts
+    /// nothing.
+    @Test func aFileThatDiffersFromTheBackupManifestFailsTheRestoreNamingIt() throws {
+        let wal = try Self.archiving()
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        try wal.switchSegment(rows: 1)
+        let manifests = "\(wal.sandbox.repository)/manifests/main"
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: manifests).first)
+        try ObjectResealer.reseal("base.tar", manifest: "\(manifests)/\(name)", region: wal.sandbox.repository,
+                                  keyFile: wal.sandbox.keyPath) { tar in
+            tar[try #require(TarMembers.header(of: "PG_VERSION", in: tar)) + 512] ^= 0x01   // "15" → "05"
+        }
+
+        let data = "\(wal.sandbox.root)/damaged"
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--timeline", "1",
+                                             "--start", "--port", "\(try LoopbackPort.free())"])
+        #expect(restore.status == 3 && restore.stderr.contains("checksum mismatch for file \"PG_VERSION\"")
+                    && restore.stderr.contains("nothing was started"), "\(restore)")
+        #expect(FileManager.default.fileExists(atPath: "\(data)/PG_VERSION"))
+        for name in ["recovery.signal", "postmaster.pid", "drctl-recovery.log"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(data)/\(name)"), "\(name)")
+        }
     }
 
     /// A server time zone whose daylight-saving time starts `lead` seconds from now (a POSIX

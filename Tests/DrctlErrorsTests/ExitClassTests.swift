@@ -209,6 +209,7 @@ import DrctlErrors
         Sample(PhysicalRestoreError.dataDirectoryNotEmpty("d"), .destinationExists),
         Sample(PhysicalRestoreError.tablespaceDirectoryNotEmpty("d"), .destinationExists),
         Sample(PhysicalRestoreError.verifyFailed("o"), .integrity),
+        Sample(PhysicalRestoreError.archiveRefused(archive: "base.tar", member: "../x", reason: "r"), .integrity),
         Sample(PhysicalRestoreError.missingProgram("p", major: "15"), .failed),
         Sample(PhysicalRestoreError.serverFailed("d"), .failed),
         Sample(PhysicalRestoreError.cannotPrepare(path: "p", reason: "r"), .failed),

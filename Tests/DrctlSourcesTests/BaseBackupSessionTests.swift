@@ -6,38 +6,8 @@ import Testing
 
 /// PostgreSQL 15's BASE_BACKUP over a physical replication connection, against a real cluster.
 @Suite struct BaseBackupSessionTests {
-    /// A cluster that takes replication connections on its socket, with one tablespace.
-    private func clusterWithTablespace() throws -> (PostgresCluster, URL) {
-        let cluster = try PostgresCluster.start()
-        let hba = cluster.dir.appendingPathComponent("data/pg_hba.conf")
-        let handle = try FileHandle(forWritingTo: hba)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("local replication all trust\n".utf8))
-        try handle.close()
-        try cluster.exec(["SELECT pg_reload_conf()"])
-        let space = cluster.dir.appendingPathComponent("ts1")
-        try FileManager.default.createDirectory(at: space, withIntermediateDirectories: true)
-        if getuid() == 0 { _ = try ChildProcess.run(["/bin/chown", "postgres:", space.path]) }
-        try cluster.exec(["CREATE TABLESPACE ts1 LOCATION '\(space.path)'",
-                          "CREATE TABLE t (id int) TABLESPACE ts1", "INSERT INTO t SELECT generate_series(1, 1000)"])
-        return (cluster, space)
-    }
-
-    /// Reads one archive to its end in pieces smaller than the server's messages.
-    private func readAll(_ source: ByteSource) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 10_000)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { break }
-            bytes += buffer[..<count]
-        }
-        try source.finish()
-        return bytes
-    }
-
     @Test func everyArchiveThenTheManifestThenTheEnd() throws {
-        let (cluster, space) = try clusterWithTablespace()
+        let (cluster, space) = try PostgresCluster.startWithTablespace()
         defer { cluster.stop() }
         let oid = try cluster.sql("SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'")
         let session = try BaseBackupSession(cluster.superuser())
@@ -74,7 +44,7 @@ import Testing
     }
 
     @Test func anArchiveOutOfOrderIsRefused() throws {
-        let (cluster, _) = try clusterWithTablespace()
+        let (cluster, _) = try PostgresCluster.startWithTablespace()
         defer { cluster.stop() }
         let session = try BaseBackupSession(cluster.superuser())
         try session.begin(label: "drctl test", fastCheckpoint: true)

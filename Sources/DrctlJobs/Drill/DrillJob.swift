@@ -219,6 +219,7 @@ private struct DrillRun: ContextBound, Sendable {
             var options = PhysicalRestoreOptions(recoveryTarget: pointInTime.map { .time($0) } ?? .latest, port: port, owner: owner,
                                                  drctlPath: PhysicalRestoreOptions.currentExecutable(), policyPath: policy.sourcePath)
             options.archiving = false
+            options.runsVerifyBackup = true
             try await restore(to: data, physical: options)
             return await recoverPhysical(manifest, data: data, port: port, owner: owner, clock: clock, verify: verifyPostgres, into: &seen)
         case .postgres:
@@ -271,7 +272,7 @@ private struct DrillRun: ContextBound, Sendable {
 
 extension DrillRun {
     /// A physical target's drill, once its base backup is restored into the scratch directory
-    /// and checked by `pg_verifybackup` (the restore): the server started to recover the WAL
+    /// and checked against its manifest and by `pg_verifybackup` (the restore): the server started to recover the WAL
     /// archive to its end (or the drill's point in time) and promote, then the policy's checks.
     /// Its recovery point is the last commit replayed; it never archives (`archive_mode = off`).
     private func recoverPhysical(_ manifest: BackupManifest, data: String, port: Int, owner: String?, clock: PhaseClock,

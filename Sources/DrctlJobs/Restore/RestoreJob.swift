@@ -157,6 +157,8 @@ struct RestoreRun: ContextBound, Sendable {
                 throw error
             } catch let error as StagedLoadError {
                 throw error
+            } catch let error as PhysicalRestoreError {
+                throw error   // an archive refused: every region holds the same authenticated bytes
             } catch let error as JobError {
                 if case .interrupted = error { throw error }
                 if case .destinationExists = error { throw error }

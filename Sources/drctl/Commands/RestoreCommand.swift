@@ -28,7 +28,8 @@ struct RestoreCommand: AsyncParsableCommand {
                           the newest base backup that ends at or before the point,
                           extracted into the new data directory PGDATA (and each
                           tablespace's directory, --tablespace-map OLD=NEW moving it),
-                          checked with pg_verifybackup, and set up to replay WAL from
+                          every file checked against the backup's backup_manifest
+                          (size and SHA-256) as it is written, and set up to replay WAL from
                           the archive (drctl wal-fetch) to the point, then promote.
                           --start starts it and waits for the promotion.
             """)
@@ -174,7 +175,7 @@ struct RestoreCommand: AsyncParsableCommand {
         let outcome = try await JobRunner(JobContext(policy: policy, keys: .success(keys), logger: logger, interruption: interruption,
                                                      progress: TerminalProgress.forStandardError())).run(job)
         Output.line("restored base backup \(outcome.manifest.backupID) of \(outcome.manifest.target) "
-            + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(outcome.destination), verified by pg_verifybackup")
+            + "(\(ByteFormat.human(outcome.manifest.rawSize))) from region \(outcome.region) to \(outcome.destination), every file verified against its backup_manifest")
         guard let recovery = outcome.recovery else { return }
         for line in PhysicalRestoreReport.lines(recovery, manifest: outcome.manifest, dataDirectory: outcome.destination) {
             Output.line(line)

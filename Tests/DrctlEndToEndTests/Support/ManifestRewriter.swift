@@ -14,6 +14,13 @@ enum ManifestRewriter {
     @discardableResult
     static func rewrite(_ path: String, region: String, keyFile: String,
                         _ change: (inout BackupManifest) throws -> Void) throws -> BackupManifest {
+        try rewrite(path, region: region, keyFile: keyFile) { manifest, _ in try change(&manifest) }
+    }
+
+    /// The same, `change` given the backup's data key too (to seal an object again: `ObjectResealer`).
+    @discardableResult
+    static func rewrite(_ path: String, region: String, keyFile: String,
+                        _ change: (inout BackupManifest, DataKey) throws -> Void) throws -> BackupManifest {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         let original = try BackupManifest.decode(bytes)
         let secret = try SecretKey.load(path: keyFile)
@@ -23,7 +30,7 @@ enum ManifestRewriter {
             : .versionOne(backupID: original.backupID)
         let dataKey = try KeyWrap.unwrap(original.encryption.dataKey, with: secret, binding: binding)
         var manifest = original
-        try change(&manifest)
+        try change(&manifest, dataKey)
         manifest.rawSize = manifest.objects.reduce(0) { $0 + $1.rawSize }
         manifest.storedSize = manifest.objects.reduce(0) { $0 + $1.storedSize }
         let sealed = original.version >= 2 ? repositoryID : nil

@@ -30,6 +30,10 @@ public struct PhysicalRestoreOptions: Sendable {
     /// false: the restored server does not archive (`archive_mode = off`): a drill's scratch
     /// copy must never push its new timeline into the target's archive.
     public var archiving = true
+    /// true: `pg_verifybackup` also checks the restored files (drills: the issue requires
+    /// PostgreSQL's own check there). Every restore checks them against `backup_manifest` as it
+    /// extracts them (`BackupManifestCheck`); the program reads every byte a second time.
+    public var runsVerifyBackup = false
 
     public init(recoveryTarget: RecoveryTarget, timeline: String? = nil, tablespaceMap: [String: String] = [:], start: Bool = false,
                 port: Int? = nil, owner: String? = nil, drctlPath: String, policyPath: String) {
@@ -94,7 +98,9 @@ extension RestoreRun {
     /// A base backup into a new data directory, set up to recover to `options.recoveryTarget`
     /// through the WAL archive. Everything that can be refused is refused before a byte is
     /// written: the target's mode, a point before the oldest backup's end, a non-empty
-    /// directory. `pg_verifybackup` checks the files before the recovery settings are written.
+    /// directory. The archives are extracted in-process (`TarExtractor`) and every file checked
+    /// against `backup_manifest` (`BackupManifestCheck`; drills also run `pg_verifybackup`)
+    /// before the recovery settings are written.
     func restorePhysical(_ options: PhysicalRestoreOptions, keys: KeyRing) async throws -> RestoreJob.Outcome {
         guard target.mode == .physical else { throw PhysicalRestoreError.notPhysical(target: target.name) }
         let (policy, unlabelled, job) = (self.policy, self.logger, self.job)
@@ -129,7 +135,7 @@ extension RestoreRun {
         let directories = DataDirectory(path: dataPath, tablespaces: Dictionary(uniqueKeysWithValues: physical.tablespaces.map {
             ($0.oid, options.tablespaceMap[PhysicalRestoreOptions.normalized($0.location)] ?? $0.location)
         }), owner: owner)
-        for program in ["pg_verifybackup"] + (options.start ? ["pg_ctl", "psql"] : []) {
+        for program in (options.runsVerifyBackup ? ["pg_verifybackup"] : []) + (options.start ? ["pg_ctl", "psql"] : []) {
             _ = try RestoredServer.program(program, major: major)
         }
         if let owner, getpwnam(owner) == nil {
@@ -143,18 +149,21 @@ extension RestoreRun {
         logger[metadataKey: "backup"] = "\(manifest.backupID)"
         var served: [String] = []
         var skipped: [String] = []
+        let extracted = RestoredFiles()
         for object in manifest.objects {
             let place: String
+            var manifestPrefix = ""
             if object.name == "base.tar" {
                 place = dataPath
             } else if let space = physical.tablespaces.first(where: { $0.object == object.name }) {
                 place = directories.tablespaces[space.oid]!
+                manifestPrefix = "pg_tblspc/\(space.oid)/"
             } else {
                 place = "\(dataPath)/\(object.name)"   // backup_manifest, beside the files it describes
             }
             let isArchive = object.name.hasSuffix(".tar")
             let (region, failures) = try await restore(object, of: manifest, to: place, from: sources, logger: logger) {
-                isArchive ? try ProgramSink(argv: ["tar", "-x", "-f", "-", "-C", place, "--no-same-owner"], environment: .minimal()) as ByteSink
+                isArchive ? TarExtractor(root: place, archive: object.name, manifestPrefix: manifestPrefix, into: extracted) as ByteSink
                     : try FileSink(path: place, replace: true, durable: syncFiles)
             }
             served.append(region)
@@ -165,9 +174,13 @@ extension RestoreRun {
         let server = RestoredServer(dataDirectory: dataPath, major: major,
                                     port: options.port ?? RecoverySettings.setting("port", in: dataPath).flatMap { Int($0) } ?? 5432,
                                     owner: owner)
+        let runsVerifyBackup = options.runsVerifyBackup
         try await OffPool.run {
+            let check = try BackupManifestCheck(manifest: Self.readManifest(in: dataPath))
+            try check.verify(extracted)
             try directories.finish()
-            try server.verify()
+            // Checksums of another algorithm than the SHA-256 the extraction computed: the program checks them.
+            if runsVerifyBackup || !check.checksumsComputed { try server.verify() }
             // The links are made: the map (which names the source's directories) has done its part.
             unlink("\(dataPath)/tablespace_map")
         }
@@ -188,7 +201,7 @@ extension RestoreRun {
             // the same files would be written to disk twice.
             reached = try await server.startAndAwaitPromotion(timeout: options.promotionTimeout, interruption: interruption)
         } else if syncFiles {
-            // tar wrote through the page cache: on disk before the restore says it is done.
+            // The files were written through the page cache: on disk before the restore says it is done.
             try await OffPool.run { try directories.sync() }
             logger.debug("restored files synced to disk", metadata: ["to": "\(dataPath)"])
         }
@@ -199,6 +212,14 @@ extension RestoreRun {
                                             listening: options.start ? "socket directory \(server.socketDirectory), port \(server.port)" : nil,
                                             unlistedRegions: unlisted.map(\.description))
         return outcome
+    }
+
+    /// The restored `backup_manifest` (the last object: PostgreSQL sends it after the archives).
+    static func readManifest(in dataPath: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: "\(dataPath)/backup_manifest") else {
+            throw PhysicalRestoreError.verifyFailed("the base backup has no readable backup_manifest to check its files against")
+        }
+        return [UInt8](data)
     }
 
     /// The base backup to start from: the newest whose end (consistent point) is at or before

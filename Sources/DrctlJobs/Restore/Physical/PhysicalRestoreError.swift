@@ -16,7 +16,12 @@ public enum PhysicalRestoreError: Error, CustomStringConvertible {
     case dataDirectoryNotEmpty(String)
     case tablespaceDirectoryNotEmpty(String)
     case missingProgram(String, major: String)
+    /// The restored files do not match the backup's `backup_manifest` (drctl's own check, or
+    /// `pg_verifybackup`'s output).
     case verifyFailed(String)
+    /// A base backup's archive holds a member a restore does not write (a name leaving the
+    /// directory, a kind of member PostgreSQL never sends).
+    case archiveRefused(archive: String, member: String, reason: String)
     case cannotPrepare(path: String, reason: String)
     case serverFailed(String)
 
@@ -50,7 +55,10 @@ public enum PhysicalRestoreError: Error, CustomStringConvertible {
             return "\(program) of PostgreSQL \(major) is not installed (looked in /usr/lib/postgresql/\(major)/bin): "
                 + "install postgresql-\(major) (the server of the backup's major version)"
         case .verifyFailed(let output):
-            return "pg_verifybackup found the restored data directory does not match the backup's manifest; nothing was started: \(output)"
+            return "the restored files do not match the base backup's manifest (backup_manifest); no recovery was set up and nothing was started: \(output)"
+        case .archiveRefused(let archive, let member, let reason):
+            let named = member.isEmpty ? "" : " member '\(member)'"
+            return "the base backup's archive \(archive)\(named) was refused: \(reason); no recovery was set up and nothing was started"
         case .cannotPrepare(let path, let reason):
             return "cannot prepare \(path) for the server: \(reason)"
         case .serverFailed(let detail):

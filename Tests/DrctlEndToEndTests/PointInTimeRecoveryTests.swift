@@ -267,6 +267,33 @@ import Testing
         #expect(batches == "1,2")
     }
 
+    /// `--policy` given relative to the operator's directory: the restored server runs
+    /// `restore_command` from its data directory, so the policy it names must be absolute, or
+    /// recovery stops at the first WAL file ("command not executable"/no such policy).
+    @Test func aPolicyNamedRelativelyIsFoundByTheRestoredServersRestoreCommand() throws {
+        let wal = try Self.archiving()
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+
+        let data = "\(wal.sandbox.root)/relative-policy"
+        let port = try LoopbackPort.free()
+        let restore = try Command.run(["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$0\" \"$@\"", Drctl.binary, wal.sandbox.root,
+                                       "restore", "--policy", "policy.yaml", "--cache-dir", Drctl.cacheDirectory, "--target", "main",
+                                       "--to", data, "--point-in-time", "latest", "--start", "--port", "\(port)"])
+        defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
+        let settings = (try? String(contentsOfFile: "\(data)/postgresql.auto.conf", encoding: .utf8)) ?? ""
+        #expect(settings.contains("--policy \(wal.sandbox.policyPath)") || settings.contains("--policy '\(wal.sandbox.policyPath)'"), "\(settings)")
+        try #require(restore.status == 0, "\(restore)")
+        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
+            "-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres",
+            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(batches == "1,2")
+    }
+
     /// A WAL file no region can serve (its only copy damaged) makes wal-fetch exit 126 and the
     /// restored server stop recovery (FATAL): `restore --start` fails, naming the stop and
     /// quoting the server's log, and reports no promotion.

@@ -21,7 +21,9 @@ public struct PhysicalRestoreOptions: Sendable {
     public var port: Int?
     /// `--owner`: the OS user the server runs as when drctl runs as root (default postgres).
     public var owner: String?
-    /// The drctl binary and the policy file `restore_command` runs (absolute paths).
+    /// The drctl binary and the policy file `restore_command` runs, absolute: the restored
+    /// server runs it from its data directory, where an operator's relative `--policy` names
+    /// nothing.
     public var drctlPath: String
     public var policyPath: String
     /// How long `--start` (and a drill) waits for the promotion.
@@ -44,7 +46,7 @@ public struct PhysicalRestoreOptions: Sendable {
         self.port = port
         self.owner = owner
         self.drctlPath = drctlPath
-        self.policyPath = policyPath
+        self.policyPath = policyPath.hasPrefix("/") ? policyPath : FileManager.default.currentDirectoryPath + "/" + policyPath
     }
 
     /// `--timeline`: a positive number, `latest` or `current`.

@@ -49,6 +49,8 @@ public struct WalReadAheadJob: BlockingJob {
             unlink("\(spool.directory)/\(entry)")
         }
         spool.remove(through: name)
+        // The server follows one timeline at a time, never back: another's segments will not be asked for.
+        for other in spool.spooled() where other.timeline != name.timeline { unlink(spool.path(of: other)) }
 
         try WalError.requirePhysical(target, in: context.policy)
         let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
@@ -70,8 +72,8 @@ public struct WalReadAheadJob: BlockingJob {
                 spool.empty()
                 break
             }
-            let ahead = spool.spooled().filter { ($0.log, $0.seg) > (name.log, name.seg) }
-            if let newest = ahead.filter({ $0.timeline == name.timeline }).max(), newest > last { last = newest }
+            let ahead = spool.spooled().filter { $0.timeline == name.timeline && $0 > name }
+            if let newest = ahead.max(), newest > last { last = newest }
             guard ahead.count < spool.depth else {
                 if clock.now - busy > Self.idleLimit { break }
                 usleep(Self.pollInterval)

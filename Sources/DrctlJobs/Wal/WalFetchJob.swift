@@ -49,19 +49,11 @@ public struct WalFetchJob: BlockingJob {
     }
 
     public func runBlocking(in context: JobContext) throws -> Outcome {
-        let policy = context.policy
-        try WalError.requirePhysical(target, in: policy)
+        try WalError.requirePhysical(target, in: context.policy)
         guard let name = WalFileName(file) else { throw WalError.notWalFileName(file) }
-        let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
-        let keys = try context.keys.get()
-        let policyRegions = try Repository(policy: policy.repository, keys: keys)
-        // With one region there is nothing to fail over to: it gets the store's whole budget.
-        let repository = policyRegions.regions.count < 2 ? policyRegions
-            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
-        guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
-        let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
-        let documents = try archive.readerDocuments()
-        let opener = WalOpener(archive: archive, documents: documents, keys: keys)
+        let opener = try WalOpener.fromRegions(target: target, systemIdentifier: try systemIdentifier
+            ?? PgControl.systemIdentifier(dataDirectory: dataDirectory), in: context)
+        let repository = opener.archive.repository
 
         var absentIn: [String] = []
         var failures: [String] = []

@@ -13,10 +13,10 @@ import Logging
 /// segment missing and fetches it itself, failing closed as it always does).
 ///
 /// One worker per spool (`flock` on `worker.lock`: another finds it held and leaves at once),
-/// and never for long: it stops at the archive's end, once the spool has stayed full for
-/// `idleLimit`, after `lifetime`, as soon as the data directory is not recovering any more
-/// (no `recovery.signal` nor `standby.signal`: the spooled segments are then removed), or at
-/// the first error. The next `wal-fetch` starts another when needed.
+/// and never for long: it stops once the spool has stayed full, or the archive has had no next
+/// segment, for `idleLimit`; after `lifetime`; as soon as the data directory is not recovering
+/// any more (no `recovery.signal` nor `standby.signal`: the spooled segments are then removed);
+/// or at the first error. The next `wal-fetch` starts another when needed.
 public struct WalReadAheadJob: BlockingJob {
     public let target: String
     /// The segment `wal-fetch` served: the spool is kept ahead of it.
@@ -53,20 +53,16 @@ public struct WalReadAheadJob: BlockingJob {
         for other in spool.spooled() where other.timeline != name.timeline { unlink(spool.path(of: other)) }
 
         try WalError.requirePhysical(target, in: context.policy)
-        let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
-        let keys = try context.keys.get()
-        let policyRegions = try Repository(policy: context.policy.repository, keys: keys)
-        let repository = policyRegions.regions.count < 2 ? policyRegions
-            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
-        guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
-        let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
-        let opener = WalOpener(archive: archive, documents: try archive.readerDocuments(), keys: keys)
+        let opener = try WalOpener.fromRegions(target: target, systemIdentifier: try systemIdentifier
+            ?? PgControl.systemIdentifier(dataDirectory: dataDirectory), in: context)
+        let archive = opener.archive
 
         let clock = ContinuousClock()
         let started = clock.now
         var busy = clock.now
         var last = name
         var count = 0
+        var atEnd = false
         while clock.now - started < Self.lifetime {
             guard isRecovering else {
                 spool.empty()
@@ -74,16 +70,21 @@ public struct WalReadAheadJob: BlockingJob {
             }
             let ahead = spool.spooled().filter { $0.timeline == name.timeline && $0 > name }
             if let newest = ahead.max(), newest > last { last = newest }
-            guard ahead.count < spool.depth else {
+            // Full, or the archive's end: waits a little, for the server to take one or to promote
+            // (a recovery target short of the archive's end: what it did not take is removed).
+            guard ahead.count < spool.depth, !atEnd else {
                 if clock.now - busy > Self.idleLimit { break }
                 usleep(Self.pollInterval)
                 continue
             }
             let next = WalReadAhead.following(last, count: spool.depth - ahead.count, in: archive)
                 .filter { access(spool.path(of: $0), F_OK) != 0 }
-            guard !next.isEmpty else { break }   // the archive's end (for now)
+            guard !next.isEmpty else {
+                atEnd = true
+                continue
+            }
             for segment in next {
-                guard spoolCopy(of: segment, opener: opener, regions: repository.regions, logger: context.logger) else {
+                guard spoolCopy(of: segment, opener: opener, regions: archive.repository.regions, logger: context.logger) else {
                     context.logger.info("WAL read-ahead stopped", metadata: ["spooled": "\(count)"])
                     return count
                 }

@@ -66,6 +66,23 @@ import Testing
         try Self.awaitWorkers(spool, runs: 2)
     }
 
+    /// A spool on another file system than `%p` (tmpfs here): the segment is copied, then
+    /// removed from the spool.
+    @Test func aSpoolOnAnotherFileSystemServesByACopy() throws {
+        let regions = try TwoRegions()
+        let spool = "/dev/shm/drctl-spool-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        #expect(try Self.fetch(regions, regions.segments[0], to: "\(regions.wal.sandbox.root)/first", spool: spool).status == 0)
+        try Self.awaitWorkers(spool, runs: 1)
+        #expect(try Self.spooled(spool) == [regions.segments[1]])
+        let out = "\(regions.wal.sandbox.root)/second"
+        let second = try Self.fetch(regions, regions.segments[1], to: out, spool: spool)
+        #expect(second.status == 0 && second.stderr.contains("region=spool"), "\(second)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
+        #expect(try Self.spooled(spool).isEmpty)
+        try Self.awaitWorkers(spool, runs: 2)
+    }
+
     /// A copy that fails its checks is never spooled: the first region's damaged copy is passed
     /// over for the second's; damaged in both, nothing is spooled (not even in part) and
     /// wal-fetch fails closed (126) for it.

@@ -41,6 +41,16 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: spool).filter { !["worker.lock", "worker.log"].contains($0) }.sorted()
     }
 
+    /// Fetches `name`, which the spool holds: served from there, the original byte for byte, and
+    /// no longer in the spool.
+    static func expectServedFromTheSpool(_ regions: TwoRegions, _ name: String, spool: String) throws {
+        let out = "\(regions.wal.sandbox.root)/\(name).fetched"
+        let fetched = try fetch(regions, name, to: out, spool: spool)
+        #expect(fetched.status == 0 && fetched.stderr.contains("region=spool"), "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(name))
+        #expect(try spooled(spool).isEmpty)
+    }
+
     /// Fetching one segment starts the worker, which leaves the next in the spool, plain and
     /// byte for byte the original; with both regions gone, wal-fetch serves it from there.
     @Test func theWorkerSpoolsThePlainNextSegmentAndWalFetchServesItWithoutTheRegions() throws {
@@ -57,11 +67,7 @@ import Testing
         regions.moto.child.terminate(grace: 1)
         regions.moto.child.wait()
         try FileManager.default.removeItem(atPath: "\(regions.wal.sandbox.repository)/wal")
-        let out = "\(regions.wal.sandbox.root)/second"
-        let second = try Self.fetch(regions, regions.segments[1], to: out, spool: spool)
-        #expect(second.status == 0 && second.stderr.contains("region=spool"), "\(second)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
-        #expect(try Self.spooled(spool).isEmpty)
+        try Self.expectServedFromTheSpool(regions, regions.segments[1], spool: spool)
         // The worker it started finds no region to list: it ends, having spooled nothing.
         try Self.awaitWorkers(spool, runs: 2)
     }
@@ -75,11 +81,7 @@ import Testing
         #expect(try Self.fetch(regions, regions.segments[0], to: "\(regions.wal.sandbox.root)/first", spool: spool).status == 0)
         try Self.awaitWorkers(spool, runs: 1)
         #expect(try Self.spooled(spool) == [regions.segments[1]])
-        let out = "\(regions.wal.sandbox.root)/second"
-        let second = try Self.fetch(regions, regions.segments[1], to: out, spool: spool)
-        #expect(second.status == 0 && second.stderr.contains("region=spool"), "\(second)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
-        #expect(try Self.spooled(spool).isEmpty)
+        try Self.expectServedFromTheSpool(regions, regions.segments[1], spool: spool)
         try Self.awaitWorkers(spool, runs: 2)
     }
 

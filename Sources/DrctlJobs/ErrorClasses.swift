@@ -137,7 +137,8 @@ extension WalError: ClassifiedError {
     /// failed the push, and PostgreSQL retries it.
     public var exitClass: ExitClass {
         switch self {
-        case .notPhysical, .notWalFileName, .notASegment, .otherCluster, .unknownSystem, .noSystemIdentifier, .versionOneRepository:
+        case .notPhysical, .notWalFileName, .notASegment, .otherCluster, .unknownSystem, .noSystemIdentifier, .versionOneRepository,
+             .untrustedSpool:
             return .invalid
         case .unreadableFile, .conflict, .quorum: return .failed
         }

@@ -20,7 +20,7 @@ struct Drctl: AsyncParsableCommand {
             KeygenCommand.self, BackupCommand.self, ListCommand.self, VerifyCommand.self,
             RestoreCommand.self, SyncCommand.self, DrillCommand.self, PruneCommand.self, CheckCommand.self,
             AgentCommand.self, ReportCommand.self, PolicyCommand.self, RepositoryCommand.self, VersionCommand.self,
-            WalPushCommand.self, WalFetchCommand.self,
+            WalPushCommand.self, WalFetchCommand.self, WalReadAheadCommand.self,
         ])
 
     /// As ArgumentParser's, except that usage errors exit 2 like every other invalid input

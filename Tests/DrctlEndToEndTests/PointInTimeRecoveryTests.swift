@@ -106,6 +106,33 @@ import Testing
         #expect(again.status == 6 && again.stderr.contains("is not empty"), "\(again)")
     }
 
+    /// Recovery through wal-fetch's spool (WalSpoolTests): the restore writes `--spool
+    /// pg_wal/drctl-spool` and creates it empty, the server's user's alone; a recovery to a
+    /// position with more archived segments after it reaches exactly that position, and once the
+    /// server has promoted no read-ahead worker runs and no segment is left in the spool.
+    @Test func aRecoveryThroughTheSpoolReachesExactlyItsTargetAndLeavesTheSpoolEmpty() throws {
+        let wal = try Self.archiving()
+        let pg = wal.cluster
+        _ = try Self.commit(batch: 1, on: pg)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        var batches: [Batch] = []
+        for number in 2...7 {
+            batches.append(try Self.commit(batch: number, count: 2000, on: pg))
+            try wal.switchSegment(rows: 1)
+        }
+        let (rows, restore) = try Self.restoredBatches(wal, into: "restored", ["--lsn", batches[2].lsn])
+        #expect(rows == "1,2,3,4 6010", "\(restore)")
+        let data = "\(wal.sandbox.root)/restored"
+        let settings = try String(contentsOfFile: "\(data)/postgresql.auto.conf", encoding: .utf8)
+        #expect(settings.contains("--spool pg_wal/drctl-spool"), "\(settings)")
+        let spool = "\(data)/pg_wal/drctl-spool"
+        let attributes = try FileManager.default.attributesOfItem(atPath: spool)
+        #expect(attributes[.posixPermissions] as? Int == 0o700 && attributes[.ownerAccountName] as? String == "postgres", "\(attributes)")
+        #expect(try eventually(within: 60) { !WalSpoolTests.workerRuns(spool) })
+        #expect(try WalSpoolTests.spooled(spool).isEmpty, "\(WalSpoolTests.workerLog(spool))")
+    }
+
     /// A tablespace `name` in a new directory of the cluster's, `statements` run after creating
     /// it (its tables), then a base backup; returns the tablespace's directory.
     static func backedUp(tablespace name: String, of wal: WalArchiving, holding statements: [String]) throws -> String {

@@ -28,10 +28,8 @@ import Testing
         #expect(try eventually(within: 60) { (try? copy.sql("SELECT pg_is_in_recovery()", port: port)) == "f" })
         #expect(try copy.sql("SELECT count(*) FROM t", port: port) == expected)
         #expect(copy.log.contains("restored log file"), "\(copy.log)")
-        // The archive is a local directory, as near as the spool: nothing is read ahead
-        // (`readAheadThroughTheSpoolFromAnS3Region` tests the read-ahead).
-        #expect(!copy.log.contains("region=spool"), "\(copy.log)")
-        #expect(try Command.run(["find", "\(wal.sandbox.root)/spool", "-type", "f"]).stdout.isEmpty)
+        // The read-ahead worker (WalSpoolTests) leaves nothing running.
+        #expect(try eventually(within: 60) { !WalSpoolTests.workerRuns("\(wal.sandbox.root)/spool") })
     }
 
     /// Recovery replays what the archive's directory region holds; at its end, where the next file
@@ -333,50 +331,6 @@ import Testing
         #expect(nowhere.status == 126, "\(nowhere)")
         #expect(nowhere.stderr.contains("region 's3'") && nowhere.stderr.contains("region 'local'"), "\(nowhere)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
-    }
-
-    /// The read-ahead, from an S3 region: fetching one segment spools the next as stored; that
-    /// one is then served from the spool (authenticated there) and removed. A spooled copy that
-    /// fails its checks is refused, leaves nothing at the destination, and the segment comes
-    /// from the region.
-    @Test func readAheadThroughTheSpoolFromAnS3Region() throws {
-        let regions = try TwoRegions(s3First: true)
-        let spool = "\(regions.wal.sandbox.root)/spool"
-        func fetch(_ name: String, to path: String) throws -> Drctl.Result {
-            try Drctl.run(["wal-fetch", "--policy", regions.wal.sandbox.policyPath, "--target", "main", "--system-identifier",
-                           regions.system, "--spool", spool, name, path], environment: WalFetchTests.credentials)
-        }
-        let spooled = "\(spool)/\(try regions.wal.key(of: regions.segments[1]))"
-        let first = try fetch(regions.segments[0], to: "\(regions.wal.sandbox.root)/first")
-        #expect(first.status == 0 && first.stderr.contains("region=s3"), "\(first)")
-        #expect(FileManager.default.fileExists(atPath: spooled))
-        let out = "\(regions.wal.sandbox.root)/second"
-        let second = try fetch(regions.segments[1], to: out)
-        #expect(second.status == 0 && second.stderr.contains("region=spool"), "\(second)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
-        #expect(!FileManager.default.fileExists(atPath: spooled))
-
-        // Spooled again, then damaged late in its body.
-        #expect(try fetch(regions.segments[0], to: "\(regions.wal.sandbox.root)/again").status == 0)
-        let handle = try #require(FileHandle(forUpdatingAtPath: spooled))
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: size - 100)
-        let byte = try #require(try handle.read(upToCount: 1)).first!
-        try handle.seek(toOffset: size - 100)
-        try handle.write(contentsOf: Data([byte ^ 0x01]))
-        try handle.close()
-        try FileManager.default.removeItem(atPath: out)
-        let refused = try fetch(regions.segments[1], to: out)
-        #expect(refused.status == 0 && refused.stderr.contains("read ahead is refused") && refused.stderr.contains("region=s3"), "\(refused)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == regions.original(regions.segments[1]))
-
-        // A spooled file older than the one asked for is removed: recovery will not ask for it again.
-        let older = "\(spool)/\(try regions.wal.key(of: regions.segments[0]))"
-        try FileManager.default.createDirectory(atPath: (older as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        #expect(FileManager.default.createFile(atPath: older, contents: Data("stale".utf8)))
-        try FileManager.default.removeItem(atPath: out)
-        #expect(try fetch(regions.segments[1], to: out).status == 0)
-        #expect(!FileManager.default.fileExists(atPath: older))
     }
 
     @Test func pushGoesOnAtQuorumWithARegionDownAndFailsBelowIt() throws {

@@ -40,7 +40,7 @@ import Testing
                                         note: "drctl restore")
         #expect(settings.lines == [
             "", "# drctl restore",
-            "restore_command = '/opt/drctl/bin/drctl wal-fetch --policy ''/etc/drctl/it''\\''''s policy.yaml'' --target main \"%f\" \"%p\"'",
+            "restore_command = '/opt/drctl/bin/drctl wal-fetch --policy ''/etc/drctl/it''\\''''s policy.yaml'' --target main --spool pg_wal/drctl-spool \"%f\" \"%p\"'",
             "recovery_target_time = '2026-03-29 00:30:00.500000+00'",
             "recovery_target_action = 'promote'",
             "recovery_target_timeline = '1'",

@@ -23,6 +23,8 @@ public enum WalError: Error, CustomStringConvertible {
     case conflict(file: String, target: String, regions: [String], archived: [String], pushed: String)
     /// Fewer than `min_regions` regions hold the file.
     case quorum(file: String, held: Int, minRegions: Int, failures: [String])
+    /// The spool directory is not trusted as PGDATA is (`WalSpool`).
+    case untrustedSpool(path: String, reason: String)
 
     /// Throws `notPhysical` unless the policy's target is a physical PostgreSQL target: the
     /// only kind with a WAL archive (what `wal-push` and `wal-fetch` both check first).
@@ -63,6 +65,9 @@ public enum WalError: Error, CustomStringConvertible {
         case .quorum(let file, let held, let minRegions, let failures):
             return "WAL file '\(file)' is held by \(held) region(s), and min_regions is \(minRegions): "
                 + failures.joined(separator: "; ") + " (PostgreSQL keeps the file and retries)"
+        case .untrustedSpool(let path, let reason):
+            return "the WAL spool '\(path)' is not used: \(reason). It holds plain segments served without further checks, "
+                + "so it must be a directory of the server's user alone (mode 700), as PGDATA is; WAL comes from the regions"
         }
     }
 }

@@ -19,10 +19,9 @@ import Logging
 /// seconds, not after a retry loop of its own around the store's. A lone region gets the store's
 /// whole budget (there is no other to ask).
 ///
-/// With a spool (`WalSpool`), it also reads the next segments ahead, side by side with the one
-/// asked for, into a directory outside PGDATA (not from a local directory region, as near as the
-/// spool); they are served from there only once they authenticate as a region's copy would
-/// (docs/ARCHITECTURE.md, "WAL archive").
+/// With a spool (`WalSpoolWorker`), a segment the spool held was served before any of this
+/// (`WalSpool.serve`, without the policy); one fetched here starts the read-ahead worker for the
+/// segments after it, which `wal-fetch` does not wait for (docs/ARCHITECTURE.md, "WAL archive").
 public struct WalFetchJob: BlockingJob {
     public let target: String
     public let file: String
@@ -30,48 +29,32 @@ public struct WalFetchJob: BlockingJob {
     /// Whose WAL: the data directory's `global/pg_control` names it, unless given.
     public let dataDirectory: String
     public let systemIdentifier: UInt64?
-    public let spool: WalSpool?
+    public let readAhead: WalSpoolWorker?
 
     public init(target: String, file: String, destination: String, dataDirectory: String, systemIdentifier: UInt64? = nil,
-                spool: WalSpool? = nil) {
+                readAhead: WalSpoolWorker? = nil) {
         self.target = target
         self.file = file
         self.destination = destination
         self.dataDirectory = dataDirectory
         self.systemIdentifier = systemIdentifier
-        self.spool = spool
+        self.readAhead = readAhead
     }
 
     public enum Outcome: Sendable, Equatable {
-        /// Fetched from this region (`spool`: read ahead by an earlier run).
+        /// Fetched from this region (`spool`: read ahead by the worker).
         case fetched(region: String, size: Int)
         /// Every region answered that it holds no such file.
         case absent
     }
 
     public func runBlocking(in context: JobContext) throws -> Outcome {
-        let policy = context.policy
-        try WalError.requirePhysical(target, in: policy)
+        try WalError.requirePhysical(target, in: context.policy)
         guard let name = WalFileName(file) else { throw WalError.notWalFileName(file) }
-        let system = try systemIdentifier ?? PgControl.systemIdentifier(dataDirectory: dataDirectory)
-        let keys = try context.keys.get()
-        let policyRegions = try Repository(policy: policy.repository, keys: keys)
-        // With one region there is nothing to fail over to: it gets the store's whole budget.
-        let repository = policyRegions.regions.count < 2 ? policyRegions
-            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
-        guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
-        let archive = WalArchive(repository: repository, target: target, systemIdentifier: system)
-        let documents = try archive.readerDocuments()
-        let opener = WalOpener(archive: archive, documents: documents, keys: keys)
+        let opener = try WalOpener.fromRegions(target: target, systemIdentifier: try systemIdentifier
+            ?? PgControl.systemIdentifier(dataDirectory: dataDirectory), in: context)
+        let repository = opener.archive.repository
 
-        let readAhead = spool.flatMap { spool in
-            ReadAhead.worthwhile(from: repository) ? ReadAhead(spool: spool, archive: archive, after: name, logger: context.logger) : nil
-        }
-        defer { readAhead?.finish() }
-
-        if let spool, let size = try spool.take(name, opener: opener, to: destination, logger: context.logger) {
-            return .fetched(region: WalSpool.regionName, size: size)
-        }
         var absentIn: [String] = []
         var failures: [String] = []
         for region in repository.regions {
@@ -80,6 +63,10 @@ public struct WalFetchJob: BlockingJob {
                 for failure in failures {
                     context.logger.warning("WAL file served from another region", metadata: [
                         "file": "\(name)", "region": "\(region.name)", "failure": "\(failure)"])
+                }
+                if let readAhead, name.kind == .segment {
+                    readAhead.spool.remove(through: name)
+                    readAhead.keepAhead(after: name)
                 }
                 return .fetched(region: region.name, size: size)
             case .success(nil):

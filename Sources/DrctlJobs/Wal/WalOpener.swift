@@ -19,6 +19,20 @@ struct WalOpener: Sendable {
     let documents: SignedDocuments
     let keys: KeyRing
 
+    /// The opener `wal-fetch` and its read-ahead worker use: the target's archive of this
+    /// cluster in the policy's regions, each bounded by its `read_deadline` when there is another
+    /// to ask (with one region there is nothing to fail over to: it gets the store's whole
+    /// budget), its signed documents and this host's keys.
+    static func fromRegions(target: String, systemIdentifier: UInt64, in context: JobContext) throws -> WalOpener {
+        let keys = try context.keys.get()
+        let policyRegions = try Repository(policy: context.policy.repository, keys: keys)
+        let repository = policyRegions.regions.count < 2 ? policyRegions
+            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
+        guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
+        let archive = WalArchive(repository: repository, target: target, systemIdentifier: systemIdentifier)
+        return WalOpener(archive: archive, documents: try archive.readerDocuments(), keys: keys)
+    }
+
     /// Bytes read from the region at a time.
     static let pieceSize = 1 << 20
     /// Bytes decompressed at a time, into the one buffer the whole file passes through.

@@ -10,12 +10,12 @@ struct WalFetchCommand: AsyncParsableCommand {
         abstract: "Fetch one archived WAL file (PostgreSQL's restore_command).",
         discussion: """
             restore_command = 'drctl wal-fetch --policy /etc/drctl/policy.yaml --target NAME "%f" "%p"'. \
-            Exit 0: fetched (from the first region whose copy authenticates); 1: every region \
-            answered that it has no such file (recovery ends there); 126: any other failure \
-            (a region unreachable after retries, every copy damaged, a wrong key), which makes \
-            PostgreSQL stop recovery instead of promoting early. Reads the next segments ahead \
-            into the spool directory (outside PGDATA) unless the first region is a local \
-            directory.
+            Exit 0: fetched (from the spool, or from the first region whose copy authenticates); \
+            1: every region answered that it has no such file (recovery ends there); 126: any \
+            other failure (a region unreachable after retries, every copy damaged, a wrong key), \
+            which makes PostgreSQL stop recovery instead of promoting early. A background worker \
+            opens the next segments into the spool directory (mode 700, the server's user's \
+            alone), from where they are served by a rename.
             """)
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -26,10 +26,12 @@ struct WalFetchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The cluster's system identifier, instead of reading global/pg_control.", valueName: "N"))
     var systemIdentifier: UInt64?
 
-    @Option(name: .long, help: ArgumentHelp("Where the next segments are read ahead (default: <cache dir>/wal-spool; off: none).", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Where the next segments are kept ready, opened and checked (default: "
+        + "<cache dir>/wal-spool; relative: to the data directory; off: none). Given, a segment found there is served "
+        + "without reading the policy.", valueName: "DIR"))
     var spool: String?
 
-    @Option(name: .long, help: ArgumentHelp("Segments read ahead (default \(Self.defaultReadAhead)).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Segments read ahead (default \(Self.defaultReadAhead); 0: none).", valueName: "N"))
     var readAhead: Int = Self.defaultReadAhead
 
     @Argument(help: ArgumentHelp("The WAL file's name (%f).", valueName: "FILE"))
@@ -42,16 +44,38 @@ struct WalFetchCommand: AsyncParsableCommand {
     /// PostgreSQL stops recovery on an exit status above 125 instead of ending it (README, "Exit codes").
     static let abortRecovery: Int32 = 126
 
+    func validate() throws {
+        guard readAhead >= 0 else {
+            throw ValidationError("--read-ahead must be 0 (no read-ahead) or more segments, not \(readAhead)")
+        }
+    }
+
     func run() async throws {
         do {
             let logger = log.bootstrap()
-            let policy = try policyOptions.load(warningOn: logger)
-            let spoolDirectory = spool ?? ObjectCache.directory(commandLine: policy.repository.cacheDirectoryFromCommandLine,
-                                                                 policy: policy.repository.cacheDirectory).map { $0 + "/wal-spool" }
+            // An explicit spool: a segment held there is served before the policy is read.
+            var policy = spool == nil ? try policyOptions.load(warningOn: logger) : nil
+            let spoolDirectory = spool ?? policy.flatMap {
+                ObjectCache.directory(commandLine: $0.repository.cacheDirectoryFromCommandLine, policy: $0.repository.cacheDirectory)
+            }.map { $0 + "/wal-spool" }
+            var readAheadWorker: WalSpoolWorker?
+            if let spoolDirectory, spoolDirectory != "off", readAhead > 0 {
+                do {
+                    let spool = try WalSpool(trusting: spoolDirectory, depth: readAhead)
+                    readAheadWorker = WalSpoolWorker(spool: spool, arguments: workerArguments(spool: spool))
+                } catch {
+                    logger.warning("\(error)")
+                }
+            }
+            if let readAheadWorker, let size = try readAheadWorker.serve(file, to: destination, dataDirectory: wal.dataDirectory,
+                                                                          systemIdentifier: systemIdentifier, logger: logger) {
+                logger.info("WAL file fetched", metadata: ["file": "\(file)", "region": "\(WalSpool.regionName)", "bytes": "\(size)"])
+                return
+            }
+            policy = try policy ?? policyOptions.load(warningOn: logger)
             let job = WalFetchJob(target: wal.target, file: file, destination: destination,
-                                  dataDirectory: wal.dataDirectory, systemIdentifier: systemIdentifier,
-                                  spool: spoolDirectory.flatMap { $0 == "off" || readAhead < 1 ? nil : WalSpool(directory: $0, depth: readAhead) })
-            switch try await JobRunner(JobContext(policy: policy, logger: logger)).run(job) {
+                                  dataDirectory: wal.dataDirectory, systemIdentifier: systemIdentifier, readAhead: readAheadWorker)
+            switch try await JobRunner(JobContext(policy: policy!, logger: logger)).run(job) {
             case .fetched(let region, let size):
                 logger.info("WAL file fetched", metadata: ["file": "\(file)", "region": "\(region)", "bytes": "\(size)"])
             case .absent:
@@ -63,5 +87,15 @@ struct WalFetchCommand: AsyncParsableCommand {
             ErrorLine.write("\(error)")
             throw ExitCode(Self.abortRecovery)
         }
+    }
+
+    /// `drctl wal-read-ahead` with this run's policy, target, cluster and spool, every path absolute.
+    private func workerArguments(spool: WalSpool) -> [String] {
+        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+        return [PhysicalRestoreOptions.currentExecutable(), WalReadAheadCommand.configuration.commandName!,
+                "--policy", absolute(policyOptions.policyPath), "--target", wal.target, "--pgdata", absolute(wal.dataDirectory),
+                "--spool", spool.directory, "--read-ahead", "\(spool.depth)", "--log-level", "\(log.logLevel)"]
+            + (policyOptions.cacheDir.map { ["--cache-dir", $0 == "off" ? $0 : absolute($0)] } ?? [])
+            + (systemIdentifier.map { ["--system-identifier", "\($0)"] } ?? [])
     }
 }

@@ -191,10 +191,8 @@ extension RestoreRun {
                                         recoveryTarget: options.recoveryTarget, timeline: options.timeline, port: options.port,
                                         archiving: options.archiving,
                                         note: "drctl restore: recovery of base backup \(manifest.backupID) through the WAL archive")
-        try settings.write(into: dataPath)
-        if let owner {
-            try DataDirectory.give(["\(dataPath)/postgresql.auto.conf", "\(dataPath)/recovery.signal"], to: owner)
-        }
+        let written = try settings.write(into: dataPath)
+        if let owner { try DataDirectory.give(written, to: owner) }
         let zone = RecoverySettings.setting("timezone", in: dataPath).flatMap(TimeZone.init(identifier:))
         var reached: RestoredServer.Reached?
         if options.start {

@@ -20,9 +20,15 @@ struct RecoverySettings {
     /// What the lines are for (a comment above them).
     var note: String
 
+    /// `wal-fetch`'s spool (`WalSpool`), relative to the data directory (the server runs
+    /// `restore_command` there): inside pg_wal, so on the file system of `%p` (a spooled segment
+    /// is served by a rename), new with every restore (never another cluster's or another
+    /// recovery's), and, like PGDATA, the server's user's alone.
+    static let spoolDirectory = "pg_wal/drctl-spool"
+
     var restoreCommand: String {
-        [drctl, "wal-fetch", "--policy", policyPath, "--target", target].map(Self.shellQuoted).joined(separator: " ")
-            + " \"%f\" \"%p\""
+        [drctl, "wal-fetch", "--policy", policyPath, "--target", target, "--spool", Self.spoolDirectory]
+            .map(Self.shellQuoted).joined(separator: " ") + " \"%f\" \"%p\""
     }
 
     var lines: [String] {
@@ -39,11 +45,17 @@ struct RecoverySettings {
         return lines
     }
 
-    func write(into dataDirectory: String) throws {
+    /// Writes the settings and `recovery.signal`, and creates the (empty) spool; returns what
+    /// it wrote, to be given to the server's user.
+    func write(into dataDirectory: String) throws -> [String] {
         let auto = "\(dataDirectory)/postgresql.auto.conf"
         let existing = (try? String(contentsOfFile: auto, encoding: .utf8)) ?? ""
         try (existing + lines.joined(separator: "\n") + "\n").write(toFile: auto, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: "\(dataDirectory)/recovery.signal", contents: Data())
+        let spool = "\(dataDirectory)/\(Self.spoolDirectory)"
+        try? FileManager.default.removeItem(atPath: spool)
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return [auto, "\(dataDirectory)/recovery.signal", spool]
     }
 
     /// A configuration-file string: single quotes doubled.

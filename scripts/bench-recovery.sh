@@ -6,7 +6,7 @@
 # backup, inserts write ${WAL_MIB:-2048} MiB of WAL, all archived. The base backup is restored
 # once (`drctl restore`, no --start) and copied; then per run and per copy the server is started
 # and timed until it has promoted:
-#   recovery_walfetch   restore_command = drctl wal-fetch (what drctl restore writes: --spool pg_wal/drctl-spool,
+#   recovery_walfetch   restore_command = drctl wal-fetch (what drctl restore writes: --spool <restored dir>.drctl-wal-spool,
 #                       filled by the background read-ahead worker)
 #   recovery_localcopy  restore_command = cp from the local directory (the same files, plain)
 # Each row: wall seconds, peak RSS (KiB) of the timed command, and the machine's CPU seconds
@@ -84,7 +84,7 @@ for run in $(seq "$runs"); do
     || { echo "bench-recovery: the wal-fetch recovery did not reach every row" >&2; exit 1; }
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/run-walfetch" -m immediate stop >/dev/null
   # wal-fetch's read-ahead worker ends once the server has promoted: not left to run beside the next.
-  lock="$work/run-walfetch/pg_wal/drctl-spool/worker.lock"
+  lock="$work/base.drctl-wal-spool/worker.lock"   # the restore's spool, which each copy's restore_command names
   [ ! -e "$lock" ] || until flock -n "$lock" true; do sleep 0.1; done
   prepare "$work/run-localcopy" "$((port + 100))" "cp $work/walcopy/%f %p"
   measure "recovery_localcopy" bash -c "as_pg=(runuser -u postgres --); start_and_await '$work/run-localcopy' $((port + 100))"

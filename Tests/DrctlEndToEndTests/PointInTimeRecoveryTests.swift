@@ -1,4 +1,5 @@
 import DrctlSources
+import DrctlStorage
 import DrctlTestSupport
 import Foundation
 import Testing
@@ -107,7 +108,8 @@ import Testing
     }
 
     /// Recovery through wal-fetch's spool (WalSpoolTests): the restore writes `--spool
-    /// pg_wal/drctl-spool` and creates it empty, the server's user's alone; a recovery to a
+    /// PGDATA.drctl-wal-spool` (beside the data directory, outside it) and creates it empty, the
+    /// server's user's alone, and nothing of drctl's is left inside PGDATA; a recovery to a
     /// position with more archived segments after it reaches exactly that position, and once the
     /// server has promoted no read-ahead worker runs and no segment is left in the spool.
     @Test func aRecoveryThroughTheSpoolReachesExactlyItsTargetAndLeavesTheSpoolEmpty() throws {
@@ -125,12 +127,36 @@ import Testing
         #expect(rows == "1,2,3,4 6010", "\(restore)")
         let data = "\(wal.sandbox.root)/restored"
         let settings = try String(contentsOfFile: "\(data)/postgresql.auto.conf", encoding: .utf8)
-        #expect(settings.contains("--spool pg_wal/drctl-spool"), "\(settings)")
-        let spool = "\(data)/pg_wal/drctl-spool"
+        let spool = "\(data).drctl-wal-spool"
+        #expect(settings.contains("--spool \(spool) "), "\(settings)")
+        let walEntries = try FileManager.default.contentsOfDirectory(atPath: "\(data)/pg_wal")
+        #expect(walEntries.allSatisfy { $0 == "archive_status" || WalFileName($0) != nil }, "\(walEntries)")
         let attributes = try FileManager.default.attributesOfItem(atPath: spool)
         #expect(attributes[.posixPermissions] as? Int == 0o700 && attributes[.ownerAccountName] as? String == "postgres", "\(attributes)")
         #expect(try eventually(within: 60) { !WalSpoolTests.workerRuns(spool) })
         #expect(try WalSpoolTests.spooled(spool).isEmpty, "\(WalSpoolTests.workerLog(spool))")
+    }
+
+    /// A spool that cannot be made (here an immutable file holds its name: even root cannot
+    /// replace it) costs the read-ahead, not the restore: a warning names the spool, the
+    /// settings say `--spool off`, and recovery through the regions reaches the target.
+    @Test func aSpoolThatCannotBeMadeTurnsTheReadAheadOffNotTheRestore() throws {
+        let wal = try Self.archiving()
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try Self.commit(batch: 2, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+        let blocker = "\(wal.sandbox.root)/unspooled.drctl-wal-spool"
+        FileManager.default.createFile(atPath: blocker, contents: Data("not a spool".utf8))
+        try #require(try Command.run(["chattr", "+i", blocker]).status == 0)
+        defer { _ = try? Command.run(["chattr", "-i", blocker]) }
+
+        let (rows, restore) = try Self.restoredBatches(wal, into: "unspooled", ["--point-in-time", "latest"])
+        #expect(rows == "1,2 20", "\(restore)")
+        #expect(restore.stderr.contains("WAL read-ahead is off for this recovery") && restore.stderr.contains(blocker), "\(restore)")
+        let settings = try String(contentsOfFile: "\(wal.sandbox.root)/unspooled/postgresql.auto.conf", encoding: .utf8)
+        #expect(settings.contains("--spool off "), "\(settings)")
     }
 
     /// A tablespace `name` in a new directory of the cluster's, `statements` run after creating

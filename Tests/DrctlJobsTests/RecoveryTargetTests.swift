@@ -36,18 +36,19 @@ import Testing
 
     @Test func settingsQuoteForTheConfigurationAndTheShell() throws {
         let settings = RecoverySettings(drctl: "/opt/drctl/bin/drctl", policyPath: "/etc/drctl/it's policy.yaml", target: "main",
+                                        spool: RecoverySettings.spoolDirectory(besides: "/var/lib/postgresql/15/main/"),
                                         recoveryTarget: .time(Date(timeIntervalSince1970: 1_774_744_200.5)), timeline: "1", port: 5433,
                                         note: "drctl restore")
         #expect(settings.lines == [
             "", "# drctl restore",
-            "restore_command = '/opt/drctl/bin/drctl wal-fetch --policy ''/etc/drctl/it''\\''''s policy.yaml'' --target main --spool pg_wal/drctl-spool \"%f\" \"%p\"'",
+            "restore_command = '/opt/drctl/bin/drctl wal-fetch --policy ''/etc/drctl/it''\\''''s policy.yaml'' --target main --spool /var/lib/postgresql/15/main.drctl-wal-spool \"%f\" \"%p\"'",
             "recovery_target_time = '2026-03-29 00:30:00.500000+00'",
             "recovery_target_action = 'promote'",
             "recovery_target_timeline = '1'",
             "port = 5433",
         ])
         // latest: no target at all, so recovery runs to the end of the archive and then promotes.
-        let latest = RecoverySettings(drctl: "/d", policyPath: "/p", target: "t", recoveryTarget: .latest, timeline: nil, port: nil, note: "n")
+        let latest = RecoverySettings(drctl: "/d", policyPath: "/p", target: "t", spool: "off", recoveryTarget: .latest, timeline: nil, port: nil, note: "n")
         #expect(latest.lines.filter { $0.hasPrefix("recovery_target") }.isEmpty)
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 import Logging
 
 /// Where `wal-fetch` finds the next segments ready (`--spool DIR`; `drctl restore` writes
-/// `--spool pg_wal/drctl-spool`, inside the restored data directory; by default
+/// `--spool PGDATA.drctl-wal-spool`, beside the restored data directory, outside it; by default
 /// `<cache dir>/wal-spool`): PLAIN segments, already opened and checked by the read-ahead
 /// worker (`WalSpoolWorker`) exactly as `wal-fetch` checks a region's copy, each put there under
 /// a hidden name and renamed to its own once whole. Serving one is a rename into `%p`: no policy,

@@ -187,11 +187,12 @@ extension RestoreRun {
             unlink("\(dataPath)/tablespace_map")
         }
         logger.info("base backup restored and verified", metadata: ["to": "\(dataPath)"])
-        let settings = RecoverySettings(drctl: options.drctlPath, policyPath: options.policyPath, target: target.name,
+        var settings = RecoverySettings(drctl: options.drctlPath, policyPath: options.policyPath, target: target.name,
+                                        spool: RecoverySettings.spoolDirectory(besides: dataPath),
                                         recoveryTarget: options.recoveryTarget, timeline: options.timeline, port: options.port,
                                         archiving: options.archiving,
                                         note: "drctl restore: recovery of base backup \(manifest.backupID) through the WAL archive")
-        let written = try settings.write(into: dataPath)
+        let written = settings.prepareSpool(logger: logger) + (try settings.write(into: dataPath))
         if let owner { try DataDirectory.give(written, to: owner) }
         let zone = RecoverySettings.setting("timezone", in: dataPath).flatMap(TimeZone.init(identifier:))
         var reached: RestoredServer.Reached?

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The recovery settings a point-in-time restore writes into the restored data directory's
 /// `postgresql.auto.conf` (read last, so they win over the source's `postgresql.conf`), and the
@@ -10,6 +11,8 @@ struct RecoverySettings {
     let drctl: String
     let policyPath: String
     let target: String
+    /// The read-ahead spool restore_command names (`spoolDirectory(besides:)`); "off": none.
+    var spool: String
     let recoveryTarget: RecoveryTarget
     /// `--timeline`: a number, `latest` or `current`; nil: PostgreSQL's default (`latest`).
     let timeline: String?
@@ -20,14 +23,19 @@ struct RecoverySettings {
     /// What the lines are for (a comment above them).
     var note: String
 
-    /// `wal-fetch`'s spool (`WalSpool`), relative to the data directory (the server runs
-    /// `restore_command` there): inside pg_wal, so on the file system of `%p` (a spooled segment
-    /// is served by a rename), new with every restore (never another cluster's or another
-    /// recovery's), and, like PGDATA, the server's user's alone.
-    static let spoolDirectory = "pg_wal/drctl-spool"
+    /// `wal-fetch`'s spool (`WalSpool`) for a data directory: beside it, outside it (nothing of
+    /// drctl's among PostgreSQL's files, nor in a later backup of the promoted server), in the
+    /// same parent so normally on the file system of `%p` (a spooled segment is served by a
+    /// rename), new with every restore (never another cluster's or another recovery's) and, like
+    /// PGDATA, the server's user's alone. Absolute: the server runs `restore_command` in PGDATA.
+    static func spoolDirectory(besides dataDirectory: String) -> String {
+        var data = dataDirectory
+        while data.count > 1, data.hasSuffix("/") { data.removeLast() }
+        return data + ".drctl-wal-spool"
+    }
 
     var restoreCommand: String {
-        [drctl, "wal-fetch", "--policy", policyPath, "--target", target, "--spool", Self.spoolDirectory]
+        [drctl, "wal-fetch", "--policy", policyPath, "--target", target, "--spool", spool]
             .map(Self.shellQuoted).joined(separator: " ") + " \"%f\" \"%p\""
     }
 
@@ -45,17 +53,32 @@ struct RecoverySettings {
         return lines
     }
 
-    /// Writes the settings and `recovery.signal`, and creates the (empty) spool; returns what
-    /// it wrote, to be given to the server's user.
+    /// Creates the spool empty (mode 0700), before the settings name it. A spool that cannot be
+    /// made costs speed, not the restore: the settings then say `--spool off` and the warning
+    /// on `logger` names why.
+    mutating func prepareSpool(logger: Logger) -> [String] {
+        do {
+            if FileManager.default.fileExists(atPath: spool) { try FileManager.default.removeItem(atPath: spool) }
+            try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            return [spool]
+        } catch {
+            logger.warning("WAL read-ahead is off for this recovery: its spool cannot be made", metadata: [
+                "spool": "\(spool)", "error": "\(error)"])
+            spool = "off"
+            return []
+        }
+    }
+
+    /// Writes the settings and `recovery.signal`; returns what it wrote, to be given to the
+    /// server's user.
     func write(into dataDirectory: String) throws -> [String] {
         let auto = "\(dataDirectory)/postgresql.auto.conf"
         let existing = (try? String(contentsOfFile: auto, encoding: .utf8)) ?? ""
         try (existing + lines.joined(separator: "\n") + "\n").write(toFile: auto, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: "\(dataDirectory)/recovery.signal", contents: Data())
-        let spool = "\(dataDirectory)/\(Self.spoolDirectory)"
-        try? FileManager.default.removeItem(atPath: spool)
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return [auto, "\(dataDirectory)/recovery.signal", spool]
+        // Not createFile (whose false says nothing): without recovery.signal the server would
+        // start as a primary at the base backup's end, never asking for the archive's WAL.
+        try Data().write(to: URL(fileURLWithPath: "\(dataDirectory)/recovery.signal"))
+        return [auto, "\(dataDirectory)/recovery.signal"]
     }
 
     /// A configuration-file string: single quotes doubled.

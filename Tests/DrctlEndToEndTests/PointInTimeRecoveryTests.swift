@@ -56,6 +56,25 @@ import Testing
         return (batches, restore)
     }
 
+    /// An archiving cluster with batch 1 before its base backup and batch 2 after, archived.
+    static func backedUpBetweenTwoBatches(settings: [String] = []) throws -> WalArchiving {
+        let wal = try archiving(settings: settings)
+        _ = try commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        _ = try commit(batch: 2, on: wal.cluster)
+        try wal.switchSegment(rows: 1)
+        return wal
+    }
+
+    /// The batches a restored server at `data` holds ("1,2").
+    static func batches(in data: String, port: Int) throws -> String {
+        try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
+            "-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres",
+            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test func eachRecordedTimeAndPositionAndLatestGiveExactlyTheRowsCommittedByThen() throws {
         let wal = try Self.archiving()
         let pg = wal.cluster
@@ -141,12 +160,7 @@ import Testing
     /// replace it) costs the read-ahead, not the restore: a warning names the spool, the
     /// settings say `--spool off`, and recovery through the regions reaches the target.
     @Test func aSpoolThatCannotBeMadeTurnsTheReadAheadOffNotTheRestore() throws {
-        let wal = try Self.archiving()
-        _ = try Self.commit(batch: 1, on: wal.cluster)
-        let backup = try wal.drctlAsPostgres(["backup"])
-        try #require(backup.status == 0, "\(backup)")
-        _ = try Self.commit(batch: 2, on: wal.cluster)
-        try wal.switchSegment(rows: 1)
+        let wal = try Self.backedUpBetweenTwoBatches()
         let blocker = "\(wal.sandbox.root)/unspooled.drctl-wal-spool"
         FileManager.default.createFile(atPath: blocker, contents: Data("not a spool".utf8))
         try #require(try Command.run(["chattr", "+i", blocker]).status == 0)
@@ -301,35 +315,21 @@ import Testing
     /// are there, and the report says which one it is.
     @Test func withoutAPortTheServerListensWhereItsRestoredConfigurationSays() throws {
         let configured = try LoopbackPort.free()
-        let wal = try Self.archiving(settings: ["port = \(configured)"])
-        _ = try Self.commit(batch: 1, on: wal.cluster)
-        let backup = try wal.drctlAsPostgres(["backup"])
-        try #require(backup.status == 0, "\(backup)")
-        _ = try Self.commit(batch: 2, on: wal.cluster)
-        try wal.switchSegment(rows: 1)
+        let wal = try Self.backedUpBetweenTwoBatches(settings: ["port = \(configured)"])
 
         let data = "\(wal.sandbox.root)/configured-port"
         let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--start"])
         defer { _ = try? Command.run(["runuser", "-u", "postgres", "--", "\(PostgresCluster.binDir)/pg_ctl", "-D", data, "-m", "immediate", "stop"]) }
         try #require(restore.status == 0, "\(restore)")
         #expect(restore.stdout.contains("port \(configured)"), "\(restore)")
-        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
-            "-X", "-At", "-h", data, "-p", "\(configured)", "-U", "postgres", "-d", "postgres",
-            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
-        ]).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(batches == "1,2")
+        #expect(try Self.batches(in: data, port: configured) == "1,2")
     }
 
     /// `--policy` given relative to the operator's directory: the restored server runs
     /// `restore_command` from its data directory, so the policy it names must be absolute, or
     /// recovery stops at the first WAL file ("command not executable"/no such policy).
     @Test func aPolicyNamedRelativelyIsFoundByTheRestoredServersRestoreCommand() throws {
-        let wal = try Self.archiving()
-        _ = try Self.commit(batch: 1, on: wal.cluster)
-        let backup = try wal.drctlAsPostgres(["backup"])
-        try #require(backup.status == 0, "\(backup)")
-        _ = try Self.commit(batch: 2, on: wal.cluster)
-        try wal.switchSegment(rows: 1)
+        let wal = try Self.backedUpBetweenTwoBatches()
 
         let data = "\(wal.sandbox.root)/relative-policy"
         let port = try LoopbackPort.free()
@@ -340,11 +340,7 @@ import Testing
         let settings = (try? String(contentsOfFile: "\(data)/postgresql.auto.conf", encoding: .utf8)) ?? ""
         #expect(settings.contains("--policy \(wal.sandbox.policyPath)") || settings.contains("--policy '\(wal.sandbox.policyPath)'"), "\(settings)")
         try #require(restore.status == 0, "\(restore)")
-        let batches = try PostgresCluster.run("\(PostgresCluster.binDir)/psql", [
-            "-X", "-At", "-h", data, "-p", "\(port)", "-U", "postgres", "-d", "postgres",
-            "-c", "SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM batches",
-        ]).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(batches == "1,2")
+        #expect(try Self.batches(in: data, port: port) == "1,2")
     }
 
     /// A WAL file no region can serve (its only copy damaged) makes wal-fetch exit 126 and the

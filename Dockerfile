@@ -4,7 +4,8 @@
 #   build:   scripts/install-deps.sh package, then scripts/package-deb.sh (the release build,
 #            Swift runtime linked statically, packaged as drctl_<VERSION>_<arch>.deb);
 #   runtime: scripts/install-package.sh: the user drctl with uid 10001, scripts/install-deps.sh
-#            host, then `apt-get install ./drctl_*.deb`, whose Depends (dpkg-shlibdeps) pulls
+#            host, then `apt-get install ./drctl_*.deb`, whose Depends (dpkg-shlibdeps, and libpq5
+#            and libcurl4, which drctl loads on first use, named in deploy/debian/control) pull
 #            the libraries drctl loads.
 # The version is the VERSION file's: the binary's, the package's and so the image's.
 # `host` brings the PostgreSQL client programs drctl runs (pg_dump, pg_dumpall, pg_restore,

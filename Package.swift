@@ -4,8 +4,8 @@
 //   DrctlErrors                                                    the root: every error's exit class
 //   DrctlCrypto (+ OpenSSL), DrctlPolicy (+ Yams)                  keys and sealing; the policy
 //   DrctlPipeline → DrctlCrypto (+ zstd)                           streams, filters, sealing
-//   DrctlSources → DrctlPipeline (+ libpq)                         where bytes come from
-//   DrctlStorage → DrctlPipeline, DrctlCrypto (+ libcurl)          regions, the repository format
+//   DrctlSources → DrctlPipeline (+ libpq, loaded on first use)    where bytes come from
+//   DrctlStorage → DrctlPipeline, DrctlCrypto (+ libcurl, likewise) regions, the repository format
 //   DrctlJobs → all of the above (+ swift-log)                     backup, restore, drill, … and the agent
 //   drctl (the CLI) → DrctlJobs and the rest (+ swift-argument-parser)
 // A backup's bytes flow source → zstd → seal → SHA-256 → regions; the graph is not that order.
@@ -28,10 +28,14 @@ let package = Package(
         // C libraries, each touched by exactly one Swift target.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libpq and libcurl are not linked but loaded on first use (CLibraryLoader: dlopen), so
+        // that a process using neither, like wal-push to a directory, starts without them; the
+        // headers come from libpq-dev and libcurl4-openssl-dev, the libraries from libpq5 and
+        // libcurl4 (the Debian package's Depends, named in deploy/debian/control).
+        .target(name: "CLibraryLoader"),
+        .target(name: "CPostgres", dependencies: ["CLibraryLoader"]),
         // curl_easy_setopt is variadic: one typed wrapper per argument kind.
-        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .target(name: "CCurlShim", dependencies: ["CLibraryLoader"]),
 
         // Exit classes (README, "Exit codes"), which every error type declares; below everything.
         .target(name: "DrctlErrors"),
@@ -69,7 +73,7 @@ let package = Package(
         ]),
         .testTarget(name: "DrctlPipelineTests", dependencies: ["DrctlPipeline", "DrctlCrypto", "DrctlSources"]),
         // Sources against real servers (PostgreSQL, Redis) started by the tests themselves.
-        .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport"]),
+        .testTarget(name: "DrctlSourcesTests", dependencies: ["DrctlSources", "DrctlPipeline", "DrctlTestSupport", "CLibraryLoader"]),
         // Throwaway servers shared by the test targets.
         .target(name: "DrctlTestSupport", dependencies: ["DrctlSources", "DrctlPipeline"], path: "Tests/DrctlTestSupport"),
         .testTarget(name: "DrctlStorageTests", dependencies: ["DrctlStorage", "DrctlPipeline", "DrctlCrypto", "DrctlSources", "DrctlTestSupport"]),

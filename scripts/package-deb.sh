@@ -11,7 +11,7 @@
 #   bash, zsh, fish completions             drctl --generate-completion-script SHELL
 #   /lib/systemd/system, /usr/lib/drctl     deploy/systemd (no unit is enabled on install)
 #   /etc/drctl/policy.yaml (conffile)       policies/example.yaml
-#   control, maintainer scripts, copyright  deploy/debian; Depends from dpkg-shlibdeps
+#   control, maintainer scripts, copyright  deploy/debian; Depends from dpkg-shlibdeps and control
 #   /usr/share/doc/drctl                    README.md, docs/OPERATIONS.md, docs/POLICY.md
 #
 # The version is the VERSION file's, the one the build compiles into drctl (Plugins/VersionFile):
@@ -115,8 +115,10 @@ echo /etc/drctl/policy.yaml > "$root/DEBIAN/conffiles"
 chmod 0644 "$root"/usr/share/bash-completion/completions/drctl "$root"/usr/share/zsh/vendor-completions/_drctl \
   "$root"/usr/share/fish/vendor_completions.d/drctl.fish "$root"/usr/share/man/man1/*.gz "$doc/changelog.gz"
 
-# Depends: the packages of the shared libraries drctl loads (libpq, libcurl, OpenSSL, zstd,
-# libxml2 for Foundation's XMLParser, and the C and C++ runtime), nothing else.
+# Depends: the packages of the shared libraries drctl links (OpenSSL, zstd, libxml2 for
+# Foundation's XMLParser, and the C and C++ runtime), nothing else; plus libpq5 and libcurl4,
+# named in deploy/debian/control since drctl loads them on first use (dlopen), out of
+# dpkg-shlibdeps' sight (libcurl 7.75: CURLOPT_AWS_SIGV4).
 (cd "$work" && dpkg-shlibdeps -Tdebian/drctl.substvars debian/drctl/usr/bin/drctl)
 (cd "$work" && dpkg-gencontrol -pdrctl -Pdebian/drctl -Tdebian/drctl.substvars -v"$version")
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"

@@ -69,6 +69,24 @@ import Testing
         #expect(throws: WalArchiving.SwitchNotArchived.self) { try wal.switchSegment(timeout: 1) }
     }
 
+    /// wal-push runs once per segment on PostgreSQL's critical path: to a directory region it
+    /// uses neither libpq nor libcurl, so it must not load them (they and their dependency chains
+    /// cost ~3 ms a process). The dynamic loader's own account (LD_DEBUG=libs) says what it loaded.
+    @Test func aPushToADirectoryLoadsNeitherLibpqNorLibcurl() throws {
+        let wal = try WalArchiving()
+        let segment = try wal.switchSegment()
+        let copy = try wal.copyOfSegment(segment)
+        let push = try Command.run(["runuser", "-u", "postgres", "--", "env", "LD_DEBUG=libs", Drctl.binary, "wal-push",
+                                    "--target", "main", "--pgdata", wal.cluster.dataDirectory.path, copy, "--policy", wal.sandbox.policyPath])
+        #expect(push.status == 0, "\(push)")
+        #expect(push.stderr.contains("libzstd.so"), "LD_DEBUG reported nothing: \(push)")   // the account is there
+        #expect(!push.stderr.contains("libpq.so"), "\(push)")
+        #expect(!push.stderr.contains("libcurl.so"), "\(push)")
+        // `version` reports both libraries' versions: it loads them when asked.
+        let version = try Drctl.run(["version"])
+        #expect(version.status == 0 && version.stdout.contains("libpq 1") && version.stdout.contains("libcurl 7"), "\(version)")
+    }
+
     @Test func theSameSegmentAgainIsSuccessAndOtherContentsUnderItsNameAreAConflict() throws {
         let wal = try WalArchiving()
         let segment = try wal.switchSegment()

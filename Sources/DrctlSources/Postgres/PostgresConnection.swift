@@ -12,6 +12,10 @@ public final class PostgresConnection {
     /// database does not exist, permission denied, ...).
     public init(_ endpoint: PostgresEndpoint) throws {
         self.endpoint = endpoint
+        // libpq is loaded on first use (Sources/CPostgres): a missing one fails here, not in a call.
+        if let problem = drctl_libpq_unavailable() {
+            throw PostgresError(.connectionFailed, "cannot connect to PostgreSQL at \(endpoint.address): \(String(cString: problem))")
+        }
         let pairs = endpoint.connectionParameters
         // NUL-terminated keyword and value arrays; the password is only ever in `values`.
         let keywords = pairs.map { strdup($0.0) } + [nil]

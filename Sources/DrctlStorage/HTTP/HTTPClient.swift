@@ -7,7 +7,10 @@ import Foundation
 ///
 /// Not thread-safe; a client keeps its connection open between requests.
 public final class HTTPClient {
-    private let handle: UnsafeMutableRawPointer
+    /// nil when libcurl cannot be loaded (`unavailable` says why): every `perform` then throws.
+    private let curl: UnsafeMutableRawPointer?
+    private let unavailable: String?
+    private var handle: UnsafeMutableRawPointer { curl! }   // only used past `perform`'s check
     /// libcurl's account of a failed transfer (CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE bytes): which
     /// certificate check failed, which host refused, where `curl_easy_strerror` only names the code.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: 256)
@@ -16,15 +19,22 @@ public final class HTTPClient {
     public let cancellation: HTTPCancellation?
 
     public init(settings: HTTPSettings = HTTPSettings(), cancellation: HTTPCancellation? = nil) {
-        HTTPClient.globalInit
-        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
-        self.handle = handle
+        // libcurl is loaded on first use (Sources/CCurlShim): a missing one fails each transfer.
+        if let problem = drctl_libcurl_unavailable() {
+            curl = nil
+            unavailable = String(cString: problem)
+        } else {
+            HTTPClient.globalInit
+            guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+            curl = handle
+            unavailable = nil
+        }
         self.settings = settings
         self.cancellation = cancellation
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        if let curl { curl_easy_cleanup(curl) }
         errorBuffer.deallocate()
     }
 
@@ -32,6 +42,7 @@ public final class HTTPClient {
     /// aborts the transfer and is rethrown).
     public func perform(_ request: HTTPRequest,
                         onBody: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        if let unavailable { throw HTTPError.transport(url: request.url, code: Int(CURLE_FAILED_INIT.rawValue), message: unavailable) }
         curl_easy_reset(handle)
         return try withoutActuallyEscaping(onBody) { onBody in
             try perform(request, exchange: Exchange(body: request.body, onBody: onBody, cancellation: cancellation))

@@ -219,7 +219,7 @@ import Testing
     /// above and WalPushInterruptionTests.)
     @Test func aSegmentWrittenBodyFirstComesBackByteForByte() throws {
         let wal = try WalArchiving(settings: ["archive_mode = off"])
-        let segment = try wal.switchSegment()
+        let segment = try wal.switchSegmentUnarchived()
         let copy = try wal.copyOfSegment(segment)
         let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 5 << 20)
         let handle = try #require(FileHandle(forUpdatingAtPath: copy))

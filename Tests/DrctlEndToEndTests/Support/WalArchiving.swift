@@ -49,11 +49,8 @@ final class WalArchiving {
     /// failure); throws when neither happened within `timeout` seconds. Returns the segment's name.
     @discardableResult
     func switchSegment(rows: Int = 1000, timeout: Double = 30) throws -> String {
-        try cluster.exec(["CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, payload text)",
-                          "INSERT INTO t (payload) SELECT md5(g::text) FROM generate_series(1, \(rows)) g"])
         let failedBefore = try archiverCounts().failed
-        let segment = try cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
-        try cluster.sql("SELECT pg_switch_wal()")
+        let segment = try switchSegmentUnarchived(rows: rows)
         var archiver = ""
         let settled = try eventually(within: timeout) {
             archiver = try cluster.sql("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver")
@@ -64,6 +61,18 @@ final class WalArchiving {
             return archived || (Int(fields.last ?? "") ?? 0) > failedBefore
         }
         guard settled else { throw SwitchNotArchived(segment: segment, timeout: timeout, archiver: archiver) }
+        return segment
+    }
+
+    /// Writes `rows` rows and switches to the next segment; returns the segment just completed
+    /// without waiting for any archiver (a cluster with `archive_mode = off`: the tests push
+    /// its copies by hand).
+    @discardableResult
+    func switchSegmentUnarchived(rows: Int = 1000) throws -> String {
+        try cluster.exec(["CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, payload text)",
+                          "INSERT INTO t (payload) SELECT md5(g::text) FROM generate_series(1, \(rows)) g"])
+        let segment = try cluster.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        try cluster.sql("SELECT pg_switch_wal()")
         return segment
     }
 

@@ -22,10 +22,7 @@ public enum PolicyLoader {
     /// Loads a policy from text. `sourcePath` names it in problems, and relative paths inside it are
     /// resolved against `sourcePath`'s directory (which need not exist as a file).
     public static func load(yaml: String, sourcePath: String) throws(PolicyError) -> Policy {
-        let absolute = sourcePath.hasPrefix("/")
-            ? sourcePath
-            : FileManager.default.currentDirectoryPath + "/" + sourcePath
-        let directory = PathText.normalize((absolute as NSString).deletingLastPathComponent)
+        let directory = PathText.normalize((PathText.absolute(sourcePath) as NSString).deletingLastPathComponent)
         let validator = PolicyValidator(file: sourcePath, baseDirectory: directory, document: YAMLDocument(yaml: yaml))
         let policy = validator.validate()
         let problems = validator.sortedProblems
@@ -36,7 +33,14 @@ public enum PolicyLoader {
     }
 }
 
-enum PathText {
+public enum PathText {
+    /// `path` as the working directory makes it absolute (unchanged when it already is): what a
+    /// command line names, for a process that runs elsewhere (the restored server's
+    /// `restore_command` runs in PGDATA; the read-ahead worker starts detached).
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
     /// Removes `.`, `..` and empty components of an absolute path.
     static func normalize(_ path: String) -> String {
         var parts: [Substring] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrctlJobs
+import DrctlPolicy
 import DrctlStorage
 import Foundation
 import Glibc
@@ -54,7 +55,7 @@ struct WalFetchCommand: AsyncParsableCommand {
         do {
             let logger = log.bootstrap()
             // An explicit spool: a segment held there is served before the policy is read.
-            var policy = spool == nil ? try policyOptions.load(warningOn: logger) : nil
+            let policy = spool == nil ? try policyOptions.load(warningOn: logger) : nil
             let spoolDirectory = spool ?? policy.flatMap {
                 ObjectCache.directory(commandLine: $0.repository.cacheDirectoryFromCommandLine, policy: $0.repository.cacheDirectory)
             }.map { $0 + "/wal-spool" }
@@ -72,10 +73,10 @@ struct WalFetchCommand: AsyncParsableCommand {
                 logger.info("WAL file fetched", metadata: ["file": "\(file)", "region": "\(WalSpool.regionName)", "bytes": "\(size)"])
                 return
             }
-            policy = try policy ?? policyOptions.load(warningOn: logger)
+            let loaded = try policy ?? policyOptions.load(warningOn: logger)
             let job = WalFetchJob(target: wal.target, file: file, destination: destination,
                                   dataDirectory: wal.dataDirectory, systemIdentifier: systemIdentifier, readAhead: readAheadWorker)
-            switch try await JobRunner(JobContext(policy: policy!, logger: logger)).run(job) {
+            switch try await JobRunner(JobContext(policy: loaded, logger: logger)).run(job) {
             case .fetched(let region, let size):
                 logger.info("WAL file fetched", metadata: ["file": "\(file)", "region": "\(region)", "bytes": "\(size)"])
             case .absent:
@@ -91,7 +92,7 @@ struct WalFetchCommand: AsyncParsableCommand {
 
     /// `drctl wal-read-ahead` with this run's policy, target, cluster and spool, every path absolute.
     private func workerArguments(spool: WalSpool) -> [String] {
-        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+        let absolute = PathText.absolute
         return [PhysicalRestoreOptions.currentExecutable(), WalReadAheadCommand.configuration.commandName!,
                 "--policy", absolute(policyOptions.policyPath), "--target", wal.target, "--pgdata", absolute(wal.dataDirectory),
                 "--spool", spool.directory, "--read-ahead", "\(spool.depth)", "--log-level", "\(log.logLevel)"]

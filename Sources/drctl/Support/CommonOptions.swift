@@ -27,8 +27,7 @@ struct PolicyOptions: ParsableArguments {
     func load(warningOn logger: Logger) throws -> Policy {
         var policy = try PolicyLoader.load(path: policyPath)
         policy.repository.cacheDirectoryFromCommandLine = cacheDir.map { directory in
-            directory == "off" || directory.isEmpty || directory.hasPrefix("/")
-                ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+            directory == "off" || directory.isEmpty ? directory : PathText.absolute(directory)
         }
         for region in policy.repository.unverifiedTLSRegions {
             logger.warning("\(RepositoryPolicy.unverifiedTLSWarning)", metadata: [

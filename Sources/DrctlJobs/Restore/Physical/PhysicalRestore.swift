@@ -46,7 +46,7 @@ public struct PhysicalRestoreOptions: Sendable {
         self.port = port
         self.owner = owner
         self.drctlPath = drctlPath
-        self.policyPath = policyPath.hasPrefix("/") ? policyPath : FileManager.default.currentDirectoryPath + "/" + policyPath
+        self.policyPath = PathText.absolute(policyPath)
     }
 
     /// `--timeline`: a positive number, `latest` or `current`.

@@ -40,14 +40,10 @@ public struct WalReadAheadJob: BlockingJob {
     /// Segments spooled (0 also when another worker holds the spool).
     public func runBlocking(in context: JobContext) throws -> Int {
         guard let name = WalFileName(after), name.kind == .segment else { throw WalError.notWalFileName(after) }
-        let lock = open(spool.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw WalError.untrustedSpool(path: spool.lockPath, reason: "\(Errno(errno))") }
+        guard let lock = try spool.tryLock() else { return 0 }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return 0 }
         // What a killed worker left half written; what recovery has gone past.
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: spool.directory)) ?? [] where entry.hasPrefix(".") {
-            unlink("\(spool.directory)/\(entry)")
-        }
+        spool.removeHalfWritten()
         spool.remove(through: name)
         // The server follows one timeline at a time, never back: another's segments will not be asked for.
         for other in spool.spooled() where other.timeline != name.timeline { unlink(spool.path(of: other)) }

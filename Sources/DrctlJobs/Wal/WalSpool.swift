@@ -1,4 +1,5 @@
 import DrctlPipeline
+import DrctlPolicy
 import DrctlStorage
 import Foundation
 import Glibc
@@ -31,7 +32,7 @@ public struct WalSpool: Sendable {
     /// directory), created 0700 when absent; throws `WalError.untrustedSpool` when it is not a
     /// directory of this user's alone.
     public init(trusting directory: String, depth: Int) throws {
-        let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        let absolute = PathText.absolute(directory)
         self.directory = absolute
         self.depth = depth
         if mkdir(absolute, 0o700) != 0, errno != EEXIST {
@@ -113,10 +114,30 @@ public struct WalSpool: Sendable {
 
     /// Removes every segment and every half-written file (a killed worker's).
     func empty() {
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        where WalFileName(entry)?.kind == .segment || entry.hasPrefix(".") {
+        removeEntries { WalFileName($0)?.kind == .segment || $0.hasPrefix(".") }
+    }
+
+    /// Removes what a killed worker left half written (hidden names).
+    func removeHalfWritten() {
+        removeEntries { $0.hasPrefix(".") }
+    }
+
+    private func removeEntries(where condition: (String) -> Bool) {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where condition(entry) {
             unlink("\(directory)/\(entry)")
         }
+    }
+
+    /// The worker's lock taken without waiting: its descriptor (closing it gives the lock
+    /// back), nil when another process holds it.
+    func tryLock() throws -> Int32? {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw WalError.untrustedSpool(path: lockPath, reason: "\(Errno(errno))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 
     /// Held by the one worker filling the spool (`flock`).

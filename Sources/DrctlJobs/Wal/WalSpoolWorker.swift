@@ -42,7 +42,7 @@ public struct WalSpoolWorker: Sendable {
     /// the spool's lock. Best effort: a worker that cannot start means the next segments come
     /// from the regions, as without a spool.
     public func keepAhead(after name: WalFileName) {
-        guard name.kind == .segment, !Self.isLocked(spool.lockPath) else { return }
+        guard name.kind == .segment, !isLocked else { return }
         var status = stat()
         if stat(spool.logPath, &status) == 0, status.st_size > Self.logLimit { truncate(spool.logPath, 0) }
         let argv = arguments + [name.description]
@@ -70,11 +70,15 @@ public struct WalSpoolWorker: Sendable {
         _ = posix_spawn(&child, argv[0], &actions, &attributes, cArgv, environ)
     }
 
-    /// Whether a process holds the lock at `path` (an `flock` taken and given back at once).
-    static func isLocked(_ path: String) -> Bool {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        return flock(descriptor, LOCK_EX | LOCK_NB) != 0
+    /// Whether a worker holds the spool's lock (taken and given back at once; a lock that
+    /// cannot be opened is left to the worker to report in its log).
+    var isLocked: Bool {
+        switch Result(catching: { try spool.tryLock() }) {
+        case .success(let descriptor?):
+            close(descriptor)
+            return false
+        case .success(nil): return true
+        case .failure: return false
+        }
     }
 }

@@ -45,8 +45,8 @@ struct DataDirectory {
 
     /// Makes every file and directory of the restore durable: each fsynced, directories after
     /// what they hold (as PostgreSQL's own start-up sync, recovery_init_sync_method = fsync,
-    /// does), then the directories that hold the data and tablespace directories. `tar` writes
-    /// through the page cache; a restore that reports success must not lose files to a power
+    /// does), then the directories that hold the data and tablespace directories. The extraction
+    /// (`TarExtractor`) writes through the page cache; a restore that reports success must not lose files to a power
     /// failure. Symbolic links (pg_tblspc) are not followed: each tablespace's directory is
     /// walked itself.
     func sync() throws {

@@ -82,7 +82,7 @@ public struct WriterKey: Sendable, Equatable {
 }
 
 /// The bytes of lowercase or uppercase hex text; nil when it is not hex.
-func hexDecoded(_ text: String) -> [UInt8]? {
+public func hexDecoded(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0 else { return nil }
     func value(_ c: UInt8) -> UInt8? {

@@ -1,3 +1,4 @@
+import DrctlCrypto
 import DrctlSources
 import DrctlTestSupport
 import Foundation
@@ -169,6 +170,32 @@ import Testing
         manifest[text.utf8.distance(from: text.utf8.startIndex, to: at)] = UInt8(ascii: "4")   // "Size": 3 → 4
         let error = #expect(throws: PhysicalRestoreError.self) { try BackupManifestCheck(manifest: manifest) }
         #expect(error?.description.contains("manifest checksum mismatch") == true, "\(String(describing: error))")
+    }
+
+    /// The real manifest with PG_VERSION's `"Path"` replaced by `"Encoded-Path": hex` (what
+    /// PostgreSQL writes for a name that is not UTF-8) and its Manifest-Checksum made again.
+    static func manifest(_ manifest: [UInt8], encodingPathAs hex: String) throws -> [UInt8] {
+        let text = String(decoding: manifest, as: UTF8.self).replacingOccurrences(
+            of: "\"Path\": \"PG_VERSION\"", with: "\"Encoded-Path\": \"\(hex)\"")
+        let body = String(try #require(text.range(of: "\"Manifest-Checksum\"").map { text[..<$0.lowerBound] }))
+        let digest = SHA256Digest()
+        Array(body.utf8).withUnsafeBytes { digest.update($0) }
+        return Array((body + "\"Manifest-Checksum\": \"\(digest.finalizeHex())\"}\n").utf8)
+    }
+
+    @Test func anEncodedPathIsReadAsTheNameItEncodesAndNonHexIsRefused() throws {
+        let backup = try Self.taken.get()
+        let scratch = try Scratch()
+        let files = try Self.extractBackup(backup, into: scratch)
+        let encoded = try Self.manifest(backup.manifest, encodingPathAs: "50475f56455253494f4e")   // "PG_VERSION"
+        #expect(String(decoding: encoded, as: UTF8.self).contains("Encoded-Path"))
+        #expect(try BackupManifestCheck(manifest: encoded).problems(in: files) == [])
+        for notHex in ["50475f56455253494f4", "+0475f56455253494f4e", "zz"] {
+            let error = #expect(throws: PhysicalRestoreError.self) {
+                try BackupManifestCheck(manifest: Self.manifest(backup.manifest, encodingPathAs: notHex))
+            }
+            #expect(error?.description.contains("without a path") == true, "\(notHex): \(String(describing: error))")
+        }
     }
 
     @Test func anAbortedExtractionLeavesTheDirectoryEmptyForTheNextCopy() throws {

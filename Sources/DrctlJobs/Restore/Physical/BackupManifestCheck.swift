@@ -39,7 +39,7 @@ struct BackupManifestCheck {
             let path: String
             if let plain = file["Path"] as? String {
                 path = plain
-            } else if let encoded = file["Encoded-Path"] as? String, let raw = Self.unhex(encoded) {
+            } else if let encoded = file["Encoded-Path"] as? String, let raw = hexDecoded(encoded) {
                 path = String(decoding: raw, as: UTF8.self)
             } else {
                 throw PhysicalRestoreError.verifyFailed("backup_manifest has a file entry without a path")
@@ -109,14 +109,5 @@ struct BackupManifestCheck {
         guard digest.finalizeHex() == recorded else {
             throw PhysicalRestoreError.verifyFailed("manifest checksum mismatch: backup_manifest's bytes are not the ones its Manifest-Checksum covers")
         }
-    }
-
-    private static func unhex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16) }
-            .reduce(into: [UInt8]?([])) { result, byte in
-                if let byte { result?.append(byte) } else { result = nil }
-            }
     }
 }

@@ -26,8 +26,7 @@ struct WalOpener: Sendable {
     static func fromRegions(target: String, systemIdentifier: UInt64, in context: JobContext) throws -> WalOpener {
         let keys = try context.keys.get()
         let policyRegions = try Repository(policy: context.policy.repository, keys: keys)
-        let repository = policyRegions.regions.count < 2 ? policyRegions
-            : policyRegions.with(regions: policyRegions.regions.map { $0.bounded() })
+        let repository = policyRegions.boundedForFailover()
         guard try repository.identity().get().repositoryID != nil else { throw WalError.versionOneRepository }
         let archive = WalArchive(repository: repository, target: target, systemIdentifier: systemIdentifier)
         return WalOpener(archive: archive, documents: try archive.readerDocuments(), keys: keys)

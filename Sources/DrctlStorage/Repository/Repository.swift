@@ -30,6 +30,13 @@ public struct Repository: Sendable {
         Repository(regions: regions, cache: cache, trust: trust, identities: identities)
     }
 
+    /// Each region bounded by its read deadline (`Region.bounded`) when another region can
+    /// answer instead; a lone region keeps the store's whole retry budget: there is nothing to
+    /// fail over to, and giving up early only turns a transient fault into a failure.
+    public func boundedForFailover() -> Repository {
+        regions.count < 2 ? self : with(regions: regions.map { $0.bounded() })
+    }
+
     /// The same repository believing `trust`.
     public func trusting(_ trust: WriterTrust) -> Repository {
         Repository(regions: regions, cache: cache, trust: trust, identities: IdentityCache())
@@ -89,11 +96,10 @@ public struct Repository: Sendable {
     public func identity() -> Result<RepositoryIdentity, any Error> {
         identities.identity {
             Result {
-                // Bounded by each region's read deadline when there is another region to read: a
-                // region that does not answer costs that, not the transfer retries of a
-                // restore's reads. A lone region gets the store's whole budget, as its reads do.
-                let read = BoundedReads.eachRegion(regions) { [regions] region in
-                    Result { try listedMarker(in: regions.count > 1 ? region.bounded() : region) }
+                // A region that does not answer costs its read deadline, not the transfer retries
+                // of a restore's reads (a lone region: the whole budget, as its reads get).
+                let read = BoundedReads.eachRegion(boundedForFailover().regions) { region in
+                    Result { try listedMarker(in: region) }
                 }
                 // No region answered: nothing says which version the repository is.
                 let failures = read.compactMap { answer -> (any Error)? in if case .failure(let error) = answer { error } else { nil } }

@@ -27,7 +27,7 @@ let package = Package(
     targets: [
         // C libraries, each touched by exactly one Swift target.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // libpq and libcurl are not linked but loaded on first use (CLibraryLoader: dlopen), so
         // that a process using neither, like wal-push to a directory, starts without them; the
         // headers come from libpq-dev and libcurl4-openssl-dev, the libraries from libpq5 and

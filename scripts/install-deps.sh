@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 build=(pkg-config libzstd-dev libssl-dev libcurl4-openssl-dev libpq-dev)   # the C libraries drctl links
 host=(
-  libzstd1 libssl3 libcurl4 libpq5 libxml2 libstdc++6 ca-certificates tzdata   # the libraries a built drctl loads (libxml2: Foundation's XMLParser, S3 answers)
+  libzstd1 libssl3 libcurl4 libpq5 libstdc++6 ca-certificates tzdata   # the libraries a built drctl loads
   postgresql-client-15                                                  # pg_dump, pg_dumpall, pg_restore, psql
   postgresql-15 redis-server                                            # drills start scratch instances of these
 )

@@ -115,8 +115,8 @@ echo /etc/drctl/policy.yaml > "$root/DEBIAN/conffiles"
 chmod 0644 "$root"/usr/share/bash-completion/completions/drctl "$root"/usr/share/zsh/vendor-completions/_drctl \
   "$root"/usr/share/fish/vendor_completions.d/drctl.fish "$root"/usr/share/man/man1/*.gz "$doc/changelog.gz"
 
-# Depends: the packages of the shared libraries drctl links (OpenSSL, zstd, libxml2 for
-# Foundation's XMLParser, and the C and C++ runtime), nothing else; plus libpq5 and libcurl4,
+# Depends: the packages of the shared libraries drctl links (OpenSSL's libcrypto, zstd, and the
+# C and C++ runtime), nothing else; plus libpq5 and libcurl4,
 # named in deploy/debian/control since drctl loads them on first use (dlopen), out of
 # dpkg-shlibdeps' sight (libcurl 7.75: CURLOPT_AWS_SIGV4).
 (cd "$work" && dpkg-shlibdeps -Tdebian/drctl.substvars debian/drctl/usr/bin/drctl)

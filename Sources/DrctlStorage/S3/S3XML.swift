@@ -1,12 +1,9 @@
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// A parsed S3 XML document: just elements, their text and children (S3 uses no attributes
 /// that matter to us). Namespaces are ignored: names are local names.
-struct S3XMLElement: Sendable {
+struct S3XMLElement: Sendable, Equatable {
     var name: String
+    /// The character data directly inside the element (entities and CDATA resolved), its
+    /// children's excluded; whitespace between children included, as XML has it.
     var text: String = ""
     var children: [S3XMLElement] = []
 
@@ -17,15 +14,11 @@ struct S3XMLElement: Sendable {
     /// The text of the first child named `name`.
     func value(_ name: String) -> String? { child(name)?.text }
 
-    /// Parses `bytes`; nil if they are not well-formed XML.
+    /// Parses `bytes` (UTF-8); nil if they are not a well-formed XML document of the subset
+    /// S3 and STS answer with (`S3XMLParser`).
     static func parse(_ bytes: [UInt8]) -> S3XMLElement? {
-        guard !bytes.isEmpty else { return nil }
-        let parser = XMLParser(data: Data(bytes))
-        let builder = Builder()
-        parser.delegate = builder
-        parser.shouldProcessNamespaces = true
-        guard parser.parse() else { return nil }
-        return builder.root
+        var parser = S3XMLParser(bytes)
+        return parser.document()
     }
 
     /// Escapes text for element content.
@@ -42,30 +35,5 @@ struct S3XMLElement: Sendable {
             }
         }
         return out
-    }
-
-    private final class Builder: NSObject, XMLParserDelegate {
-        var stack: [S3XMLElement] = []
-        var root: S3XMLElement?
-
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-            stack.append(S3XMLElement(name: elementName))
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            guard !stack.isEmpty else { return }
-            stack[stack.count - 1].text += string
-        }
-
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?) {
-            guard let element = stack.popLast() else { return }
-            if stack.isEmpty {
-                root = element
-            } else {
-                stack[stack.count - 1].children.append(element)
-            }
-        }
     }
 }

@@ -140,7 +140,7 @@ extension WalError: ClassifiedError {
         case .notPhysical, .notWalFileName, .notASegment, .otherCluster, .unknownSystem, .noSystemIdentifier, .versionOneRepository,
              .untrustedSpool:
             return .invalid
-        case .unreadableFile, .conflict, .quorum: return .failed
+        case .unreadableFile, .conflict, .quorum, .bodyNotReadBack: return .failed
         }
     }
 }

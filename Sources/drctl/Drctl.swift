@@ -29,6 +29,7 @@ struct Drctl: AsyncParsableCommand {
         OpenSSLLifetime.keepUntilExit()
         CoreDumps.forbidUnlessAllowed()
         MallocSettings.apply()
+        WalPushPrestart.begin(CommandLine.arguments)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -237,4 +237,39 @@ import Testing
         #expect(fetch.status == 0, "\(fetch)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: fetched)) == Data(contentsOf: URL(fileURLWithPath: copy)))
     }
+
+    /// A command line whose last argument is the file, as `archive_command` has it, has the file
+    /// opened and sealed from before it is parsed (WalPushPrestart); one whose early reading
+    /// guessed another file or level is parsed and pushed as ever, at the level it names.
+    @Test func theFileIsSealedBeforeTheCommandLineIsParsedOnlyWhenTheGuessHolds() throws {
+        let wal = try WalArchiving(settings: ["archive_mode = off"])
+        let data = wal.cluster.dataDirectory.path
+        let asPostgres = ["runuser", "-u", "postgres", "--", Drctl.binary, "wal-push", "--policy", wal.sandbox.policyPath,
+                          "--target", "main", "--pgdata", data, "--log-level", "debug"]
+        let early = "from before the command line was parsed"
+        func storedLevel(_ segment: String) throws -> Bool {
+            let stored = try Data(contentsOf: URL(fileURLWithPath: "\(wal.sandbox.repository)/\(try wal.key(of: segment))"))
+            return String(decoding: stored.prefix(4096), as: UTF8.self).contains("\"level\" : 3")
+        }
+        var pushed: [(segment: String, copy: String)] = []
+        for commandLine in [
+            { (copy: String) in asPostgres + ["--compression-level=3", copy] },                  // the guess holds
+            { (copy: String) in asPostgres + ["--compression-level", "5", "--compression-level", "3", copy] },   // the level guessed is not the one parsed
+            { (copy: String) in Array(asPostgres.prefix(6)) + [copy] + asPostgres.dropFirst(6) + ["--compression-level", "3"] },   // the file is not last
+        ] {
+            let segment = try wal.switchSegmentUnarchived()
+            let copy = try wal.copyOfSegment(segment)
+            let push = try Command.run(commandLine(copy))
+            #expect(push.status == 0, "\(push)")
+            #expect(push.stderr.contains(early) == pushed.isEmpty, "\(push)")
+            #expect(try storedLevel(segment), "\(segment) not stored at the level parsed")
+            pushed.append((segment, copy))
+        }
+        for (segment, copy) in pushed {
+            let fetched = "\(wal.sandbox.root)/scratch/\(segment)"
+            let fetch = try wal.drctlAsPostgres(["wal-fetch", "--target", "main", "--pgdata", data, "--spool", "off", segment, fetched])
+            #expect(fetch.status == 0, "\(fetch)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: fetched)) == Data(contentsOf: URL(fileURLWithPath: copy)))
+        }
+    }
 }

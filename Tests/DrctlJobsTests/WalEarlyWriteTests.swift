@@ -1,7 +1,9 @@
 import DrctlCrypto
 import DrctlStorage
 import Foundation
+import Synchronization
 import Testing
+import DrctlTestSupport
 @testable import DrctlJobs
 
 /// `wal-push`'s early write into a directory region: the body written while it is sealed, at
@@ -43,16 +45,17 @@ import Testing
         let write = WalEarlyWrite(writer: try early.createPositional(Self.key), bodyOffset: head.count)
         sealing.stream { piece, offset in write.write(piece, at: offset) }
         let sealed = try sealing.wait()
-        #expect(sealed.body.count > 1, "the body came in one piece: the test would not see pieces written in order")
+        let body = try #require(sealed.body)
+        #expect(body.count > 1, "the body came in one piece: the test would not see pieces written in order")
         #expect(try write.finish(head: head))
 
         let writer = try ordinary.create(Self.key)
         try head.withUnsafeBytes { try writer.write($0) }
-        for piece in sealed.body { try piece.withUnsafeBytes { try writer.write($0) } }
+        for piece in body { try piece.withUnsafeBytes { try writer.write($0) } }
         try writer.commit()
 
         let stored = try Data(contentsOf: URL(fileURLWithPath: "\(root)/early/\(Self.key)"))
-        #expect(stored == Data(head + sealed.body.joined()))
+        #expect(stored == Data(head + body.joined()))
         #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: "\(root)/ordinary/\(Self.key)"))))
         #expect(Self.files(under: "\(root)/early") == [Self.key], "a temporary file was left")
     }
@@ -70,6 +73,61 @@ import Testing
         #expect(try write.finish(head: [UInt8](repeating: 0x20, count: 1001)) == false)
         #expect(Self.files(under: "\(root)/early").isEmpty)
         #expect(try store.stat(Self.key) == nil)
+    }
+
+    /// Where every region writes the body as it comes, no one keeps it: a head that fits
+    /// commits what was written; one that does not gets the body read back from the file, byte
+    /// for byte what was sealed, for the ordinary write, and the file goes.
+    @Test func aBodyKeptNowhereIsCommittedOrReadBackForTheOrdinaryWrite() throws {
+        let (root, file) = try Self.sandbox()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for headLength in [1000, 1001] {
+            let store = LocalDirectoryStore(root: "\(root)/\(headLength)")
+            let sealing = Self.sealing(file)
+            let write = WalEarlyWrite(writer: try store.createPositional(Self.key), bodyOffset: 1000)
+            let seen = Mutex<[UInt8]>([])
+            sealing.stream(retaining: false) { piece, offset in
+                seen.withLock { $0 += piece }
+                write.write(piece, at: offset)
+            }
+            let sealed = try sealing.wait()
+            let body = seen.withLock { $0 }
+            #expect(sealed.body == nil && sealed.storedSize == body.count && body.count > 1 << 19)
+            let head = [UInt8](repeating: 0x20, count: headLength)
+            let readBack = try write.bodyIfHeadDoesNotFit(head, size: sealed.storedSize)
+            if headLength == 1000 {
+                #expect(readBack == nil)
+                #expect(try write.finish(head: head))
+                #expect(try Data(contentsOf: URL(fileURLWithPath: "\(root)/1000/\(Self.key)")) == Data(head + body))
+            } else {
+                #expect(readBack?.joined().elementsEqual(body) == true, "the body read back is not the one sealed")
+                #expect(try write.finish(head: head) == false)
+                #expect(Self.files(under: "\(root)/1001").isEmpty)
+            }
+        }
+    }
+
+    /// A body kept nowhere whose write failed (a full disk: a 256 KiB tmpfs) cannot be written
+    /// again: the write's error is the region's, and nothing is left on the disk.
+    @Test func aBodyKeptNowhereThatCouldNotBeWrittenFailsWithTheWritesError() throws {
+        let (root, file) = try Self.sandbox()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let full = "\(root)/full"
+        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+        try PostgresCluster.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", full])   // as root
+        defer { _ = try? PostgresCluster.run("/bin/umount", [full]) }
+        let store = LocalDirectoryStore(root: full)
+        let sealing = Self.sealing(file)
+        let write = WalEarlyWrite(writer: try store.createPositional(Self.key), bodyOffset: 1000)
+        sealing.stream(retaining: false) { piece, offset in write.write(piece, at: offset) }
+        let sealed = try sealing.wait()
+        #expect(throws: StorageError.self) { try write.bodyIfHeadDoesNotFit([UInt8](repeating: 0x20, count: 1000), size: sealed.storedSize) }
+        do {
+            _ = try write.bodyIfHeadDoesNotFit([UInt8](repeating: 0x20, count: 1000), size: sealed.storedSize)
+        } catch {
+            #expect("\(error)".contains("no space"), "\(error)")
+        }
+        #expect(Self.files(under: full).isEmpty, "the partial body was left")
     }
 
     @Test func theEstimateHasTheDigitsOfASegmentStoredAtSixToFiftyNinePercent() {

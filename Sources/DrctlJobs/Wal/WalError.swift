@@ -25,6 +25,8 @@ public enum WalError: Error, CustomStringConvertible {
     case quorum(file: String, held: Int, minRegions: Int, failures: [String])
     /// The spool directory is not trusted as PGDATA is (`WalSpool`).
     case untrustedSpool(path: String, reason: String)
+    /// A body written early came back shorter than written (`WalEarlyWrite`).
+    case bodyNotReadBack(expected: Int, read: Int)
 
     /// Throws `notPhysical` unless the policy's target is a physical PostgreSQL target: the
     /// only kind with a WAL archive (what `wal-push` and `wal-fetch` both check first).
@@ -68,6 +70,8 @@ public enum WalError: Error, CustomStringConvertible {
         case .untrustedSpool(let path, let reason):
             return "the WAL spool '\(path)' is not used: \(reason). It holds plain segments served without further checks, "
                 + "so it must be a directory of the server's user alone (mode 700), as PGDATA is; WAL comes from the regions"
+        case .bodyNotReadBack(let expected, let read):
+            return "the WAL object's body, written before its head, read back \(read) of its \(expected) bytes"
         }
     }
 }

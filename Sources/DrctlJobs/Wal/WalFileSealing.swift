@@ -9,15 +9,16 @@ import Synchronization
 /// The file is read once, in pieces: each piece goes into the SHA-256 of the plain file and into
 /// zstd (one frame, the stored format's, compressed by zstd's two workers while this thread
 /// reads and hashes), whose output is sealed as it comes. So the three overlap on two cores,
-/// and neither the file nor the frame is ever held whole, only the sealed body
-/// (BENCHMARKS.md, "wal-push").
+/// and neither the file nor the frame is ever held whole; the sealed body is, unless every region
+/// takes it as it comes (`stream(retaining:into:)`, BENCHMARKS.md, "wal-push").
 final class WalFileSealing: Sendable {
     struct Sealed: Sendable {
         /// The plain file's SHA-256, hex.
         let sha256: String
-        /// The body (a sealed stream), in the pieces the sealer gave: written one after the other.
-        let body: [[UInt8]]
-        var storedSize: Int { body.reduce(0) { $0 + $1.count } }
+        /// The body (a sealed stream), in the pieces the sealer gave: written one after the other;
+        /// nil when it was only streamed (`stream(retaining: false, into:)`).
+        let body: [[UInt8]]?
+        let storedSize: Int
     }
 
     /// zstd's workers: the benchmark machine's two cores. More would not help on two cores, and
@@ -37,6 +38,7 @@ final class WalFileSealing: Sendable {
         var body: [[UInt8]] = []
         var size = 0
         var sink: Sink?
+        var retains = true
     }
 
     private let progress = Mutex(Progress())
@@ -68,8 +70,11 @@ final class WalFileSealing: Sendable {
 
     /// Gives `sink` every piece of the body: those sealed already at once (on this thread), the
     /// others on the sealing thread as they are sealed, all before `wait()` returns. So the body
-    /// can be written out while the file is still being read (`WalEarlyWrite`).
-    func stream(into sink: @escaping Sink) {
+    /// can be written out while the file is still being read (`WalEarlyWrite`). Without
+    /// `retaining`, a piece is dropped once the sink has it: the body's 4–17 MiB are then never
+    /// held, each piece's memory is reused for the next (a fresh page costs a fault, a third of
+    /// a push's faults were the body's), and `Sealed.body` is nil.
+    func stream(retaining: Bool = true, into sink: @escaping Sink) {
         progress.withLock { progress in
             var offset = 0
             for piece in progress.body {
@@ -77,6 +82,10 @@ final class WalFileSealing: Sendable {
                 offset += piece.count
             }
             progress.sink = sink
+            if !retaining {
+                progress.body = []
+                progress.retains = false
+            }
         }
     }
 
@@ -84,7 +93,7 @@ final class WalFileSealing: Sendable {
     func wait() throws -> Sealed {
         done.wait()
         let sha256 = try sealed.withLock { $0! }.get()
-        return Sealed(sha256: sha256, body: progress.withLock { $0.body })
+        return progress.withLock { Sealed(sha256: sha256, body: $0.retains ? $0.body : nil, storedSize: $0.size) }
     }
 
     /// Seals the file into `progress` and returns its SHA-256.
@@ -96,7 +105,7 @@ final class WalFileSealing: Sendable {
             guard !piece.isEmpty else { return }
             progress.withLock { progress in
                 if let sink = progress.sink { piece.withUnsafeBytes { sink($0, progress.size) } }
-                progress.body.append(piece)
+                if progress.retains { progress.body.append(piece) }
                 progress.size += piece.count
             }
         }

@@ -56,6 +56,8 @@ public struct WalPushJob: BlockingJob {
 
     /// Set by `started()`: the opening done before the job runs.
     private var opening: Result<Opened, any Error>?
+    /// Whether `opening` is another job's, started earlier (`started(from:)`).
+    public private(set) var openedEarly = false
 
     /// The job with its file opened and its sealing under way already, so that the command
     /// reads its policy while the file is compressed, not before (every segment waits for the
@@ -64,6 +66,18 @@ public struct WalPushJob: BlockingJob {
     public func started() -> WalPushJob {
         var job = self
         job.opening = Result { try open() }
+        return job
+    }
+
+    /// This job with the opening `early` started, when `early` opens the same file of the same
+    /// data directory at the same level (the command line read before it was parsed:
+    /// `wal-push`'s WalPushPrestart); otherwise `started()`.
+    public func started(from early: WalPushJob?) -> WalPushJob {
+        guard let early, let opening = early.opening, early.path == path, early.dataDirectory == dataDirectory,
+              early.compressionLevel == compressionLevel else { return started() }
+        var job = self
+        job.opening = opening
+        job.openedEarly = true
         return job
     }
 
@@ -120,7 +134,8 @@ public struct WalPushJob: BlockingJob {
 
         let outcomes = BoundedReads.map(Array(zip(live, early)), width: live.count) { pair in
             let (region, early) = pair
-            return Self.store(name, head: head, body: sealed.body, of: header, in: region, early: early, archive: archive, documents: readers)
+            return Self.store(name, head: head, body: sealed.body, storedSize: sealed.storedSize, of: header, in: region, early: early,
+                              archive: archive, documents: readers)
         }
         var written: [String] = [], held: [String] = [], failed = unprepared.map { ($0.0.name, "\($0.1)") }
         var conflicts: [(region: String, sha256: String)] = []
@@ -219,7 +234,8 @@ public struct WalPushJob: BlockingJob {
         }
         let started = writes.compactMap { $0 }
         if !started.isEmpty {
-            sealing.stream { piece, offset in
+            // Where every region takes the body as it comes, no one needs it in memory.
+            sealing.stream(retaining: started.count < regions.count) { piece, offset in
                 for write in started { write.write(piece, at: offset) }
             }
         }
@@ -228,11 +244,18 @@ public struct WalPushJob: BlockingJob {
 
     /// One region: the object written with create-if-absent (its body already written by `early`,
     /// where there is one and its head fits); where the name is taken, the copy there decides
-    /// (the idempotency rule of docs/FORMAT.md, "WAL archive").
-    static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]], of header: WalObjectHeader, in region: Region,
-                      early: WalEarlyWrite? = nil, archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
+    /// (the idempotency rule of docs/FORMAT.md, "WAL archive"). `body` is nil when only `early`
+    /// has it (`WalFileSealing.stream(retaining:into:)`).
+    static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]]?, storedSize: Int, of header: WalObjectHeader,
+                      in region: Region, early: WalEarlyWrite? = nil, archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
         do {
-            if let early, try early.finish(head: head) { return .written }
+            var body = body
+            if let early {
+                if body == nil { body = try early.bodyIfHeadDoesNotFit(head, size: storedSize) }
+                if try early.finish(head: head) { return .written }
+            }
+            // Unreachable: without a body in memory `early` committed or threw.
+            guard let body else { throw WalError.bodyNotReadBack(expected: storedSize, read: 0) }
             let writer = try region.store.create(archive.key(name))
             do {
                 try head.withUnsafeBytes { try writer.write($0) }

@@ -13,6 +13,22 @@ public enum FileDescriptorIO {
         }
     }
 
+    /// pread(2) or pwrite(2) (`call`, given the bytes done so far) repeated until `count` bytes
+    /// are done or it returns 0 (a read's end of file), EINTR retried: the bytes done, or the errno.
+    public static func positional(count: Int, _ call: (_ done: Int) -> Int) -> Result<Int, Errno> {
+        var done = 0
+        while done < count {
+            let result = call(done)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return .failure(Errno(errno))
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return .success(done)
+    }
+
     /// Writes every byte, or returns the errno that stopped it.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Errno? {
         var offset = 0

@@ -28,7 +28,8 @@ public struct LocalDirectoryStore: PositionalObjectStore {
         try makeDirectories(directory, key: key)
         let name = String(path.split(separator: "/").last!)
         let temporary = "\(directory)/.\(name).tmp-\(randomSuffix())"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Read and write: a positional writer reads back what it wrote (`read(into:at:)`).
+        let fd = Glibc.open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("create", key) }
         return LocalObjectWriter(store: self, key: key, fd: fd, temporary: temporary, final: path)
     }
@@ -176,16 +177,21 @@ final class LocalObjectWriter: PositionalObjectWriter {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < bytes.count {
-            let count = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw store.failure("write", key)
-            }
-            done += count
+        let written = FileDescriptorIO.positional(count: bytes.count) { done in
+            pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
         }
-        WriteBack.start(fd, offset: offset, count: bytes.count)
+        switch written {
+        case .failure(let error): throw store.failure("write", key, error)
+        case .success(let count) where count < bytes.count: throw store.failure("write", key, Errno(EIO))
+        case .success: WriteBack.start(fd, offset: offset, count: bytes.count)
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        let read = FileDescriptorIO.positional(count: buffer.count) { done in
+            pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        }
+        return try read.mapError { store.failure("read back", key, $0) }.get()
     }
 
     func commit() throws {

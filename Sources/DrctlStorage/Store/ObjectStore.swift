@@ -43,6 +43,9 @@ public protocol ObjectWriter: AnyObject {
 /// Each write starts its bytes' write-back at once, so the commit's fsync waits for little.
 public protocol PositionalObjectWriter: ObjectWriter {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+    /// Reads back what was written at `offset` (before the commit): up to `buffer.count` bytes,
+    /// fewer only at the end of what was written.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int
 }
 
 /// A store whose writers are `PositionalObjectWriter`s (a local directory).

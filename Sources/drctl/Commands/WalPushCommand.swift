@@ -32,9 +32,11 @@ struct WalPushCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let logger = log.bootstrap()
-            // The file is read and compressed while the policy is read.
+            // The file is read and compressed while the policy is read (and, started before the
+            // command line was parsed, while it was: WalPushPrestart).
             let job = WalPushJob(target: wal.target, path: path, dataDirectory: wal.dataDirectory,
-                                 compressionLevel: compressionLevel, newSystem: newSystem).started()
+                                 compressionLevel: compressionLevel, newSystem: newSystem).started(from: WalPushPrestart.take())
+            if job.openedEarly { logger.debug("WAL file opened and sealed from before the command line was parsed") }
             let policy = try policyOptions.load(warningOn: logger)
             let outcome = try await JobRunner(JobContext(policy: policy, logger: logger)).run(job)
             WalMetrics.publish(target: wal.target, at: Date(), policy: policy.metrics, logger: logger)

@@ -1,9 +1,9 @@
 import Synchronization
 
 /// Every regular file a physical restore's archives held, named as `backup_manifest` names it
-/// (a tablespace's under `pg_tblspc/<oid>/`; as bytes, `RawPath`), with its size and SHA-256 as `TarExtractor`
-/// computed them while writing it. An archive's files are added once it was extracted whole
-/// (an aborted extraction adds nothing: another region's copy replaces it).
+/// (a tablespace's under `pg_tblspc/<oid>/`; its bytes, `RawPath`), with its size and SHA-256 as
+/// `TarExtractor` computed them while writing it. An archive's files are added once it was
+/// extracted whole (an aborted extraction adds nothing: another region's copy replaces it).
 final class RestoredFiles: Sendable {
     struct File: Sendable {
         let path: RawPath

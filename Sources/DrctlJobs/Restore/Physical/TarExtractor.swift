@@ -227,7 +227,7 @@ struct TarHeader {
     let size: UInt64
 
     init(_ bytes: [UInt8], archive: String) throws {
-        let rawName = Self.text(bytes[0..<100])
+        let rawName = Self.nameField(bytes[0..<100])
         func refuse(_ reason: String) -> PhysicalRestoreError {
             .archiveRefused(archive: archive, member: rawName.description, reason: reason)
         }
@@ -238,7 +238,7 @@ struct TarHeader {
               recorded == bytes.enumerated().reduce(0, { $0 + UInt64((148..<156).contains($1.offset) ? 0x20 : $1.element) }) else {
             throw refuse("the header's checksum does not match its bytes")
         }
-        let prefix = posix ? Self.text(bytes[345..<500]) : ""
+        let prefix = posix ? Self.nameField(bytes[345..<500]) : ""
         name = prefix.appending(rawName)
         guard let mode = Self.number(bytes[100..<108]), let size = Self.number(bytes[124..<136]) else {
             throw refuse("the header's mode or size is not a number")
@@ -248,7 +248,7 @@ struct TarHeader {
         switch bytes[156] {
         case UInt8(ascii: "0"), 0: type = .file
         case UInt8(ascii: "5"): type = .directory
-        case UInt8(ascii: "2"): type = .symbolicLink(Self.text(bytes[157..<257]))
+        case UInt8(ascii: "2"): type = .symbolicLink(Self.nameField(bytes[157..<257]))
         case UInt8(ascii: "1"): throw refuse("hard links are not in PostgreSQL's base backups")
         case UInt8(ascii: "x"), UInt8(ascii: "g"): throw refuse("pax extended headers are not in PostgreSQL's base backups")
         case UInt8(ascii: "L"), UInt8(ascii: "K"): throw refuse("GNU long names are not in PostgreSQL's base backups")
@@ -257,8 +257,8 @@ struct TarHeader {
         if type != .file && size != 0 { throw refuse("a directory or symbolic link with a size") }
     }
 
-    /// A NUL-terminated field, as its bytes.
-    private static func text(_ field: ArraySlice<UInt8>) -> RawPath {
+    /// A NUL-terminated name field, as its bytes.
+    private static func nameField(_ field: ArraySlice<UInt8>) -> RawPath {
         RawPath(field.prefix { $0 != 0 })
     }
 

@@ -272,6 +272,46 @@ import Testing
         }
     }
 
+    /// Files an operator or an extension left in the data directory under names that are not
+    /// UTF-8 (PostgreSQL's own are ASCII): BASE_BACKUP sends the names' bytes as they are and
+    /// `backup_manifest` lists them as `Encoded-Path`. The restore writes each under exactly its
+    /// bytes, with its contents, as GNU tar would, and PostgreSQL's own `pg_verifybackup` agrees.
+    @Test func filesWhoseNamesAreNotUTF8AreRestoredUnderTheirOwnBytes() throws {
+        let wal = try Self.archiving()
+        let source = wal.cluster.dataDirectory.path
+        let stray = ByteNamedFiles.bytes("stray-", [0xff, 0xfe])
+        let folder = ByteNamedFiles.bytes("notes-", [0xe9])   // Latin-1 "é"
+        let inner = folder + ByteNamedFiles.bytes("/caf", [0xe9]) + ByteNamedFiles.bytes(".txt")
+        let contents = [stray: ByteNamedFiles.bytes("left by hand\n"), inner: ByteNamedFiles.bytes("in a folder\n", [0x00, 0xff])]
+        try ByteNamedFiles.write(contents[stray]!, to: stray, in: source, owner: "postgres")
+        try ByteNamedFiles.makeDirectory(folder, in: source, owner: "postgres")
+        try ByteNamedFiles.write(contents[inner]!, to: inner, in: source, owner: "postgres")
+        _ = try Self.commit(batch: 1, on: wal.cluster)
+        let backup = try wal.drctlAsPostgres(["backup"])
+        try #require(backup.status == 0, "\(backup)")
+        try wal.switchSegment(rows: 1)
+
+        let data = "\(wal.sandbox.root)/bytes"
+        let restore = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest"])
+        try #require(restore.status == 0, "\(restore)")
+        for (name, bytes) in contents {
+            #expect(ByteNamedFiles.read(name, in: data) == bytes, "\(name)")
+        }
+        // Under those names only: none written under another (replacement characters, say).
+        let notUTF8 = { (names: [[UInt8]]) in names.filter { String(validating: $0, as: UTF8.self) == nil } }
+        #expect(notUTF8(ByteNamedFiles.names(in: data)) == [folder, stray].sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(ByteNamedFiles.names(in: data, folder) == [Array(inner.dropFirst(folder.count + 1))])
+        // (tablespace_map is gone: the restore consumed it once the links were made.)
+        let verified = try Command.run(["\(PostgresCluster.binDir)/pg_verifybackup", "--no-parse-wal", "--quiet",
+                                        "--ignore", "tablespace_map", data])
+        #expect(verified.status == 0, "\(verified)")
+
+        // Again into the same directory with --force: it is emptied first, those names too.
+        let again = try wal.sandbox.drctl(["restore", "--target", "main", "--to", data, "--point-in-time", "latest", "--force"])
+        #expect(again.status == 0, "\(again)")
+        #expect(ByteNamedFiles.read(stray, in: data) == contents[stray])
+    }
+
     /// A server time zone whose daylight-saving time starts `lead` seconds from now (a POSIX
     /// rule: standard time UTC+1, summer time UTC+2 from then until the end of the year).
     static func zoneSwitchingToSummerTime(in lead: TimeInterval) -> (rule: String, at: Date) {

@@ -100,7 +100,7 @@ import Testing
         let check = try BackupManifestCheck(manifest: backup.manifest)
         #expect(check.checksumsComputed)
         #expect(check.problems(in: files) == [])
-        #expect(files.byPath.keys.contains { $0.hasPrefix("pg_tblspc/\(backup.oid)/PG_15_") })
+        #expect(files.byPath.keys.contains { $0.description.hasPrefix("pg_tblspc/\(backup.oid)/PG_15_") })
 
         // GNU tar extracts the same bytes into the same tree: names, kinds, modes, contents.
         let byTar = "\(scratch.path)/by-tar"
@@ -198,6 +198,38 @@ import Testing
         }
     }
 
+    /// The archive with member `name`'s name field set to `bytes` (at most 99) and its header's
+    /// checksum made again: what the server sends for a file of that name.
+    static func renaming(_ name: String, to bytes: [UInt8], in tar: [UInt8]) throws -> [UInt8] {
+        var tar = tar
+        let at = try Self.header(of: name, in: tar)
+        tar.replaceSubrange(at..<(at + 100), with: bytes + [UInt8](repeating: 0, count: 100 - bytes.count))
+        tar.replaceSubrange((at + 148)..<(at + 156), with: [UInt8](repeating: 0x20, count: 8))
+        let sum = tar[at..<(at + 512)].reduce(0) { $0 + Int($1) }
+        tar.replaceSubrange((at + 148)..<(at + 156), with: Array(String(format: "%06o", sum).utf8) + [0, 0x20])
+        return tar
+    }
+
+    /// A file whose name is not UTF-8 is listed by `Encoded-Path`: the check compares the
+    /// bytes, so a name that differs from the listed one in a byte that is not UTF-8 is named
+    /// as missing and as unlisted, not taken for the same name.
+    @Test func aNameThatIsNotUTF8IsComparedWithItsEncodedPathByteForByte() throws {
+        let backup = try Self.taken.get()
+        let renamed = ByteNamedFiles.bytes("PG_VERSION", [0xff, 0xfe])
+        let base = try Self.renaming("PG_VERSION", to: renamed, in: backup.base)
+        let scratch = try Scratch()
+        let files = try Self.extractBackup(backup, base: base, into: scratch)
+        #expect(ByteNamedFiles.read(renamed, in: scratch.data) == ByteNamedFiles.bytes("15\n"))
+        #expect(ByteNamedFiles.names(in: scratch.data).filter { String(validating: $0, as: UTF8.self) == nil } == [renamed])
+        let listed = try Self.manifest(backup.manifest, encodingPathAs: "50475f56455253494f4efffe")   // "PG_VERSION\xff\xfe"
+        #expect(try BackupManifestCheck(manifest: listed).problems(in: files) == [])
+        let other = try Self.manifest(backup.manifest, encodingPathAs: "50475f56455253494f4efeff")   // "PG_VERSION\xfe\xff"
+        #expect(try BackupManifestCheck(manifest: other).problems(in: files) == [
+            "\"PG_VERSION\\xfe\\xff\" is present in the manifest but not in the backup's archives",
+            "\"PG_VERSION\\xff\\xfe\" is present in the backup's archives but not in the manifest",
+        ])
+    }
+
     @Test func anAbortedExtractionLeavesTheDirectoryEmptyForTheNextCopy() throws {
         let backup = try Self.taken.get()
         let scratch = try Scratch()
@@ -253,6 +285,41 @@ import Testing
         let message = Self.refusal(of: tar, scratch: scratch)
         #expect(message?.contains("symbolic link 'link'") == true, "\(message ?? "")")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == [])
+    }
+
+    /// Names and a link target that are not UTF-8, as GNU tar writes them: each written as its
+    /// bytes; two names that differ only in such bytes are two names, so a directory beside a
+    /// symbolic link is not taken for it, while a name below the link itself is still refused
+    /// (its bytes escaped in the message).
+    @Test func namesAndLinkTargetsThatAreNotUTF8AreWrittenAsTheirBytes() throws {
+        let scratch = try Scratch()
+        let (work, other) = ("\(scratch.path)/work", "\(scratch.path)/other")
+        let tree = ByteNamedFiles.bytes("tree")
+        for directory in [work, other] {
+            try FileManager.default.createDirectory(atPath: "\(directory)/tree", withIntermediateDirectories: true)
+        }
+        let link = tree + ByteNamedFiles.bytes("/l", [0xff]), folder = tree + ByteNamedFiles.bytes("/l", [0xfe])
+        let outside = ByteNamedFiles.bytes("outside-", [0xfe, 0x80])
+        try ByteNamedFiles.makeDirectory(outside, in: scratch.path)
+        let target = ByteNamedFiles.bytes(scratch.path + "/") + outside
+        try ByteNamedFiles.makeSymbolicLink(link, to: target, in: work)
+        try ByteNamedFiles.makeDirectory(folder, in: work)
+        try ByteNamedFiles.write(ByteNamedFiles.bytes("x"), to: folder + ByteNamedFiles.bytes("/f", [0xc3]), in: work)
+        try Self.extract(try Self.gnuTar(in: work, ["tree"]) + [UInt8](repeating: 0, count: 1024), into: scratch.data)
+        #expect(ByteNamedFiles.names(in: scratch.data, tree) == [Array(folder.dropFirst(5)), Array(link.dropFirst(5))])
+        #expect(ByteNamedFiles.linkTarget(link, in: scratch.data) == target)
+        #expect(ByteNamedFiles.read(folder + ByteNamedFiles.bytes("/f", [0xc3]), in: scratch.data) == ByteNamedFiles.bytes("x"))
+
+        // Below the link itself (a file GNU tar names "tree/lX/file", renamed): refused, nothing written through it.
+        try FileManager.default.createDirectory(atPath: "\(other)/tree/lX", withIntermediateDirectories: true)
+        try Data("through".utf8).write(to: URL(fileURLWithPath: "\(other)/tree/lX/file"))
+        let through = try Self.renaming("tree/lX/file", to: link + ByteNamedFiles.bytes("/file"),
+                                        in: try Self.gnuTar(in: other, ["tree/lX/file"]))
+        let again = try Scratch()
+        let message = Self.refusal(of: try Self.gnuTar(in: work, ["tree"]) + through, scratch: again)
+        #expect(message?.contains("symbolic link 'tree/l\\xff'") == true && message?.contains("member 'tree/l\\xff/file'") == true,
+                "\(message ?? "")")
+        #expect(ByteNamedFiles.names(in: scratch.path, outside) == [])
     }
 
     @Test func paxAndGNULongNameHeadersAndHardLinksAreRefusedByKind() throws {

@@ -7,7 +7,8 @@ import Foundation
 /// up to the line that holds it), then every file the manifest lists is present with its size
 /// and checksum, and no file is present that it does not list, except what pg_verifybackup
 /// ignores by default (`backup_manifest`, `pg_wal/`, `postgresql.auto.conf`,
-/// `recovery.signal`, `standby.signal`).
+/// `recovery.signal`, `standby.signal`). Paths are compared as bytes (`RawPath`): `Path` as its
+/// UTF-8, `Encoded-Path` (a name that is not UTF-8) as the bytes its hex encodes.
 ///
 /// The checksums are the ones `TarExtractor` computed while writing the files: the restore does
 /// not read 900 MB back to verify them. drctl asks the server for SHA-256 checksums
@@ -16,7 +17,7 @@ import Foundation
 /// `pg_verifybackup` instead.
 struct BackupManifestCheck {
     struct Entry {
-        let path: String
+        let path: RawPath
         let size: UInt64
         /// "SHA256", "NONE", … as the manifest names it.
         let algorithm: String
@@ -26,7 +27,7 @@ struct BackupManifestCheck {
     let entries: [Entry]
 
     /// pg_verifybackup's default `--ignore` list: a path equal to one of these or below it.
-    static let ignored = ["backup_manifest", "pg_wal", "postgresql.auto.conf", "recovery.signal", "standby.signal"]
+    static let ignored: [RawPath] = ["backup_manifest", "pg_wal", "postgresql.auto.conf", "recovery.signal", "standby.signal"]
 
     /// Parses the manifest and checks its own checksum; throws `verifyFailed` naming what is wrong.
     init(manifest bytes: [UInt8]) throws {
@@ -36,11 +37,11 @@ struct BackupManifestCheck {
             throw PhysicalRestoreError.verifyFailed("backup_manifest is not a PostgreSQL backup manifest (no \"Files\" list)")
         }
         entries = try files.map { file in
-            let path: String
+            let path: RawPath
             if let plain = file["Path"] as? String {
-                path = plain
+                path = RawPath(plain)
             } else if let encoded = file["Encoded-Path"] as? String, let raw = hexDecoded(encoded) {
-                path = String(decoding: raw, as: UTF8.self)
+                path = RawPath(raw)
             } else {
                 throw PhysicalRestoreError.verifyFailed("backup_manifest has a file entry without a path")
             }
@@ -55,8 +56,8 @@ struct BackupManifestCheck {
     /// Whether every file's checksum is one the extraction computed (SHA-256) or none at all.
     var checksumsComputed: Bool { entries.allSatisfy { ["SHA256", "NONE"].contains($0.algorithm.uppercased()) } }
 
-    static func isIgnored(_ path: String) -> Bool {
-        ignored.contains { path == $0 || path.hasPrefix("\($0)/") }
+    static func isIgnored(_ path: RawPath) -> Bool {
+        ignored.contains { path.isWithin($0) }
     }
 
     /// What differs between the manifest and the restored files, in pg_verifybackup's words
@@ -64,7 +65,7 @@ struct BackupManifestCheck {
     func problems(in restored: RestoredFiles) -> [String] {
         let files = restored.byPath
         var problems = restored.repeated.map { "\($0) is present twice" }
-        var listed = Set<String>()
+        var listed = Set<RawPath>()
         for entry in entries {
             listed.insert(entry.path)
             if Self.isIgnored(entry.path) { continue }

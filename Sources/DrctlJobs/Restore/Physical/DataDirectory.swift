@@ -51,34 +51,40 @@ struct DataDirectory {
     /// walked itself.
     func sync() throws {
         for top in [path] + tablespaces.values.sorted() {
-            var directories = [top]
-            if let walker = FileManager.default.enumerator(atPath: top) {
-                while let relative = walker.nextObject() as? String {
-                    let item = "\(top)/\(relative)"
-                    var info = stat()
-                    guard lstat(item, &info) == 0 else { throw Self.notDurable(item) }
-                    switch info.st_mode & S_IFMT {
-                    case S_IFREG: try Self.fsync(item, flags: O_RDONLY)
-                    case S_IFDIR: directories.append(item)
-                    default: break
-                    }
-                }
+            try Self.walk(below: RawPath(top), failure: Self.notDurable) { item, kind in
+                if kind == S_IFREG || kind == S_IFDIR { try Self.fsync(item, flags: O_RDONLY | (kind == S_IFDIR ? O_DIRECTORY : 0)) }
             }
-            for directory in directories.reversed() + [URL(fileURLWithPath: top).deletingLastPathComponent().path] {
-                try Self.fsync(directory, flags: O_RDONLY | O_DIRECTORY)
+            for directory in [top, URL(fileURLWithPath: top).deletingLastPathComponent().path] {
+                try Self.fsync(RawPath(directory), flags: O_RDONLY | O_DIRECTORY)
             }
         }
     }
 
-    private static func fsync(_ path: String, flags: Int32) throws {
-        let fd = open(path, flags | O_CLOEXEC)
+    /// Everything below `directory`, depth first: `visit` gets each path and its kind
+    /// (`S_IFREG`, `S_IFDIR`, …; symbolic links are not followed), a directory after what it
+    /// holds. Names are walked as bytes, so those that are not UTF-8 too.
+    private static func walk(below directory: RawPath, failure: (RawPath) -> PhysicalRestoreError,
+                             _ visit: (RawPath, mode_t) throws -> Void) throws {
+        guard let names = directory.directoryEntries() else { throw failure(directory) }
+        for name in names {
+            let item = directory.appending(name)
+            var info = stat()
+            guard item.withCString({ lstat($0, &info) }) == 0 else { throw failure(item) }
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFDIR { try walk(below: item, failure: failure, visit) }
+            try visit(item, kind)
+        }
+    }
+
+    private static func fsync(_ path: RawPath, flags: Int32) throws {
+        let fd = path.withCString { open($0, flags | O_CLOEXEC) }
         guard fd >= 0 else { throw notDurable(path) }
         defer { close(fd) }
         guard Glibc.fsync(fd) == 0 else { throw notDurable(path) }
     }
 
-    private static func notDurable(_ path: String) -> PhysicalRestoreError {
-        .cannotPrepare(path: path, reason: "cannot write it to disk (fsync: \(String(cString: strerror(errno))))")
+    private static func notDurable(_ path: RawPath) -> PhysicalRestoreError {
+        .cannotPrepare(path: path.description, reason: "cannot write it to disk (fsync: \(String(cString: strerror(errno))))")
     }
 
     /// Makes `owner` (and its group) own each of `paths` (with `recursive`, all below them too).
@@ -91,16 +97,20 @@ struct DataDirectory {
         }
     }
 
+    /// Whether `path` holds nothing (names that are not UTF-8 count too) or does not exist.
     static func isEmptyOrAbsent(_ path: String) -> Bool {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else {
-            return !FileManager.default.fileExists(atPath: path)
-        }
+        guard let entries = RawPath(path).directoryEntries() else { return !FileManager.default.fileExists(atPath: path) }
         return entries.isEmpty
     }
 
-    private static func empty(_ path: String) throws {
-        for entry in try FileManager.default.contentsOfDirectory(atPath: path) {
-            try FileManager.default.removeItem(atPath: "\(path)/\(entry)")
+    /// Removes everything `directory` holds (symbolic links not followed).
+    private static func empty(_ directory: String) throws {
+        try walk(below: RawPath(directory), failure: notRemovable) { item, kind in
+            guard item.withCString({ kind == S_IFDIR ? rmdir($0) : unlink($0) }) == 0 else { throw notRemovable(item) }
         }
+    }
+
+    private static func notRemovable(_ path: RawPath) -> PhysicalRestoreError {
+        .cannotPrepare(path: path.description, reason: "--force cannot remove it (\(String(cString: strerror(errno))))")
     }
 }

@@ -12,7 +12,9 @@ import Glibc
 /// directories and symbolic links, names of at most 99 bytes in the name field, octal fields;
 /// then two zero blocks. Anything else (hard links, devices, pax or GNU long-name headers) is
 /// refused by name. So are names that would leave the directory (absolute, `..`) and any entry
-/// below a symbolic link the archive itself made. The directory starts empty: every file is
+/// below a symbolic link the archive itself made. Names and link targets stay the header's
+/// bytes (`RawPath`) through every check and file-system call: a file whose name is not UTF-8
+/// is written under exactly that name, as GNU tar would. The directory starts empty: every file is
 /// created with O_EXCL, a name that appears twice is refused. Modes come from the headers, the
 /// owner never does (the restore hands everything to the server's user afterwards).
 ///
@@ -20,7 +22,7 @@ import Glibc
 /// threads before it, so the hash and the writes use the second core.
 final class TarExtractor: ByteSink {
     /// The directory the archive is extracted into (it exists).
-    let root: String
+    let root: RawPath
     /// The stored object, for messages ("base.tar", "16385.tar").
     let archive: String
     /// What `backup_manifest` puts before this archive's names: "" for base.tar,
@@ -38,22 +40,22 @@ final class TarExtractor: ByteSink {
     private var ended = false
     /// What this extractor made, in order: removed by `abort` (another region's copy is then
     /// extracted into the same, again empty, directory).
-    private var created: [(path: String, isDirectory: Bool)] = []
-    private var directories: Set<String> = [""]
-    private var symlinks: Set<String> = []
+    private var created: [(path: RawPath, isDirectory: Bool)] = []
+    private var directories: Set<RawPath> = [""]
+    private var symlinks: Set<RawPath> = []
     private var extracted: [RestoredFiles.File] = []
 
     private struct OpenFile {
         let fd: Int32
-        let name: String
-        let path: String
+        let name: RawPath
+        let path: RawPath
         let size: UInt64
         var remaining: UInt64
         let digest = SHA256Digest()
     }
 
     init(root: String, archive: String, manifestPrefix: String, into files: RestoredFiles) {
-        self.root = root
+        self.root = RawPath(root)
         self.archive = archive
         self.manifestPrefix = manifestPrefix
         self.files = files
@@ -102,7 +104,7 @@ final class TarExtractor: ByteSink {
             self.current = nil
         }
         for item in created.reversed() {
-            if item.isDirectory { rmdir(item.path) } else { unlink(item.path) }
+            _ = item.path.withCString { item.isDirectory ? rmdir($0) : unlink($0) }
         }
         created = []
     }
@@ -115,7 +117,7 @@ final class TarExtractor: ByteSink {
         let piece = UnsafeRawBufferPointer(rebasing: bytes[..<count])
         file.digest.update(piece)
         if let error = FileDescriptorIO.writeAll(file.fd, piece) {
-            throw RestoreDestinationError(path: file.path, operation: "write", code: error.code)
+            throw RestoreDestinationError(path: file.path.description, operation: "write", code: error.code)
         }
         file.remaining -= UInt64(count)
         current = file
@@ -127,8 +129,9 @@ final class TarExtractor: ByteSink {
         guard let file = current else { return }
         current = nil
         padding = Int((Self.block - Int(file.size % UInt64(Self.block))) % Self.block)
-        guard close(file.fd) == 0 else { throw RestoreDestinationError(path: file.path, operation: "write", code: errno) }
-        extracted.append(RestoredFiles.File(path: manifestPrefix + file.name, size: file.size, sha256: file.digest.finalizeHex()))
+        guard close(file.fd) == 0 else { throw RestoreDestinationError(path: file.path.description, operation: "write", code: errno) }
+        extracted.append(RestoredFiles.File(path: RawPath(manifestPrefix.utf8 + file.name.bytes), size: file.size,
+                                            sha256: file.digest.finalizeHex()))
     }
 
     private func member(_ header: [UInt8]) throws {
@@ -138,14 +141,14 @@ final class TarExtractor: ByteSink {
         }
         let entry = try TarHeader(header, archive: archive)
         let name = try safeName(entry.name)
-        let path = "\(root)/\(name)"
+        let path = root.appending(name)
         try makeParents(of: name)
         switch entry.type {
         case .file:
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.mode)
+            let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.mode) }
             guard fd >= 0 else {
                 if errno == EEXIST { throw refused(entry.name, "it appears twice in the archive") }
-                throw RestoreDestinationError(path: path, operation: "create", code: errno)
+                throw RestoreDestinationError(path: path.description, operation: "create", code: errno)
             }
             created.append((path, false))
             fchmod(fd, entry.mode)   // the header's mode, not the umask's
@@ -153,11 +156,11 @@ final class TarExtractor: ByteSink {
             if entry.size == 0 { try closeCurrent() }
         case .directory:
             try makeDirectory(name, mode: entry.mode)
-            chmod(path, entry.mode)
+            _ = path.withCString { chmod($0, entry.mode) }
         case .symbolicLink(let target):
-            guard symlink(target, path) == 0 else {
+            guard target.withCString({ target in path.withCString { symlink(target, $0) } }) == 0 else {
                 if errno == EEXIST { throw refused(entry.name, "it appears twice in the archive") }
-                throw RestoreDestinationError(path: path, operation: "create the symbolic link", code: errno)
+                throw RestoreDestinationError(path: path.description, operation: "create the symbolic link", code: errno)
             }
             created.append((path, false))
             symlinks.insert(name)
@@ -166,49 +169,48 @@ final class TarExtractor: ByteSink {
 
     /// The member's name relative to `root`: "." components dropped; absolute names, `..` and
     /// names below a symbolic link this archive made are refused.
-    private func safeName(_ raw: String) throws -> String {
-        guard !raw.hasPrefix("/") else { throw refused(raw, "an absolute name would be written outside the data directory") }
-        let parts = raw.split(separator: "/").filter { $0 != "." }
+    private func safeName(_ raw: RawPath) throws -> RawPath {
+        guard !raw.isAbsolute else { throw refused(raw, "an absolute name would be written outside the data directory") }
+        let parts = raw.components.filter { $0 != "." }
         guard !parts.contains("..") else { throw refused(raw, "a name with '..' would be written outside the data directory") }
         guard !parts.isEmpty else { throw refused(raw, "the member has no name") }
-        var prefix = ""
+        var prefix: RawPath = ""
         for part in parts.dropLast() {
-            prefix += prefix.isEmpty ? String(part) : "/\(part)"
+            prefix = prefix.appending(part)
             if symlinks.contains(prefix) {
                 throw refused(raw, "it would be written through the symbolic link '\(prefix)' the archive made")
             }
         }
-        return parts.joined(separator: "/")
+        return parts.dropFirst().reduce(parts[0]) { $0.appending($1) }
     }
 
     /// Directories a member's name needs that the archive did not list first (mode 0700, as
     /// PostgreSQL makes its own).
-    private func makeParents(of name: String) throws {
-        let parts = name.split(separator: "/").dropLast()
-        var prefix = ""
-        for part in parts {
-            prefix += prefix.isEmpty ? String(part) : "/\(part)"
+    private func makeParents(of name: RawPath) throws {
+        var prefix: RawPath = ""
+        for part in name.components.dropLast() {
+            prefix = prefix.appending(part)
             if !directories.contains(prefix) { try makeDirectory(prefix, mode: 0o700) }
         }
     }
 
-    private func makeDirectory(_ name: String, mode: mode_t) throws {
-        let path = "\(root)/\(name)"
-        if mkdir(path, mode) == 0 {
+    private func makeDirectory(_ name: RawPath, mode: mode_t) throws {
+        let path = root.appending(name)
+        if path.withCString({ mkdir($0, mode) }) == 0 {
             created.append((path, true))
         } else {
             let code = errno
             var info = stat()
-            guard code == EEXIST, lstat(path, &info) == 0 else {
-                throw RestoreDestinationError(path: path, operation: "create the directory", code: code)
+            guard code == EEXIST, path.withCString({ lstat($0, &info) }) == 0 else {
+                throw RestoreDestinationError(path: path.description, operation: "create the directory", code: code)
             }
             guard info.st_mode & S_IFMT == S_IFDIR else { throw refused(name, "it is a directory and also another kind of member") }
         }
         directories.insert(name)
     }
 
-    private func refused(_ name: String, _ reason: String) -> PhysicalRestoreError {
-        .archiveRefused(archive: archive, member: name, reason: reason)
+    private func refused(_ name: RawPath, _ reason: String) -> PhysicalRestoreError {
+        .archiveRefused(archive: archive, member: name.description, reason: reason)
     }
 }
 
@@ -216,17 +218,19 @@ final class TarExtractor: ByteSink {
 struct TarHeader {
     enum Kind: Equatable {
         case file, directory
-        case symbolicLink(String)
+        case symbolicLink(RawPath)
     }
 
-    let name: String
+    let name: RawPath
     let type: Kind
     let mode: mode_t
     let size: UInt64
 
     init(_ bytes: [UInt8], archive: String) throws {
-        let rawName = Self.text(bytes[0..<100])
-        func refuse(_ reason: String) -> PhysicalRestoreError { .archiveRefused(archive: archive, member: rawName, reason: reason) }
+        let rawName = Self.nameField(bytes[0..<100])
+        func refuse(_ reason: String) -> PhysicalRestoreError {
+            .archiveRefused(archive: archive, member: rawName.description, reason: reason)
+        }
         let posix = bytes[257..<265].elementsEqual(Array("ustar\u{0}00".utf8))
         let gnu = bytes[257..<265].elementsEqual(Array("ustar  \u{0}".utf8))
         guard posix || gnu else { throw refuse("the header is not a ustar header (the stream is not a tar archive PostgreSQL wrote)") }
@@ -234,8 +238,8 @@ struct TarHeader {
               recorded == bytes.enumerated().reduce(0, { $0 + UInt64((148..<156).contains($1.offset) ? 0x20 : $1.element) }) else {
             throw refuse("the header's checksum does not match its bytes")
         }
-        let prefix = posix ? Self.text(bytes[345..<500]) : ""
-        name = prefix.isEmpty ? rawName : "\(prefix)/\(rawName)"
+        let prefix = posix ? Self.nameField(bytes[345..<500]) : ""
+        name = prefix.appending(rawName)
         guard let mode = Self.number(bytes[100..<108]), let size = Self.number(bytes[124..<136]) else {
             throw refuse("the header's mode or size is not a number")
         }
@@ -244,7 +248,7 @@ struct TarHeader {
         switch bytes[156] {
         case UInt8(ascii: "0"), 0: type = .file
         case UInt8(ascii: "5"): type = .directory
-        case UInt8(ascii: "2"): type = .symbolicLink(Self.text(bytes[157..<257]))
+        case UInt8(ascii: "2"): type = .symbolicLink(Self.nameField(bytes[157..<257]))
         case UInt8(ascii: "1"): throw refuse("hard links are not in PostgreSQL's base backups")
         case UInt8(ascii: "x"), UInt8(ascii: "g"): throw refuse("pax extended headers are not in PostgreSQL's base backups")
         case UInt8(ascii: "L"), UInt8(ascii: "K"): throw refuse("GNU long names are not in PostgreSQL's base backups")
@@ -253,9 +257,9 @@ struct TarHeader {
         if type != .file && size != 0 { throw refuse("a directory or symbolic link with a size") }
     }
 
-    /// A NUL-terminated field.
-    private static func text(_ field: ArraySlice<UInt8>) -> String {
-        String(decoding: field.prefix { $0 != 0 }, as: UTF8.self)
+    /// A NUL-terminated name field, as its bytes.
+    private static func nameField(_ field: ArraySlice<UInt8>) -> RawPath {
+        RawPath(field.prefix { $0 != 0 })
     }
 
     /// An octal field (NUL- or space-terminated), or the base-256 form of large sizes.

@@ -1,5 +1,6 @@
-import Glibc
 import DrctlPipeline
+import Foundation
+import Glibc
 
 /// Restores into a file: written beside it under a hidden temporary name, fsynced, then put
 /// in place in one step, so a failed restore never leaves a half-written file at `path`.
@@ -21,10 +22,8 @@ final class FileSink: ByteSink {
     init(path: String, replace: Bool, durable: Bool = true, mode: mode_t = 0o600) throws {
         self.path = path
         self.replace = replace
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        temporary = "\(directory.isEmpty ? "" : directory)/.\(name).drctl-partial-\(UInt32.random(in: 0...UInt32.max))"
+        let temporaries = Self.temporaries(of: path)
+        temporary = "\(temporaries.directory)/\(temporaries.prefix)\(UInt32.random(in: 0...UInt32.max))"
         if !replace && access(path, F_OK) == 0 { throw JobError.destinationExists(path) }
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw RestoreDestinationError(path: path, operation: "create", code: errno) }
@@ -73,6 +72,29 @@ final class FileSink: ByteSink {
 }
 
 extension FileSink {
+    /// Where sinks for `path` write before `finish`: `path`'s directory, and the start of their
+    /// hidden names (`.NAME.drctl-partial-`, then a random decimal number).
+    static func temporaries(of path: String) -> (directory: String, prefix: String) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return (directory, ".\(name).drctl-partial-")
+    }
+
+    /// Removes the hidden files sinks for `path` were writing when their process was killed
+    /// (SIGKILL: no `abort` ran), and nothing else: only names `.NAME.drctl-partial-` and
+    /// digits, in `path`'s directory. Right only where no other process can be writing `path`
+    /// at the same time (a sink in progress would lose its file).
+    static func removeLeftovers(of path: String) {
+        let (directory, prefix) = temporaries(of: path)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "/" : directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let suffix = entry.utf8.dropFirst(prefix.utf8.count)
+            guard !suffix.isEmpty, suffix.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { continue }
+            unlink("\(directory)/\(entry)")
+        }
+    }
+
     /// Puts `bytes` at `path` whole or not at all: written beside it, then renamed over it.
     static func place(_ bytes: [UInt8], at path: String, durable: Bool = true, mode: mode_t) throws {
         let sink = try FileSink(path: path, replace: true, durable: durable, mode: mode)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlErrors
 import DrctlJobs
 import DrctlPolicy
 import DrctlStorage
@@ -16,7 +17,9 @@ struct WalFetchCommand: AsyncParsableCommand {
             other failure (a region unreachable after retries, every copy damaged, a wrong key), \
             which makes PostgreSQL stop recovery instead of promoting early. A background worker \
             opens the next segments into the spool directory (mode 700, the server's user's \
-            alone), from where they are served by a rename.
+            alone), from where they are served by a rename. Stopped by SIGTERM or SIGINT, it \
+            removes its partial file and exits 143 or 130; one killed leaves its partial (a hidden \
+            file beside PATH), which the next wal-fetch for PATH removes.
             """)
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -54,6 +57,14 @@ struct WalFetchCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let logger = log.bootstrap()
+            // One restore_command at a time writes %p: the hidden files killed runs left beside it
+            // go now, this run's own if SIGTERM or SIGINT stops it (WalFetchDestination).
+            Signals.onTermination { [destination] signal in
+                WalFetchDestination.removePartials(of: destination)
+                ErrorLine.write("\(JobError.interrupted(signal: signal))")
+                _exit(ExitClass.interrupted(by: signal).rawValue)
+            }
+            WalFetchDestination.removePartials(of: destination)
             // An explicit spool: a segment held there is served before the policy is read.
             let policy = spool == nil ? try policyOptions.load(warningOn: logger) : nil
             let spoolDirectory = spool ?? policy.flatMap {

@@ -182,6 +182,7 @@ import DrctlErrors
         Sample(WalError.noSystemIdentifier(file: "f", reason: "r"), .invalid),
         Sample(WalError.versionOneRepository, .invalid, case: "versionOneRepository"),
         Sample(WalError.untrustedSpool(path: "/s", reason: "r"), .invalid),
+        Sample(WalError.bodyNotReadBack(expected: 5, read: 3), .failed),
         Sample(WalError.conflict(file: "f", target: "t", regions: [], archived: [], pushed: "s"), .failed),
         Sample(WalError.quorum(file: "f", held: 0, minRegions: 1, failures: []), .failed),
         Sample(WalFetchFailed(file: "f", failures: [], absentIn: []), .walUnavailable),

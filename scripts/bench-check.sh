@@ -25,7 +25,6 @@ base=${DRCTL_BASE:-}
 rm -rf "$bench"; mkdir -p "$bench"
 work=$bench/work
 mkdir -p "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cleanup() { [ -n "${moto_pid:-}" ] && kill "$moto_pid" 2>/dev/null || true; }
 trap cleanup EXIT
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=moto-does-not-check AWS_DEFAULT_REGION=us-east-1

@@ -14,7 +14,10 @@
 #                          release build unless given), as_pg, pgdir=$work/pg; on exit stops the
 #                          cluster, every server left in $work/restore-* or $work/run-*, and moto
 #   await_promotion DIR PORT   waits (up to an hour) until the server on data directory DIR has
-#                          promoted (needs bin and as_pg; export -f it for bash -c)
+#                          promoted (needs bin and as_pg; export -f it for bash -c); fails, naming
+#                          DIR.log, when no server runs there for 2 s (it did not start or died)
+#   free_port              prints a TCP port free on 127.0.0.1 now (the kernel's choice: not one
+#                          an earlier connection may still hold, as a fixed port may be)
 #   physical_policy FILE REGION [KEY]   writes a policy: one region (a YAML flow mapping), the
 #                          key file KEY (default $work/key) and the physical target `main` on the
 #                          server at $pgdir, port $PGPORT (127.0.0.1:5432 where they are not set)
@@ -77,12 +80,20 @@ physical_cleanup() {
 }
 
 await_promotion() {
+  local absent=0
   for _ in $(seq 36000); do
     [ "$("${as_pg[@]}" "$bin/psql" -X -At -h "$1" -p "$2" -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && return 0
+    if [ -f "$1/postmaster.pid" ]; then absent=0; else absent=$((absent + 1)); fi
+    if [ "$absent" -ge 20 ]; then
+      echo "no server runs on $1 (it did not start, or it stopped): see $1.log" >&2
+      return 1
+    fi
     sleep 0.1
   done
   return 1
 }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 wal_segments() {
   PG_EXTRA_CONF=$'wal_level = replica\nwal_keep_size = \'4GB\'\nmax_wal_size = \'4GB\'' scripts/pg-cluster.sh start "$work/pg" > "$work/pg.env"

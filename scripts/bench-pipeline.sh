@@ -19,6 +19,8 @@ bench=${BENCH_DIR:-$root/bench-out}
 runs=${RUNS:-3}
 mkdir -p "$bench"
 scripts/install-deps.sh
+# shellcheck source=bench-lib.sh
+. scripts/bench-lib.sh   # free_port, measure
 command -v pgbench >/dev/null || { echo "pgbench is needed: apt-get install postgresql-contrib" >&2; exit 1; }
 
 corpus=$bench/corpus
@@ -29,7 +31,7 @@ if [ ! -s "$corpus" ]; then
   as_pg=()
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$pgdir"; as_pg=(runuser -u postgres --); fi
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -A trust -U postgres >/dev/null
   "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" -l "$pgdir/log" -w start >/dev/null
   trap '"${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true' EXIT
@@ -70,8 +72,6 @@ targets:
     command: ["sh", "-c", "cat '$corpus' '$corpus' '$corpus' '$corpus'"]
 YAML
 
-# shellcheck source=bench-lib.sh
-. scripts/bench-lib.sh
 
 for run in $(seq "$runs"); do
   rm -rf "$work/out.zst" "$work/out-pipe.zst" "$work/restored-zstd" "$work/restored-drctl" "$work/repo"

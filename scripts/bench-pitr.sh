@@ -37,7 +37,7 @@ physical_bench
 s3_push=""
 if [ "${S3:-0}" = 1 ]; then
   source scripts/python-venv.sh   # moto
-  moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  moto_port=$(free_port)
   python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$moto_port/"; do sleep 0.1; done
@@ -102,7 +102,7 @@ for run in $(seq "$runs"); do
   fi
   "${psql[@]}" -c "UPDATE pgbench_branches SET bbalance = bbalance + 1" -c "SELECT pg_switch_wal()" >/dev/null
   sleep 2
-  port=$((40000 + run))
+  port=$(free_port)
   keep=${KEEP:-0}
   debug=(); trace=()
   if [ "$keep" = 1 ]; then
@@ -121,7 +121,7 @@ for run in $(seq "$runs"); do
     --ignore postgresql.auto.conf --ignore recovery.signal "$work/restore-drctl-$run"
   rm -rf "$work/restore-drctl-$run"
   mkdir -m 0700 "$work/restore-pgbr-$run"; chown postgres: "$work/restore-pgbr-$run"
-  measure "pgbackrest_restore_promoted" bash -c "as_pg=(runuser -u postgres --); pgbr_restore '$work/restore-pgbr-$run' $((port + 100))"
+  measure "pgbackrest_restore_promoted" bash -c "as_pg=(runuser -u postgres --); pgbr_restore '$work/restore-pgbr-$run' $(free_port)"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/restore-pgbr-$run" -m immediate stop >/dev/null
   if [ "$keep" = 1 ]; then mv "$work/restore-pgbr-$run" "$work/kept-pgbr-$run"; mv "$work/restore-pgbr-$run.log" "$work/kept-pgbr-$run.log"
   else rm -rf "$work/restore-pgbr-$run"; fi

@@ -76,7 +76,7 @@ prepare() {   # $1 data directory, $2 port, $3 restore_command
 }
 
 for run in $(seq "$runs"); do
-  port=$((41000 + run))
+  port=$(free_port)
   fetch=$(sed -n "s/^restore_command = '\(.*\)'$/\1/p" "$work/base/postgresql.auto.conf" | tail -1)
   prepare "$work/run-walfetch" "$port" "$fetch"
   measure "recovery_walfetch" bash -c "as_pg=(runuser -u postgres --); start_and_await '$work/run-walfetch' $port"
@@ -86,8 +86,9 @@ for run in $(seq "$runs"); do
   # wal-fetch's read-ahead worker ends once the server has promoted: not left to run beside the next.
   lock="$work/base.drctl-wal-spool/worker.lock"   # the restore's spool, which each copy's restore_command names
   [ ! -e "$lock" ] || until flock -n "$lock" true; do sleep 0.1; done
-  prepare "$work/run-localcopy" "$((port + 100))" "cp $work/walcopy/%f %p"
-  measure "recovery_localcopy" bash -c "as_pg=(runuser -u postgres --); start_and_await '$work/run-localcopy' $((port + 100))"
+  port=$(free_port)
+  prepare "$work/run-localcopy" "$port" "cp $work/walcopy/%f %p"
+  measure "recovery_localcopy" bash -c "as_pg=(runuser -u postgres --); start_and_await '$work/run-localcopy' $port"
   "${as_pg[@]}" "$bin/pg_ctl" -D "$work/run-localcopy" -m immediate stop >/dev/null
 done
 rm -rf "$work/run-walfetch" "$work/run-localcopy"

@@ -47,7 +47,7 @@ import DrctlTestSupport
         let sealed = try sealing.wait()
         let body = try #require(sealed.body)
         #expect(body.count > 1, "the body came in one piece: the test would not see pieces written in order")
-        #expect(try write.finish(head: head))
+        #expect(try write.finish(head: head, kept: body, size: sealed.storedSize) == nil)
 
         let writer = try ordinary.create(Self.key)
         try head.withUnsafeBytes { try writer.write($0) }
@@ -67,10 +67,12 @@ import DrctlTestSupport
         let sealing = Self.sealing(file)
         let write = WalEarlyWrite(writer: try store.createPositional(Self.key), bodyOffset: 1000)
         sealing.stream { piece, offset in write.write(piece, at: offset) }
-        _ = try sealing.wait()
+        let sealed = try sealing.wait()
         #expect(Self.files(under: "\(root)/early").count == 1, "the body was not written before the head")
         // The stored size had one digit more than the estimate: the head is a byte longer.
-        #expect(try write.finish(head: [UInt8](repeating: 0x20, count: 1001)) == false)
+        let rest = try write.finish(head: [UInt8](repeating: 0x20, count: 1001), kept: sealed.body, size: sealed.storedSize)
+        #expect(rest.map { Array($0.joined()) } == sealed.body.map { Array($0.joined()) }, "the kept body is not the one to write")
+        #expect(rest != nil)
         #expect(Self.files(under: "\(root)/early").isEmpty)
         #expect(try store.stat(Self.key) == nil)
     }
@@ -94,14 +96,12 @@ import DrctlTestSupport
             let body = seen.withLock { $0 }
             #expect(sealed.body == nil && sealed.storedSize == body.count && body.count > 1 << 19)
             let head = [UInt8](repeating: 0x20, count: headLength)
-            let readBack = try write.bodyIfHeadDoesNotFit(head, size: sealed.storedSize)
+            let readBack = try write.finish(head: head, kept: nil, size: sealed.storedSize)
             if headLength == 1000 {
                 #expect(readBack == nil)
-                #expect(try write.finish(head: head))
                 #expect(try Data(contentsOf: URL(fileURLWithPath: "\(root)/1000/\(Self.key)")) == Data(head + body))
             } else {
                 #expect(readBack?.joined().elementsEqual(body) == true, "the body read back is not the one sealed")
-                #expect(try write.finish(head: head) == false)
                 #expect(Self.files(under: "\(root)/1001").isEmpty)
             }
         }
@@ -121,12 +121,10 @@ import DrctlTestSupport
         let write = WalEarlyWrite(writer: try store.createPositional(Self.key), bodyOffset: 1000)
         sealing.stream(retaining: false) { piece, offset in write.write(piece, at: offset) }
         let sealed = try sealing.wait()
-        #expect(throws: StorageError.self) { try write.bodyIfHeadDoesNotFit([UInt8](repeating: 0x20, count: 1000), size: sealed.storedSize) }
-        do {
-            _ = try write.bodyIfHeadDoesNotFit([UInt8](repeating: 0x20, count: 1000), size: sealed.storedSize)
-        } catch {
-            #expect("\(error)".contains("no space"), "\(error)")
+        let error = #expect(throws: StorageError.self) {
+            try write.finish(head: [UInt8](repeating: 0x20, count: 1000), kept: nil, size: sealed.storedSize)
         }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("no space"), "\(String(describing: error))")
         #expect(Self.files(under: full).isEmpty, "the partial body was left")
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// has another number of digits (a segment mostly zeros, as a switched one is, or one zstd cannot
 /// shrink). Then, or when a write failed, the object is discarded and written again from its
 /// start (`WalPushJob.store`), from the body kept in memory or, where every region wrote it
-/// early and none kept it, read back from this file first (`bodyIfHeadDoesNotFit`): the stored
+/// early and none kept it, read back from this file first (`finish(head:kept:size:)`): the stored
 /// bytes are the same either way (docs/FORMAT.md, "The WAL object").
 final class WalEarlyWrite: @unchecked Sendable {
     // unchecked: `writer` is used by the sealing thread (one piece at a time, under
@@ -50,43 +50,36 @@ final class WalEarlyWrite: @unchecked Sendable {
         }
     }
 
-    /// For a body no one kept in memory (`WalFileSealing.stream(retaining: false, into:)`), once it
-    /// is all written: nil when `head` fits its room (`finish` will commit), else the body of
-    /// `size` bytes read back from the file, for the ordinary write. Throws, the object
-    /// discarded, the error that stopped the body's write, or the read's.
-    func bodyIfHeadDoesNotFit(_ head: [UInt8], size: Int) throws -> [[UInt8]]? {
+    /// Once the body is all written: writes `head` in front of it and commits, and returns nil;
+    /// or, when the head does not fit its room or a write of the body failed, discards the object
+    /// and returns the body for the ordinary write: `kept` (the body in memory), or, where no one
+    /// kept it (`WalFileSealing.stream(retaining: false, into:)`), its `size` bytes read back from
+    /// this file — unless a write failed, whose error is then thrown. Throws what the commit
+    /// throws (`StorageError.alreadyExists` among them).
+    func finish(head: [UInt8], kept: [[UInt8]]?, size: Int) throws -> [[UInt8]]? {
         do {
-            if let error = failure.withLock({ $0 }) { throw error }
-            guard head.count != bodyOffset else { return nil }
-            var body = [UInt8](repeating: 0, count: size)
-            let count = try body.withUnsafeMutableBytes { try writer.read(into: $0, at: UInt64(bodyOffset)) }
-            guard count == size else {
-                throw WalError.bodyNotReadBack(expected: size, read: count)
+            let failed = failure.withLock { $0 }
+            if failed == nil, head.count == bodyOffset {
+                try head.withUnsafeBytes { try writer.write($0, at: 0) }
+                try writer.commit()
+                return nil
             }
-            return [body]
+            defer { writer.abort() }
+            if let kept { return kept }
+            if let failed { throw failed }
+            return [try readBack(size)]
         } catch {
             writer.abort()
             throw error
         }
     }
 
-    /// Writes `head` in front of the body and commits; false, and the object discarded, when
-    /// the head does not fit its room or a write of the body failed (the caller then writes
-    /// the object the ordinary way). Throws what the commit throws (`StorageError.alreadyExists`
-    /// among them).
-    func finish(head: [UInt8]) throws -> Bool {
-        guard head.count == bodyOffset, failure.withLock({ $0 == nil }) else {
-            writer.abort()
-            return false
-        }
-        do {
-            try head.withUnsafeBytes { try writer.write($0, at: 0) }
-            try writer.commit()
-            return true
-        } catch {
-            writer.abort()
-            throw error
-        }
+    /// The body's `size` bytes as written.
+    private func readBack(_ size: Int) throws -> [UInt8] {
+        var body = [UInt8](repeating: 0, count: size)
+        let count = try body.withUnsafeMutableBytes { try writer.read(into: $0, at: UInt64(bodyOffset)) }
+        guard count == size else { throw WalError.bodyNotReadBack(expected: size, read: count) }
+        return body
     }
 
     /// Discards the object (the push stopped before its head was made).

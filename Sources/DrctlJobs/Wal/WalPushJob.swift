@@ -249,17 +249,16 @@ public struct WalPushJob: BlockingJob {
     static func store(_ name: WalFileName, head: [UInt8], body: [[UInt8]]?, storedSize: Int, of header: WalObjectHeader,
                       in region: Region, early: WalEarlyWrite? = nil, archive: WalArchive, documents: SignedDocuments) -> RegionOutcome {
         do {
-            var body = body
+            // Without `early` the body is kept: bodies go unkept only where every region writes early.
+            var parts = body ?? []
             if let early {
-                if body == nil { body = try early.bodyIfHeadDoesNotFit(head, size: storedSize) }
-                if try early.finish(head: head) { return .written }
+                guard let rest = try early.finish(head: head, kept: body, size: storedSize) else { return .written }
+                parts = rest
             }
-            // Unreachable: without a body in memory `early` committed or threw.
-            guard let body else { throw WalError.bodyNotReadBack(expected: storedSize, read: 0) }
             let writer = try region.store.create(archive.key(name))
             do {
                 try head.withUnsafeBytes { try writer.write($0) }
-                for part in body { try part.withUnsafeBytes { try writer.write($0) } }
+                for part in parts { try part.withUnsafeBytes { try writer.write($0) } }
                 try writer.commit()
                 return .written
             } catch {

@@ -184,20 +184,15 @@ struct S3XMLParser {
 
     /// Moves past the next `terminator`; false if there is none.
     private mutating func skip(past terminator: String) -> Bool {
-        let pattern = Array(terminator.utf8)
-        while index + pattern.count <= bytes.count {
-            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
-                index += pattern.count
-                return true
-            }
+        while index < bytes.count {
+            if take(terminator) { return true }
             index += 1
         }
         return false
     }
 
     private func peek(is text: String) -> Bool {
-        let pattern = Array(text.utf8)
-        return index + pattern.count <= bytes.count && bytes[index..<(index + pattern.count)].elementsEqual(pattern)
+        bytes[index...].starts(with: text.utf8)
     }
 
     private mutating func take(_ text: String) -> Bool {

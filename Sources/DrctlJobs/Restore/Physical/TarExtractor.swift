@@ -181,7 +181,7 @@ final class TarExtractor: ByteSink {
                 throw refused(raw, "it would be written through the symbolic link '\(prefix)' the archive made")
             }
         }
-        return parts.dropFirst().reduce(parts[0]) { $0.appending($1) }
+        return parts.reduce("") { $0.appending($1) }
     }
 
     /// Directories a member's name needs that the archive did not list first (mode 0700, as
